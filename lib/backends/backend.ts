@@ -1,0 +1,25 @@
+import type { DType } from '../dtype.js';
+import type { Tensor } from '../tensor.js';
+
+export type BackendName = 'cpu' | 'tensorrt';
+
+/** One input or output of a model. Symbolic dims are strings ('batch'); TensorRT's dynamic dims are -1. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly (number | string)[];
+}
+
+/**
+ * What every backend gives the session. The session has already validated and normalised the feeds
+ * against `inputs` (names, dtypes, ranks, fixed dims) and the output names against `outputs`, so a
+ * backend trusts them.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
+  /** Releases native resources. Called once, after every run has settled. */
+  dispose(): Promise<void>;
+}

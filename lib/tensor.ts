@@ -1,0 +1,105 @@
+import { type DType, type DTypeArrayMap, type TypedArray, dtypeInfo, dtypesForArray, isDType, isTypedArray } from './dtype.js';
+import { ErrorCode, TensorRTNodeError, describeValue, invalidArgument } from './errors.js';
+
+/**
+ * Where a tensor's bytes live. 'cpu' is ordinary JS memory; 'cpu-pinned' is page-locked host memory
+ * allocated by the native addon (still a TypedArray, but DMA-able); 'cuda' is device memory.
+ */
+export type TensorLocation = 'cpu' | 'cpu-pinned' | 'cuda';
+
+export type Dims = readonly number[];
+
+/** Number of elements in a tensor of these dims (1 for a scalar). */
+export function elementCount(dims: Dims): number {
+  let count = 1;
+  for (const dim of dims) count *= dim;
+  return count;
+}
+
+export function formatDims(dims: readonly (number | string)[]): string {
+  return dims.length === 0 ? '[] (scalar)' : `[${dims.join(', ')}]`;
+}
+
+function checkDims(dims: unknown, name: string): number[] {
+  if (!Array.isArray(dims) || !dims.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    throw invalidArgument('an array of non-negative integers', `the dims of ${name}`, dims);
+  }
+  return dims.slice();
+}
+
+/**
+ * A typed n-dimensional array. It wraps the caller's TypedArray without copying: `data` is the very
+ * object passed in, byteOffset and all, so writes through either are seen by both.
+ */
+export class Tensor<T extends DType = DType> {
+  readonly dtype: T;
+  readonly dims: Dims;
+  readonly data: DTypeArrayMap[T];
+  readonly location: TensorLocation;
+
+  /**
+   * @param dtype element type; `data` must be the TypedArray that dtype uses (float16: Uint16Array of bits)
+   * @param data the elements, row-major; used in place
+   * @param dims shape; defaults to a 1-D tensor of data.length
+   */
+  constructor(dtype: T, data: DTypeArrayMap[T], dims?: Dims, options: { name?: string; location?: TensorLocation } = {}) {
+    const name = options.name ? `tensor "${options.name}"` : 'the tensor';
+    if (!isDType(dtype)) throw invalidArgument(`a dtype (one of ${Object.keys(dtypeNames).join(', ')})`, `the dtype of ${name}`, dtype);
+    if (!isTypedArray(data)) throw invalidArgument('a TypedArray', `the data of ${name}`, data, ErrorCode.INVALID_ARGUMENT);
+    const info = dtypeInfo(dtype);
+    if (!(data instanceof info.arrayType)) {
+      throw new TensorRTNodeError(
+        ErrorCode.DTYPE_MISMATCH,
+        `Expected a ${info.arrayType.name} for the data of ${name} (dtype ${dtype}) but received ${describeValue(data)}`,
+      );
+    }
+    const shape = dims === undefined ? [data.length] : checkDims(dims, name);
+    const count = elementCount(shape);
+    if (count !== data.length) {
+      throw new TensorRTNodeError(
+        ErrorCode.SHAPE_MISMATCH,
+        `Expected ${count} elements for the data of ${name} (dims ${formatDims(shape)}) but received ${data.length}`,
+      );
+    }
+    this.dtype = dtype;
+    this.data = data;
+    this.dims = Object.freeze(shape);
+    this.location = options.location ?? 'cpu';
+  }
+
+  /** A tensor over `data`, with the dtype its TypedArray implies (Uint16Array: float16, Uint8Array: uint8). */
+  static from(data: TypedArray, dims?: Dims): Tensor {
+    if (!isTypedArray(data)) throw invalidArgument('a TypedArray', 'data', data);
+    const dtype = data instanceof Uint16Array ? 'float16' : dtypesForArray(data)[0];
+    return new Tensor(dtype, data as DTypeArrayMap[typeof dtype], dims);
+  }
+
+  /** A zero-filled tensor. */
+  static zeros<D extends DType>(dtype: D, dims: Dims): Tensor<D> {
+    const shape = checkDims(dims, 'Tensor.zeros');
+    const data = new (dtypeInfo(dtype).arrayType)(elementCount(shape)) as DTypeArrayMap[D];
+    return new Tensor(dtype, data, shape);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get byteLength(): number {
+    return this.data.byteLength;
+  }
+
+  /** A view of the same bytes with other dims (no copy). */
+  reshape(dims: Dims): Tensor<T> {
+    return new Tensor(this.dtype, this.data, dims, { location: this.location });
+  }
+
+  toString(): string {
+    return `Tensor<${this.dtype}>${formatDims(this.dims)}`;
+  }
+}
+
+const dtypeNames: Record<DType, true> = {
+  float32: true, float16: true, bfloat16: true, int8: true, uint8: true, int16: true, uint16: true,
+  int32: true, uint32: true, int64: true, uint64: true, float64: true, bool: true,
+};
