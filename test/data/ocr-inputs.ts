@@ -135,9 +135,13 @@ export async function detInput(seed: number, width = 640, height = 640): Promise
   return { x: new Tensor('float32', data, [1, 3, height, width]) };
 }
 
-/** Recognizer input: the line resized to height 48 keeping its aspect ratio, right-padded to `width`. */
-export async function recInput(seed: number, width = 320): Promise<OcrFeeds> {
+/**
+ * Recognizer input: the line resized to height 48 keeping its aspect ratio, right-padded to
+ * `width`. 'auto' (default) is PaddleOCR's rule: 48 * max(320 / 48, line width / height).
+ */
+export async function recInput(seed: number, width: number | 'auto' = 'auto'): Promise<OcrFeeds> {
   const line = await renderTextLine(seed);
+  if (width === 'auto') width = Math.floor(48 * Math.max(320 / 48, line.width / line.height));
   const scaledWidth = Math.max(1, Math.min(width, Math.ceil((48 * line.width) / line.height)));
   const resized = await resize(line, scaledWidth, 48);
   return { x: new Tensor('float32', normalize(resized, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], width), [1, 3, 48, width]) };
