@@ -72,7 +72,7 @@ export const fp16Mode: OptimizeMode = {
       model,
       summary: [
         `fp16: ${c.initializersConverted} initializers and ${c.constantsConverted} Constant nodes converted (${c.constantsHoisted} Constant nodes became initializers), ${c.castsInserted} Casts inserted`,
-        ...(kept ? [`fp16: kept in float32: ${kept} (${c.nodesKeptForRange} for constants beyond float16, ${c.nodesKeptForScalarScale} for inexact scalar scales)`] : []),
+        ...(kept ? [`fp16: kept in float32: ${kept} (${c.nodesKeptForRange} for constants beyond float16, ${c.nodesKeptForScalarConstant} for inexact scalar constants)`] : []),
         ...c.warnings.map((warning) => `warning: ${warning}`),
       ],
     };

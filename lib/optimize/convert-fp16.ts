@@ -38,7 +38,7 @@ function checkStringList(value: unknown, name: string): void {
 
 function checkOptions(options: ConvertToFloat16Options): void {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'options', options);
-  for (const key of ['keepIoTypes', 'useDefaultBlockList', 'exactScalarScales', 'hoistConstants'] as const) {
+  for (const key of ['keepIoTypes', 'useDefaultBlockList', 'exactScalarConstants', 'hoistConstants'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalidArgument('a boolean', `options.${key}`, options[key]);
   }
   checkStringList(options.blockOps, 'options.blockOps');

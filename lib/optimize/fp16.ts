@@ -48,12 +48,13 @@ export interface Float16Options {
    */
   outOfRange?: 'keep-float32' | 'clamp';
   /**
-   * Keep Mul and Div by a one-element constant in float32 when float16 cannot hold that constant
-   * exactly (default true). A rounded scale is a systematic error that compounds layer after layer
-   * (PP-OCRv4's learnable affine blocks: cosine 0.9998 instead of 0.99999 when rounded); kept in
-   * float32 these nodes cost two Casts that TensorRT fuses into the same pointwise kernel.
+   * Keep Mul, Div, Add and Sub with a one-element constant in float32 when float16 cannot hold that
+   * constant exactly (default true). A rounded scale or shift is a systematic error that compounds
+   * layer after layer (PP-OCRv4's learnable affine blocks: det cosine 0.9998 instead of 0.99999;
+   * some of their shifts are float16 subnormals, 1% off); kept in float32, such a node costs Casts
+   * that TensorRT fuses into the same pointwise kernel.
    */
-  exactScalarScales?: boolean;
+  exactScalarConstants?: boolean;
   /** Turn Constant nodes into initializers first (default true; smaller files, same values). */
   hoistConstants?: boolean;
 }
@@ -65,8 +66,8 @@ export interface Float16Stats extends Float16ConversionCounts {
   constantsHoisted: number;
   /** Nodes kept in float32 because a constant they read does not fit float16. */
   nodesKeptForRange: number;
-  /** Mul/Div nodes kept in float32 to scale by an exact float32 constant (see exactScalarScales). */
-  nodesKeptForScalarScale: number;
+  /** Mul/Div/Add/Sub nodes kept in float32 to apply an exact float32 scalar (see exactScalarConstants). */
+  nodesKeptForScalarConstant: number;
   castsInserted: number;
   /** Nodes left in float32 that do have float tensors, by op type. */
   nodesKeptFloat32: Record<string, number>;
@@ -74,6 +75,9 @@ export interface Float16Stats extends Float16ConversionCounts {
 }
 
 type Precision = 'fp16' | 'fp32';
+
+/** Ops whose one-element constant operand is a scale or shift applied to a whole tensor. */
+const SCALAR_SENSITIVE = new Set(['Mul', 'Div', 'Add', 'Sub']);
 
 /** What a node input accepts: a precision, or any float ('any': Cast, Shape, Size). */
 type Wanted = Precision | 'any';
@@ -95,7 +99,7 @@ interface Scope {
 }
 
 class Float16Converter {
-  readonly stats: Float16Stats = { initializersConverted: 0, constantsConverted: 0, constantsHoisted: 0, nodesKeptForRange: 0, nodesKeptForScalarScale: 0, castsInserted: 0, clamped: 0, flushedToZero: 0, nodesKeptFloat32: {}, warnings: [] };
+  readonly stats: Float16Stats = { initializersConverted: 0, constantsConverted: 0, constantsHoisted: 0, nodesKeptForRange: 0, nodesKeptForScalarConstant: 0, castsInserted: 0, clamped: 0, flushedToZero: 0, nodesKeptFloat32: {}, warnings: [] };
   private readonly blockOps: Set<string>;
   private readonly blockNodes: Set<string>;
   private readonly names: Set<string>;
@@ -149,7 +153,7 @@ class Float16Converter {
     for (const tensor of graph.initializer) check(tensor.name, tensor);
     for (const node of graph.node) if (node.opType === 'Constant') check(node.output[0], getAttribute(node, 'value')?.t);
     if (this.options.outOfRange === 'clamp') outOfRange.clear();
-    if (this.options.exactScalarScales === false) inexactScalars.clear();
+    if (this.options.exactScalarConstants === false) inexactScalars.clear();
     return { outOfRange, inexactScalars };
   }
 
@@ -165,7 +169,7 @@ class Float16Converter {
     const home = new Map(outer.home);
     const { outOfRange, inexactScalars } = this.inexactConstants(graph);
     const readsOutOfRange = (node: NodeProto) => node.input.some((name, index) => outOfRange.has(name) && !(node.opType === 'Clip' && index > 0));
-    const scalesInexactly = (node: NodeProto) => (node.opType === 'Mul' || node.opType === 'Div') && node.input.some((name) => inexactScalars.has(name));
+    const appliesInexactScalar = (node: NodeProto) => SCALAR_SENSITIVE.has(node.opType) && node.input.some((name) => inexactScalars.has(name));
     const blocked = new Map(
       graph.node.map((node) => {
         if (this.isBlocked(node, forceFloat32)) return [node, true];
@@ -173,8 +177,8 @@ class Float16Converter {
           this.stats.nodesKeptForRange++;
           return [node, true];
         }
-        if (scalesInexactly(node)) {
-          this.stats.nodesKeptForScalarScale++;
+        if (appliesInexactScalar(node)) {
+          this.stats.nodesKeptForScalarConstant++;
           return [node, true];
         }
         return [node, false];

@@ -164,13 +164,13 @@ describe('FP16 conversion of small models', () => {
       nodes: [{ op: 'Mul', inputs: ['x', 's'], outputs: ['m'] }, { op: 'Relu', inputs: ['m'], outputs: ['y'] }],
     });
     const inexact = toFloat16Model(build(0.9431690573692322));
-    expect(inexact.stats.nodesKeptForScalarScale).toBe(1);
+    expect(inexact.stats.nodesKeptForScalarConstant).toBe(1);
     expect(initializerTypes(inexact.model).s).toBe(F32);
     expect(opTypes(inexact.model.graph!)).toEqual(['Cast', 'Mul', 'Cast', 'Relu']);
     const exact = toFloat16Model(build(0.5));
-    expect(exact.stats.nodesKeptForScalarScale).toBe(0);
+    expect(exact.stats.nodesKeptForScalarConstant).toBe(0);
     expect(initializerTypes(exact.model).s).toBe(F16);
-    expect(initializerTypes(toFloat16Model(build(0.9431690573692322), { exactScalarScales: false }).model).s).toBe(F16);
+    expect(initializerTypes(toFloat16Model(build(0.9431690573692322), { exactScalarConstants: false }).model).s).toBe(F16);
   });
 });
 
