@@ -44,10 +44,26 @@ bool Resolve(void* handle, const char* symbol, Fn* out, std::string* reason) {
   return true;
 }
 
+#ifdef TRTN_SIMULATOR
+// The simulator build looks next to the addon first, where the simulated TensorRT library is
+// built (build-sim/Release), so the sim addon never picks up a real TensorRT by accident.
+std::string AddonDirectory() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&LastDlError), &info) == 0 || info.dli_fname == nullptr) return "";
+  std::string path = info.dli_fname;
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+#endif
+
 std::vector<std::string> Candidates(const char* override_env, const char* stem, int preferred_major) {
   if (const char* path = std::getenv(override_env); path != nullptr && *path != '\0') return {path};
   std::vector<std::string> names{std::string(stem) + ".so.11", std::string(stem) + ".so.10"};
   if (preferred_major == 10) std::swap(names[0], names[1]);
+#ifdef TRTN_SIMULATOR
+  std::string dir = AddonDirectory();
+  for (auto& name : names) name = dir + name;
+#endif
   return names;
 }
 

@@ -30,7 +30,8 @@ struct TensorRTLibrary {
 
 // Loads once per process (later calls return the same result). Search order: the path in
 // TENSORRT_NODE_NVINFER (TENSORRT_NODE_ONNXPARSER) if set, else libnvinfer.so.11 then .so.10;
-// the parser prefers the major version of the nvinfer that was found.
+// the parser prefers the major version of the nvinfer that was found. The simulator build looks
+// for those names in the addon's own folder (build-sim/Release) instead of the system paths.
 const TensorRTLibrary& LoadTensorRT();
 
 }  // namespace trtn
