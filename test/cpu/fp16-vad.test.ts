@@ -39,7 +39,7 @@ describe('silero VAD in FP16', () => {
     try {
       for (const [rate, frame] of [[16000, 512], [8000, 256]]) {
         const signal = audio(rate, frame * 12);
-        let stateA = { h: new Tensor('float32', new Float32Array(128), [2, 1, 64]), c: new Tensor('float32', new Float32Array(128), [2, 1, 64]) };
+        let stateA: Record<'h' | 'c', Tensor> = { h: new Tensor('float32', new Float32Array(128), [2, 1, 64]), c: new Tensor('float32', new Float32Array(128), [2, 1, 64]) };
         let stateB = stateA;
         let maxDifference = 0;
         let sawSpeech = false;
