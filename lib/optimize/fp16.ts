@@ -221,12 +221,22 @@ class Float16Converter {
       if (precision === 'fp16') this.retargetFloatCreation(node);
     }
 
-    // Graph outputs whose value lives in the other precision: the producer writes a renamed value,
-    // and a Cast produces the output under its own name.
+    // Graph outputs whose value lives in the other precision get a Cast. A subgraph's outputs are
+    // matched by position, so the output simply takes the Cast's name. The model's outputs keep
+    // their names: the producer writes a renamed value and the Cast produces the output name.
     const tail: NodeProto[] = [];
+    const isMain = graph === this.model.graph;
     for (const output of graph.output) {
       const precision = home.get(output.name);
       if (!isFloat(output.name) || precision === undefined || precision === ioPrecision) continue;
+      if (!isMain) {
+        const castOutput = uniqueName(this.names, `${output.name}_${ioPrecision}`);
+        tail.push(this.castNode(output.name, castOutput, ioPrecision));
+        home.set(castOutput, ioPrecision);
+        types.set(castOutput, DataType.FLOAT);
+        output.name = castOutput;
+        continue;
+      }
       const internal = uniqueName(this.names, `${output.name}_${precision}`);
       renameValue(graph, output.name, internal);
       home.set(internal, precision);
