@@ -5,3 +5,7 @@ export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErr
 export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
 export { cpuAvailability, tensorrtAvailability, type BackendAvailability } from './backends/availability.js';
+export { convertToFloat16, type ConvertToFloat16Options, type EvaluationOptions, type Float16Report } from './optimize/convert-fp16.js';
+export { DEFAULT_FP16_BLOCK_OPS, type Float16Options, type Float16Stats } from './optimize/fp16.js';
+export { compareModels, formatReport, type CompareOptions, type LatencyComparison, type OutputQuality, type QualityReport } from './optimize/report.js';
+export type { Feeds } from './optimize/ort-runner.js';
