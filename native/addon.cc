@@ -12,6 +12,9 @@
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/info.h"
+#ifdef TRTN_SIMULATOR
+#include "testing/stream_gate.h"
+#endif
 
 namespace trtn {
 
@@ -21,6 +24,9 @@ namespace {
 
 void OnEnvironmentCleanup(AddonState* state) {
   state->tearing_down = true;
+#ifdef TRTN_SIMULATOR
+  OpenAllGates(state);
+#endif
   state->completions->Teardown();
 }
 
@@ -45,6 +51,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DeviceBuffer::Init(env, exports);
   PinnedBuffer::Init(env, exports);
   InitTensorRTInfo(env, exports);
+#ifdef TRTN_SIMULATOR
+  InitStreamGate(env, exports);
+#endif
   return exports;
 }
 

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 namespace trtn {
 
@@ -22,6 +23,9 @@ struct AddonState {
 
   std::unique_ptr<CompletionQueue> completions;
   std::unique_ptr<PinnedRegistry> pinned;
+
+  // Simulator build only: gates that tests put on streams (testing/stream_gate.h).
+  std::vector<std::weak_ptr<void>> gates;
 
   // Set once the environment is shutting down: no more JS calls (external memory accounting,
   // promise settlement) may be made from release paths.

@@ -18,10 +18,15 @@ struct HostView {
   size_t bytes;
 };
 
+// Works for views over ArrayBuffers and SharedArrayBuffers alike (napi_get_typedarray_info
+// reports the data pointer with the view's offset already applied).
 HostView ViewOf(Napi::Value value) {
-  Napi::TypedArray array = value.As<Napi::TypedArray>();
-  auto* base = static_cast<uint8_t*>(array.ArrayBuffer().Data());
-  return {base + array.ByteOffset(), array.ByteLength()};
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  NAPI_THROW_IF_FAILED(value.Env(), napi_get_typedarray_info(value.Env(), value, &type, &length, &data, nullptr, nullptr),
+                       HostView{});
+  return {data, value.As<Napi::TypedArray>().ByteLength()};
 }
 
 size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
