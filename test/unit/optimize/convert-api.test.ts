@@ -31,6 +31,15 @@ describe('convertToFloat16', () => {
     expect(report.quality!.outputs[0].cosine.min).toBeGreaterThan(0.9999);
   });
 
+  test('a model that is already FP16 is left as it is, with a warning', async () => {
+    const { model: once } = await convertToFloat16(tinyConvNet());
+    const { model: twice, report } = await convertToFloat16(once);
+    expect(report.conversion.initializersConverted).toBe(0);
+    expect(report.conversion.castsInserted).toBe(0);
+    expect(report.conversion.warnings).toContain('the model already had float16 tensors; they were left as they were');
+    expect(twice.byteLength).toBe(once.byteLength);
+  });
+
   test('bytes in, bytes out; the input array is not modified', async () => {
     const bytes = tinyConvNet();
     const copy = bytes.slice();
