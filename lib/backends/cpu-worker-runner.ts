@@ -10,6 +10,7 @@ import { ErrorCode, TensorRTNodeError, abortError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Runner } from './cpu.js';
 import { fromOrtTensor, mapOrtError, ortEntryPath } from './ort.js';
+import { StagingPool } from './staging-pool.js';
 
 interface WireTensor {
   type: string;
@@ -29,6 +30,9 @@ type ReadyMessage =
 
 type RunReply = { id: number; results: Record<string, WireTensor> } | { id: number; error: { message: string } };
 
+/** From this size on, inputs go through shared memory (StagingPool) rather than postMessage's clone. */
+const STAGE_FROM_BYTES = 16 * 1024;
+
 /** A view over part of a larger buffer would clone the whole buffer; copy just its bytes instead. */
 function wireData(data: Tensor['data']): Tensor['data'] {
   if (data.buffer instanceof SharedArrayBuffer || data.byteLength === data.buffer.byteLength) return data;
@@ -37,6 +41,9 @@ function wireData(data: Tensor['data']): Tensor['data'] {
 
 export class WorkerRunner implements Runner {
   private readonly pending = new Map<number, Pending>();
+  private readonly staging = new StagingPool();
+  /** Shared buffers each run's inputs were staged in, until the worker replies for that run. */
+  private readonly staged = new Map<number, SharedArrayBuffer[]>();
   private nextId = 1;
   private failure: TensorRTNodeError | undefined;
   private exited: Promise<void>;
@@ -68,10 +75,13 @@ export class WorkerRunner implements Runner {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const wireFeeds: Record<string, WireTensor> = {};
+    const held: SharedArrayBuffer[] = [];
     for (const name of Object.keys(feeds)) {
       const tensor = feeds[name];
-      wireFeeds[name] = { type: dtypeInfo(tensor.dtype).ort, dims: tensor.dims, data: wireData(tensor.data) };
+      const data = tensor.data.byteLength >= STAGE_FROM_BYTES && !(tensor.data.buffer instanceof SharedArrayBuffer) ? this.staging.stage(tensor.data, held) : wireData(tensor.data);
+      wireFeeds[name] = { type: dtypeInfo(tensor.dtype).ort, dims: tensor.dims, data };
     }
+    if (held.length > 0) this.staged.set(id, held);
     return new Promise<Record<string, Tensor>>((resolve, reject) => {
       // The worker cannot stop ORT mid-run: an abort settles the caller's promise now and drops the result later.
       const onAbort = () => {
@@ -91,6 +101,11 @@ export class WorkerRunner implements Runner {
   }
 
   private settle(reply: RunReply): void {
+    const held = this.staged.get(reply.id);
+    if (held) {
+      this.staged.delete(reply.id);
+      this.staging.release(held);
+    }
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
@@ -120,6 +135,8 @@ export class WorkerRunner implements Runner {
     this.failure ??= error;
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
+    this.staged.clear();
+    this.staging.clear();
   }
 
   async close(): Promise<void> {

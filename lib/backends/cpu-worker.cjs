@@ -31,7 +31,10 @@ async function main() {
       const ortFeeds = {};
       for (const name of Object.keys(feeds)) {
         const feed = feeds[name];
-        ortFeeds[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+        // onnxruntime-node refuses TypedArrays over a SharedArrayBuffer ("Invalid argument"): inputs
+        // staged in shared memory are copied out here, once, off the main thread.
+        const data = feed.data.buffer instanceof SharedArrayBuffer ? feed.data.slice() : feed.data;
+        ortFeeds[name] = new ort.Tensor(feed.type, data, feed.dims);
       }
       const values = await session.run(ortFeeds, outputs);
       const results = {};
