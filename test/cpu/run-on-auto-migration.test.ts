@@ -40,14 +40,17 @@ describe('inputs over a SharedArrayBuffer', () => {
   });
 });
 
-describe('large inputs staged through shared memory for the worker', () => {
+describe('large inputs staged through transferred pool buffers for the worker', () => {
   it('stay correct across many runs in flight at once, with different data each', async () => {
     const session = await InferenceSession.create(models.cls, { backend: 'cpu', runOn: 'worker' });
     const main = await InferenceSession.create(models.cls, { backend: 'cpu', runOn: 'main' });
     try {
       // 1x3x48x192 float32 is 110 KiB: above the staging size, so these go through the pool.
       const inputs = Array.from({ length: 6 }, (_, i) => new Tensor('float32', randomFloats(3 * 48 * 192, 100 + i), [1, 3, 48, 192]));
+      const copies = inputs.map((x) => (x.data as Float32Array).slice());
       const viaWorker = await Promise.all(inputs.map((x) => session.run({ x })));
+      // The caller's arrays are copied, never transferred away.
+      inputs.forEach((x, i) => expect(x.data).toEqual(copies[i]));
       for (let i = 0; i < inputs.length; i++) {
         const expected = (await main.run({ x: inputs[i] }))['softmax_0.tmp_0'].data;
         expect(viaWorker[i]['softmax_0.tmp_0'].data).toEqual(expected);
