@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../lib/index.js';
-import { models, randomFloats } from '../helpers/models.js';
+import { realModels as models } from '../fixtures/real-models.js';
+import { randomFloats } from '../fixtures/random.js';
 
 describe("runOn 'auto' migration to a worker", () => {
   it('keeps every run of a back-to-back sequence succeeding, with the same results, across the move', async () => {
-    const session = await InferenceSession.create(models.det, { backend: 'cpu', runOn: 'auto' });
+    const session = await InferenceSession.create(models.ocrDet, { backend: 'cpu', runOn: 'auto' });
     try {
       const x = new Tensor('float32', randomFloats(3 * 320 * 320, 7), [1, 3, 320, 320]);
       const first = (await session.run({ x }))['sigmoid_0.tmp_0'].data as Float32Array;
@@ -26,7 +27,7 @@ describe("runOn 'auto' migration to a worker", () => {
 describe('inputs over a SharedArrayBuffer', () => {
   // onnxruntime-node itself refuses them ("Invalid argument"); the session accepts them on both threads.
   it.each(['main', 'worker'] as const)('give the same results as ordinary inputs (runOn %s)', async (runOn) => {
-    const session = await InferenceSession.create(models.cls, { backend: 'cpu', runOn });
+    const session = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn });
     try {
       const plain = randomFloats(3 * 48 * 192, 11);
       const shared = new Float32Array(new SharedArrayBuffer(plain.byteLength));
@@ -42,8 +43,8 @@ describe('inputs over a SharedArrayBuffer', () => {
 
 describe('large inputs staged through transferred pool buffers for the worker', () => {
   it('stay correct across many runs in flight at once, with different data each', async () => {
-    const session = await InferenceSession.create(models.cls, { backend: 'cpu', runOn: 'worker' });
-    const main = await InferenceSession.create(models.cls, { backend: 'cpu', runOn: 'main' });
+    const session = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn: 'worker' });
+    const main = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn: 'main' });
     try {
       // 1x3x48x192 float32 is 110 KiB: above the staging size, so these go through the pool.
       const inputs = Array.from({ length: 6 }, (_, i) => new Tensor('float32', randomFloats(3 * 48 * 192, 100 + i), [1, 3, 48, 192]));
