@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Compiles every native source that includes TensorRT headers with -fsyntax-only against the real
+# TensorRT headers in $TENSORRT_INCLUDE (the include/ folder of a TensorRT 10.x or 11.x release),
+# so API drift between TensorRT versions shows up here rather than on a user's machine. The
+# headers are never part of this repository; point the variable at a folder outside it.
+#   TENSORRT_INCLUDE=/path/to/TensorRT/include npm run check:tensorrt
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z "${TENSORRT_INCLUDE:-}" ]]; then
+  echo "check:tensorrt: set TENSORRT_INCLUDE to the include/ folder of TensorRT 10.x or 11.x headers" >&2
+  exit 2
+fi
+if [[ ! -f "$TENSORRT_INCLUDE/NvInfer.h" || ! -f "$TENSORRT_INCLUDE/NvInferVersion.h" ]]; then
+  echo "check:tensorrt: $TENSORRT_INCLUDE has no NvInfer.h / NvInferVersion.h" >&2
+  exit 2
+fi
+case "$(cd "$TENSORRT_INCLUDE" && pwd -P)/" in
+  "$(pwd -P)/"*) echo "check:tensorrt: keep the TensorRT headers outside the repository" >&2; exit 2 ;;
+esac
+if grep -q "TENSORRT_NODE_SIMULATOR" "$TENSORRT_INCLUDE/NvInferVersion.h"; then
+  echo "check:tensorrt: $TENSORRT_INCLUDE holds the simulator's headers; point it at real TensorRT headers" >&2
+  exit 2
+fi
+
+cuda_include="${CUDA_INCLUDE:-}"
+if [[ -z "$cuda_include" ]]; then
+  for candidate in "${CUDA_PATH:-}" "${CUDA_HOME:-}" /usr/local/cuda "$(dirname "$(command -v nvcc 2>/dev/null || echo /nonexistent/bin/nvcc)")/.."; do
+    if [[ -n "$candidate" && -f "$candidate/include/cuda_runtime_api.h" ]]; then cuda_include="$candidate/include"; break; fi
+  done
+fi
+if [[ -z "$cuda_include" ]]; then
+  echo "check:tensorrt: CUDA headers not found; set CUDA_INCLUDE" >&2
+  exit 2
+fi
+napi_include="$(node -p "require('node-addon-api').include_dir")"
+node_api_include="$(node -p "require('node-api-headers').include_dir")"
+
+major="$(sed -n 's/^#define TRT_MAJOR_ENTERPRISE \([0-9]*\).*/\1/p; s/^#define NV_TENSORRT_MAJOR \([0-9][0-9]*\).*/\1/p' "$TENSORRT_INCLUDE/NvInferVersion.h" | head -1)"
+minor="$(sed -n 's/^#define TRT_MINOR_ENTERPRISE \([0-9]*\).*/\1/p; s/^#define NV_TENSORRT_MINOR \([0-9][0-9]*\).*/\1/p' "$TENSORRT_INCLUDE/NvInferVersion.h" | head -1)"
+
+mapfile -t sources < <(grep -rlE '#include[[:space:]]*[<"](NvInfer|NvOnnxParser)' native --include='*.cc' --include='*.h' | grep -v '^native/sim/' | sort)
+if [[ ${#sources[@]} -eq 0 ]]; then
+  echo "check:tensorrt: no native source includes TensorRT headers" >&2
+  exit 1
+fi
+
+cxx="${CXX:-c++}"
+failed=0
+for source in "${sources[@]}"; do
+  lang=c++
+  [[ "$source" == *.h ]] && lang=c++-header
+  if ! "$cxx" -std=c++17 -fsyntax-only -Wall -Wextra -Werror -x "$lang" \
+      -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED -DTRTN_HAVE_TENSORRT=1 \
+      -isystem "$TENSORRT_INCLUDE" -isystem "$cuda_include" -isystem "$napi_include" -isystem "$node_api_include" \
+      -Inative "$source"; then
+    failed=1
+  fi
+done
+if [[ $failed -ne 0 ]]; then
+  echo "check:tensorrt: FAILED against TensorRT ${major}.${minor} headers in $TENSORRT_INCLUDE" >&2
+  exit 1
+fi
+echo "check:tensorrt: ${#sources[@]} sources compile against TensorRT ${major}.${minor} headers ($TENSORRT_INCLUDE)"
