@@ -33,7 +33,7 @@ if [[ -z "$cuda_include" ]]; then
   echo "check:tensorrt: CUDA headers not found; set CUDA_INCLUDE" >&2
   exit 2
 fi
-napi_include="$(node -p "require('node-addon-api').include_dir")"
+napi_include="$(node -p "require('path').dirname(require.resolve('node-addon-api'))")"
 node_api_include="$(node -p "require('node-api-headers').include_dir")"
 
 major="$(sed -n 's/^#define TRT_MAJOR_ENTERPRISE \([0-9]*\).*/\1/p; s/^#define NV_TENSORRT_MAJOR \([0-9][0-9]*\).*/\1/p' "$TENSORRT_INCLUDE/NvInferVersion.h" | head -1)"
