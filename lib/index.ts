@@ -1,1 +1,12 @@
 export {};
+
+// --- native addon: CUDA layer and backend availability (issue 3) ---
+export { CudaStream } from './cuda/stream.js';
+export { CudaEvent } from './cuda/event.js';
+export { DeviceBuffer } from './cuda/device-buffer.js';
+export { PinnedBuffer } from './cuda/pinned-buffer.js';
+export { devices, memoryInfo, type DeviceInfo } from './cuda/devices.js';
+export { cudaInfo, type CudaInfo } from './cuda/info.js';
+export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from './tensorrt/info.js';
+export { backends, type BackendsReport, type BackendStatus } from './backends/report.js';
+// --- end native addon ---

@@ -1,0 +1,76 @@
+// How GPU work tells JavaScript that it finished without any thread waiting for it: after the
+// work is enqueued on a stream, a host function is enqueued behind it; when the stream reaches
+// it, the host function posts the operation to a thread-safe function, which settles the
+// operation's promise on the JS thread. Until then the operation keeps alive everything the
+// GPU may touch: the caller's TypedArrays (by reference) and the native memory (by shared_ptr).
+#pragma once
+
+#include <cuda_runtime_api.h>
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+namespace trtn {
+
+class CompletionQueue;
+
+class PendingOp {
+ public:
+  explicit PendingOp(Napi::Env env);
+  virtual ~PendingOp();
+  PendingOp(const PendingOp&) = delete;
+  PendingOp& operator=(const PendingOp&) = delete;
+
+  // Keeps a JS value (a caller's TypedArray, a wrapper object) alive until the op settles.
+  void KeepAlive(Napi::Value value);
+  // Keeps a native resource (stream, device or pinned memory) alive until the op settles.
+  void Hold(std::shared_ptr<void> resource);
+
+  // Runs on the JS thread once the stream has reached the op; the default resolves undefined.
+  // Subclasses resolve with results or reject (e.g. with errors their work recorded).
+  virtual void Settle(Napi::Env env, Napi::Promise::Deferred& deferred);
+
+ private:
+  friend class CompletionQueue;
+  void Release(bool env_alive);
+
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::Reference<Napi::Value>> keep_alive_;
+  std::vector<std::shared_ptr<void>> holds_;
+  cudaStream_t stream_ = nullptr;
+  CompletionQueue* queue_ = nullptr;
+};
+
+class CompletionQueue {
+ public:
+  explicit CompletionQueue(Napi::Env env);
+  ~CompletionQueue();
+
+  // Enqueues the op's host function on `stream` (behind the work the caller already enqueued)
+  // and returns the op's promise. If CUDA refuses the host function, the stream is synchronized
+  // so the enqueued work no longer uses what the op holds, and a CUDA error is thrown.
+  Napi::Promise Launch(Napi::Env env, std::unique_ptr<PendingOp> op, cudaStream_t stream);
+
+  size_t in_flight() const { return live_.size(); }
+
+  // Environment cleanup: waits for the streams of all in-flight ops, so every host function has
+  // run, and frees ops whose notification could not be delivered any more.
+  void Teardown();
+
+ private:
+  static void CUDART_CB OnStreamReached(void* data);
+  static void CallJs(napi_env env, napi_value callback, void* context, void* data);
+  void Finish(PendingOp* op, napi_env env);
+
+  napi_env env_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  std::unordered_set<PendingOp*> live_;  // touched on the JS thread only
+  std::mutex orphans_mutex_;
+  std::vector<PendingOp*> orphans_;      // host functions that could not post any more
+  bool tearing_down_ = false;
+};
+
+}  // namespace trtn

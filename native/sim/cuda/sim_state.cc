@@ -1,0 +1,162 @@
+#include "sim_state.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace trtn::cudasim {
+namespace {
+
+// Uninitialised device memory is filled with this byte so code that assumes zeroed memory
+// fails in the simulator as it would on a GPU, where fresh allocations hold garbage.
+constexpr unsigned char kGarbageByte = 0xA5;
+constexpr size_t kDeviceAlignment = 256;  // cudaMalloc's documented minimum alignment
+
+thread_local cudaError_t t_last_error = cudaSuccess;
+thread_local bool t_on_stream_worker = false;
+thread_local int t_current_device = 0;
+
+long long env_number(const char* name, long long fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  long long value = std::strtoll(text, &end, 10);
+  return (end != nullptr && *end == '\0' && value >= 0) ? value : fallback;
+}
+
+Config read_config() {
+  Config c;
+  c.device_count = static_cast<int>(env_number("TENSORRT_NODE_SIM_DEVICES", c.device_count));
+  c.device_memory = static_cast<size_t>(env_number("TENSORRT_NODE_SIM_DEVICE_MEMORY", static_cast<long long>(c.device_memory)));
+  c.driver_version = static_cast<int>(env_number("TENSORRT_NODE_SIM_DRIVER_VERSION", c.driver_version));
+  return c;
+}
+
+size_t round_up(size_t value, size_t to) { return (value + to - 1) / to * to; }
+
+bool range_inside(const std::map<uintptr_t, size_t>& blocks, uintptr_t begin, size_t count) {
+  auto it = blocks.upper_bound(begin);
+  if (it == blocks.begin()) return false;
+  --it;
+  uintptr_t base = it->first;
+  size_t size = it->second;
+  return begin >= base && begin - base < size && count <= size - (begin - base);
+}
+
+}  // namespace
+
+const Config& config() {
+  static const Config c = read_config();
+  return c;
+}
+
+cudaError_t finish(cudaError_t error) {
+  if (error != cudaSuccess) t_last_error = error;
+  return error;
+}
+
+cudaError_t take_last_error() {
+  cudaError_t e = t_last_error;
+  t_last_error = cudaSuccess;
+  return e;
+}
+
+cudaError_t peek_last_error() { return t_last_error; }
+
+cudaError_t check_ready() {
+  if (t_on_stream_worker) return cudaErrorNotPermitted;
+  if (config().driver_version == 0) return cudaErrorInsufficientDriver;
+  if (config().device_count == 0) return cudaErrorNoDevice;
+  return cudaSuccess;
+}
+
+bool on_stream_worker() { return t_on_stream_worker; }
+void set_on_stream_worker(bool value) { t_on_stream_worker = value; }
+int current_device() { return t_current_device; }
+void set_current_device(int device) { t_current_device = device; }
+
+cudaError_t MemoryRegistry::allocate_device(void** out, size_t size) {
+  if (out == nullptr) return cudaErrorInvalidValue;
+  if (size == 0) {
+    *out = nullptr;  // the real runtime succeeds and hands back a null pointer
+    return cudaSuccess;
+  }
+  size_t padded = round_up(size, kDeviceAlignment);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (padded > config().device_memory || device_in_use_ > config().device_memory - padded) {
+      return cudaErrorMemoryAllocation;
+    }
+    device_in_use_ += padded;  // reserve before allocating so concurrent callers respect the cap
+  }
+  void* block = std::aligned_alloc(kDeviceAlignment, padded);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (block == nullptr) {
+    device_in_use_ -= padded;
+    return cudaErrorMemoryAllocation;
+  }
+  std::memset(block, kGarbageByte, padded);
+  device_[reinterpret_cast<uintptr_t>(block)] = padded;
+  *out = block;
+  return cudaSuccess;
+}
+
+cudaError_t MemoryRegistry::free_device(void* ptr) {
+  if (ptr == nullptr) return cudaSuccess;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = device_.find(reinterpret_cast<uintptr_t>(ptr));
+  if (it == device_.end()) return cudaErrorInvalidValue;
+  device_in_use_ -= it->second;
+  device_.erase(it);
+  std::free(ptr);
+  return cudaSuccess;
+}
+
+cudaError_t MemoryRegistry::allocate_host(void** out, size_t size) {
+  if (out == nullptr) return cudaErrorInvalidValue;
+  if (size == 0) {
+    *out = nullptr;
+    return cudaSuccess;
+  }
+  void* block = std::aligned_alloc(4096, round_up(size, 4096));  // pinned memory is page aligned
+  if (block == nullptr) return cudaErrorMemoryAllocation;
+  std::lock_guard<std::mutex> lock(mutex_);
+  pinned_[reinterpret_cast<uintptr_t>(block)] = size;
+  *out = block;
+  return cudaSuccess;
+}
+
+cudaError_t MemoryRegistry::free_host(void* ptr) {
+  if (ptr == nullptr) return cudaSuccess;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = pinned_.find(reinterpret_cast<uintptr_t>(ptr));
+  if (it == pinned_.end()) return cudaErrorInvalidValue;
+  pinned_.erase(it);
+  std::free(ptr);
+  return cudaSuccess;
+}
+
+bool MemoryRegistry::is_device_range(const void* ptr, size_t count) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return range_inside(device_, reinterpret_cast<uintptr_t>(ptr), count);
+}
+
+bool MemoryRegistry::is_device_pointer(const void* ptr) const { return is_device_range(ptr, 0); }
+
+bool MemoryRegistry::is_pinned_pointer(const void* ptr) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return range_inside(pinned_, reinterpret_cast<uintptr_t>(ptr), 0);
+}
+
+size_t MemoryRegistry::device_bytes_in_use() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return device_in_use_;
+}
+
+MemoryRegistry& memory() {
+  // Never destroyed: stream workers may still touch it while the process exits.
+  static MemoryRegistry* registry = new MemoryRegistry();
+  return *registry;
+}
+
+}  // namespace trtn::cudasim

@@ -1,0 +1,65 @@
+// Process-wide state of the simulated CUDA runtime: configuration, current device, memory
+// registry and the per-thread "last error". One instance per process, like the real driver,
+// which is why this library is built as a shared object that the addon and the simulated
+// TensorRT library both link.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace trtn::cudasim {
+
+struct Config {
+  int device_count = 1;              // TENSORRT_NODE_SIM_DEVICES (0 simulates "no device")
+  size_t device_memory = 4ull << 30; // TENSORRT_NODE_SIM_DEVICE_MEMORY, the fake memory cap in bytes
+  int driver_version = 13000;        // TENSORRT_NODE_SIM_DRIVER_VERSION (0 simulates "no driver")
+};
+
+const Config& config();
+
+// Records `error` as the calling thread's last error (when it is one) and returns it, so every
+// API function can end with `return finish(...)` the way the real runtime tracks errors.
+cudaError_t finish(cudaError_t error);
+cudaError_t take_last_error();
+cudaError_t peek_last_error();
+
+// The checks every API call starts with: a usable driver and device, and not being called from
+// inside a host function running on a stream worker (CUDA forbids API calls there).
+cudaError_t check_ready();
+bool on_stream_worker();
+void set_on_stream_worker(bool value);
+
+int current_device();
+void set_current_device(int device);
+
+// Device allocations live in host memory; the registry maps each base address to its size so
+// pointers and ranges can be validated like the real runtime does.
+class MemoryRegistry {
+ public:
+  cudaError_t allocate_device(void** out, size_t size);
+  cudaError_t free_device(void* ptr);
+  cudaError_t allocate_host(void** out, size_t size);
+  cudaError_t free_host(void* ptr);
+
+  // True when [ptr, ptr + count) lies inside one live device allocation.
+  bool is_device_range(const void* ptr, size_t count) const;
+  bool is_device_pointer(const void* ptr) const;
+  bool is_pinned_pointer(const void* ptr) const;
+  size_t device_bytes_in_use() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<uintptr_t, size_t> device_;  // base -> size
+  std::map<uintptr_t, size_t> pinned_;  // base -> size
+  size_t device_in_use_ = 0;
+};
+
+MemoryRegistry& memory();
+
+}  // namespace trtn::cudasim

@@ -1,0 +1,85 @@
+// Simulated streams: each stream owns one worker thread that runs its operations strictly in
+// the order they were enqueued, like a GPU stream. The legacy default stream synchronizes with
+// every blocking stream, as CUDA's NULL stream does.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace trtn::cudasim {
+
+class StreamImpl {
+ public:
+  StreamImpl(unsigned flags, bool legacy);
+
+  bool blocking() const { return (flags_ & cudaStreamNonBlocking) == 0; }
+  bool legacy() const { return legacy_; }
+  unsigned flags() const { return flags_; }
+
+  // Number of operations enqueued so far; an operation's sequence number is the value of
+  // enqueued() right after it was pushed.
+  uint64_t enqueued() const;
+  bool idle() const;
+
+  // Lets the worker finish what is queued and then exit; the object lives on (shared) while
+  // operations still run.
+  void retire();
+
+ private:
+  friend class StreamTable;
+  void push(std::function<void()> op);
+  static void run(std::shared_ptr<StreamImpl> self);
+
+  const unsigned flags_;
+  const bool legacy_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::deque<std::function<void()>> queue_;
+  uint64_t enqueued_ = 0;
+  bool retired_ = false;
+
+ public:
+  // Written by the worker under progress_mutex() after each operation.
+  uint64_t completed = 0;
+};
+
+// One mutex/condition pair announces the completion of any operation on any stream; waits for
+// streams and events use it. A simulator favours simplicity over throughput here.
+std::mutex& progress_mutex();
+std::condition_variable& progress_changed();
+
+// Blocks the caller until `stream` has completed `sequence` operations.
+void wait_for(const StreamImpl& stream, uint64_t sequence);
+
+class StreamTable {
+ public:
+  cudaError_t create(cudaStream_t* out, unsigned flags);
+  cudaError_t destroy(cudaStream_t handle);
+
+  // Resolves a handle (0, cudaStreamLegacy and cudaStreamPerThread mean the legacy stream).
+  std::shared_ptr<StreamImpl> resolve(cudaStream_t handle);
+
+  // Enqueues `op` on `stream`, adding the implicit waits of the legacy default stream.
+  void submit(const std::shared_ptr<StreamImpl>& stream, std::function<void()> op);
+
+  // Waits for everything enqueued so far on every stream (cudaDeviceSynchronize).
+  void synchronize_all();
+
+ private:
+  std::shared_ptr<StreamImpl> legacy_stream();
+
+  std::mutex mutex_;  // guards the tables and makes "capture dependencies + push" atomic
+  std::shared_ptr<StreamImpl> legacy_;
+  std::deque<std::pair<cudaStream_t, std::shared_ptr<StreamImpl>>> live_;
+  std::deque<std::shared_ptr<StreamImpl>> retired_;  // destroyed, possibly still draining
+};
+
+StreamTable& streams();
+
+}  // namespace trtn::cudasim
