@@ -36,9 +36,9 @@ extern "C" TENSORRTAPI void* createInferBuilder_INTERNAL(void* logger, int32_t v
   return static_cast<nvinfer1::IBuilder*>(new (std::nothrow) trtsim::Builder(log));
 }
 
-extern "C" TENSORRTAPI int getNvOnnxParserVersion() noexcept { return NV_ONNX_PARSER_VERSION; }
-
-extern "C" TENSORRTAPI void* createNvOnnxParser_INTERNAL(void* network, void* logger, int) noexcept {
+// The ONNX parser library (libnvonnxparser) reaches the parser through this entry point, so the
+// network's concrete type is only ever inspected inside this library.
+extern "C" TENSORRTAPI void* trtsimCreateOnnxParser(void* network, void* logger) noexcept {
   auto* net = dynamic_cast<trtsim::Network*>(static_cast<nvinfer1::INetworkDefinition*>(network));
   auto* log = static_cast<nvinfer1::ILogger*>(logger);
   if (!net) {
