@@ -1,0 +1,52 @@
+'use strict';
+// The CPU backend's worker thread: owns one ONNX Runtime session so that long inferences run off
+// the event loop. Plain CommonJS so the same file runs from the sources (tests) and from dist/.
+// Protocol: workerData { ortPath, model, sessionOptions } -> 'ready' | 'load-error';
+// { id, feeds, outputs } -> { id, results } | { id, error }; 'close' -> release and exit.
+const { parentPort, workerData } = require('node:worker_threads');
+
+const ort = require(workerData.ortPath);
+
+function describe(error) {
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+async function main() {
+  let session;
+  try {
+    session = await ort.InferenceSession.create(workerData.model, workerData.sessionOptions);
+  } catch (error) {
+    parentPort.postMessage({ type: 'load-error', error: describe(error) });
+    return;
+  }
+  parentPort.postMessage({ type: 'ready', inputs: session.inputMetadata, outputs: session.outputMetadata });
+  parentPort.on('message', async (message) => {
+    if (message === 'close') {
+      await session.release();
+      parentPort.close();
+      return;
+    }
+    const { id, feeds, outputs } = message;
+    try {
+      const ortFeeds = {};
+      for (const name of Object.keys(feeds)) {
+        const feed = feeds[name];
+        ortFeeds[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+      }
+      const values = await session.run(ortFeeds, outputs);
+      const results = {};
+      const transfer = [];
+      for (const name of Object.keys(values)) {
+        const value = values[name];
+        results[name] = { type: value.type, dims: value.dims, data: value.data };
+        // ORT gives each output its own ArrayBuffer, so handing it over moves it without a copy.
+        if (value.data.byteLength === value.data.buffer.byteLength) transfer.push(value.data.buffer);
+      }
+      parentPort.postMessage({ id, results }, transfer);
+    } catch (error) {
+      parentPort.postMessage({ id, error: describe(error) });
+    }
+  });
+}
+
+main();
