@@ -16,3 +16,11 @@ export { cudaInfo, type CudaInfo } from './cuda/info.js';
 export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from './tensorrt/info.js';
 export { backends, type BackendsReport, type BackendStatus } from './backends/report.js';
 // --- end native addon ---
+
+// --- TensorRT runtime (issue 4) ---
+export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
+export { ContextPool, type ContextPoolOptions } from './tensorrt/context-pool.js';
+export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
+export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
+export type { TensorRTBackendOptions } from './backends/tensorrt.js';
+// --- end TensorRT runtime ---

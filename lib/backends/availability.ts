@@ -2,6 +2,9 @@
  * Which backends can run here, and why not. The session asks this to choose a backend for 'auto'
  * and to explain a refusal for an explicit choice; the CLI's `info` prints it.
  */
+import { loadBinding } from '../binding.js';
+import { cudaInfo } from '../cuda/info.js';
+import { tensorrtLibraryInfo } from '../tensorrt/info.js';
 import { loadOrt } from './ort.js';
 
 export interface BackendAvailability {
@@ -17,7 +20,21 @@ export function cpuAvailability(): BackendAvailability {
   return { available: true, version: result.ort.env.versions.common };
 }
 
+/** TensorRT runs when the addon loads with its TensorRT runtime compiled in, the library loads, and CUDA has a device. */
 export function tensorrtAvailability(): BackendAvailability {
-  // Replaced by the native addon's report (CUDA device + TensorRT library) once the addon is built.
-  return { available: false, reason: 'this build of tensorrt-node has no native addon yet' };
+  const load = loadBinding();
+  if (!load.ok) return { available: false, reason: load.reason };
+  if (!load.binding.tensorrtHeaders) {
+    return {
+      available: false,
+      reason: 'the native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE set (npm run build:native)',
+    };
+  }
+  const library = tensorrtLibraryInfo();
+  const reasons: string[] = [];
+  if (!library.available) reasons.push(`the TensorRT library could not be loaded (${library.reason ?? 'unknown reason'})`);
+  const cuda = cudaInfo();
+  if (!cuda.available) reasons.push(`CUDA is not usable (${cuda.reason ?? 'unknown reason'})`);
+  if (reasons.length > 0) return { available: false, reason: reasons.join('; ') };
+  return { available: true, ...(library.version !== undefined ? { version: library.version } : {}) };
 }
