@@ -4,7 +4,7 @@ export { type DType, type DTypeArrayMap, type TypedArray, DTYPES } from './dtype
 export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErrorOptions } from './errors.js';
 export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
-export { cpuAvailability, tensorrtAvailability, type BackendAvailability } from './backends/availability.js';
+export { backends, cpuAvailability, tensorrtAvailability, type BackendAvailability, type BackendsReport } from './backends/availability.js';
 
 // --- native addon: CUDA layer and backend availability (issue 3) ---
 export { CudaStream } from './cuda/stream.js';
@@ -14,7 +14,6 @@ export { PinnedBuffer } from './cuda/pinned-buffer.js';
 export { devices, memoryInfo, type DeviceInfo } from './cuda/devices.js';
 export { cudaInfo, type CudaInfo } from './cuda/info.js';
 export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from './tensorrt/info.js';
-export { backends, type BackendsReport, type BackendStatus } from './backends/report.js';
 // --- end native addon ---
 
 // --- TensorRT runtime (issue 4) ---

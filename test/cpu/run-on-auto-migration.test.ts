@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../lib/index.js';
-import { models, randomFloats } from '../helpers/models.js';
+import { realModels as models } from '../fixtures/real-models.js';
+import { randomFloats } from '../fixtures/random.js';
 
 describe("runOn 'auto' migration to a worker", () => {
   it('keeps every run of a back-to-back sequence succeeding, with the same results, across the move', async () => {
-    const session = await InferenceSession.create(models.det, { backend: 'cpu', runOn: 'auto' });
+    const session = await InferenceSession.create(models.ocrDet, { backend: 'cpu', runOn: 'auto' });
     try {
       const x = new Tensor('float32', randomFloats(3 * 320 * 320, 7), [1, 3, 320, 320]);
       const first = (await session.run({ x }))['sigmoid_0.tmp_0'].data as Float32Array;
