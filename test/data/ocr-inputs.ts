@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { serializeNpy } from '../../lib/util/npy.js';
+import { encodeNpy as serializeNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
 import { seededRandom } from '../fixtures/random.js';
 

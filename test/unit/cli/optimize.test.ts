@@ -8,7 +8,7 @@ import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { DataType } from '../../../lib/onnx/types.js';
 import { Tensor } from '../../../lib/tensor.js';
-import { serializeNpy } from '../../../lib/util/npy.js';
+import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tensorElementType } from '../../../lib/optimize/type-inference.js';
 import { tinyMlp } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
