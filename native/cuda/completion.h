@@ -35,7 +35,7 @@ class PendingOp {
 
  private:
   friend class CompletionQueue;
-  void Release(bool env_alive);
+  void Release();
 
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::Reference<Napi::Value>> keep_alive_;
