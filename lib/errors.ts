@@ -69,3 +69,9 @@ export function invalidArgument(what: string, name: string, value: unknown, code
 export function isTensorRTNodeError(error: unknown, code?: ErrorCode): error is TensorRTNodeError {
   return error instanceof TensorRTNodeError && (code === undefined || error.code === code);
 }
+
+/** The error a run rejects with when its AbortSignal fires. */
+export function abortError(signal: AbortSignal): TensorRTNodeError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'aborted' : String(signal.reason);
+  return new TensorRTNodeError(ErrorCode.ABORTED, `The operation was aborted: ${reason}`, { cause: signal.reason });
+}

@@ -31,6 +31,8 @@ struct AddonState {
   Napi::FunctionReference event_class;
   Napi::FunctionReference device_buffer_class;
   Napi::FunctionReference pinned_buffer_class;
+  Napi::FunctionReference engine_class;
+  Napi::FunctionReference context_class;
 
   std::unique_ptr<CompletionQueue> completions;
   std::unique_ptr<PinnedRegistry> pinned;

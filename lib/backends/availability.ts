@@ -1,0 +1,57 @@
+/**
+ * Which backends can run here, and why not: the one place that decides it. The session asks it to
+ * choose a backend for 'auto' and to explain a refusal; `backends()` and the CLI's `info` print it.
+ */
+import { loadBinding } from '../binding.js';
+import { type CudaInfo, cudaInfo } from '../cuda/info.js';
+import { type TensorRTLibraryInfo, tensorrtLibraryInfo } from '../tensorrt/info.js';
+import { loadOrt } from './ort.js';
+
+export interface BackendAvailability {
+  readonly available: boolean;
+  /** Why the backend cannot run here; undefined when it can. */
+  readonly reason?: string;
+  readonly version?: string;
+}
+
+export interface BackendsReport {
+  /** TensorRT: usable when its library loads and CUDA has a device. */
+  readonly tensorrt: BackendAvailability & { readonly library: TensorRTLibraryInfo };
+  readonly cuda: CudaInfo;
+  /** ONNX Runtime on the CPU (onnxruntime-node). */
+  readonly cpu: BackendAvailability;
+}
+
+export function cpuAvailability(): BackendAvailability {
+  const result = loadOrt();
+  if ('reason' in result) return { available: false, reason: result.reason };
+  return { available: true, version: result.ort.env.versions.common };
+}
+
+function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsReport['tensorrt'] {
+  const reasons: string[] = [];
+  if (!library.available) reasons.push(`TensorRT is not available: ${library.reason ?? 'unknown reason'}`);
+  const load = loadBinding();
+  if (load.ok && !load.binding.tensorrtHeaders) {
+    reasons.push('The native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE set (npm run build:native).');
+  }
+  if (!cuda.available) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+  return {
+    available: reasons.length === 0,
+    ...(library.version !== undefined ? { version: library.version } : {}),
+    ...(reasons.length > 0 ? { reason: reasons.join(' ') } : {}),
+    library,
+  };
+}
+
+/** TensorRT needs the native addon, its library, and a CUDA device. Never throws. */
+export function tensorrtAvailability(): BackendAvailability {
+  const { library, ...availability } = tensorrtReport(cudaInfo(), tensorrtLibraryInfo());
+  return availability;
+}
+
+/** Which backends can run in this process, with versions, and the exact reason for each that cannot. Never throws. */
+export async function backends(): Promise<BackendsReport> {
+  const cuda = cudaInfo();
+  return { tensorrt: tensorrtReport(cuda, tensorrtLibraryInfo()), cuda, cpu: cpuAvailability() };
+}

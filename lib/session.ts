@@ -1,0 +1,199 @@
+/**
+ * InferenceSession: the one front door. It picks a backend, validates every argument once, counts
+ * runs in flight so dispose() lets them settle, and gives every backend the same Tensor, metadata
+ * and error behaviour.
+ */
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
+import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
+import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
+import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
+import { buildPlan } from './tensorrt/builder.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
+import type { Tensor } from './tensor.js';
+import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal } from './validate.js';
+
+export type BackendChoice = 'auto' | BackendName;
+
+export interface SessionOptions {
+  /** 'auto' (default) uses TensorRT when a GPU and TensorRT are present, else the CPU; see `fallbackReason`. */
+  backend?: BackendChoice;
+  threads?: { intraOp?: number; interOp?: number };
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /**
+   * CPU backend: where inference runs. 'main' blocks the event loop for each run; 'worker' runs in a
+   * worker thread; 'auto' (default) starts on the main thread and moves to a worker once a run takes
+   * longer than a few milliseconds.
+   */
+  runOn?: RunOn;
+  /** TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode. */
+  tensorrt?: Omit<TensorRTBackendOptions, 'signal'>;
+}
+
+export interface RunOptions {
+  /** Names of the outputs to compute; default all. */
+  outputs?: readonly string[];
+  signal?: AbortSignal;
+}
+
+const ENGINE_EXTENSIONS = new Set(['.plan', '.engine', '.trt']);
+
+/** A TensorRT plan: a .plan/.engine/.trt path, or bytes that start with the plan tag "ftrt". */
+function isEngine(model: string | Uint8Array): boolean {
+  if (typeof model === 'string') return ENGINE_EXTENSIONS.has(extname(model).toLowerCase());
+  return model.length >= 4 && model[0] === 0x66 && model[1] === 0x74 && model[2] === 0x72 && model[3] === 0x74;
+}
+
+async function checkModelFile(path: string): Promise<void> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a readable model file at ${path} but ${error.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${error.code})`}`, { cause: error });
+  });
+  if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a model file at ${path} but it is not a regular file`);
+}
+
+function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
+  if (options === undefined) return undefined;
+  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode? }', 'options.tensorrt', options);
+  if (options.allowHostCode !== undefined && typeof options.allowHostCode !== 'boolean') {
+    throw invalidArgument('a boolean', 'options.tensorrt.allowHostCode', options.allowHostCode);
+  }
+  const profile = options.profile;
+  if (profile !== undefined && (typeof profile !== 'number' || !Number.isSafeInteger(profile) || profile < 0)) {
+    throw invalidArgument('a non-negative integer', 'options.tensorrt.profile', profile);
+  }
+  return {
+    size: validatePositiveInteger(options.size, 'options.tensorrt.size'),
+    maxQueue: validatePositiveInteger(options.maxQueue, 'options.tensorrt.maxQueue', { allowZero: true }),
+    profile,
+    allowHostCode: options.allowHostCode,
+  };
+}
+
+function normaliseOptions(options: unknown): SessionOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
+  const threads = options.threads;
+  if (threads !== undefined && !isPlainObject(threads)) throw invalidArgument('an object { intraOp?, interOp? }', 'options.threads', threads);
+  return {
+    backend: validateEnum(options.backend, ['auto', 'cpu', 'tensorrt'] as const, 'options.backend') ?? 'auto',
+    threads: threads && {
+      intraOp: validatePositiveInteger(threads.intraOp, 'options.threads.intraOp'),
+      interOp: validatePositiveInteger(threads.interOp, 'options.threads.interOp'),
+    },
+    graphOptimizationLevel: validateEnum(options.graphOptimizationLevel, ['disabled', 'basic', 'extended', 'all'] as const, 'options.graphOptimizationLevel'),
+    runOn: validateEnum(options.runOn, ['auto', 'main', 'worker'] as const, 'options.runOn'),
+    tensorrt: normaliseTensorRTOptions(options.tensorrt),
+  };
+}
+
+export class InferenceSession implements AsyncDisposable {
+  /** Why 'auto' did not pick TensorRT; undefined when it did or when a backend was asked for by name. */
+  readonly fallbackReason: string | undefined;
+  private readonly backendImpl: Backend;
+  private inFlight = 0;
+  private settled: (() => void) | undefined;
+  private disposing: Promise<void> | undefined;
+
+  private constructor(backend: Backend, fallbackReason: string | undefined) {
+    this.backendImpl = backend;
+    this.fallbackReason = fallbackReason;
+  }
+
+  /**
+   * Loads a model: an ONNX file (any backend) or a TensorRT engine (.plan/.engine, TensorRT only),
+   * given as a path or as bytes.
+   */
+  static async create(model: string | Uint8Array, options?: SessionOptions): Promise<InferenceSession> {
+    const source = validateModelSource(model);
+    const opts = normaliseOptions(options);
+    if (typeof source === 'string') await checkModelFile(source);
+    const choice = opts.backend ?? 'auto';
+
+    let fallbackReason: string | undefined;
+    const engine = isEngine(source);
+    if (engine && choice === 'cpu') {
+      throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"');
+    }
+    if (choice !== 'cpu') {
+      const tensorrt = tensorrtAvailability();
+      if (!tensorrt.available) {
+        if (choice === 'tensorrt' || engine) {
+          const what = choice === 'tensorrt' ? 'The tensorrt backend' : `The engine ${typeof source === 'string' ? source : '(plan bytes)'} needs the tensorrt backend, which`;
+          throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `${what} is unavailable: ${tensorrt.reason}`);
+        }
+        fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
+      } else if (engine) {
+        return new InferenceSession(await TensorRTBackend.load(source, opts.tensorrt ?? {}), undefined);
+      } else if (choice === 'tensorrt') {
+        // Static-shape ONNX models build without profiles; dynamic ones need the engine builder's profiles.
+        const plan = await buildPlan(source).catch((error: unknown) => {
+          throw new TensorRTNodeError(
+            ErrorCode.BUILD_FAILED,
+            'Could not build a TensorRT engine from the ONNX model; models with dynamic inputs need optimization profiles: build a plan first (buildPlan with profiles) and open the .plan',
+            { cause: error, details: (error as TensorRTNodeError).details },
+          );
+        });
+        return new InferenceSession(await TensorRTBackend.load(plan, opts.tensorrt ?? {}), undefined);
+      } else {
+        fallbackReason = 'TensorRT is available but this ONNX model has no built engine; it runs on the CPU (build a .plan to run it on TensorRT)';
+      }
+    }
+    const cpu = cpuAvailability();
+    if (!cpu.available) {
+      throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${cpu.reason}` + (fallbackReason ? `; ${fallbackReason}` : ''));
+    }
+    const backend = await CpuBackend.create(source, {
+      intraOpThreads: opts.threads?.intraOp,
+      interOpThreads: opts.threads?.interOp,
+      graphOptimizationLevel: opts.graphOptimizationLevel,
+      runOn: opts.runOn,
+    });
+    return new InferenceSession(backend, fallbackReason);
+  }
+
+  get backend(): BackendName {
+    return this.backendImpl.name;
+  }
+
+  get inputs(): readonly TensorInfo[] {
+    return this.backendImpl.inputs;
+  }
+
+  get outputs(): readonly TensorInfo[] {
+    return this.backendImpl.outputs;
+  }
+
+  get disposed(): boolean {
+    return this.disposing !== undefined;
+  }
+
+  /** Runs the model. Inputs are read in place; results are new Tensors keyed by output name. */
+  async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
+    if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
+    if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
+    const checked = validateFeeds(this.inputs, feeds);
+    const outputNames = validateOutputNames(this.outputs, options?.outputs);
+    const signal = validateSignal(options?.signal);
+    if (signal?.aborted) throw abortError(signal);
+    this.inFlight++;
+    try {
+      return await this.backendImpl.run(checked, outputNames, signal);
+    } finally {
+      if (--this.inFlight === 0) this.settled?.();
+    }
+  }
+
+  /** Releases the model. Runs already started settle first; later runs reject with ERR_DISPOSED. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.settled = resolve));
+      await this.backendImpl.dispose();
+    })();
+    return this.disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
