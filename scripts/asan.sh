@@ -10,7 +10,7 @@
 #  - intercept_tls_get_addr=0 works around LeakSanitizer crashing ("Tracer caught signal 11")
 #    on the dynamic TLS of dlopen'ed libraries with this gcc/glibc pair.
 # Fails when any ASan error is reported or any leak stack contains a frame of ours
-# (tensorrt_node.node, libtrtn_cudart_sim.so, trtn::). Usage: npm run test:asan [-- test paths]
+# (anything in build-asan/Release: the addon, the CUDA and TensorRT simulators; trtn::). Usage: npm run test:asan [-- test paths]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -33,7 +33,7 @@ files=("$logs"/*)
 all() { if [ ${#files[@]} -gt 0 ]; then cat "${files[@]}"; fi; }
 reports=${#files[@]}
 errors=$(all | grep -c "ERROR: AddressSanitizer" || true)
-ours=$(all | awk '/leak of/{block=$0; next} /^$/{if (block ~ /tensorrt_node|trtn_cudart_sim|trtn::/) n++; block=""; next} {block=block "\n" $0} END{if (block ~ /tensorrt_node|trtn_cudart_sim|trtn::/) n++; print n+0}')
+ours=$(all | awk '/leak of/{block=$0; next} /^$/{if (block ~ /build-asan\/Release\/|tensorrt_node|trtn_cudart_sim|trtn::/) n++; block=""; next} {block=block "\n" $0} END{if (block ~ /build-asan\/Release\/|tensorrt_node|trtn_cudart_sim|trtn::/) n++; print n+0}')
 other=$(all | grep -c "leak of" || true)
 echo "asan: vitest exit $status; $reports sanitizer reports; $errors ASan errors; $ours leaks with addon frames; $other leaks in total"
 if [ "$errors" != 0 ] || [ "$ours" != 0 ]; then
