@@ -1,5 +1,8 @@
 #include "cuda/completion.h"
 
+#include <cstring>
+
+#include "cuda/pinned_buffer.h"
 #include "errors.h"
 
 namespace trtn {
@@ -12,9 +15,27 @@ void PendingOp::KeepAlive(Napi::Value value) { keep_alive_.push_back(Napi::Persi
 
 void PendingOp::Hold(std::shared_ptr<void> resource) { holds_.push_back(std::move(resource)); }
 
+void PendingOp::CopyIntoOnSettle(Napi::Value into, std::shared_ptr<PinnedMemory> from, size_t bytes) {
+  copies_.push_back(CopyBack{Napi::Persistent(into), std::move(from), bytes});
+}
+
+void PendingOp::RunCopies(Napi::Env env) {
+  for (CopyBack& copy : copies_) {
+    // Read the array's memory again now: it is only copied into if it is still there.
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, copy.into.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok) continue;
+    if (copy.into.Value().As<Napi::TypedArray>().ByteLength() >= copy.bytes && copy.bytes != 0) {
+      std::memcpy(data, copy.from->ptr, copy.bytes);
+    }
+  }
+}
+
 void PendingOp::Settle(Napi::Env env, Napi::Promise::Deferred& deferred) { deferred.Resolve(env.Undefined()); }
 
 void PendingOp::Release() {
+  copies_.clear();
   keep_alive_.clear();  // deletes the references (also during environment teardown)
   holds_.clear();       // may free native memory: always on the JS thread, never in a host function
 }
@@ -68,6 +89,7 @@ void CompletionQueue::Finish(PendingOp* op, napi_env env) {
     Napi::HandleScope scope(js_env);
     if (env != nullptr && !tearing_down_) {
       try {
+        op->RunCopies(js_env);
         op->Settle(js_env, op->deferred_);
       } catch (const Napi::Error& error) {
         op->deferred_.Reject(error.Value());
