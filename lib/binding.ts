@@ -235,8 +235,10 @@ export function defaultBindingKind(): BindingKind {
   return process.env.TENSORRT_NODE_BINDING === 'sim' ? 'sim' : 'release';
 }
 
+/** The simulator addon: build-sim/Release, or TENSORRT_NODE_SIM_DIR (e.g. the ASan build of scripts/asan.sh). */
 export function simBindingPath(): string {
-  return join(packageRoot, 'build-sim', 'Release', 'tensorrt_node.node');
+  const dir = process.env.TENSORRT_NODE_SIM_DIR;
+  return join(dir !== undefined && dir !== '' ? dir : join(packageRoot, 'build-sim', 'Release'), 'tensorrt_node.node');
 }
 
 function messageOf(error: unknown): string {

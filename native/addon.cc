@@ -8,6 +8,7 @@
 #include "cuda/device_buffer.h"
 #include "cuda/devices.h"
 #include "cuda/event.h"
+#include "cuda/host_staging.h"
 #include "cuda/pinned_buffer.h"
 #include "cuda/stream.h"
 #include "errors.h"
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(state);
   state->completions = std::make_unique<CompletionQueue>(env);
   state->pinned = std::make_unique<PinnedRegistry>();
+  state->staging = std::make_unique<StagingPool>();
   // Added after the completion queue's thread-safe function, so it runs before Node closes it.
   env.AddCleanupHook(OnEnvironmentCleanup, state);
 

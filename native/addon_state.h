@@ -11,6 +11,7 @@ namespace trtn {
 
 class CompletionQueue;
 class PinnedRegistry;
+class StagingPool;
 
 struct AddonState {
   static AddonState* Get(Napi::Env env) { return env.GetInstanceData<AddonState>(); }
@@ -36,6 +37,7 @@ struct AddonState {
 
   std::unique_ptr<CompletionQueue> completions;
   std::unique_ptr<PinnedRegistry> pinned;
+  std::unique_ptr<StagingPool> staging;
 
   // Simulator build only: gates that tests put on streams (testing/stream_gate.h).
   std::vector<std::weak_ptr<void>> gates;

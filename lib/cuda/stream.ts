@@ -13,9 +13,11 @@ function deviceBuffer(value: unknown, name: string): DeviceBuffer {
 /**
  * A CUDA stream: work enqueued on it runs in order, asynchronously. Every copy returns a promise
  * that settles when the stream reaches the end of that copy, signalled by a stream host callback,
- * so no thread waits for the GPU. Host arrays passed to a copy are used in place (no staging
- * copy) and kept alive until it settles; do not modify them meanwhile. Pinned memory
- * (PinnedBuffer) gives the fastest transfers.
+ * so no thread waits for the GPU. Arrays inside a PinnedBuffer are used in place (zero copy) and
+ * kept alive until the copy settles; do not modify them meanwhile. Any other array is staged
+ * through pooled pinned memory: an upload takes its bytes when it is called, a download is
+ * written into the array when its promise settles. (CUDA would otherwise block the calling
+ * thread on pageable memory until the stream reached the copy.)
  */
 export class CudaStream implements Disposable, AsyncDisposable {
   readonly [nativeHandle]: NativeStream;

@@ -70,11 +70,7 @@ void PinnedBuffer::Release(Napi::Env env) {
   memory_.reset();
   AddonState* state = AddonState::TryGet(env);
   if (state != nullptr && !state->tearing_down) AddonState::AdjustExternalMemory(env, -static_cast<int64_t>(byte_length_));
-  if (state != nullptr && !state->tearing_down) {
-    array_buffer_.Reset();
-  } else {
-    array_buffer_.SuppressDestruct();  // the environment frees its references itself
-  }
+  array_buffer_.Reset();
 }
 
 Napi::Value PinnedBuffer::Buffer(const Napi::CallbackInfo& info) {

@@ -6,6 +6,7 @@
 #include "cuda/completion.h"
 #include "cuda/device_buffer.h"
 #include "cuda/event.h"
+#include "cuda/host_staging.h"
 #include "cuda/pinned_buffer.h"
 #include "errors.h"
 #include "type_tags.h"
@@ -31,15 +32,6 @@ HostView ViewOf(Napi::Value value) {
 
 size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
   return static_cast<size_t>(info[index].As<Napi::Number>().Int64Value());
-}
-
-// Starts an op that keeps `host` (the caller's TypedArray) and, when the array lies in a
-// PinnedBuffer, that pinned block alive until the stream has finished with them.
-std::unique_ptr<PendingOp> OpWithHostView(Napi::Env env, Napi::Value host, const HostView& view) {
-  auto op = std::make_unique<PendingOp>(env);
-  op->KeepAlive(host);
-  if (auto pinned = AddonState::Get(env)->pinned->Find(view.data, view.bytes)) op->Hold(pinned);
-  return op;
 }
 
 }  // namespace
@@ -88,9 +80,10 @@ Napi::Value Stream::CopyHostToDevice(const Napi::CallbackInfo& info) {
   size_t offset = SizeArg(info, 1);
   HostView view = ViewOf(info[2]);
   void* dst = static_cast<uint8_t*>(device->ptr) + offset;
-  CheckCuda(env, cudaMemcpyAsync(dst, view.data, view.bytes, cudaMemcpyHostToDevice, stream->handle),
+  auto op = std::make_unique<PendingOp>(env);
+  const void* src = StageUpload(env, *op, info[2], view.data, view.bytes);
+  CheckCuda(env, cudaMemcpyAsync(dst, src, view.bytes, cudaMemcpyHostToDevice, stream->handle),
             "cudaMemcpyAsync(host to device, " + std::to_string(view.bytes) + " bytes)");
-  auto op = OpWithHostView(env, info[2], view);
   op->Hold(device);
   op->Hold(stream);
   return AddonState::Get(env)->completions->Launch(env, std::move(op), stream->handle);
@@ -104,9 +97,10 @@ Napi::Value Stream::CopyDeviceToHost(const Napi::CallbackInfo& info) {
   const auto& device = DeviceBuffer::Unwrap(info[1])->memory(env);
   size_t offset = SizeArg(info, 2);
   const void* src = static_cast<const uint8_t*>(device->ptr) + offset;
-  CheckCuda(env, cudaMemcpyAsync(view.data, src, view.bytes, cudaMemcpyDeviceToHost, stream->handle),
+  auto op = std::make_unique<PendingOp>(env);
+  void* dst = StageDownload(env, *op, info[0], view.data, view.bytes);
+  CheckCuda(env, cudaMemcpyAsync(dst, src, view.bytes, cudaMemcpyDeviceToHost, stream->handle),
             "cudaMemcpyAsync(device to host, " + std::to_string(view.bytes) + " bytes)");
-  auto op = OpWithHostView(env, info[0], view);
   op->Hold(device);
   op->Hold(stream);
   return AddonState::Get(env)->completions->Launch(env, std::move(op), stream->handle);

@@ -3,9 +3,11 @@
 // that nothing in flight touches freed memory and nothing leaks.
 import './use-sim.js';
 
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { requireBinding } from '../../lib/binding.js';
+import { requireBinding, simBindingPath } from '../../lib/binding.js';
 import { nativeHandle } from '../../lib/cuda/native-handle.js';
 import { CudaStream, DeviceBuffer, PinnedBuffer, memoryInfo } from '../../lib/index.js';
 import { eventuallyReleased, releasesSettled } from '../shared/eventually.js';
@@ -67,6 +69,15 @@ describe('dispose during in-flight work', () => {
     await Promise.all([write, synced]);
     expect(order).toEqual(['write', 'synchronize']);
     device.dispose();
+  });
+});
+
+describe('pageable host memory', () => {
+  it('never blocks the JS thread: copies are staged through pinned blocks', () => {
+    // In a child process with a time limit: a blocking copy would hang it until killed.
+    const script = fileURLToPath(new URL('./fixtures/pageable-no-block.cjs', import.meta.url));
+    const output = execFileSync(process.execPath, [script, simBindingPath()], { encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(output)).toEqual({ eventLoopTurned: true, values: [3] });
   });
 });
 
