@@ -202,6 +202,15 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     }
   }
   if (core->ArenaBytes() != before) Report(env);
+  // A short or long input buffer would make the copy read past the caller's array or write past
+  // the arena block: refuse it here, whoever called.
+  for (const InputPlan& input : input_plans) {
+    size_t wanted = bytes_of[static_cast<size_t>(input.index)];
+    if (input.bytes != wanted) {
+      throw MakeError(env, "ERR_SHAPE_MISMATCH", std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" +
+                                                     engine.getIOTensorName(input.index) + "\" but received " + std::to_string(input.bytes));
+    }
+  }
 
   auto op = std::make_unique<RunOp>(env, core);
   for (uint32_t i = 0; i < outputs.Length(); ++i) {
