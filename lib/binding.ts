@@ -198,6 +198,8 @@ export interface NativeBinding {
   cudaInfo(): NativeCudaInfo;
   devices(): NativeDeviceInfo[];
   memoryInfo(device: number): { free: number; total: number };
+  /** Device/pinned blocks handed to the release thread and not freed yet (cudaFree runs off the JS thread). */
+  pendingReleases(): number;
   /** Loads TensorRT (once per process) and reports what was found. Never throws. */
   tensorrtInfo(): NativeTensorRTInfo;
   Stream: new () => NativeStream;
