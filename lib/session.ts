@@ -169,12 +169,12 @@ export class InferenceSession implements AsyncDisposable {
   }
 
   /** Runs the model. Inputs are read in place; results are new Tensors keyed by output name. */
-  async run(feeds: Readonly<Record<string, Tensor>>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
-    if (!isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
+    if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
     const checked = validateFeeds(this.inputs, feeds);
-    const outputNames = validateOutputNames(this.outputs, options.outputs);
-    const signal = validateSignal(options.signal);
+    const outputNames = validateOutputNames(this.outputs, options?.outputs);
+    const signal = validateSignal(options?.signal);
     if (signal?.aborted) throw abortError(signal);
     this.inFlight++;
     try {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
+import { registerOptimizeCommand } from './optimize.js';
 import { registerRun } from './run.js';
 
 export type CommandRegistrar = (program: Command) => void;
@@ -13,5 +14,6 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInfo,
   registerInspect,
   registerRun,
-  // registerOptimize (./optimize.js), from the model optimizer, goes here.
+  // Modes (--fp16, and --int8 once it lands) are passed to registerOptimizeCommand in ./optimize.js.
+  (program) => registerOptimizeCommand(program),
 ];

@@ -93,6 +93,8 @@ describe('tensorrt-node run: bad arguments exit 1 with one error line and its co
     ['the tensorrt backend here', ['run', models.ocrCls, '--backend', 'tensorrt'], 'ERR_BACKEND_UNAVAILABLE', /The tensorrt backend is unavailable: /],
     ['an unknown option', ['run', '--frobnicate'], 'ERR_INVALID_ARGUMENT', /unknown option '--frobnicate'/],
     ['an unknown command', ['frobnicate'], 'ERR_INVALID_ARGUMENT', /unknown command 'frobnicate'/],
+    // optimize is registered through lib/cli/commands.ts like the others, and fails the same way.
+    ['optimize without a mode', ['optimize', models.ocrCls], 'ERR_INVALID_ARGUMENT', /Expected exactly one of --fp16/],
   ];
   for (const [what, args, code, message] of cases) {
     it(what, async () => {

@@ -73,6 +73,12 @@ describe('tensorrt-node optimize', () => {
     expect(Buffer.compare(readFileSync(input), before)).toBe(0);
   });
 
+  test('refuses a bad number of threads before doing any work', async () => {
+    const error = await cli('optimize', input, '--fp16', '-o', join(dir, 'threads.onnx'), '--eval-threads', 'many').catch((e: unknown) => e);
+    expect(String(error)).toMatch(/Expected an integer >= 1 for --eval-threads but received "many"/);
+    expect(existsSync(join(dir, 'threads.onnx'))).toBe(false);
+  });
+
   test('needs exactly one mode', async () => {
     const error = await cli('optimize', input, '-o', join(dir, 'none.onnx')).catch((e: unknown) => e);
     expect(String(error)).toMatch(/Expected exactly one of --fp16 for tensorrt-node optimize but received none/);
