@@ -2,6 +2,7 @@
 
 #include "addon_state.h"
 #include "cuda/completion.h"
+#include "cuda/deferred_release.h"
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/logger.h"
@@ -71,10 +72,19 @@ class RunOp : public PendingOp {
 }  // namespace
 
 ContextCore::~ContextCore() {
-  delete context;  // before the engine reference drops
+  // Deleting a context and freeing its arena free device memory, which synchronizes the device:
+  // done on the release thread, never on the JS thread. The context goes before its engine and
+  // stream, which the release holds until then.
+  std::vector<void*> blocks;
   for (ArenaBlock& block : arena) {
-    if (block.ptr) cudaFree(block.ptr);
+    if (block.ptr) blocks.push_back(block.ptr);
   }
+  ReleaseLater([context = context, blocks = std::move(blocks), engine = std::move(engine), stream = std::move(stream)]() mutable {
+    delete context;
+    for (void* block : blocks) cudaFree(block);
+    stream.reset();
+    engine.reset();
+  });
 }
 
 size_t ContextCore::ArenaBytes() const {
@@ -192,7 +202,7 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     ArenaBlock& block = core->arena[static_cast<size_t>(i)];
     size_t wanted = (std::max<size_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
     if (block.bytes < wanted) {
-      if (block.ptr) CheckCuda(env, cudaFree(block.ptr), "cudaFree");
+      FreeDeviceMemoryLater(block.ptr);  // cudaFree would stall the event loop on a device sync
       block = ArenaBlock{};
       CheckCuda(env, cudaMalloc(&block.ptr, wanted), "cudaMalloc(" + std::to_string(wanted) + " bytes)");
       block.bytes = wanted;
