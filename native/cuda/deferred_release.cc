@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -13,7 +14,7 @@ namespace {
 
 class ReleaseThread {
  public:
-  void Push(void* ptr, bool pinned) {
+  void Push(std::function<void()> release) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!started_) {
@@ -22,7 +23,7 @@ class ReleaseThread {
         std::thread([this] { Run(); }).detach();
         started_ = true;
       }
-      queue_.emplace_back(ptr, pinned);
+      queue_.push_back(std::move(release));
       ++pending_;
     }
     ready_.notify_one();
@@ -31,18 +32,15 @@ class ReleaseThread {
  private:
   void Run() {
     for (;;) {
-      std::pair<void*, bool> item;
+      std::function<void()> release;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         ready_.wait(lock, [&] { return !queue_.empty(); });
-        item = queue_.front();
+        release = std::move(queue_.front());
         queue_.pop_front();
       }
-      if (item.second) {
-        cudaFreeHost(item.first);
-      } else {
-        cudaFree(item.first);
-      }
+      release();
+      release = nullptr;  // what the release captured goes now, still on this thread
       cudaGetLastError();  // errors here have no caller to report to; keep the thread's state clean
       std::lock_guard<std::mutex> lock(mutex_);
       --pending_;
@@ -58,7 +56,7 @@ class ReleaseThread {
  private:
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::pair<void*, bool>> queue_;
+  std::deque<std::function<void()>> queue_;
   bool started_ = false;
   size_t pending_ = 0;
 };
@@ -71,11 +69,13 @@ ReleaseThread& Releaser() {
 }  // namespace
 
 void FreeDeviceMemoryLater(void* ptr) {
-  if (ptr != nullptr) Releaser().Push(ptr, false);
+  if (ptr != nullptr) Releaser().Push([ptr] { cudaFree(ptr); });
 }
 
+void ReleaseLater(std::function<void()> release) { Releaser().Push(std::move(release)); }
+
 void FreePinnedMemoryLater(void* ptr) {
-  if (ptr != nullptr) Releaser().Push(ptr, true);
+  if (ptr != nullptr) Releaser().Push([ptr] { cudaFreeHost(ptr); });
 }
 
 size_t PendingReleases() { return Releaser().Pending(); }

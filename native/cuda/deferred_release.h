@@ -6,11 +6,15 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 namespace trtn {
 
 void FreeDeviceMemoryLater(void* ptr);
 void FreePinnedMemoryLater(void* ptr);
+// Runs `release` on the release thread, after everything queued before it: for objects whose
+// destruction frees device memory (TensorRT engines and execution contexts).
+void ReleaseLater(std::function<void()> release);
 
 // Blocks queued or being freed right now (JS: pendingReleases(), for tests and diagnostics).
 size_t PendingReleases();

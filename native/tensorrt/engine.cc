@@ -1,6 +1,7 @@
 #include "tensorrt/engine.h"
 
 #include "addon_state.h"
+#include "cuda/deferred_release.h"
 #include "errors.h"
 #include "tensorrt/execution_context.h"
 #include "tensorrt/loader.h"
@@ -15,7 +16,12 @@ namespace trtn {
 RuntimeCore::~RuntimeCore() { delete runtime; }
 
 EngineCore::~EngineCore() {
-  delete engine;  // before `runtime` is released: TensorRT wants engines gone before their runtime
+  // Freeing an engine's weights synchronizes the device: done on the release thread. The engine
+  // goes before its runtime, as TensorRT requires.
+  ReleaseLater([engine = engine, runtime = std::move(runtime)]() mutable {
+    delete engine;
+    runtime.reset();
+  });
 }
 
 namespace {

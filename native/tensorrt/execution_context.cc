@@ -2,6 +2,7 @@
 
 #include "addon_state.h"
 #include "cuda/completion.h"
+#include "cuda/deferred_release.h"
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/logger.h"
@@ -28,6 +29,13 @@ Napi::Array DimsToArray(Napi::Env env, const nvinfer1::Dims& dims) {
   Napi::Array array = Napi::Array::New(env, dims.nbDims < 0 ? 0 : static_cast<size_t>(dims.nbDims));
   for (int32_t i = 0; i < dims.nbDims; ++i) array.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(dims.d[i])));
   return array;
+}
+
+bool Unknown(const nvinfer1::Dims& dims) {
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (dims.d[i] < 0) return true;
+  }
+  return dims.nbDims < 0;
 }
 
 int64_t Volume(const nvinfer1::Dims& dims) {
@@ -70,11 +78,44 @@ class RunOp : public PendingOp {
 
 }  // namespace
 
-ContextCore::~ContextCore() {
-  delete context;  // before the engine reference drops
-  for (ArenaBlock& block : arena) {
-    if (block.ptr) cudaFree(block.ptr);
+void* ArenaOutputAllocator::reallocateOutputAsync(const char*, void*, uint64_t size, uint64_t, cudaStream_t) {
+  size_t wanted = (std::max<size_t>(static_cast<size_t>(size), 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  if (block_->bytes < wanted) {
+    FreeDeviceMemoryLater(block_->ptr);
+    *block_ = ArenaBlock{};
+    if (cudaMalloc(&block_->ptr, wanted) != cudaSuccess) {
+      cudaGetLastError();
+      block_->ptr = nullptr;
+      return nullptr;  // TensorRT reports the failure through the logger
+    }
+    block_->bytes = wanted;
   }
+  return block_->ptr;
+}
+
+void ArenaOutputAllocator::notifyShape(const char*, const nvinfer1::Dims& dims) noexcept {
+  dims_ = dims;
+  notified_ = true;
+}
+
+ContextCore::~ContextCore() {
+  // Deleting a context and freeing its arena free device memory, which synchronizes the device:
+  // done on the release thread, never on the JS thread. The context goes before its engine and
+  // stream, which the release holds until then.
+  std::vector<void*> blocks;
+  for (ArenaBlock& block : arena) {
+    if (block.ptr) blocks.push_back(block.ptr);
+  }
+  // std::function needs a copyable callable: the allocators travel behind a shared_ptr.
+  auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
+  ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine),
+               stream = std::move(stream)]() mutable {
+    delete context;
+    owned_allocators.reset();  // TensorRT may use them until the context is gone
+    for (void* block : blocks) cudaFree(block);
+    stream.reset();
+    engine.reset();
+  });
 }
 
 size_t ContextCore::ArenaBytes() const {
@@ -105,6 +146,7 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
                     capture.Text());
   }
   core->arena.resize(static_cast<size_t>(engine->engine->getNbIOTensors()));
+  core->allocators.resize(core->arena.size());
   Napi::Object object = AddonState::Get(env)->context_class.New({});
   Unwrap(object)->core_ = std::move(core);
   return object;
@@ -181,10 +223,26 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   // Every I/O tensor needs an address, requested or not; the arena only grows.
   size_t before = core->ArenaBytes();
   std::vector<size_t> bytes_of(core->arena.size(), 0);
+  std::vector<bool> data_dependent(core->arena.size(), false);
   for (int32_t i = 0; i < engine.getNbIOTensors(); ++i) {
     const char* name = engine.getIOTensorName(i);
     nvinfer1::Dims dims = context.getTensorShape(name);
-    if (dims.nbDims < 0 || Volume(dims) < 0) {
+    bool output = engine.getTensorIOMode(name) == nvinfer1::TensorIOMode::kOUTPUT;
+    if (output && dims.nbDims >= 0 && Unknown(dims)) {
+      // Known only once the data is: TensorRT asks the allocator for memory inside enqueueV3.
+      data_dependent[static_cast<size_t>(i)] = true;
+      auto& allocator = core->allocators[static_cast<size_t>(i)];
+      if (!allocator) {
+        allocator = std::make_unique<ArenaOutputAllocator>(&core->arena[static_cast<size_t>(i)]);
+        if (!context.setOutputAllocator(name, allocator.get())) {
+          allocator.reset();
+          throw MakeError(env, "ERR_INFERENCE_FAILED", std::string("TensorRT refused an output allocator for \"") + name + "\"", capture.Text());
+        }
+      }
+      allocator->Reset();
+      continue;
+    }
+    if (Unknown(dims)) {
       throw MakeError(env, "ERR_SHAPE_MISMATCH", std::string("TensorRT could not determine the shape of \"") + name + "\"", capture.Text());
     }
     size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine.getTensorDataType(name));
@@ -192,7 +250,7 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     ArenaBlock& block = core->arena[static_cast<size_t>(i)];
     size_t wanted = (std::max<size_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
     if (block.bytes < wanted) {
-      if (block.ptr) CheckCuda(env, cudaFree(block.ptr), "cudaFree");
+      FreeDeviceMemoryLater(block.ptr);  // cudaFree would stall the event loop on a device sync
       block = ArenaBlock{};
       CheckCuda(env, cudaMalloc(&block.ptr, wanted), "cudaMalloc(" + std::to_string(wanted) + " bytes)");
       block.bytes = wanted;
@@ -202,13 +260,32 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     }
   }
   if (core->ArenaBytes() != before) Report(env);
+  // A short or long input buffer would make the copy read past the caller's array or write past
+  // the arena block: refuse it here, whoever called.
+  for (const InputPlan& input : input_plans) {
+    size_t wanted = bytes_of[static_cast<size_t>(input.index)];
+    if (input.bytes != wanted) {
+      throw MakeError(env, "ERR_SHAPE_MISMATCH", std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" +
+                                                     engine.getIOTensorName(input.index) + "\" but received " + std::to_string(input.bytes));
+    }
+  }
 
   auto op = std::make_unique<RunOp>(env, core);
-  for (uint32_t i = 0; i < outputs.Length(); ++i) {
+  // Outputs go back in the order asked for; data-dependent ones are planned after enqueueV3, when
+  // their shapes are known.
+  auto plan_output = [&](uint32_t i) {
     Napi::Object output = outputs.Get(i).As<Napi::Object>();
     std::string name = output.Get("name").As<Napi::String>().Utf8Value();
     int32_t index = index_of(name);
-    size_t bytes = bytes_of[static_cast<size_t>(index)];
+    nvinfer1::Dims dims = context.getTensorShape(name.c_str());
+    if (data_dependent[static_cast<size_t>(index)]) {
+      const ArenaOutputAllocator& allocator = *core->allocators[static_cast<size_t>(index)];
+      if (!allocator.notified()) {
+        throw MakeError(env, "ERR_INFERENCE_FAILED", "TensorRT did not report the shape of data-dependent output \"" + name + "\"", capture.Text());
+      }
+      dims = allocator.dims();
+    }
+    size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine.getTensorDataType(name.c_str()));
     Napi::Value target = output.Get("data");
     void* host = nullptr;
     if (target.IsTypedArray()) {
@@ -224,7 +301,15 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
       target = buffer;
     }
     op->KeepAlive(target);
-    op->outputs.push_back(OutputPlan{name, index, context.getTensorShape(name.c_str()), bytes, Napi::Persistent(target), host});
+    return OutputPlan{name, index, dims, bytes, Napi::Persistent(target), host};
+  };
+  std::vector<OutputPlan> planned(outputs.Length());
+  std::vector<bool> is_planned(outputs.Length(), false);
+  for (uint32_t i = 0; i < outputs.Length(); ++i) {
+    std::string name = outputs.Get(i).As<Napi::Object>().Get("name").As<Napi::String>().Utf8Value();
+    if (data_dependent[static_cast<size_t>(index_of(name))]) continue;
+    planned[i] = plan_output(i);
+    is_planned[i] = true;
   }
 
   // From here on work is queued: any failure must wait for the stream before the caller's
@@ -241,6 +326,17 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     if (status != cudaSuccess) throw fail("ERR_CUDA", "cudaMemcpyAsync (input)", status);
   }
   if (!context.enqueueV3(stream)) throw fail("ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference");
+  for (uint32_t i = 0; i < outputs.Length(); ++i) {
+    if (is_planned[i]) continue;
+    try {
+      planned[i] = plan_output(i);
+    } catch (...) {
+      cudaStreamSynchronize(stream);
+      throw;
+    }
+  }
+  if (core->ArenaBytes() != before) Report(env);
+  op->outputs = std::move(planned);
   for (OutputPlan& output : op->outputs) {
     if (output.bytes == 0) continue;
     cudaError_t status = cudaMemcpyAsync(output.host, core->arena[static_cast<size_t>(output.index)].ptr, output.bytes, cudaMemcpyDeviceToHost, stream);

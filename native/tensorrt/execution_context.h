@@ -23,11 +23,30 @@ struct ArenaBlock {
   size_t bytes = 0;
 };
 
+// Device memory for an output whose shape depends on the data: TensorRT asks for it during
+// enqueueV3, once the size is known, and reports the shape. The memory is the output's arena block,
+// grown like the others.
+class ArenaOutputAllocator final : public nvinfer1::IOutputAllocator {
+ public:
+  explicit ArenaOutputAllocator(ArenaBlock* block) : block_(block) {}
+  void* reallocateOutputAsync(const char* name, void* current, uint64_t size, uint64_t alignment, cudaStream_t stream) override;
+  void notifyShape(const char* name, const nvinfer1::Dims& dims) noexcept override;
+  const nvinfer1::Dims& dims() const { return dims_; }
+  bool notified() const { return notified_; }
+  void Reset() { notified_ = false; }
+
+ private:
+  ArenaBlock* block_;
+  nvinfer1::Dims dims_{};
+  bool notified_ = false;
+};
+
 struct ContextCore {
   std::shared_ptr<EngineCore> engine;
   std::shared_ptr<StreamCore> stream;
   nvinfer1::IExecutionContext* context = nullptr;
-  std::vector<ArenaBlock> arena;  // one block per I/O tensor, indexed like getIOTensorName
+  std::vector<ArenaBlock> arena;  // one block per I/O tensor, indexed like getIOTensorName; never resized
+  std::vector<std::unique_ptr<ArenaOutputAllocator>> allocators;  // for data-dependent outputs, same indexing
   int32_t profile = 0;
   bool busy = false;              // touched on the JS thread only
   ~ContextCore();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { requireBinding } from '../../lib/binding.js';
+import { PinnedBuffer } from '../../lib/cuda/pinned-buffer.js';
 import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';
@@ -68,6 +69,9 @@ describe('concurrent runs', () => {
     );
     await first;
     expect(context.busy).toBe(false);
+    expect(() => context.run([{ name: 'x', data: new Float32Array(8), dims: [1, 16] }], [{ name: 'y' }], 0)).toThrow(
+      expect.objectContaining({ code: ErrorCode.SHAPE_MISMATCH, message: 'Expected 64 bytes for input "x" but received 32' }),
+    );
     context.dispose();
     engine.dispose();
   });
@@ -97,6 +101,21 @@ describe('concurrent runs', () => {
     expect(out.y?.data).toBe(target.data);
     expect(maxAbsDiff(target.data, await expected(view.slice()))).toBeLessThan(1e-6);
     await backend.dispose();
+  });
+});
+
+describe('pinned host buffers', () => {
+  it('reads inputs from and writes outputs into pinned memory seen as TypedArrays', async () => {
+    const backend = await TensorRTBackend.load(plan, { size: 1 });
+    const pinned = new PinnedBuffer(2 * 16 * 4);
+    const x = new Float32Array(pinned.buffer, 0, 16);
+    const y = new Float32Array(pinned.buffer, 64, 16);
+    x.set(input(11).data as Float32Array);
+    const out = await backend.run({ x: new Tensor('float32', x, [1, 16]) }, ['y'], undefined, { y: new Tensor('float32', y, [1, 16]) });
+    expect(out.y?.data).toBe(y);
+    expect(maxAbsDiff(y, await expected(x.slice()))).toBeLessThan(1e-6);
+    await backend.dispose();
+    pinned.dispose();
   });
 });
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace trtsim {
 
@@ -16,47 +17,54 @@ namespace {
 struct Job {
   std::shared_ptr<EngineShared> engine;
   std::shared_ptr<ContextActivity> activity;
-  std::vector<Shape> shapes;          // every graph tensor
+  std::vector<Shape> inputShapes;     // per engine input
   std::vector<void*> addresses;       // per I/O tensor
-  std::string contextName;
 };
+
+// Runs the network on the CPU from the inputs at `addresses`; returns the engine outputs' values
+// (in io order, after the inputs), their shapes computed as the data flows (data-dependent ones
+// included).
+std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>& inputShapes, const std::vector<void*>& addresses) {
+  const EngineDesc& desc = engine.desc;
+  const Graph& graph = desc.graph;
+  std::vector<Value> values(graph.tensors.size());
+  size_t inputs = graph.inputs.size();
+  for (size_t i = 0; i < inputs; ++i) {
+    values[static_cast<size_t>(desc.io[i].tensor)] = decode(desc.io[i].type, inputShapes[i], addresses[i]);
+  }
+  for (const Node& node : graph.nodes) {
+    std::vector<const Value*> in;
+    std::vector<Shape> inShapes;
+    for (int t : node.inputs) {
+      const Value* v = t < 0 ? nullptr
+                     : graph.tensors[static_cast<size_t>(t)].constant ? &engine.constants[static_cast<size_t>(t)]
+                                                                       : &values[static_cast<size_t>(t)];
+      in.push_back(v);
+      inShapes.push_back(v ? v->dims : Shape{});
+    }
+    std::vector<Shape> outShapes;
+    std::string error;
+    if (!inferShapes(graph, node, inShapes, outShapes, error)) throw std::runtime_error(node.name + ": " + error);
+    std::vector<Value> out(node.outputs.size());
+    for (size_t o = 0; o < out.size(); ++o) {
+      out[o].type = graph.tensors[static_cast<size_t>(node.outputs[o])].type;
+      out[o].dims = outShapes[o];
+    }
+    runNode(node, graph.opset, in, out);
+    for (size_t o = 0; o < out.size(); ++o) values[static_cast<size_t>(node.outputs[o])] = std::move(out[o]);
+  }
+  std::vector<Value> outputs;
+  for (size_t i = inputs; i < desc.io.size(); ++i) outputs.push_back(std::move(values[static_cast<size_t>(desc.io[i].tensor)]));
+  return outputs;
+}
 
 void runJob(void* data) {
   std::unique_ptr<Job> job(static_cast<Job*>(data));
-  const EngineDesc& desc = job->engine->desc;
-  const Graph& graph = desc.graph;
   try {
-    std::vector<Value> values(graph.tensors.size());
-    std::vector<bool> ready(graph.tensors.size(), false);
-    size_t inputs = graph.inputs.size();
-    for (size_t i = 0; i < inputs; ++i) {
-      int t = desc.io[i].tensor;
-      values[static_cast<size_t>(t)] = decode(desc.io[i].type, job->shapes[static_cast<size_t>(t)], job->addresses[i]);
-      ready[static_cast<size_t>(t)] = true;
-    }
-    for (const Node& node : graph.nodes) {
-      std::vector<const Value*> in;
-      for (int t : node.inputs) {
-        if (t < 0) in.push_back(nullptr);
-        else if (graph.tensors[static_cast<size_t>(t)].constant) in.push_back(&job->engine->constants[static_cast<size_t>(t)]);
-        else in.push_back(&values[static_cast<size_t>(t)]);
-      }
-      std::vector<Value> out(node.outputs.size());
-      for (size_t o = 0; o < out.size(); ++o) {
-        size_t t = static_cast<size_t>(node.outputs[o]);
-        out[o].type = graph.tensors[t].type;
-        out[o].dims = job->shapes[t];
-      }
-      runNode(node, graph.opset, in, out);
-      for (size_t o = 0; o < out.size(); ++o) {
-        size_t t = static_cast<size_t>(node.outputs[o]);
-        out[o].dims = job->shapes[t];
-        values[t] = std::move(out[o]);
-      }
-    }
-    for (size_t i = inputs; i < desc.io.size(); ++i) {
-      const Value& v = values[static_cast<size_t>(desc.io[i].tensor)];
-      if (!v.data.empty()) encode(v, job->addresses[i]);
+    std::vector<Value> outputs = execute(*job->engine, job->inputShapes, job->addresses);
+    size_t inputs = job->engine->desc.graph.inputs.size();
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      if (!outputs[o].data.empty()) encode(outputs[o], job->addresses[inputs + o]);
     }
   } catch (const std::exception& e) {
     logError(job->engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
@@ -298,7 +306,8 @@ int64_t ExecutionContext::getMaxOutputSize(const char* name) const noexcept {
   std::string why;
   if (!shapesFor(shared_->desc.graph, ranges.max, shapes, why)) return -1;
   const IOTensor& io = shared_->desc.io[static_cast<size_t>(i)];
-  return volume(shapes[static_cast<size_t>(io.tensor)]) * static_cast<int64_t>(elementSize(io.type));
+  int64_t count = volume(shapes[static_cast<size_t>(io.tensor)]);
+  return count < 0 ? -1 : count * static_cast<int64_t>(elementSize(io.type));
 }
 
 bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
@@ -341,22 +350,29 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       error(where, why);
       return false;
     }
-    auto job = std::make_unique<Job>();
-    job->engine = shared_;
-    job->activity = activity_;
-    job->contextName = name_;
-    job->addresses = addresses_;
     const EngineDesc& desc = shared_->desc;
+    std::vector<void*> addresses = addresses_;
+    bool dataDependent = false;
     for (size_t i = 0; i < desc.io.size(); ++i) {
       const IOTensor& io = desc.io[i];
-      int64_t bytes = volume(shapes[static_cast<size_t>(io.tensor)]) * static_cast<int64_t>(elementSize(io.type));
+      int64_t count = volume(shapes[static_cast<size_t>(io.tensor)]);
+      if (io.mode == nvinfer1::TensorIOMode::kOUTPUT && count < 0) {
+        if (!allocators_[i]) {
+          error(where, "Neither address nor output allocator is set for output tensor " + io.name +
+                           ", whose shape depends on the data; call setOutputAllocator for it.");
+          return false;
+        }
+        dataDependent = true;
+        continue;
+      }
+      int64_t bytes = count * static_cast<int64_t>(elementSize(io.type));
       if (io.mode == nvinfer1::TensorIOMode::kOUTPUT && allocators_[i]) {
         void* memory = allocators_[i]->reallocateOutputAsync(io.name.c_str(), addresses_[i], static_cast<uint64_t>(bytes), 256, stream);
         if (!memory && bytes > 0) {
           error(where, "the output allocator returned no memory for " + io.name);
           return false;
         }
-        job->addresses[i] = memory;
+        addresses[i] = memory;
         allocators_[i]->notifyShape(io.name.c_str(), toDims(shapes[static_cast<size_t>(io.tensor)]));
         continue;
       }
@@ -373,7 +389,40 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         }
       }
     }
-    job->shapes = std::move(shapes);
+    std::vector<Shape> inputShapes(inputShapes_.begin(), inputShapes_.end());
+    if (dataDependent) {
+      // Like TensorRT, an engine with data-dependent output shapes waits for its stream inside
+      // enqueueV3: output memory can only be requested once the sizes are known.
+      cudaError_t status = cudaStreamSynchronize(stream);
+      if (status != cudaSuccess) {
+        cudaGetLastError();
+        logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
+        return false;
+      }
+      std::vector<Value> outputs = execute(*shared_, inputShapes, addresses);
+      size_t inputs = desc.graph.inputs.size();
+      for (size_t o = 0; o < outputs.size(); ++o) {
+        size_t i = inputs + o;
+        int64_t bytes = volume(outputs[o].dims) * static_cast<int64_t>(elementSize(outputs[o].type));
+        if (allocators_[i] && volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) < 0) {
+          void* memory = allocators_[i]->reallocateOutputAsync(desc.io[i].name.c_str(), addresses_[i], static_cast<uint64_t>(bytes), 256, stream);
+          if (!memory && bytes > 0) {
+            error(where, "the output allocator returned no memory for " + desc.io[i].name);
+            return false;
+          }
+          addresses[i] = memory;
+          allocators_[i]->notifyShape(desc.io[i].name.c_str(), toDims(outputs[o].dims));
+        }
+        if (bytes > 0) encode(outputs[o], addresses[i]);
+      }
+      if (consumedEvent_) cudaEventRecord(consumedEvent_, stream);
+      return true;
+    }
+    auto job = std::make_unique<Job>();
+    job->engine = shared_;
+    job->activity = activity_;
+    job->addresses = std::move(addresses);
+    job->inputShapes = std::move(inputShapes);
     {
       std::lock_guard<std::mutex> lock(activity_->mutex);
       activity_->stream = stream;

@@ -11,7 +11,7 @@ namespace {
 
 const std::vector<std::string> kOps = {
     "Identity", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "MatMul", "Gemm", "Softmax", "Reshape",
-    "Flatten", "Transpose", "Conv", "Cast", "QuantizeLinear", "DequantizeLinear"};
+    "Flatten", "Transpose", "Conv", "Cast", "QuantizeLinear", "DequantizeLinear", "NonZero"};
 
 bool isUnaryFloat(const std::string& op) { return op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Softmax"; }
 bool isBinary(const std::string& op) { return op == "Add" || op == "Sub" || op == "Mul" || op == "Div"; }
@@ -155,7 +155,7 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
   auto typeOf = [&](size_t i) { return graph.tensors[static_cast<size_t>(node.inputs[i])].type; };
   auto has = [&](size_t i) { return i < node.inputs.size() && node.inputs[i] >= 0; };
   const std::string& op = node.op;
-  size_t minInputs = op == "Identity" || isUnaryFloat(op) || op == "Flatten" || op == "Transpose" || op == "Cast" ? 1
+  size_t minInputs = op == "Identity" || isUnaryFloat(op) || op == "Flatten" || op == "Transpose" || op == "Cast" || op == "NonZero" ? 1
                      : op == "Gemm" || op == "Conv" || op == "QuantizeLinear" || op == "DequantizeLinear" ? 2 : 2;
   for (size_t i = 0; i < minInputs; ++i) {
     if (!has(i)) {
@@ -199,6 +199,8 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
       error = "Reshape's shape input must be a constant (initializer or Constant node)";
       return false;
     }
+  } else if (op == "NonZero") {
+    out = DataType::kINT64;
   } else if (op == "Cast") {
     const Attribute* to = node.attr("to");
     bool ok = false;
@@ -369,6 +371,9 @@ bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>&
       }
       out.push_back(in[0][static_cast<size_t>(p)]);
     }
+  } else if (op == "NonZero") {
+    // Data-dependent: how many elements are non-zero is known only once the input is computed.
+    out = {static_cast<int64_t>(in[0].size()), -1};
   } else if (op == "Conv") {
     const Shape& x = in[0];
     const Shape& w = in[1];
@@ -595,6 +600,22 @@ void runNode(const Node& node, int64_t opset, const std::vector<const Value*>& i
     runTranspose(node, x, out);
   } else if (op == "Conv") {
     runConv(node, x, *in[1], in.size() > 2 ? in[2] : nullptr, out);
+  } else if (op == "NonZero") {
+    size_t rank = x.dims.size();
+    std::vector<int64_t> strides = stridesOf(x.dims);
+    std::vector<size_t> hits;
+    for (size_t i = 0; i < x.data.size(); ++i) {
+      if (x.data[i] != 0) hits.push_back(i);
+    }
+    out.dims = {static_cast<int64_t>(rank), static_cast<int64_t>(hits.size())};
+    out.data.assign(rank * hits.size(), 0);
+    for (size_t h = 0; h < hits.size(); ++h) {
+      int64_t rest = static_cast<int64_t>(hits[h]);
+      for (size_t axis = 0; axis < rank; ++axis) {
+        out.data[axis * hits.size() + h] = static_cast<double>(rest / strides[axis]);
+        rest %= strides[axis];
+      }
+    }
   } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
     const Value& scale = *in[1];
     std::vector<size_t> index = scaleIndex(node, x, scale);
