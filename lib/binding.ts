@@ -105,7 +105,89 @@ export interface NativePinnedBuffer {
   dispose(): void;
 }
 
+/** One I/O tensor of a TensorRT engine as the addon describes it. */
+export interface NativeEngineTensor {
+  readonly name: string;
+  readonly mode: 'input' | 'output';
+  /** nvinfer1::DataType enumerator name ("kFLOAT", "kHALF", ...), "unknown" for types JS cannot hold. */
+  readonly dtype: string;
+  /** -1 for dimensions fixed at run time. */
+  readonly shape: readonly number[];
+  /** True for row-major (kLINEAR) tensors, the only layout tensorrt-node passes TypedArrays for. */
+  readonly linear: boolean;
+  /** TensorRT's own description of the layout. */
+  readonly format: string;
+}
+
+export interface NativeProfileRange {
+  readonly min: readonly number[];
+  readonly opt: readonly number[];
+  readonly max: readonly number[];
+}
+
+export interface NativeEngineMetadata {
+  readonly tensors: readonly NativeEngineTensor[];
+  /** Per optimization profile: input name -> ranges. */
+  readonly profiles: readonly Readonly<Record<string, NativeProfileRange>>[];
+  readonly deviceMemorySize: number;
+  readonly layers: number;
+  readonly name: string;
+  /** Version of the loaded TensorRT library, "11.1.0". */
+  readonly tensorrtVersion: string;
+}
+
+export interface NativeRunInput {
+  readonly name: string;
+  readonly data: NativeHostView;
+  readonly dims: readonly number[];
+}
+
+export interface NativeRunOutputRequest {
+  readonly name: string;
+  /** Where the output lands; omitted: the addon allocates an ArrayBuffer of the right size. */
+  readonly data?: NativeHostView;
+}
+
+export interface NativeRunOutput {
+  readonly name: string;
+  readonly dims: number[];
+  /** The caller's buffer when one was given, else a fresh ArrayBuffer. */
+  readonly data: NativeHostView | ArrayBuffer;
+}
+
+export interface NativeExecutionContext {
+  /** Sets shapes, copies, enqueues; settles when the stream has finished. One run at a time. */
+  run(inputs: readonly NativeRunInput[], outputs: readonly NativeRunOutputRequest[], profile: number): Promise<NativeRunOutput[]>;
+  readonly busy: boolean;
+  /** Device memory held by the context's I/O arena. */
+  readonly arenaBytes: number;
+  dispose(): void;
+  isDisposed(): boolean;
+}
+
+export interface NativeEngine {
+  metadata(): NativeEngineMetadata;
+  createContext(): NativeExecutionContext;
+  serialize(): Uint8Array;
+  dispose(): void;
+  isDisposed(): boolean;
+}
+
+export interface NativeBuildOptions {
+  readonly profiles: readonly Readonly<Record<string, NativeProfileRange>>[];
+  readonly versionCompatible?: boolean;
+  readonly workspaceBytes?: number;
+}
+
 export interface NativeBinding {
+  /** False when the addon was built without TensorRT headers: the runtime members below are absent. */
+  readonly tensorrtHeaders: boolean;
+  /** Deserializes a plan on the libuv pool after checking its header. */
+  loadEngine?(plan: Uint8Array, allowHostCode: boolean): Promise<NativeEngine>;
+  /** ONNX bytes -> plan bytes on the libuv pool (strongly typed network). */
+  buildEngine?(onnx: Uint8Array, options: NativeBuildOptions): Promise<Uint8Array>;
+  /** Forwards TensorRT log lines of `level` and worse to `callback`; null stops. */
+  setTensorRTLogger?(callback: ((severity: string, message: string) => void) | null, level: string): void;
   /** Hands the addon the class it throws (TensorRTNodeError); done by loadBinding(). */
   setErrorClass(errorClass: typeof TensorRTNodeError): void;
   /** True for the simulator build. */
@@ -116,6 +198,8 @@ export interface NativeBinding {
   cudaInfo(): NativeCudaInfo;
   devices(): NativeDeviceInfo[];
   memoryInfo(device: number): { free: number; total: number };
+  /** Device/pinned blocks handed to the release thread and not freed yet (cudaFree runs off the JS thread). */
+  pendingReleases(): number;
   /** Loads TensorRT (once per process) and reports what was found. Never throws. */
   tensorrtInfo(): NativeTensorRTInfo;
   Stream: new () => NativeStream;

@@ -15,3 +15,18 @@ export { devices, memoryInfo, type DeviceInfo } from './cuda/devices.js';
 export { cudaInfo, type CudaInfo } from './cuda/info.js';
 export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from './tensorrt/info.js';
 // --- end native addon ---
+
+// --- model optimizer (issue 5) ---
+export { convertToFloat16, type ConvertToFloat16Options, type EvaluationOptions, type Float16Report } from './optimize/convert-fp16.js';
+export { DEFAULT_FP16_BLOCK_OPS, type Float16Options, type Float16Stats } from './optimize/fp16.js';
+export { compareModels, formatReport, type CompareOptions, type LatencyComparison, type OutputQuality, type QualityReport } from './optimize/report.js';
+export type { Feeds } from './optimize/ort-runner.js';
+// --- end model optimizer ---
+
+// --- TensorRT runtime (issue 4) ---
+export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
+export { ContextPool, type ContextPoolOptions } from './tensorrt/context-pool.js';
+export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
+export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
+export type { TensorRTBackendOptions } from './backends/tensorrt.js';
+// --- end TensorRT runtime ---

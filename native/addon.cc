@@ -12,6 +12,7 @@
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/info.h"
+#include "tensorrt/module.h"
 #ifdef TRTN_SIMULATOR
 #include "testing/stream_gate.h"
 #endif
@@ -51,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DeviceBuffer::Init(env, exports);
   PinnedBuffer::Init(env, exports);
   InitTensorRTInfo(env, exports);
+  InitTensorRTRuntime(env, exports);
 #ifdef TRTN_SIMULATOR
   InitStreamGate(env, exports);
 #endif

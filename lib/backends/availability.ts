@@ -2,6 +2,7 @@
  * Which backends can run here, and why not: the one place that decides it. The session asks it to
  * choose a backend for 'auto' and to explain a refusal; `backends()` and the CLI's `info` print it.
  */
+import { loadBinding } from '../binding.js';
 import { type CudaInfo, cudaInfo } from '../cuda/info.js';
 import { type TensorRTLibraryInfo, tensorrtLibraryInfo } from '../tensorrt/info.js';
 import { loadOrt } from './ort.js';
@@ -30,6 +31,10 @@ export function cpuAvailability(): BackendAvailability {
 function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsReport['tensorrt'] {
   const reasons: string[] = [];
   if (!library.available) reasons.push(`TensorRT is not available: ${library.reason ?? 'unknown reason'}`);
+  const load = loadBinding();
+  if (load.ok && !load.binding.tensorrtHeaders) {
+    reasons.push('The native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE set (npm run build:native).');
+  }
   if (!cuda.available) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
   return {
     available: reasons.length === 0,

@@ -14,6 +14,6 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInfo,
   registerInspect,
   registerRun,
-  // Its modes (--fp16, and --int8 once it lands) are listed in lib/cli/optimize.ts.
-  (program) => void registerOptimizeCommand(program),
+  // Modes (--fp16, and --int8 once it lands) are passed to registerOptimizeCommand in ./optimize.js.
+  (program) => registerOptimizeCommand(program),
 ];

@@ -1,9 +1,11 @@
 /**
  * Runs a model on ONNX Runtime's CPU provider for the optimizer's own needs (quality reports,
- * calibration): float32 feeds are converted to whatever float type the model's inputs have, and
+ * calibration), on the calling thread with feeds prepared once so that timings measure the model,
+ * not the front door: float32 feeds are converted to whatever float type the model's inputs have, and
  * float outputs come back as float32, so an FP16 model and its FP32 original are fed and read alike.
  */
 import type * as Ort from 'onnxruntime-node';
+import { requireOrt } from '../backends/ort.js';
 import { dtypeInfo, type TypedArray } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { float16ArrayToFloat32, float32ArrayToFloat16 } from '../onnx/float16.js';
@@ -14,16 +16,6 @@ import { Tensor } from '../tensor.js';
 import { tensorElementType } from './type-inference.js';
 
 export type Feeds = Readonly<Record<string, Tensor>>;
-
-let ortModule: Promise<typeof Ort> | undefined;
-
-export async function loadOrt(): Promise<typeof Ort> {
-  ortModule ??= import('onnxruntime-node').catch((cause: unknown) => {
-    ortModule = undefined;
-    throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, 'The optimizer needs onnxruntime-node (an optional dependency) to run models on the CPU, and it cannot be loaded', { cause, details: String(cause) });
-  });
-  return ortModule;
-}
 
 export interface OrtRunnerOptions {
   /** ONNX Runtime intra-op threads (default: ONNX Runtime's choice). */
@@ -39,7 +31,7 @@ export class OrtRunner {
   ) {}
 
   static async create(model: Uint8Array, options: OrtRunnerOptions = {}): Promise<OrtRunner> {
-    const ort = await loadOrt();
+    const ort = requireOrt();
     const graph = decodeModel(model).graph;
     const inputTypes = new Map((graph ? graphInputs(graph) : []).map((input) => [input.name, tensorElementType(input.type) ?? 0]));
     let session: Ort.InferenceSession;

@@ -68,12 +68,16 @@ void CompletionQueue::Finish(PendingOp* op, napi_env env) {
   live_.erase(op);
   bool env_alive = env != nullptr && !tearing_down_;
   if (env_alive) {
-    Napi::Env js_env(env);
-    Napi::HandleScope scope(js_env);
+    // Nothing may escape into Node: while a worker terminates, JS calls fail and would throw.
     try {
-      op->Settle(js_env, op->deferred_);
-    } catch (const Napi::Error& error) {
-      op->deferred_.Reject(error.Value());
+      Napi::Env js_env(env);
+      Napi::HandleScope scope(js_env);
+      try {
+        op->Settle(js_env, op->deferred_);
+      } catch (const Napi::Error& error) {
+        op->deferred_.Reject(error.Value());
+      }
+    } catch (...) {
     }
     if (live_.empty()) napi_unref_threadsafe_function(env, tsfn_);
   }

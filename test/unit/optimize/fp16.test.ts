@@ -120,6 +120,20 @@ describe('FP16 conversion of small models', () => {
     expect(Array.from((await runModel(bytes, feed)).y)).toEqual([1.5, 1.5, 1.5, 1.5, -2]);
   });
 
+  test('window functions produce float16 windows', async () => {
+    const original = buildModel({
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [8] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [8] }],
+      initializers: [{ name: 'size', dtype: 'int64', dims: [], data: [8] }],
+      nodes: [{ op: 'HannWindow', inputs: ['size'], outputs: ['window'] }, { op: 'Mul', inputs: ['x', 'window'], outputs: ['y'] }],
+    });
+    const { model, bytes } = toFloat16Model(original, { keepIoTypes: true });
+    expect(Number(getAttribute(model.graph!.node.find((n) => n.opType === 'HannWindow')!, 'output_datatype')!.i)).toBe(F16);
+    const feed = { x: { type: 'float32' as const, data: new Float32Array(8).fill(1), dims: [8] } };
+    expect(cosine((await runModel(bytes, feed)).y, (await runModel(original, feed)).y)).toBeGreaterThan(0.9999);
+  });
+
   test('constants beyond float16 keep their readers in float32, or are clamped on request', async () => {
     const spec = (variance: number) => buildModel({
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 2, 1, 1] }],
@@ -219,6 +233,28 @@ describe('FP16 conversion of subgraphs', () => {
     expect(then.node[0].opType).toBe('Cast'); // x (float16 outside) -> float32 inside
     const feed = { cond: { type: 'bool' as const, data: new Uint8Array([1]), dims: [] }, x0: { type: 'float32' as const, data: new Float32Array([1, -2, 3]), dims: [3] } };
     expect(Array.from((await runModel(bytes, feed)).y)).toEqual([2.5, 1.5, 4.5]);
+  });
+
+  test('a branch whose output comes from a blocked node returns a float16 copy under a new name', async () => {
+    const softmaxBranch = (name: string) => buildGraph({
+      name,
+      inputs: [],
+      outputs: [{ name: `${name}_soft`, dtype: 'float32', dims: [3] }],
+      nodes: [{ op: 'Softmax', inputs: ['x'], outputs: [`${name}_soft`], attributes: { axis: 0 } }],
+    });
+    const original = buildModel({
+      inputs: [{ name: 'cond', dtype: 'bool', dims: [] }, { name: 'x', dtype: 'float32', dims: [3] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [3] }],
+      nodes: [{ op: 'If', inputs: ['cond'], outputs: ['y'], attributes: { then_branch: softmaxBranch('then'), else_branch: softmaxBranch('else') } }],
+    });
+    const { model, bytes } = toFloat16Model(original, { blockOps: ['Softmax'] });
+    const then = getAttribute(model.graph!.node.find((n) => n.opType === 'If')!, 'then_branch')!.g!;
+    expect(opTypes(then)).toEqual(['Cast', 'Softmax', 'Cast']);
+    expect(then.output[0].name).not.toBe('then_soft');
+    expect(then.output[0].name).toBe(then.node[2].output[0]);
+    expect(elemTypes(then, 'output')).toEqual({ [then.output[0].name]: F16 });
+    const feed = { cond: { type: 'bool' as const, data: new Uint8Array([1]), dims: [] }, x: { type: 'float32' as const, data: new Float32Array([1, 2, 3]), dims: [3] } };
+    expect(cosine((await runModel(bytes, feed)).y, (await runModel(original, feed)).y)).toBeGreaterThan(0.9999);
   });
 
   test('Loop: loop-carried float values and the body convert together', async () => {
