@@ -31,14 +31,16 @@ function print(label: string, result: DelayResult): void {
   console.log(`   ${label.padEnd(34)} event-loop delay p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, max ${result.maxMs.toFixed(2)} ms (${result.runs} runs)`);
 }
 
-export async function eventLoopDelay(model: string, data: Float32Array, dims: number[], runs: number, warmup: number): Promise<{ ours: DelayResult; raw: DelayResult }> {
+export async function eventLoopDelay(model: string, data: Float32Array, dims: number[], runs: number, warmup: number, warmupMs: number): Promise<{ ours: DelayResult; raw: DelayResult }> {
   console.log(`== event-loop delay while ${dims.join('x')} runs back to back`);
   const session = await InferenceSession.create(model, { backend: 'cpu' });
   let ours: DelayResult;
   try {
     const feeds = { x: new Tensor('float32', data, dims) };
-    // Warm-up outside the measurement: the first run is on the main thread and moves the session to its worker.
-    for (let i = 0; i < warmup; i++) await session.run(feeds);
+    // Warm-up outside the measurement: the first run is on the main thread and moves the session to
+    // its worker, which loads the model itself meanwhile (seconds on a busy machine): warm up by time too.
+    const warmupEnds = performance.now() + warmupMs;
+    for (let i = 0; i < warmup || performance.now() < warmupEnds; i++) await session.run(feeds);
     ours = await measure(runs, () => session.run(feeds));
   } finally {
     await session.dispose();

@@ -23,7 +23,7 @@ if (wanted('mlp')) {
 }
 if (wanted('loop')) {
   const dims = [1, 3, 640, 640];
-  const loop = await eventLoopDelay(detModelPath(), seededFloats(3 * 640 * 640, 9), dims, 25, 3);
+  const loop = await eventLoopDelay(detModelPath(), seededFloats(3 * 640 * 640, 9), dims, 25, 3, 3000);
   verdicts.push(verdict('event-loop delay p99, det 640x640', loop.ours.p99Ms, 5, ' ms'));
 }
 

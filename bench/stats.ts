@@ -5,7 +5,7 @@ export function median(samples: readonly number[]): number {
 }
 
 export function formatMs(ms: number): string {
-  return ms < 1 ? `${(ms * 1000).toFixed(1)} us` : `${ms.toFixed(2)} ms`;
+  return Math.abs(ms) < 1 ? `${(ms * 1000).toFixed(1)} us` : `${ms.toFixed(2)} ms`;
 }
 
 export interface Verdict {

@@ -5,9 +5,10 @@
  * freezes the event loop for 200 ms. Long runs therefore go to a worker thread that owns its own
  * session; short runs stay on the main thread, where a thread hop would cost more than the run.
  * `runOn: 'auto'` starts on the main thread and moves to a worker once runs are reliably longer
- * than `workerThresholdMs` (see WorkerMovePolicy).
+ * than `workerThresholdMs` (see WorkerMovePolicy); runs issued while the worker starts wait for it.
  */
 import type * as Ort from 'onnxruntime-node';
+import { abortError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Backend, TensorInfo } from './backend.js';
 import { type OrtModule, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
@@ -95,6 +96,8 @@ export class CpuBackend implements Backend {
   readonly outputs: readonly TensorInfo[];
   private runner: Runner;
   private migration: Promise<void> | undefined;
+  /** A worker is starting: runs wait for it. */
+  private moving = false;
   private closed = false;
 
   private constructor(
@@ -147,21 +150,33 @@ export class CpuBackend implements Backend {
   run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
     const runner = this.runner;
     if (!(runner instanceof MainThreadRunner)) return runner.run(feeds, outputNames, signal);
+    if (this.moving) {
+      // A model slow enough to move waits for its worker (its model load) rather than blocking the
+      // event loop for every run until then.
+      return (this.migration as Promise<void>).then(() => {
+        if (signal?.aborted) throw abortError(signal);
+        return this.run(feeds, outputNames, signal);
+      });
+    }
     return runner.run(feeds, outputNames);
   }
 
-  /** Starts a worker in the background; main-thread runs continue until it is ready. */
+  /** Starts a worker in the background; runs wait for it, or stay on the main thread if it cannot start. */
   private moveToWorker(): void {
     if (this.migration) return;
     const mainRunner = this.runner;
+    this.moving = true;
     this.migration = WorkerRunner.start(this.model, ortSessionOptions(this.options)).then(
       async ({ runner }) => {
+        this.moving = false;
         if (this.closed) return runner.close();
         this.runner = runner;
         await mainRunner.close();
       },
       // A worker that cannot start (memory, a platform without workers) leaves the session on the main thread.
-      () => undefined,
+      () => {
+        this.moving = false;
+      },
     );
   }
 
