@@ -32,23 +32,35 @@ export interface Runner {
 
 /** Runs on the calling thread: no hop, no copy, but blocks the event loop for the whole inference. */
 class MainThreadRunner implements Runner {
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
   constructor(private readonly ort: OrtModule, readonly session: Ort.InferenceSession) {}
 
   async run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const name of Object.keys(feeds)) ortFeeds[name] = toOrtTensor(this.ort, feeds[name]);
     let values: Ort.InferenceSession.OnnxValueMapType;
+    this.inFlight++;
     try {
       values = await this.session.run(ortFeeds, outputNames as string[]);
     } catch (error) {
       throw mapOrtError(error, 'run');
+    } finally {
+      if (--this.inFlight === 0) this.idle?.();
     }
     const results: Record<string, Tensor> = {};
     for (const name of outputNames) results[name] = fromOrtTensor(values[name] as Ort.Tensor, name);
     return results;
   }
 
-  close(): Promise<void> {
+  /**
+   * onnxruntime-node's run() starts its work in a setImmediate, so a run can be pending here when the
+   * session moves to a worker: releasing the session then would fail that run ("Session already
+   * disposed"). Close waits for the runs already started.
+   */
+  async close(): Promise<void> {
+    while (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     return this.session.release();
   }
 }

@@ -1,0 +1,17 @@
+/**
+ * The CLI's commands. Each command lives in its own file and exports a registrar that adds itself
+ * to the commander program; to add a command, add its registrar here.
+ */
+import type { Command } from 'commander';
+import { registerInfo } from './info.js';
+import { registerInspect } from './inspect.js';
+import { registerRun } from './run.js';
+
+export type CommandRegistrar = (program: Command) => void;
+
+export const commandRegistrars: readonly CommandRegistrar[] = [
+  registerInfo,
+  registerInspect,
+  registerRun,
+  // registerOptimize (./optimize.js), from the model optimizer, goes here.
+];

@@ -1,0 +1,26 @@
+/** The `tensorrt-node` program: its commands, and how it ends on an error. */
+import { Command } from 'commander';
+import { commandRegistrars } from './commands.js';
+import { packageInfo } from './package-info.js';
+import { reportError } from './report-error.js';
+
+export function createProgram(): Command {
+  const program = new Command('tensorrt-node')
+    .description('Run ONNX models and TensorRT engines from Node.js')
+    .version(packageInfo().version)
+    // Errors are reported by reportError in one shape; commander only throws them.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showHelpAfterError(false);
+  for (const register of commandRegistrars) register(program);
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv as string[]);
+    return 0;
+  } catch (error) {
+    return reportError(error);
+  }
+}
