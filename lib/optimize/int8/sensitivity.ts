@@ -1,0 +1,67 @@
+/**
+ * Per-layer sensitivity: how far the model's outputs move when one layer alone is quantized. The few
+ * layers that move them most can stay in float for a small cost in size and speed.
+ */
+import { abortError } from '../../errors.js';
+import { InferenceSession } from '../../session.js';
+import type { Tensor } from '../../tensor.js';
+
+export interface SensitivityEntry {
+  node: string;
+  /** 1 - cosine similarity of the outputs (mean over samples and outputs) with only this layer quantized. */
+  error: number;
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb || 1);
+}
+
+async function outputsOf(model: Uint8Array, samples: readonly Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
+  const session = await InferenceSession.create(model, { backend: 'cpu', runOn: 'main' });
+  try {
+    const results: Record<string, Tensor>[] = [];
+    for (const feeds of samples) results.push(await session.run(feeds));
+    return results;
+  } finally {
+    await session.dispose();
+  }
+}
+
+function outputError(reference: Record<string, Tensor>[], candidate: Record<string, Tensor>[]): number {
+  let total = 0;
+  let count = 0;
+  reference.forEach((outputs, i) => {
+    for (const [name, tensor] of Object.entries(outputs)) {
+      if (tensor.dtype !== 'float32') continue;
+      total += 1 - cosine(tensor.data as Float32Array, candidate[i][name].data as Float32Array);
+      count++;
+    }
+  });
+  return count === 0 ? 0 : total / count;
+}
+
+/** Ranks `nodes` by sensitivity, most sensitive first. `quantizeOnly` builds the model with just those nodes quantized. */
+export async function rankSensitivity(
+  floatModel: Uint8Array,
+  nodes: readonly string[],
+  samples: readonly Record<string, Tensor>[],
+  quantizeOnly: (nodes: ReadonlySet<string>) => Uint8Array,
+  signal?: AbortSignal,
+): Promise<SensitivityEntry[]> {
+  if (samples.length === 0 || nodes.length === 0) return [];
+  const reference = await outputsOf(floatModel, samples);
+  const entries: SensitivityEntry[] = [];
+  for (const node of nodes) {
+    if (signal?.aborted) throw abortError(signal);
+    entries.push({ node, error: outputError(reference, await outputsOf(quantizeOnly(new Set([node])), samples)) });
+  }
+  return entries.sort((a, b) => b.error - a.error);
+}

@@ -1,0 +1,200 @@
+/**
+ * quantizeInt8: post-training INT8 quantization of an ONNX model, calibrated on the CPU backend.
+ * Weights: per-channel symmetric int8. Activations: symmetric int8 with zero point 0 for TensorRT's
+ * explicit quantization, or asymmetric uint8 for ONNX Runtime's CPU integer kernels.
+ */
+import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { decodeModel, encodeModel, loadModel } from '../onnx/model-io.js';
+import { graphInputs, initializerMap } from '../onnx/graph.js';
+import { readTensor } from '../onnx/tensor-data.js';
+import type { GraphProto, ModelProto } from '../onnx/types.js';
+import { isPlainObject, validateEnum, validatePositiveInteger, validateSignal } from '../validate.js';
+import { type CalibrationProgress, type Feeds, collectHistograms } from './calibrate.js';
+import { CALIBRATION_METHODS, type CalibrationMethod, asymmetricRange, symmetricRange } from './int8/histogram.js';
+import { upgradeToQdqOpset } from './int8/opset-upgrade.js';
+import { type Exclusions, QUANTIZABLE_OPS, QUANT_TARGETS, type QuantTarget, findPlacement, nodeKey, observedTensors } from './int8/placement.js';
+import { type SensitivityEntry, rankSensitivity } from './int8/sensitivity.js';
+import { constantsToInitializers, dropUnusedInitializers, foldBatchNorms } from './int8/prepare.js';
+import { type ActivationParams, asymmetricParams, insertQdq, symmetricParams } from './int8/qdq.js';
+
+export type { CalibrationMethod, QuantTarget, Exclusions };
+
+export interface QuantizeInt8Options {
+  /** Samples for calibration: an (async) iterable of feeds, or a directory of .npy files. */
+  calibration: AsyncIterable<Feeds> | Iterable<Feeds> | string;
+  /** How activation ranges are chosen from the histograms (default 'percentile'). */
+  method?: CalibrationMethod;
+  /** Percentile for method 'percentile' (default 99.99). */
+  percentile?: number;
+  /** 'tensorrt' (default): symmetric int8 activations; 'cpu': asymmetric uint8 for ONNX Runtime's integer kernels. */
+  target?: QuantTarget;
+  exclude?: Exclusions;
+  /** Correct each layer's bias for the mean output shift its rounded weights cause (default true). */
+  biasCorrection?: boolean;
+  /**
+   * Sensitivity analysis: quantize each layer alone, measure how far the outputs move on the first
+   * `sensitivitySamples` calibration samples (default 4), and keep the `keepFloatLayers` worst in float.
+   * Default 0 (off).
+   */
+  keepFloatLayers?: number;
+  sensitivitySamples?: number;
+  /** Use at most this many calibration samples. */
+  maxSamples?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: CalibrationProgress) => void;
+}
+
+export interface Int8Report {
+  target: QuantTarget;
+  method: CalibrationMethod;
+  calibrationSamples: number;
+  /** Conv/ConvTranspose/Gemm/MatMul nodes in the model, and how many were quantized. */
+  quantizableNodes: number;
+  quantizedNodes: number;
+  /** Share of the Conv/ConvTranspose/Gemm/MatMul weight elements stored as int8. */
+  quantizedWeightFraction: number;
+  activationQdqPairs: number;
+  /** Nodes left in float (exclusions and sensitivity analysis). */
+  excludedNodes: string[];
+  /** Nodes the sensitivity analysis kept in float, most sensitive first. */
+  keptFloat: string[];
+  /** Per-layer sensitivity (1 - output cosine with only that layer quantized), most sensitive first; empty when off. */
+  sensitivity: SensitivityEntry[];
+  inputBytes: number;
+  outputBytes: number;
+  sizeRatio: number;
+}
+
+export interface QuantizeInt8Result {
+  model: Uint8Array;
+  report: Int8Report;
+}
+
+function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method' | 'target'>> & QuantizeInt8Options {
+  if (!isPlainObject(options)) throw invalidArgument('an options object with a calibration source', 'options', options);
+  if (options.calibration === undefined) throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', undefined);
+  const exclude = options.exclude;
+  if (exclude !== undefined) {
+    if (!isPlainObject(exclude)) throw invalidArgument('an object { nodes?, opTypes? }', 'options.exclude', exclude);
+    for (const key of ['nodes', 'opTypes'] as const) {
+      const list = exclude[key];
+      if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === 'string'))) throw invalidArgument('an array of strings', `options.exclude.${key}`, list);
+    }
+  }
+  const percentile = options.percentile;
+  if (percentile !== undefined && !(typeof percentile === 'number' && percentile > 50 && percentile <= 100)) throw invalidArgument('a number in (50, 100]', 'options.percentile', percentile);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidArgument('a function', 'options.onProgress', options.onProgress);
+  return {
+    ...(options as unknown as QuantizeInt8Options),
+    method: validateEnum(options.method, CALIBRATION_METHODS, 'options.method') ?? 'percentile',
+    target: validateEnum(options.target, QUANT_TARGETS, 'options.target') ?? 'tensorrt',
+    maxSamples: validatePositiveInteger(options.maxSamples, 'options.maxSamples'),
+    keepFloatLayers: validatePositiveInteger(options.keepFloatLayers, 'options.keepFloatLayers', { allowZero: true }),
+    sensitivitySamples: validatePositiveInteger(options.sensitivitySamples, 'options.sensitivitySamples'),
+    signal: validateSignal(options.signal),
+  };
+}
+
+async function modelFrom(source: unknown): Promise<{ model: ModelProto; bytes: number }> {
+  if (typeof source === 'string') {
+    const model = await loadModel(source, { externalData: 'inline' });
+    return { model, bytes: encodeModel(model).byteLength };
+  }
+  if (source instanceof Uint8Array) return { model: decodeModel(source), bytes: source.byteLength };
+  throw invalidArgument('a model path or ONNX bytes (Uint8Array)', 'model', source);
+}
+
+function weightElements(model: ModelProto): number {
+  const graph = model.graph;
+  if (!graph) return 0;
+  const inits = initializerMap(graph);
+  let total = 0;
+  for (const node of graph.node) {
+    if (!QUANTIZABLE_OPS.includes(node.opType)) continue;
+    const weight = inits.get(node.input[1]);
+    if (weight && weight.dataType === 1) total += readTensor(weight).data.length;
+  }
+  return total;
+}
+
+/**
+ * Quantizes `model` (path or bytes) to INT8. Calibration runs the float model on the CPU backend.
+ * Errors: ERR_MODEL_LOAD (no graph), ERR_UNSUPPORTED (opset), calibration errors (see collectHistograms).
+ */
+export async function quantizeInt8(model: string | Uint8Array, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
+  const opts = normalise(options);
+  const { model: proto, bytes: inputBytes } = await modelFrom(model);
+  const graph = proto.graph;
+  if (!graph || graph.node.length === 0) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
+  if (graphInputs(graph).length === 0) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected a model with at least one input to calibrate on but it has none');
+
+  constantsToInitializers(graph);
+  foldBatchNorms(graph);
+  dropUnusedInitializers(graph);
+  const totalWeights = weightElements(proto);
+
+  const placement = findPlacement(graph, opts.target, opts.exclude);
+  const quantizable = graph.node.filter((node) => QUANTIZABLE_OPS.includes(node.opType));
+  const softmaxInputs = graph.node.filter((node) => ['Softmax', 'LogSoftmax', 'Hardmax'].includes(node.opType)).map((node) => node.input[0]);
+  const observed = observedTensors(placement);
+  // Bias correction needs the per-channel mean of each weighted node's input (channels: axis 1 for
+  // convolutions, the last axis for Gemm/MatMul).
+  const channelMeans = new Map<string, number>();
+  if (opts.biasCorrection !== false) {
+    for (const { node, weight } of placement.nodes) if (weight && node.input[0]) channelMeans.set(node.input[0], node.opType === 'Conv' || node.opType === 'ConvTranspose' ? 1 : -1);
+  }
+  const calibration = await collectHistograms(proto, [...new Set([...observed, ...softmaxInputs, ...channelMeans.keys()])], opts.calibration, {
+    channelMeans,
+    keepSamples: (opts.keepFloatLayers ?? 0) > 0 ? (opts.sensitivitySamples ?? 4) : 0,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    maxSamples: opts.maxSamples,
+  });
+
+  upgradeToQdqOpset(proto, { rankOf: (name) => calibration.ranks.get(name) });
+  const params = new Map<string, ActivationParams>();
+  for (const name of observed) {
+    const histogram = calibration.histograms.get(name);
+    if (!histogram) continue;
+    const rangeOptions = { method: opts.method, percentile: opts.percentile };
+    if (opts.target === 'tensorrt') params.set(name, symmetricParams(symmetricRange(histogram, rangeOptions)));
+    else {
+      const [lo, hi] = asymmetricRange(histogram, rangeOptions);
+      params.set(name, asymmetricParams(lo, hi));
+    }
+  }
+  const prepared = encodeModel(proto);
+  const build = (keepFloat: ReadonlySet<string>, only?: ReadonlySet<string>) => {
+    const copy = decodeModel(prepared);
+    const copyGraph = copy.graph as GraphProto;
+    const stats = insertQdq(copyGraph, findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only), params, opts.target, calibration.means);
+    return { bytes: encodeModel(copy), stats };
+  };
+
+  let keepFloat = new Set<string>();
+  let sensitivity: SensitivityEntry[] = [];
+  if ((opts.keepFloatLayers ?? 0) > 0) {
+    sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), calibration.kept, (only) => build(new Set(), only).bytes, opts.signal);
+    keepFloat = new Set(sensitivity.slice(0, opts.keepFloatLayers).map((entry) => entry.node));
+  }
+  const { bytes, stats } = build(keepFloat);
+  const quantizedNames = new Set(stats.quantizedNodes);
+  return {
+    model: bytes,
+    report: {
+      target: opts.target,
+      method: opts.method,
+      calibrationSamples: calibration.samples,
+      quantizableNodes: quantizable.length,
+      quantizedNodes: stats.quantizedNodes.length,
+      quantizedWeightFraction: totalWeights === 0 ? 0 : stats.quantizedWeightElements / totalWeights,
+      activationQdqPairs: stats.activationPairs,
+      keptFloat: [...keepFloat],
+      sensitivity,
+      excludedNodes: quantizable.map((node) => node.name || node.output[0]).filter((name) => !quantizedNames.has(name)),
+      inputBytes,
+      outputBytes: bytes.byteLength,
+      sizeRatio: bytes.byteLength / inputBytes,
+    },
+  };
+}
