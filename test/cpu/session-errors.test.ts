@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
-import { models, randomFloats } from '../helpers/models.js';
+import { realModels as models } from '../fixtures/real-models.js';
+import { randomFloats } from '../fixtures/random.js';
 
 async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
   const error = await promise.then(
@@ -30,7 +31,7 @@ const clsInput = () => new Tensor('float32', randomFloats(3 * 48 * 192, 7), [1, 
 describe.each(['main', 'worker'] as const)('run() with bad feeds (runOn %s)', (runOn) => {
   let session: InferenceSession;
   beforeAll(async () => {
-    session = await InferenceSession.create(models.cls, { backend: 'cpu', runOn });
+    session = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn });
   });
   afterAll(() => session.dispose());
 
@@ -84,7 +85,7 @@ describe.each(['main', 'worker'] as const)('run() with bad feeds (runOn %s)', (r
 
   it("a shape ONNX Runtime rejects inside the graph keeps ORT's text as details", async () => {
     // Symbolic dims pass our checks, but the VAD model's state must have the same batch as its input.
-    const vad = await InferenceSession.create(models.vad, { backend: 'cpu', runOn });
+    const vad = await InferenceSession.create(models.sileroVad, { backend: 'cpu', runOn });
     const error = await rejection(
       vad.run({
         input: new Tensor('float32', new Float32Array(512), [1, 512]),
@@ -191,14 +192,14 @@ describe('model loading', () => {
       [{ graphOptimizationLevel: 99 }, "Expected one of 'disabled', 'basic', 'extended', 'all' for options.graphOptimizationLevel but received 99"],
     ] as const;
     for (const [options, message] of bad) {
-      const error = await rejection(InferenceSession.create(models.cls, options as never));
+      const error = await rejection(InferenceSession.create(models.ocrCls, options as never));
       expect(error.code).toBe(ErrorCode.INVALID_ARGUMENT);
       expect(error.message).toBe(message);
     }
   });
 
   it("backend 'tensorrt' without TensorRT fails with the reason", async () => {
-    const error = await rejection(InferenceSession.create(models.cls, { backend: 'tensorrt' }));
+    const error = await rejection(InferenceSession.create(models.ocrCls, { backend: 'tensorrt' }));
     expect(error.code).toBe(ErrorCode.BACKEND_UNAVAILABLE);
     expect(error.message).toMatch(/^The tensorrt backend is unavailable: .+/);
   });
@@ -206,7 +207,7 @@ describe('model loading', () => {
 
 describe('dispose', () => {
   it.each(['main', 'worker'] as const)('lets in-flight runs settle, then rejects new runs with ERR_DISPOSED (runOn %s)', async (runOn) => {
-    const session = await InferenceSession.create(models.cls, { backend: 'cpu', runOn });
+    const session = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn });
     const runs = Array.from({ length: 4 }, () => session.run({ x: clsInput() }));
     const disposed = session.dispose();
     expect(session.disposed).toBe(true);
@@ -221,7 +222,7 @@ describe('dispose', () => {
   it('works with await using', async () => {
     let escaped: InferenceSession | undefined;
     {
-      await using session = await InferenceSession.create(models.cls, { backend: 'cpu' });
+      await using session = await InferenceSession.create(models.ocrCls, { backend: 'cpu' });
       escaped = session;
       await session.run({ x: clsInput() });
     }
@@ -229,7 +230,7 @@ describe('dispose', () => {
   });
 
   it('an abort during a worker run rejects at once with ERR_ABORTED; the session keeps working', async () => {
-    const session = await InferenceSession.create(models.det, { backend: 'cpu', runOn: 'worker' });
+    const session = await InferenceSession.create(models.ocrDet, { backend: 'cpu', runOn: 'worker' });
     const controller = new AbortController();
     const x = new Tensor('float32', randomFloats(3 * 640 * 640, 9), [1, 3, 640, 640]);
     const running = session.run({ x }, { signal: controller.signal });

@@ -3,7 +3,8 @@
 import ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../lib/index.js';
-import { models, randomFloats } from '../helpers/models.js';
+import { realModels as models } from '../fixtures/real-models.js';
+import { randomFloats } from '../fixtures/random.js';
 
 interface Case {
   name: string;
@@ -12,12 +13,12 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'PP-OCRv4 det 1x3x320x320', model: models.det, feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 320 * 320, 1), [1, 3, 320, 320]) }) },
-  { name: 'PP-OCR cls 2x3x48x192', model: models.cls, feeds: () => ({ x: new Tensor('float32', randomFloats(2 * 3 * 48 * 192, 2), [2, 3, 48, 192]) }) },
-  { name: 'PP-OCRv4 rec 1x3x48x320', model: models.rec, feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 48 * 320, 3), [1, 3, 48, 320]) }) },
+  { name: 'PP-OCRv4 det 1x3x320x320', model: models.ocrDet, feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 320 * 320, 1), [1, 3, 320, 320]) }) },
+  { name: 'PP-OCR cls 2x3x48x192', model: models.ocrCls, feeds: () => ({ x: new Tensor('float32', randomFloats(2 * 3 * 48 * 192, 2), [2, 3, 48, 192]) }) },
+  { name: 'PP-OCRv4 rec 1x3x48x320', model: models.ocrRec, feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 48 * 320, 3), [1, 3, 48, 320]) }) },
   {
     name: 'silero VAD (int64 scalar input, recurrent state)',
-    model: models.vad,
+    model: models.sileroVad,
     feeds: () => ({
       input: new Tensor('float32', randomFloats(512, 4, 0.3), [1, 512]),
       sr: new Tensor('int64', BigInt64Array.of(16000n), []),
@@ -57,7 +58,7 @@ describe.each(cases)('$name', ({ model, feeds }) => {
 
 describe('session metadata', () => {
   it('reports inputs and outputs with symbolic dims as strings', async () => {
-    const session = await InferenceSession.create(models.vad, { backend: 'cpu' });
+    const session = await InferenceSession.create(models.sileroVad, { backend: 'cpu' });
     sessions.push(session);
     expect(session.backend).toBe('cpu');
     expect(session.inputs.map((i) => [i.name, i.dtype, i.shape])).toEqual([
@@ -70,14 +71,14 @@ describe('session metadata', () => {
   });
 
   it("'auto' falls back to the CPU and says why", async () => {
-    const session = await InferenceSession.create(models.cls);
+    const session = await InferenceSession.create(models.ocrCls);
     sessions.push(session);
     expect(session.backend).toBe('cpu');
     expect(session.fallbackReason).toMatch(/^TensorRT is unavailable: .+/);
   });
 
   it('computes only the outputs asked for', async () => {
-    const session = await InferenceSession.create(models.vad, { backend: 'cpu' });
+    const session = await InferenceSession.create(models.sileroVad, { backend: 'cpu' });
     sessions.push(session);
     const c = cases[3].feeds();
     const out = await session.run(c, { outputs: ['hn'] });
@@ -87,7 +88,7 @@ describe('session metadata', () => {
 
   it('loads a model from bytes as well as from a path', async () => {
     const { readFile } = await import('node:fs/promises');
-    const session = await InferenceSession.create(new Uint8Array(await readFile(models.cls)), { backend: 'cpu', runOn: 'worker' });
+    const session = await InferenceSession.create(new Uint8Array(await readFile(models.ocrCls)), { backend: 'cpu', runOn: 'worker' });
     sessions.push(session);
     const out = await session.run(cases[1].feeds());
     expect(Object.values(out)[0].dims).toEqual([2, 2]);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { models } from '../helpers/models.js';
+import { realModels as models } from '../fixtures/real-models.js';
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -45,7 +45,7 @@ describe('npm pack + install into a fresh project', () => {
       import { cpuAvailability, InferenceSession, Tensor } from 'tensorrt-node';
       const cpu = cpuAvailability();
       if (!cpu.available) { console.log(JSON.stringify({ cpu })); process.exit(0); }
-      const session = await InferenceSession.create(${JSON.stringify(models.cls)});
+      const session = await InferenceSession.create(${JSON.stringify(models.ocrCls)});
       const out = await session.run({ x: new Tensor('float32', new Float32Array(3 * 48 * 192), [1, 3, 48, 192]) });
       await session.dispose();
       console.log(JSON.stringify({ cpu, backend: session.backend, dims: Object.values(out)[0].dims }));

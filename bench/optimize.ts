@@ -1,0 +1,117 @@
+/**
+ * FP32 vs optimized PP-OCR models on ONNX Runtime's CPU provider, in one run: quality (output
+ * cosine, task metric), file size ratio and latency ratio (both models interleaved on the same
+ * inputs). Inputs are the evaluation split of test/data/ocr-inputs.ts (rendered text).
+ *
+ *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--json out.json]
+ *
+ * Variants are listed in `variants`; each turns a model path into optimized bytes.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { encodeModel, loadModel } from '../lib/onnx/model-io.js';
+import { convertToFloat16 } from '../lib/optimize/convert-fp16.js';
+import { type Feeds, OrtRunner } from '../lib/optimize/ort-runner.js';
+import { type QualityReport, compareModels } from '../lib/optimize/report.js';
+import { type OcrModelKind, ocrFeeds } from '../test/data/ocr-inputs.js';
+import { binaryMapIoU, ctcDecode } from '../test/data/ocr-metrics.js';
+import { realModels } from '../test/fixtures/real-models.js';
+
+interface Variant {
+  name: string;
+  make: (path: string, kind: OcrModelKind) => Promise<Uint8Array>;
+}
+
+export const variants: Variant[] = [
+  { name: 'fp16', make: async (path) => (await convertToFloat16(path, { keepIoTypes: true })).model },
+];
+
+const { values: args } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    det: { type: 'string', default: '6' },
+    rec: { type: 'string', default: '24' },
+    cls: { type: 'string', default: '32' },
+    json: { type: 'string' },
+  },
+});
+
+const models: { kind: OcrModelKind; path: string; metric: string }[] = [
+  { kind: 'det', path: realModels.ocrDet, metric: 'binarized-map IoU (0.3), mean' },
+  { kind: 'rec', path: realModels.ocrRec, metric: 'decoded string equal to FP32' },
+  { kind: 'cls', path: realModels.ocrCls, metric: 'top-1 agreement' },
+];
+
+/** The task-level agreement of two models' answers on the same inputs. */
+async function taskAgreement(kind: OcrModelKind, original: Uint8Array, optimized: Uint8Array, feeds: Feeds[], threads: number): Promise<number> {
+  const a = await OrtRunner.create(original, { threads });
+  const b = await OrtRunner.create(optimized, { threads });
+  try {
+    let total = 0;
+    for (const feed of feeds) {
+      const [x] = Object.values(await a.run(feed));
+      const [y] = Object.values(await b.run(feed));
+      if (kind === 'det') total += binaryMapIoU(x, y, 0.3);
+      else if (kind === 'rec') total += ctcDecode(x) === ctcDecode(y) ? 1 : 0;
+      else total += (x.data[1] as number) > (x.data[0] as number) === (y.data[1] as number) > (y.data[0] as number) ? 1 : 0;
+    }
+    return total / feeds.length;
+  } finally {
+    await Promise.all([a.dispose(), b.dispose()]);
+  }
+}
+
+interface Row {
+  model: OcrModelKind;
+  variant: string;
+  samples: number;
+  cosineMean: number;
+  cosineMin: number;
+  maxAbsError: number;
+  task: number;
+  taskMetric: string;
+  sizeRatio: number;
+  latencyRatio: number;
+  fp32Ms: number;
+  optimizedMs: number;
+}
+
+async function main(): Promise<void> {
+  const threads = Number(args.threads);
+  const rounds = Number(args.rounds);
+  const rows: Row[] = [];
+  console.log(`ONNX Runtime CPU, ${threads} thread(s), ${rounds} interleaved latency rounds; inputs: rendered text (evaluation split)`);
+  for (const { kind, path, metric } of models) {
+    const count = Number(args[kind]);
+    const feeds = await ocrFeeds(kind, { split: 'evaluation', count });
+    const original = encodeModel(await loadModel(path, { externalData: 'inline' }));
+    for (const variant of variants) {
+      const optimized = await variant.make(path, kind);
+      const report: QualityReport = await compareModels(original, optimized, { feeds, threads, latencyRounds: rounds });
+      const task = await taskAgreement(kind, original, optimized, feeds, threads);
+      const [output] = report.outputs;
+      const row: Row = {
+        model: kind,
+        variant: variant.name,
+        samples: count,
+        cosineMean: output.cosine.mean,
+        cosineMin: output.cosine.min,
+        maxAbsError: output.maxAbsError,
+        task,
+        taskMetric: metric,
+        sizeRatio: report.sizeRatio,
+        latencyRatio: report.latency!.ratio,
+        fp32Ms: report.latency!.originalMs,
+        optimizedMs: report.latency!.optimizedMs,
+      };
+      rows.push(row);
+      console.log(
+        `${kind.padEnd(3)} ${variant.name.padEnd(5)} n=${String(count).padEnd(3)} cosine mean ${row.cosineMean.toFixed(6)} min ${row.cosineMin.toFixed(6)} | ${metric}: ${row.task.toFixed(4)} | size ${row.sizeRatio.toFixed(3)}x | latency ${row.optimizedMs.toFixed(2)} ms vs ${row.fp32Ms.toFixed(2)} ms = ${row.latencyRatio.toFixed(3)}x`,
+      );
+    }
+  }
+  if (args.json) writeFileSync(args.json, `${JSON.stringify({ threads, rounds, rows }, null, 2)}\n`);
+}
+
+await main();

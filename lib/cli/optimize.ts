@@ -1,0 +1,133 @@
+/**
+ * `tensorrt-node optimize <model.onnx> --fp16 [-o out.onnx] [--keep-io-types] [--block-ops ...]`
+ *
+ * Each optimization is an OptimizeMode selected by its flag (--fp16 here; --int8 plugs in the same
+ * way): the command reads the model, runs the mode, optionally compares the result with the
+ * original on held-out inputs (--eval dir), writes the output through a temporary file and a
+ * rename, and prints what it did. The output path may never be the input.
+ */
+import type { Command } from 'commander';
+import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { decodeModel, encodeModel, loadModel } from '../onnx/model-io.js';
+import { graphInputs } from '../onnx/graph.js';
+import { convertToFloat16 } from '../optimize/convert-fp16.js';
+import { readFeedsDirectory } from '../optimize/feeds-dir.js';
+import { checkOutputPath, defaultOutputPath, writeOptimizedModel } from '../optimize/output-file.js';
+import { compareModels, formatReport } from '../optimize/report.js';
+
+/** Parsed command-line options (commander's camelCase names). */
+export type OptimizeCliOptions = Record<string, unknown> & { output?: string; eval?: string; evalThreads?: string; latencyRounds?: string };
+
+export interface OptimizeModeContext {
+  modelPath: string;
+  options: OptimizeCliOptions;
+  signal: AbortSignal;
+  /** Progress and notes (stderr). */
+  log: (line: string) => void;
+}
+
+export interface OptimizeModeResult {
+  model: Uint8Array;
+  /** Lines describing what the mode did (printed before the quality report). */
+  summary: string[];
+}
+
+export interface OptimizeMode {
+  /** Selects the mode (`--<name>`) and names the default output (model.<name>.onnx). */
+  name: string;
+  description: string;
+  /** Adds the options only this mode reads. */
+  addOptions?: (command: Command) => void;
+  run: (context: OptimizeModeContext) => Promise<OptimizeModeResult>;
+}
+
+function splitList(values: unknown): string[] | undefined {
+  if (values === undefined) return undefined;
+  return (values as string[]).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+}
+
+export const fp16Mode: OptimizeMode = {
+  name: 'fp16',
+  description: 'convert float32 weights and activations to float16',
+  addOptions(command) {
+    command
+      .option('--keep-io-types', 'fp16: keep float32 model inputs and outputs')
+      .option('--block-ops <ops...>', 'fp16: op types to keep in float32 (added to the default block list)')
+      .option('--block-nodes <names...>', 'fp16: node names to keep in float32')
+      .option('--no-default-block-list', 'fp16: do not keep the default ops (Range, NonMaxSuppression, Q/DQ, ...) in float32')
+      .option('--clamp-out-of-range', 'fp16: clamp constants beyond +-65504 instead of keeping their nodes in float32');
+  },
+  async run({ modelPath, options, signal }) {
+    const { model, report } = await convertToFloat16(modelPath, {
+      keepIoTypes: options.keepIoTypes === true,
+      blockOps: splitList(options.blockOps),
+      blockNodes: splitList(options.blockNodes),
+      useDefaultBlockList: options.defaultBlockList !== false,
+      outOfRange: options.clampOutOfRange === true ? 'clamp' : 'keep-float32',
+      signal,
+    });
+    const c = report.conversion;
+    const kept = Object.entries(c.nodesKeptFloat32).map(([op, count]) => `${op} x${count}`).join(', ');
+    return {
+      model,
+      summary: [
+        `fp16: ${c.initializersConverted} initializers and ${c.constantsConverted} Constant nodes converted (${c.constantsHoisted} Constant nodes became initializers), ${c.castsInserted} Casts inserted`,
+        ...(kept ? [`fp16: kept in float32: ${kept} (${c.nodesKeptForRange} for constants beyond float16, ${c.nodesKeptForScalarConstant} for inexact scalar constants)`] : []),
+        ...c.warnings.map((warning) => `warning: ${warning}`),
+      ],
+    };
+  },
+};
+
+/** Registers `optimize` on `program` with the given modes (default: FP16 only). */
+export function registerOptimizeCommand(program: Command, modes: readonly OptimizeMode[] = [fp16Mode]): Command {
+  const command = program
+    .command('optimize')
+    .description(`rewrite an ONNX model: ${modes.map((mode) => `--${mode.name} (${mode.description})`).join(', ')}`)
+    .argument('<model>', 'input ONNX model (.onnx)')
+    .option('-o, --output <path>', 'output model (default: <model>.<mode>.onnx next to the input; never the input itself)')
+    .option('--eval <dir>', 'held-out inputs (.npy: <dir>/<sample>/<input>.npy, or <dir>/<sample>.npy for one-input models) for a quality report')
+    .option('--eval-threads <n>', 'ONNX Runtime threads for the quality report', '1')
+    .option('--latency-rounds <n>', 'interleaved latency rounds over the eval inputs (0: none)', '3');
+  for (const mode of modes) {
+    command.option(`--${mode.name}`, mode.description);
+    mode.addOptions?.(command);
+  }
+  command.action(async (modelPath: string, options: OptimizeCliOptions) => {
+    const selected = modes.filter((mode) => options[mode.name] === true);
+    if (selected.length !== 1) {
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected exactly one of ${modes.map((mode) => `--${mode.name}`).join(', ')} for tensorrt-node optimize but received ${selected.length === 0 ? 'none' : selected.map((mode) => `--${mode.name}`).join(' ')}`);
+    }
+    const mode = selected[0];
+    const output = options.output ?? defaultOutputPath(modelPath, mode.name);
+    await checkOutputPath(output, modelPath);
+    const controller = new AbortController();
+    const onSigint = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', onSigint);
+    try {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const result = await mode.run({ modelPath, options, signal: controller.signal, log });
+      await writeOptimizedModel(output, result.model, modelPath);
+      const lines = [`wrote ${output}`, ...result.summary];
+      // Self-contained bytes of the input, external data included, to compare and size against.
+      const original = encodeModel(await loadModel(modelPath, { externalData: 'inline' }));
+      if (options.eval) {
+        const graph = decodeModel(original, modelPath).graph;
+        const inputNames = graph ? graphInputs(graph).map((input) => input.name) : [];
+        const report = await compareModels(original, result.model, {
+          feeds: readFeedsDirectory(options.eval, inputNames),
+          threads: Number(options.evalThreads ?? 1),
+          latencyRounds: Number(options.latencyRounds ?? 3),
+          signal: controller.signal,
+        });
+        lines.push(formatReport(report));
+      } else {
+        lines.push(`size: ${result.model.byteLength} / ${original.byteLength} bytes = ${(result.model.byteLength / original.byteLength).toFixed(3)}x`);
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+  });
+  return command;
+}

@@ -1,0 +1,88 @@
+/** The public FP16 entry point: model in (path or bytes), FP16 model bytes and a report out. */
+import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { decodeModel, encodeModel, loadModel, modelBaseDir } from '../onnx/model-io.js';
+import type { ModelProto } from '../onnx/types.js';
+import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
+import type { Feeds } from './ort-runner.js';
+import { type QualityReport, compareModels } from './report.js';
+
+export interface EvaluationOptions {
+  /** Held-out inputs; the FP16 model is compared with the original on them. */
+  feeds: Iterable<Feeds> | AsyncIterable<Feeds>;
+  /** Interleaved latency rounds (default 3; 0: no latency). */
+  latencyRounds?: number;
+  /** ONNX Runtime threads for both models (default 1). */
+  threads?: number;
+}
+
+export interface ConvertToFloat16Options extends Float16Options {
+  /** Compare with the original on these inputs (needs onnxruntime-node). */
+  evaluation?: EvaluationOptions;
+  signal?: AbortSignal;
+}
+
+export interface Float16Report {
+  conversion: Float16Stats;
+  originalBytes: number;
+  optimizedBytes: number;
+  /** optimized / original file size (external data of the original included). */
+  sizeRatio: number;
+  quality?: QualityReport;
+}
+
+function checkStringList(value: unknown, name: string): void {
+  if (value !== undefined && (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== ''))) {
+    throw invalidArgument('an array of non-empty strings', name, value);
+  }
+}
+
+function checkOptions(options: ConvertToFloat16Options): void {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'options', options);
+  for (const key of ['keepIoTypes', 'useDefaultBlockList', 'exactScalarConstants', 'hoistConstants'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalidArgument('a boolean', `options.${key}`, options[key]);
+  }
+  checkStringList(options.blockOps, 'options.blockOps');
+  checkStringList(options.blockNodes, 'options.blockNodes');
+  if (options.outOfRange !== undefined && options.outOfRange !== 'keep-float32' && options.outOfRange !== 'clamp') {
+    throw invalidArgument("'keep-float32' or 'clamp'", 'options.outOfRange', options.outOfRange);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalidArgument('an AbortSignal', 'options.signal', options.signal);
+  const evaluation = options.evaluation;
+  if (evaluation !== undefined) {
+    const feeds = (evaluation as { feeds?: unknown } | null)?.feeds as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | undefined;
+    if (!feeds || (typeof feeds[Symbol.iterator] !== 'function' && typeof feeds[Symbol.asyncIterator] !== 'function')) {
+      throw invalidArgument('an iterable of feeds', 'options.evaluation.feeds', feeds);
+    }
+  }
+}
+
+function externalBytes(model: ModelProto): number {
+  let total = 0;
+  for (const tensor of model.graph?.initializer ?? []) {
+    const length = tensor.externalData.find((entry) => entry.key === 'length');
+    if (length) total += Number(length.value);
+  }
+  return total;
+}
+
+/**
+ * Converts an ONNX model to float16. `model` is a path (external data next to it is read) or the
+ * model's bytes. The result is a self-contained model (weights inline).
+ */
+export async function convertToFloat16(model: string | Uint8Array, options: ConvertToFloat16Options = {}): Promise<{ model: Uint8Array; report: Float16Report }> {
+  if (typeof model !== 'string' && !(model instanceof Uint8Array)) throw invalidArgument('a model path or the bytes of an ONNX model', 'model', model);
+  checkOptions(options);
+  if (options.signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'The FP16 conversion was aborted', { cause: options.signal.reason });
+  const proto = typeof model === 'string' ? await loadModel(model) : decodeModel(model);
+  const originalBytes = typeof model === 'string' ? encodeModel(proto) : model;
+  const originalSize = originalBytes.byteLength + externalBytes(proto);
+  const conversion = convertModelProtoToFloat16(proto, options, modelBaseDir(proto));
+  const converted = encodeModel(proto);
+  const report: Float16Report = { conversion, originalBytes: originalSize, optimizedBytes: converted.byteLength, sizeRatio: converted.byteLength / originalSize };
+  if (options.evaluation) {
+    // The reference model must be self-contained too when it used external data.
+    const reference = externalBytes(decodeModel(originalBytes)) > 0 ? encodeModel(await loadModel(model as string, { externalData: 'inline' })) : originalBytes;
+    report.quality = await compareModels(reference, converted, { ...options.evaluation, signal: options.signal });
+  }
+  return { model: converted, report };
+}
