@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
+import { fp16Mode, registerOptimizeCommand } from './optimize.js';
+import { int8Mode } from './optimize-int8.js';
 import { registerRun } from './run.js';
 
 export type CommandRegistrar = (program: Command) => void;
@@ -13,5 +15,5 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInfo,
   registerInspect,
   registerRun,
-  // registerOptimize (./optimize.js), from the model optimizer, goes here.
+  (program) => void registerOptimizeCommand(program, [fp16Mode, int8Mode]),
 ];

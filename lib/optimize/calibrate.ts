@@ -3,21 +3,19 @@
  * quantized added as extra outputs, and folds each batch into a streaming histogram per tensor, so memory
  * does not grow with the number of samples.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
-import { loadNpy } from '../npy.js';
 import { makeValueInfo } from '../onnx/builder.js';
 import { encodeModel } from '../onnx/model-io.js';
 import type { ModelProto } from '../onnx/types.js';
 import { InferenceSession } from '../session.js';
 import type { Tensor } from '../tensor.js';
 import { validateFeeds, validateSignal } from '../validate.js';
+import { countFeedsDirectory, readFeedsDirectory } from './feeds-dir.js';
 import { StreamingHistogram } from './int8/histogram.js';
 
 export type Feeds = Record<string, Tensor>;
 
-/** Samples to calibrate on: feeds (sync or async iterable), or a directory of .npy files. */
+/** Samples to calibrate on: feeds (sync or async iterable), or a directory of .npy files (see readFeedsDirectory). */
 export type CalibrationSource = AsyncIterable<Feeds> | Iterable<Feeds> | string;
 
 export interface CalibrationProgress {
@@ -72,49 +70,13 @@ function accumulateChannelSums(tensor: Tensor, axis: number, sums: Map<string, {
   entry.count += outer * inner;
 }
 
-/** Each .npy in `dir` is one sample of a single-input model; for several inputs, each subdirectory holds <input>.npy files. */
-export async function* npyDirectorySamples(dir: string, inputNames: readonly string[]): AsyncGenerator<Feeds> {
-  const info = await stat(dir).catch((cause: NodeJS.ErrnoException) => {
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a calibration directory at ${dir} but ${cause.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${cause.code})`}`, { cause });
-  });
-  if (!info.isDirectory()) throw new TensorRTNodeError(ErrorCode.IO, `Expected a calibration directory at ${dir} but it is not a directory`);
-  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  const files = entries.filter((entry) => entry.isFile() && entry.name.endsWith('.npy'));
-  const folders = entries.filter((entry) => entry.isDirectory());
-  if (files.length > 0) {
-    if (inputNames.length !== 1) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected one subdirectory per sample holding ${inputNames.map((n) => `${n}.npy`).join(', ')} in ${dir} (the model has ${inputNames.length} inputs) but received loose .npy files`);
-    }
-    for (const file of files) yield { [inputNames[0]]: await loadNpy(join(dir, file.name)) };
-    return;
-  }
-  for (const folder of folders) {
-    const feeds: Feeds = {};
-    for (const file of (await readdir(join(dir, folder.name))).filter((name) => name.endsWith('.npy')).sort()) {
-      feeds[file.slice(0, -'.npy'.length)] = await loadNpy(join(dir, folder.name, file));
-    }
-    yield feeds;
-  }
-}
-
-/** How many samples a directory source holds (for the progress total). */
-export async function countNpySamples(dir: string): Promise<number | undefined> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    const files = entries.filter((entry) => entry.isFile() && entry.name.endsWith('.npy')).length;
-    return files > 0 ? files : entries.filter((entry) => entry.isDirectory()).length;
-  } catch {
-    return undefined;
-  }
-}
-
 function isIterable(value: unknown): value is Iterable<Feeds> | AsyncIterable<Feeds> {
   return typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
 }
 
 /** Checks the source's kind and turns it into an async iterator of feeds. */
 export function calibrationSamples(source: unknown, inputNames: readonly string[]): { samples: AsyncIterable<Feeds>; total: Promise<number | undefined> } {
-  if (typeof source === 'string') return { samples: npyDirectorySamples(source, inputNames), total: countNpySamples(source) };
+  if (typeof source === 'string') return { samples: readFeedsDirectory(source, inputNames), total: countFeedsDirectory(source).catch(() => undefined) };
   if (!isIterable(source) || typeof source === 'string') {
     throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', source);
   }

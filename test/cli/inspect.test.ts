@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, buildGraph, buildModel, makeTensor } from '../../lib/onnx/index.js';
-import { models } from '../helpers/models.js';
+import { realModels } from '../fixtures/real-models.js';
+
+const models = { det: realModels.ocrDet, rec: realModels.ocrRec, cls: realModels.ocrCls, vad: realModels.sileroVad };
 import { ensureBuilt, expectedError, runCli } from './cli-helper.js';
 
 // Expected values for the two real models were obtained independently with Python's onnx 1.23.1

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
-import { models, randomFloats } from '../helpers/models.js';
+import { realModels } from '../fixtures/real-models.js';
+import { randomFloats } from '../fixtures/random.js';
+
+const models = { det: realModels.ocrDet, rec: realModels.ocrRec, cls: realModels.ocrCls, vad: realModels.sileroVad };
 import { type CliResult, ensureBuilt, expectedError, runCli } from './cli-helper.js';
 
 let dir: string;

@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../lib/index.js';
-import { models, randomFloats } from '../helpers/models.js';
+import { realModels } from '../fixtures/real-models.js';
+import { randomFloats } from '../fixtures/random.js';
+
+const models = { det: realModels.ocrDet, rec: realModels.ocrRec, cls: realModels.ocrCls, vad: realModels.sileroVad };
 
 describe("runOn 'auto' migration to a worker", () => {
   it('keeps every run of a back-to-back sequence succeeding, with the same results, across the move', async () => {
