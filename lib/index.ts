@@ -5,3 +5,4 @@ export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErr
 export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
 export { cpuAvailability, tensorrtAvailability, type BackendAvailability } from './backends/availability.js';
+export { quantizeInt8, type QuantizeInt8Options, type QuantizeInt8Result, type Int8Report, type CalibrationMethod, type QuantTarget, type Exclusions } from './optimize/quantize.js';

@@ -10,6 +10,8 @@ import { readTensor } from '../onnx/tensor-data.js';
 import type { GraphProto, ModelProto } from '../onnx/types.js';
 import { isPlainObject, validateEnum, validatePositiveInteger, validateSignal } from '../validate.js';
 import { type CalibrationProgress, type Feeds, collectHistograms } from './calibrate.js';
+import type { EvaluationOptions } from './convert-fp16.js';
+import { type QualityReport, compareModels } from './report.js';
 import { CALIBRATION_METHODS, type CalibrationMethod, asymmetricRange, symmetricRange } from './int8/histogram.js';
 import { upgradeToQdqOpset } from './int8/opset-upgrade.js';
 import { type Exclusions, QUANTIZABLE_OPS, QUANT_TARGETS, type QuantTarget, findPlacement, nodeKey, observedTensors } from './int8/placement.js';
@@ -42,6 +44,8 @@ export interface QuantizeInt8Options {
   maxSamples?: number;
   signal?: AbortSignal;
   onProgress?: (progress: CalibrationProgress) => void;
+  /** Compare the INT8 model with the original on these held-out inputs (keep them apart from the calibration set). */
+  evaluation?: EvaluationOptions;
 }
 
 export interface Int8Report {
@@ -63,6 +67,8 @@ export interface Int8Report {
   inputBytes: number;
   outputBytes: number;
   sizeRatio: number;
+  /** The quality report on `options.evaluation`, when given. */
+  quality?: QualityReport;
 }
 
 export interface QuantizeInt8Result {
@@ -84,6 +90,13 @@ function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method
   const percentile = options.percentile;
   if (percentile !== undefined && !(typeof percentile === 'number' && percentile > 50 && percentile <= 100)) throw invalidArgument('a number in (50, 100]', 'options.percentile', percentile);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidArgument('a function', 'options.onProgress', options.onProgress);
+  const evaluation = options.evaluation;
+  if (evaluation !== undefined) {
+    const feeds = isPlainObject(evaluation) ? (evaluation.feeds as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | undefined) : undefined;
+    if (!feeds || (typeof feeds[Symbol.iterator] !== 'function' && typeof feeds[Symbol.asyncIterator] !== 'function')) {
+      throw invalidArgument('an iterable of feeds', 'options.evaluation.feeds', feeds);
+    }
+  }
   return {
     ...(options as unknown as QuantizeInt8Options),
     method: validateEnum(options.method, CALIBRATION_METHODS, 'options.method') ?? 'percentile',
@@ -95,12 +108,13 @@ function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method
   };
 }
 
-async function modelFrom(source: unknown): Promise<{ model: ModelProto; bytes: number }> {
+async function modelFrom(source: unknown): Promise<{ model: ModelProto; original: Uint8Array }> {
   if (typeof source === 'string') {
     const model = await loadModel(source, { externalData: 'inline' });
-    return { model, bytes: encodeModel(model).byteLength };
+    // Self-contained bytes of the input (external data included), to size and compare against.
+    return { model, original: encodeModel(model) };
   }
-  if (source instanceof Uint8Array) return { model: decodeModel(source), bytes: source.byteLength };
+  if (source instanceof Uint8Array) return { model: decodeModel(source), original: source };
   throw invalidArgument('a model path or ONNX bytes (Uint8Array)', 'model', source);
 }
 
@@ -123,7 +137,8 @@ function weightElements(model: ModelProto): number {
  */
 export async function quantizeInt8(model: string | Uint8Array, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
   const opts = normalise(options);
-  const { model: proto, bytes: inputBytes } = await modelFrom(model);
+  const { model: proto, original } = await modelFrom(model);
+  const inputBytes = original.byteLength;
   const graph = proto.graph;
   if (!graph || graph.node.length === 0) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
   if (graphInputs(graph).length === 0) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected a model with at least one input to calibrate on but it has none');
@@ -179,6 +194,9 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   }
   const { bytes, stats } = build(keepFloat);
   const quantizedNames = new Set(stats.quantizedNodes);
+  const quality = opts.evaluation
+    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, signal: opts.signal })
+    : undefined;
   return {
     model: bytes,
     report: {
@@ -195,6 +213,7 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
       inputBytes,
       outputBytes: bytes.byteLength,
       sizeRatio: bytes.byteLength / inputBytes,
+      ...(quality ? { quality } : {}),
     },
   };
 }

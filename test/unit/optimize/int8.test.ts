@@ -47,7 +47,8 @@ async function run(model: Uint8Array, feeds: Record<string, Tensor>[]): Promise<
 describe('quantizeInt8 on a small conv net', () => {
   test('tensorrt target: per-channel int8 weights, symmetric int8 activations, residual Add branch quantized, close to float', async () => {
     const floatModel = tinyConvNet();
-    const { model, report } = await quantizeInt8(floatModel, { calibration: images(16, 100), method: 'minmax' });
+    const held = images(8, 900);
+    const { model, report } = await quantizeInt8(floatModel, { calibration: images(16, 100), method: 'minmax', evaluation: { feeds: held, latencyRounds: 0 } });
     const proto = decodeModel(model);
     const graph = proto.graph!;
     expect(opsetVersion(proto)).toBe(17);
@@ -66,10 +67,11 @@ describe('quantizeInt8 on a small conv net', () => {
     for (const q of quantizeNodes) expect(readTensor(inits.get(q.input[2])!)).toMatchObject({ dtype: 'int8', data: Int8Array.of(0) });
     const add = graph.node.find((node) => node.opType === 'Add')!;
     expect(add.input).toContain('p1_dequantized');
-    const held = images(8, 900);
     const [a, b] = [await run(floatModel, held), await run(model, held)];
     for (let i = 0; i < held.length; i++) for (let j = 0; j < 5; j++) expect(b[i][j]).toBeCloseTo(a[i][j], 1);
     expect(report.sizeRatio).toBeGreaterThan(0);
+    expect(report.quality?.samples).toBe(8);
+    expect(report.quality?.outputs[0].cosine.min).toBeGreaterThan(0.99);
   });
 
   test('cpu target: uint8 activations with zero points, conv outputs quantized, int32 biases', async () => {
