@@ -35,11 +35,14 @@ export interface QuantizeInt8Options {
   biasCorrection?: boolean;
   /**
    * Sensitivity analysis: quantize each layer alone, measure how far the outputs move on the first
-   * `sensitivitySamples` calibration samples (default 4), and keep the `keepFloatLayers` worst in float.
+   * `sensitivitySamples` calibration samples (default 4), and keep the `keepFloatLayers` worst in float,
+   * skipping layers whose weights would take the float share past `floatWeightBudget`.
    * Default 0 (off).
    */
   keepFloatLayers?: number;
   sensitivitySamples?: number;
+  /** Largest share of the Conv/Gemm/MatMul weight elements the sensitivity analysis may keep in float (default 0.1). */
+  floatWeightBudget?: number;
   /** Use at most this many calibration samples. */
   maxSamples?: number;
   signal?: AbortSignal;
@@ -104,8 +107,15 @@ function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method
     maxSamples: validatePositiveInteger(options.maxSamples, 'options.maxSamples'),
     keepFloatLayers: validatePositiveInteger(options.keepFloatLayers, 'options.keepFloatLayers', { allowZero: true }),
     sensitivitySamples: validatePositiveInteger(options.sensitivitySamples, 'options.sensitivitySamples'),
+    floatWeightBudget: checkFraction(options.floatWeightBudget, 'options.floatWeightBudget'),
     signal: validateSignal(options.signal),
   };
+}
+
+function checkFraction(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw invalidArgument('a number in [0, 1]', name, value);
+  return value;
 }
 
 async function modelFrom(source: unknown): Promise<{ model: ModelProto; original: Uint8Array }> {
@@ -118,17 +128,32 @@ async function modelFrom(source: unknown): Promise<{ model: ModelProto; original
   throw invalidArgument('a model path or ONNX bytes (Uint8Array)', 'model', source);
 }
 
-function weightElements(model: ModelProto): number {
+/** Float weight elements of each Conv/ConvTranspose/Gemm/MatMul node, by node key. */
+function weightElements(model: ModelProto): Map<string, number> {
+  const counts = new Map<string, number>();
   const graph = model.graph;
-  if (!graph) return 0;
+  if (!graph) return counts;
   const inits = initializerMap(graph);
-  let total = 0;
   for (const node of graph.node) {
     if (!QUANTIZABLE_OPS.includes(node.opType)) continue;
     const weight = inits.get(node.input[1]);
-    if (weight && weight.dataType === 1) total += readTensor(weight).data.length;
+    counts.set(nodeKey(node), weight && weight.dataType === 1 ? readTensor(weight).data.length : 0);
   }
-  return total;
+  return counts;
+}
+
+/** The most sensitive layers, up to `count`, whose weights together stay within `budget` elements. */
+function chooseFloatLayers(ranking: readonly SensitivityEntry[], count: number, weights: ReadonlyMap<string, number>, budget: number): Set<string> {
+  const chosen = new Set<string>();
+  let used = 0;
+  for (const { node } of ranking) {
+    if (chosen.size >= count) break;
+    const size = weights.get(node) ?? 0;
+    if (used + size > budget) continue;
+    chosen.add(node);
+    used += size;
+  }
+  return chosen;
 }
 
 /**
@@ -146,7 +171,8 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   constantsToInitializers(graph);
   foldBatchNorms(graph);
   dropUnusedInitializers(graph);
-  const totalWeights = weightElements(proto);
+  const weightsByNode = weightElements(proto);
+  const totalWeights = [...weightsByNode.values()].reduce((a, b) => a + b, 0);
 
   const placement = findPlacement(graph, opts.target, opts.exclude);
   const quantizable = graph.node.filter((node) => QUANTIZABLE_OPS.includes(node.opType));
@@ -190,7 +216,7 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   let sensitivity: SensitivityEntry[] = [];
   if ((opts.keepFloatLayers ?? 0) > 0) {
     sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), calibration.kept, (only) => build(new Set(), only).bytes, opts.signal);
-    keepFloat = new Set(sensitivity.slice(0, opts.keepFloatLayers).map((entry) => entry.node));
+    keepFloat = chooseFloatLayers(sensitivity, opts.keepFloatLayers ?? 0, weightsByNode, (opts.floatWeightBudget ?? 0.1) * totalWeights);
   }
   const { bytes, stats } = build(keepFloat);
   const quantizedNames = new Set(stats.quantizedNodes);
