@@ -41,11 +41,11 @@ async function outputs(model: string | Uint8Array, feeds: Record<string, Tensor>
   }
 }
 
-async function quantizeAndCompare(kind: OcrModelKind, path: string, options: { calibration: number; evaluation: number; method?: 'percentile' | 'mse'; keepFloatLayers?: number; detSize?: number; target?: 'tensorrt' | 'cpu' }) {
+async function quantizeAndCompare(kind: OcrModelKind, path: string, options: { calibration: number; evaluation: number; method?: 'percentile' | 'mse'; keepFloatLayers?: number; sensitivitySamples?: number; detSize?: number; target?: 'tensorrt' | 'cpu' }) {
   const detSize = options.detSize ? { width: options.detSize, height: options.detSize } : undefined;
   const calibration = await ocrFeeds(kind, { split: 'calibration', count: options.calibration, detSize });
   const evaluation = await ocrFeeds(kind, { split: 'evaluation', count: options.evaluation, detSize });
-  const { model, report } = await quantizeInt8(path, { calibration, method: options.method ?? 'percentile', target: options.target, keepFloatLayers: options.keepFloatLayers, sensitivitySamples: 2 });
+  const { model, report } = await quantizeInt8(path, { calibration, method: options.method ?? 'percentile', target: options.target, keepFloatLayers: options.keepFloatLayers, sensitivitySamples: options.sensitivitySamples });
   const reference = await outputs(path, evaluation);
   const quantized = await outputs(model, evaluation);
   return { model, report, reference, quantized };
@@ -90,8 +90,8 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
     expect(agreement).toBeGreaterThanOrEqual(0.95);
   });
 
-  test('rec with the 16 most sensitive layers in float: decoded strings equal FP32 in >= 0.9 of lines, size <= 0.4x', async () => {
-    const { model, report, reference, quantized } = await quantizeAndCompare('rec', realModels.ocrRec, { calibration: 8, evaluation: 32, keepFloatLayers: 16 });
+  test('rec with up to 16 most sensitive layers in float (within 10% of the weights): decoded strings equal FP32 in >= 0.9 of lines, size <= 0.4x', async () => {
+    const { model, report, reference, quantized } = await quantizeAndCompare('rec', realModels.ocrRec, { calibration: 16, evaluation: 32, keepFloatLayers: 16, sensitivitySamples: 8 });
     checkStructure(model, 3);
     const equal = reference.filter((r, i) => ctcDecode(r) === ctcDecode(quantized[i])).length / reference.length;
     console.log(`rec: strings equal ${equal.toFixed(3)}, weights int8 ${(report.quantizedWeightFraction * 100).toFixed(1)}%, size ${report.sizeRatio.toFixed(3)}x`);
@@ -100,8 +100,8 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
     expect(report.sizeRatio).toBeLessThanOrEqual(0.4);
   }, 180_000);
 
-  test('det at 320 x 320, mse ranges, the 16 most sensitive layers in float: IoU >= 0.97, cosine >= 0.99, size <= 0.4x', async () => {
-    const { model, report, reference, quantized } = await quantizeAndCompare('det', realModels.ocrDet, { calibration: 6, evaluation: 8, method: 'mse', keepFloatLayers: 16, detSize: 320 });
+  test('det at 320 x 320, mse ranges, up to 24 most sensitive layers in float (within 10% of the weights): IoU >= 0.97, cosine >= 0.99, size <= 0.4x', async () => {
+    const { model, report, reference, quantized } = await quantizeAndCompare('det', realModels.ocrDet, { calibration: 6, evaluation: 8, method: 'mse', keepFloatLayers: 24, sensitivitySamples: 4, detSize: 320 });
     checkStructure(model, 3);
     expect(report.keptFloat.length).toBeGreaterThan(8);
     expect(report.sensitivity.length).toBe(report.quantizableNodes);
