@@ -13,7 +13,7 @@ import { type CalibrationProgress, type Feeds, collectHistograms } from './calib
 import type { EvaluationOptions } from './convert-fp16.js';
 import { type QualityReport, compareModels } from './report.js';
 import { CALIBRATION_METHODS, type CalibrationMethod, asymmetricRange, symmetricRange } from './int8/histogram.js';
-import { upgradeToQdqOpset } from './int8/opset-upgrade.js';
+import { checkSourceOpset, upgradeToQdqOpset } from './int8/opset-upgrade.js';
 import { type Exclusions, QUANTIZABLE_OPS, QUANT_TARGETS, type QuantTarget, findPlacement, nodeKey, observedTensors } from './int8/placement.js';
 import { type SensitivityEntry, rankSensitivity } from './int8/sensitivity.js';
 import { constantsToInitializers, dropUnusedInitializers, foldBatchNorms } from './int8/prepare.js';
@@ -168,6 +168,7 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   if (!graph || graph.node.length === 0) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
   if (graphInputs(graph).length === 0) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected a model with at least one input to calibrate on but it has none');
 
+  checkSourceOpset(proto);
   constantsToInitializers(graph);
   foldBatchNorms(graph);
   dropUnusedInitializers(graph);

@@ -5,7 +5,7 @@
  * is refused rather than silently changed.
  */
 import { ErrorCode, TensorRTNodeError } from '../../errors.js';
-import { getAttribute, opsetVersion, uniqueName, usedNames } from '../../onnx/graph.js';
+import { getAttribute, nodeSubgraphs, opsetVersion, uniqueName, usedNames } from '../../onnx/graph.js';
 import { makeTensor } from '../../onnx/tensor-data.js';
 import type { GraphProto, ModelProto, NodeProto } from '../../onnx/types.js';
 
@@ -92,15 +92,28 @@ function upgradeNode(graph: GraphProto, node: NodeProto, from: number, names: Se
   }
 }
 
-/** Rewrites the model in place to opset 13 (no-op when it is already there or above). */
-export function upgradeToQdqOpset(model: ModelProto, context: UpgradeContext): void {
+/** The model's default-domain opset, refused when this converter cannot start from it (checked before calibration). */
+export function checkSourceOpset(model: ModelProto): number {
   const from = opsetVersion(model);
   if (from === undefined) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected the model to import the default ONNX opset but it imports none');
   if (from < 7) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Expected a model of opset 7 or later for INT8 quantization but it imports opset ${from}`);
+  return from;
+}
+
+/** Rewrites the model in place to opset 13 (no-op when it is already there or above). */
+export function upgradeToQdqOpset(model: ModelProto, context: UpgradeContext): void {
+  const from = checkSourceOpset(model);
   if (from >= QDQ_OPSET) return;
   const graph = model.graph as GraphProto;
   const names = usedNames(graph);
-  for (const node of [...graph.node]) if (node.domain === '' || node.domain === 'ai.onnx') upgradeNode(graph, node, from, names, context);
+  // Subgraphs (If branches, Loop and Scan bodies) follow the model's opset too.
+  const upgradeGraph = (g: GraphProto): void => {
+    for (const node of [...g.node]) {
+      if (node.domain === '' || node.domain === 'ai.onnx') upgradeNode(g, node, from, names, context);
+      for (const sub of nodeSubgraphs(node)) upgradeGraph(sub);
+    }
+  };
+  upgradeGraph(graph);
   for (const entry of model.opsetImport) if (entry.domain === '' || entry.domain === 'ai.onnx') entry.version = BigInt(QDQ_OPSET);
   // Opset 13 needs IR version 7 or later.
   if (model.irVersion < 7n) model.irVersion = 7n;

@@ -180,6 +180,30 @@ describe('quantizeInt8 refuses bad input with clear errors', () => {
     await expectCode(quantizeInt8(new TextEncoder().encode('not a model'), { calibration: images(1, 1) }), 'ERR_MODEL_LOAD', /Expected an ONNX model/);
   });
 
+  test('models without a graph or with an unsupported opset', async () => {
+    const noGraph = buildModel({ inputs: [], outputs: [], nodes: [] });
+    await expectCode(quantizeInt8(noGraph, { calibration: images(1, 1) }), 'ERR_MODEL_LOAD', /Expected an ONNX model with a graph of nodes but it has none/);
+    const ancient = buildModel({
+      opset: 6,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4] }],
+      initializers: [{ name: 'w', dtype: 'float32', dims: [4, 4], data: randomFloats(16, 1) }],
+      nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+    });
+    await expectCode(quantizeInt8(ancient, { calibration: [{ x: new Tensor('float32', randomFloats(4, 2), [1, 4]) }] }), 'ERR_UNSUPPORTED', /Expected a model of opset 7 or later for INT8 quantization but it imports opset 6/);
+    const splitWithAttribute = buildModel({
+      opset: 11,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }],
+      outputs: [{ name: 'a', dtype: 'float32', dims: [1, 2] }, { name: 'b', dtype: 'float32', dims: [1, 2] }],
+      initializers: [{ name: 'w', dtype: 'float32', dims: [4, 4], data: randomFloats(16, 1) }],
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
+        { op: 'Split', inputs: ['h'], outputs: ['a', 'b'], name: 'halves', attributes: { axis: 1, split: [2, 2] } },
+      ],
+    });
+    await expectCode(quantizeInt8(splitWithAttribute, { calibration: [{ x: new Tensor('float32', randomFloats(4, 2), [1, 4]) }] }), 'ERR_UNSUPPORTED', /Cannot raise Split node "halves" from opset 11 to 13/);
+  });
+
   test('an aborted signal stops calibration', async () => {
     const controller = new AbortController();
     async function* slow() {
