@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // GC tests of native finalizers call globalThis.gc().
+    execArgv: ['--expose-gc'],
   },
 });

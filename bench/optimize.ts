@@ -25,6 +25,8 @@ interface Variant {
 
 export const variants: Variant[] = [
   { name: 'fp16', make: async (path) => (await convertToFloat16(path, { keepIoTypes: true })).model },
+  // float16 inputs and outputs too (the feeds are rounded to float16 on the way in)
+  { name: 'fp16-io', make: async (path) => (await convertToFloat16(path)).model },
   ...int8Variants,
 ];
 
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
       };
       rows.push(row);
       console.log(
-        `${kind.padEnd(3)} ${variant.name.padEnd(5)} n=${String(count).padEnd(3)} cosine mean ${row.cosineMean.toFixed(6)} min ${row.cosineMin.toFixed(6)} | ${metric}: ${row.task.toFixed(4)}${kind === 'rec' ? ` (${row.taskTrimmed.toFixed(4)} ignoring leading/trailing spaces)` : ''} | size ${row.sizeRatio.toFixed(3)}x | latency ${row.optimizedMs.toFixed(2)} ms vs ${row.fp32Ms.toFixed(2)} ms = ${row.latencyRatio.toFixed(3)}x`,
+        `${kind.padEnd(3)} ${variant.name.padEnd(8)} n=${String(count).padEnd(3)} cosine mean ${row.cosineMean.toFixed(6)} min ${row.cosineMin.toFixed(6)} | ${metric}: ${row.task.toFixed(4)}${kind === 'rec' ? ` (${row.taskTrimmed.toFixed(4)} ignoring leading/trailing spaces)` : ''} | size ${row.sizeRatio.toFixed(3)}x | latency ${row.optimizedMs.toFixed(2)} ms vs ${row.fp32Ms.toFixed(2)} ms = ${row.latencyRatio.toFixed(3)}x`,
       );
     }
   }

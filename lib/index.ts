@@ -4,5 +4,31 @@ export { type DType, type DTypeArrayMap, type TypedArray, DTYPES } from './dtype
 export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErrorOptions } from './errors.js';
 export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
-export { cpuAvailability, tensorrtAvailability, type BackendAvailability } from './backends/availability.js';
+export { backends, cpuAvailability, tensorrtAvailability, type BackendAvailability, type BackendsReport } from './backends/availability.js';
+
+// --- native addon: CUDA layer and backend availability (issue 3) ---
+export { CudaStream } from './cuda/stream.js';
+export { CudaEvent } from './cuda/event.js';
+export { DeviceBuffer } from './cuda/device-buffer.js';
+export { PinnedBuffer } from './cuda/pinned-buffer.js';
+export { devices, memoryInfo, type DeviceInfo } from './cuda/devices.js';
+export { cudaInfo, type CudaInfo } from './cuda/info.js';
+export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from './tensorrt/info.js';
+// --- end native addon ---
+
+// --- model optimizer (issue 5) ---
+export { convertToFloat16, type ConvertToFloat16Options, type EvaluationOptions, type Float16Report } from './optimize/convert-fp16.js';
+export { DEFAULT_FP16_BLOCK_OPS, type Float16Options, type Float16Stats } from './optimize/fp16.js';
+export { compareModels, formatReport, type CompareOptions, type LatencyComparison, type OutputQuality, type QualityReport } from './optimize/report.js';
+export type { Feeds } from './optimize/ort-runner.js';
 export { quantizeInt8, type QuantizeInt8Options, type QuantizeInt8Result, type Int8Report, type CalibrationMethod, type QuantTarget, type Exclusions } from './optimize/quantize.js';
+export type { CalibrationProgress } from './optimize/calibrate.js';
+// --- end model optimizer ---
+
+// --- TensorRT runtime (issue 4) ---
+export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
+export { ContextPool, type ContextPoolOptions } from './tensorrt/context-pool.js';
+export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
+export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
+export type { TensorRTBackendOptions } from './backends/tensorrt.js';
+// --- end TensorRT runtime ---

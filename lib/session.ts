@@ -8,6 +8,8 @@ import { extname } from 'node:path';
 import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
+import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
+import { buildPlan } from './tensorrt/builder.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal } from './validate.js';
@@ -25,6 +27,8 @@ export interface SessionOptions {
    * longer than a few milliseconds.
    */
   runOn?: RunOn;
+  /** TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode. */
+  tensorrt?: Omit<TensorRTBackendOptions, 'signal'>;
 }
 
 export interface RunOptions {
@@ -35,8 +39,10 @@ export interface RunOptions {
 
 const ENGINE_EXTENSIONS = new Set(['.plan', '.engine', '.trt']);
 
-function isEnginePath(model: string | Uint8Array): boolean {
-  return typeof model === 'string' && ENGINE_EXTENSIONS.has(extname(model).toLowerCase());
+/** A TensorRT plan: a .plan/.engine/.trt path, or bytes that start with the plan tag "ftrt". */
+function isEngine(model: string | Uint8Array): boolean {
+  if (typeof model === 'string') return ENGINE_EXTENSIONS.has(extname(model).toLowerCase());
+  return model.length >= 4 && model[0] === 0x66 && model[1] === 0x74 && model[2] === 0x72 && model[3] === 0x74;
 }
 
 async function checkModelFile(path: string): Promise<void> {
@@ -44,6 +50,24 @@ async function checkModelFile(path: string): Promise<void> {
     throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a readable model file at ${path} but ${error.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${error.code})`}`, { cause: error });
   });
   if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a model file at ${path} but it is not a regular file`);
+}
+
+function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
+  if (options === undefined) return undefined;
+  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode? }', 'options.tensorrt', options);
+  if (options.allowHostCode !== undefined && typeof options.allowHostCode !== 'boolean') {
+    throw invalidArgument('a boolean', 'options.tensorrt.allowHostCode', options.allowHostCode);
+  }
+  const profile = options.profile;
+  if (profile !== undefined && (typeof profile !== 'number' || !Number.isSafeInteger(profile) || profile < 0)) {
+    throw invalidArgument('a non-negative integer', 'options.tensorrt.profile', profile);
+  }
+  return {
+    size: validatePositiveInteger(options.size, 'options.tensorrt.size'),
+    maxQueue: validatePositiveInteger(options.maxQueue, 'options.tensorrt.maxQueue', { allowZero: true }),
+    profile,
+    allowHostCode: options.allowHostCode,
+  };
 }
 
 function normaliseOptions(options: unknown): SessionOptions {
@@ -59,6 +83,7 @@ function normaliseOptions(options: unknown): SessionOptions {
     },
     graphOptimizationLevel: validateEnum(options.graphOptimizationLevel, ['disabled', 'basic', 'extended', 'all'] as const, 'options.graphOptimizationLevel'),
     runOn: validateEnum(options.runOn, ['auto', 'main', 'worker'] as const, 'options.runOn'),
+    tensorrt: normaliseTensorRTOptions(options.tensorrt),
   };
 }
 
@@ -86,14 +111,32 @@ export class InferenceSession implements AsyncDisposable {
     const choice = opts.backend ?? 'auto';
 
     let fallbackReason: string | undefined;
+    const engine = isEngine(source);
+    if (engine && choice === 'cpu') {
+      throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"');
+    }
     if (choice !== 'cpu') {
       const tensorrt = tensorrtAvailability();
       if (!tensorrt.available) {
-        if (choice === 'tensorrt' || isEnginePath(source)) {
-          const what = choice === 'tensorrt' ? 'The tensorrt backend' : `The engine ${source as string} needs the tensorrt backend, which`;
+        if (choice === 'tensorrt' || engine) {
+          const what = choice === 'tensorrt' ? 'The tensorrt backend' : `The engine ${typeof source === 'string' ? source : '(plan bytes)'} needs the tensorrt backend, which`;
           throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `${what} is unavailable: ${tensorrt.reason}`);
         }
         fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
+      } else if (engine) {
+        return new InferenceSession(await TensorRTBackend.load(source, opts.tensorrt ?? {}), undefined);
+      } else if (choice === 'tensorrt') {
+        // Static-shape ONNX models build without profiles; dynamic ones need the engine builder's profiles.
+        const plan = await buildPlan(source).catch((error: unknown) => {
+          throw new TensorRTNodeError(
+            ErrorCode.BUILD_FAILED,
+            'Could not build a TensorRT engine from the ONNX model; models with dynamic inputs need optimization profiles: build a plan first (buildPlan with profiles) and open the .plan',
+            { cause: error, details: (error as TensorRTNodeError).details },
+          );
+        });
+        return new InferenceSession(await TensorRTBackend.load(plan, opts.tensorrt ?? {}), undefined);
+      } else {
+        fallbackReason = 'TensorRT is available but this ONNX model has no built engine; it runs on the CPU (build a .plan to run it on TensorRT)';
       }
     }
     const cpu = cpuAvailability();
@@ -126,12 +169,12 @@ export class InferenceSession implements AsyncDisposable {
   }
 
   /** Runs the model. Inputs are read in place; results are new Tensors keyed by output name. */
-  async run(feeds: Readonly<Record<string, Tensor>>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
-    if (!isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
+    if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
     const checked = validateFeeds(this.inputs, feeds);
-    const outputNames = validateOutputNames(this.outputs, options.outputs);
-    const signal = validateSignal(options.signal);
+    const outputNames = validateOutputNames(this.outputs, options?.outputs);
+    const signal = validateSignal(options?.signal);
     if (signal?.aborted) throw abortError(signal);
     this.inFlight++;
     try {

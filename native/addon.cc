@@ -8,10 +8,15 @@
 #include "cuda/device_buffer.h"
 #include "cuda/devices.h"
 #include "cuda/event.h"
+#include "cuda/host_staging.h"
 #include "cuda/pinned_buffer.h"
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/info.h"
+#include "tensorrt/module.h"
+#ifdef TRTN_SIMULATOR
+#include "testing/stream_gate.h"
+#endif
 
 namespace trtn {
 
@@ -21,6 +26,9 @@ namespace {
 
 void OnEnvironmentCleanup(AddonState* state) {
   state->tearing_down = true;
+#ifdef TRTN_SIMULATOR
+  OpenAllGates(state);
+#endif
   state->completions->Teardown();
 }
 
@@ -29,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(state);
   state->completions = std::make_unique<CompletionQueue>(env);
   state->pinned = std::make_unique<PinnedRegistry>();
+  state->staging = std::make_unique<StagingPool>();
   // Added after the completion queue's thread-safe function, so it runs before Node closes it.
   env.AddCleanupHook(OnEnvironmentCleanup, state);
 
@@ -45,6 +54,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DeviceBuffer::Init(env, exports);
   PinnedBuffer::Init(env, exports);
   InitTensorRTInfo(env, exports);
+  InitTensorRTRuntime(env, exports);
+#ifdef TRTN_SIMULATOR
+  InitStreamGate(env, exports);
+#endif
   return exports;
 }
 

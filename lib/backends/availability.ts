@@ -1,14 +1,25 @@
 /**
- * Which backends can run here, and why not. The session asks this to choose a backend for 'auto'
- * and to explain a refusal for an explicit choice; the CLI's `info` prints it.
+ * Which backends can run here, and why not: the one place that decides it. The session asks it to
+ * choose a backend for 'auto' and to explain a refusal; `backends()` and the CLI's `info` print it.
  */
+import { loadBinding } from '../binding.js';
+import { type CudaInfo, cudaInfo } from '../cuda/info.js';
+import { type TensorRTLibraryInfo, tensorrtLibraryInfo } from '../tensorrt/info.js';
 import { loadOrt } from './ort.js';
 
 export interface BackendAvailability {
-  available: boolean;
+  readonly available: boolean;
   /** Why the backend cannot run here; undefined when it can. */
-  reason?: string;
-  version?: string;
+  readonly reason?: string;
+  readonly version?: string;
+}
+
+export interface BackendsReport {
+  /** TensorRT: usable when its library loads and CUDA has a device. */
+  readonly tensorrt: BackendAvailability & { readonly library: TensorRTLibraryInfo };
+  readonly cuda: CudaInfo;
+  /** ONNX Runtime on the CPU (onnxruntime-node). */
+  readonly cpu: BackendAvailability;
 }
 
 export function cpuAvailability(): BackendAvailability {
@@ -17,7 +28,30 @@ export function cpuAvailability(): BackendAvailability {
   return { available: true, version: result.ort.env.versions.common };
 }
 
+function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsReport['tensorrt'] {
+  const reasons: string[] = [];
+  if (!library.available) reasons.push(`TensorRT is not available: ${library.reason ?? 'unknown reason'}`);
+  const load = loadBinding();
+  if (load.ok && !load.binding.tensorrtHeaders) {
+    reasons.push('The native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE set (npm run build:native).');
+  }
+  if (!cuda.available) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+  return {
+    available: reasons.length === 0,
+    ...(library.version !== undefined ? { version: library.version } : {}),
+    ...(reasons.length > 0 ? { reason: reasons.join(' ') } : {}),
+    library,
+  };
+}
+
+/** TensorRT needs the native addon, its library, and a CUDA device. Never throws. */
 export function tensorrtAvailability(): BackendAvailability {
-  // Replaced by the native addon's report (CUDA device + TensorRT library) once the addon is built.
-  return { available: false, reason: 'this build of tensorrt-node has no native addon yet' };
+  const { library, ...availability } = tensorrtReport(cudaInfo(), tensorrtLibraryInfo());
+  return availability;
+}
+
+/** Which backends can run in this process, with versions, and the exact reason for each that cannot. Never throws. */
+export async function backends(): Promise<BackendsReport> {
+  const cuda = cudaInfo();
+  return { tensorrt: tensorrtReport(cuda, tensorrtLibraryInfo()), cuda, cpu: cpuAvailability() };
 }

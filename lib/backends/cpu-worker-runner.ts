@@ -1,7 +1,8 @@
 /**
  * The main-thread side of the CPU backend's worker thread (lib/backends/cpu-worker.cjs).
- * Inputs travel by structured clone: shared memory (SharedArrayBuffer) is not copied at all, other
- * inputs are copied once; outputs come back by transfer, without a copy.
+ * Large inputs are copied once into a pool buffer that is transferred (StagingPool); small ones travel
+ * by structured clone; shared memory (SharedArrayBuffer) is passed as is and copied in the worker,
+ * since ORT refuses it. Outputs come back by transfer, without a copy.
  */
 import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
@@ -10,11 +11,14 @@ import { ErrorCode, TensorRTNodeError, abortError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Runner } from './cpu.js';
 import { fromOrtTensor, mapOrtError, ortEntryPath } from './ort.js';
+import { StagingPool } from './staging-pool.js';
 
 interface WireTensor {
   type: string;
   dims: readonly number[];
   data: Tensor['data'];
+  /** The data is in a transferred StagingPool buffer that the worker sends back. */
+  staged?: true;
 }
 
 interface Pending {
@@ -27,7 +31,10 @@ type ReadyMessage =
   | { type: 'ready'; inputs: Ort.InferenceSession.ValueMetadata[]; outputs: Ort.InferenceSession.ValueMetadata[] }
   | { type: 'load-error'; error: { message: string } };
 
-type RunReply = { id: number; results: Record<string, WireTensor> } | { id: number; error: { message: string } };
+type RunReply = ({ id: number; results: Record<string, WireTensor> } | { id: number; error: { message: string } }) & { staged?: ArrayBuffer[] };
+
+/** From this size on, inputs are copied into a transferred pool buffer (StagingPool) rather than cloned. */
+const STAGE_FROM_BYTES = 16 * 1024;
 
 /** A view over part of a larger buffer would clone the whole buffer; copy just its bytes instead. */
 function wireData(data: Tensor['data']): Tensor['data'] {
@@ -37,6 +44,7 @@ function wireData(data: Tensor['data']): Tensor['data'] {
 
 export class WorkerRunner implements Runner {
   private readonly pending = new Map<number, Pending>();
+  private readonly staging = new StagingPool();
   private nextId = 1;
   private failure: TensorRTNodeError | undefined;
   private exited: Promise<void>;
@@ -68,9 +76,14 @@ export class WorkerRunner implements Runner {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const wireFeeds: Record<string, WireTensor> = {};
+    const transfer: ArrayBuffer[] = [];
     for (const name of Object.keys(feeds)) {
       const tensor = feeds[name];
-      wireFeeds[name] = { type: dtypeInfo(tensor.dtype).ort, dims: tensor.dims, data: wireData(tensor.data) };
+      const type = dtypeInfo(tensor.dtype).ort;
+      wireFeeds[name] =
+        tensor.data.byteLength >= STAGE_FROM_BYTES && !(tensor.data.buffer instanceof SharedArrayBuffer)
+          ? { type, dims: tensor.dims, data: this.staging.stage(tensor.data, transfer), staged: true }
+          : { type, dims: tensor.dims, data: wireData(tensor.data) };
     }
     return new Promise<Record<string, Tensor>>((resolve, reject) => {
       // The worker cannot stop ORT mid-run: an abort settles the caller's promise now and drops the result later.
@@ -86,11 +99,12 @@ export class WorkerRunner implements Runner {
         reject: (error) => (done(), reject(error)),
       });
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, feeds: wireFeeds, outputs: outputNames });
+      this.worker.postMessage({ id, feeds: wireFeeds, outputs: outputNames }, transfer);
     });
   }
 
   private settle(reply: RunReply): void {
+    if (reply.staged) this.staging.release(reply.staged);
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
@@ -120,6 +134,7 @@ export class WorkerRunner implements Runner {
     this.failure ??= error;
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
+    this.staging.clear();
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@
 // The CPU backend's worker thread: owns one ONNX Runtime session so that long inferences run off
 // the event loop. Plain CommonJS so the same file runs from the sources (tests) and from dist/.
 // Protocol: workerData { ortPath, model, sessionOptions } -> 'ready' | 'load-error';
-// { id, feeds, outputs } -> { id, results } | { id, error }; 'close' -> release and exit.
+// { id, feeds, outputs } -> { id, results, staged } | { id, error, staged }; 'close' -> release and exit.
+// Feeds marked `staged` arrived in buffers the main thread transferred from its staging pool; they
+// go back with the reply (transferred again), so the pool can reuse them.
 const { parentPort, workerData } = require('node:worker_threads');
 
 const ort = require(workerData.ortPath);
@@ -27,11 +29,16 @@ async function main() {
       return;
     }
     const { id, feeds, outputs } = message;
+    const staged = [];
+    for (const name of Object.keys(feeds)) if (feeds[name].staged) staged.push(feeds[name].data.buffer);
     try {
       const ortFeeds = {};
       for (const name of Object.keys(feeds)) {
         const feed = feeds[name];
-        ortFeeds[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+        // onnxruntime-node refuses TypedArrays over a SharedArrayBuffer ("Invalid argument"): a
+        // caller's shared-memory input is copied out here, once, off the main thread.
+        const data = feed.data.buffer instanceof SharedArrayBuffer ? feed.data.slice() : feed.data;
+        ortFeeds[name] = new ort.Tensor(feed.type, data, feed.dims);
       }
       const values = await session.run(ortFeeds, outputs);
       const results = {};
@@ -42,9 +49,9 @@ async function main() {
         // ORT gives each output its own ArrayBuffer, so handing it over moves it without a copy.
         if (value.data.byteLength === value.data.buffer.byteLength) transfer.push(value.data.buffer);
       }
-      parentPort.postMessage({ id, results }, transfer);
+      parentPort.postMessage({ id, results, staged }, [...transfer, ...staged]);
     } catch (error) {
-      parentPort.postMessage({ id, error: describe(error) });
+      parentPort.postMessage({ id, error: describe(error), staged }, staged);
     }
   });
 }

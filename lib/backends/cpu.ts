@@ -4,14 +4,16 @@
  * onnxruntime-node's run() computes synchronously on the calling thread, so a 200 ms inference
  * freezes the event loop for 200 ms. Long runs therefore go to a worker thread that owns its own
  * session; short runs stay on the main thread, where a thread hop would cost more than the run.
- * `runOn: 'auto'` starts on the main thread and moves to a worker the first time a run takes longer
- * than `workerThresholdMs`.
+ * `runOn: 'auto'` starts on the main thread and moves to a worker once runs are reliably longer
+ * than `workerThresholdMs` (see WorkerMovePolicy); runs issued while the worker starts wait for it.
  */
 import type * as Ort from 'onnxruntime-node';
+import { abortError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Backend, TensorInfo } from './backend.js';
 import { type OrtModule, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
 import { WorkerRunner } from './cpu-worker-runner.js';
+import { WorkerMovePolicy } from './run-on-policy.js';
 
 export type RunOn = 'auto' | 'main' | 'worker';
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -21,7 +23,7 @@ export interface CpuBackendOptions {
   interOpThreads?: number;
   graphOptimizationLevel?: GraphOptimizationLevel;
   runOn?: RunOn;
-  /** With runOn 'auto': a main-thread run longer than this moves the session to a worker. Default 4 ms. */
+  /** With runOn 'auto': main-thread runs reliably longer than this move the session to a worker. Default 4 ms. */
   workerThresholdMs?: number;
 }
 
@@ -34,24 +36,35 @@ export interface Runner {
 class MainThreadRunner implements Runner {
   private inFlight = 0;
   private idle: (() => void) | undefined;
+  /** Told each successful run's duration (runOn 'auto' decides from it whether to move to a worker). */
+  observer: ((elapsedMs: number) => void) | undefined;
 
   constructor(private readonly ort: OrtModule, readonly session: Ort.InferenceSession) {}
 
-  async run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
+  // Promise callbacks rather than async/await: a tiny model runs in ~10 us, and each async layer adds
+  // a promise and a tick to every call.
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const name of Object.keys(feeds)) ortFeeds[name] = toOrtTensor(this.ort, feeds[name]);
-    let values: Ort.InferenceSession.OnnxValueMapType;
     this.inFlight++;
-    try {
-      values = await this.session.run(ortFeeds, outputNames as string[]);
-    } catch (error) {
-      throw mapOrtError(error, 'run');
-    } finally {
-      if (--this.inFlight === 0) this.idle?.();
-    }
-    const results: Record<string, Tensor> = {};
-    for (const name of outputNames) results[name] = fromOrtTensor(values[name] as Ort.Tensor, name);
-    return results;
+    const started = this.observer ? performance.now() : 0;
+    return this.session.run(ortFeeds, outputNames as string[]).then(
+      (values) => {
+        this.settled();
+        this.observer?.(performance.now() - started);
+        const results: Record<string, Tensor> = {};
+        for (const name of outputNames) results[name] = fromOrtTensor(values[name] as Ort.Tensor, name);
+        return results;
+      },
+      (error: unknown) => {
+        this.settled();
+        throw mapOrtError(error, 'run');
+      },
+    );
+  }
+
+  private settled(): void {
+    if (--this.inFlight === 0) this.idle?.();
   }
 
   /**
@@ -83,6 +96,8 @@ export class CpuBackend implements Backend {
   readonly outputs: readonly TensorInfo[];
   private runner: Runner;
   private migration: Promise<void> | undefined;
+  /** A worker is starting: runs wait for it. */
+  private moving = false;
   private closed = false;
 
   private constructor(
@@ -93,6 +108,15 @@ export class CpuBackend implements Backend {
     outputs: readonly TensorInfo[],
   ) {
     this.runner = runner;
+    if (runner instanceof MainThreadRunner && (options.runOn ?? 'auto') === 'auto') {
+      const policy = new WorkerMovePolicy(options.workerThresholdMs ?? 4);
+      runner.observer = (elapsedMs) => {
+        if (policy.record(elapsedMs)) {
+          runner.observer = undefined;
+          this.moveToWorker();
+        }
+      };
+    }
     this.inputs = inputs;
     this.outputs = outputs;
   }
@@ -123,27 +147,36 @@ export class CpuBackend implements Backend {
     return this.runner instanceof MainThreadRunner ? 'main' : 'worker';
   }
 
-  async run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
     const runner = this.runner;
     if (!(runner instanceof MainThreadRunner)) return runner.run(feeds, outputNames, signal);
-    const started = performance.now();
-    const results = await runner.run(feeds, outputNames);
-    if ((this.options.runOn ?? 'auto') === 'auto' && performance.now() - started > (this.options.workerThresholdMs ?? 4)) this.moveToWorker();
-    return results;
+    if (this.moving) {
+      // A model slow enough to move waits for its worker (its model load) rather than blocking the
+      // event loop for every run until then.
+      return (this.migration as Promise<void>).then(() => {
+        if (signal?.aborted) throw abortError(signal);
+        return this.run(feeds, outputNames, signal);
+      });
+    }
+    return runner.run(feeds, outputNames);
   }
 
-  /** Starts a worker in the background; main-thread runs continue until it is ready. */
+  /** Starts a worker in the background; runs wait for it, or stay on the main thread if it cannot start. */
   private moveToWorker(): void {
     if (this.migration) return;
     const mainRunner = this.runner;
+    this.moving = true;
     this.migration = WorkerRunner.start(this.model, ortSessionOptions(this.options)).then(
       async ({ runner }) => {
+        this.moving = false;
         if (this.closed) return runner.close();
         this.runner = runner;
         await mainRunner.close();
       },
       // A worker that cannot start (memory, a platform without workers) leaves the session on the main thread.
-      () => undefined,
+      () => {
+        this.moving = false;
+      },
     );
   }
 

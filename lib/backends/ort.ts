@@ -53,9 +53,13 @@ export function tensorInfoFromOrt(meta: Ort.InferenceSession.ValueMetadata): Ten
   return { name: meta.name, dtype, shape: Object.freeze([...meta.shape]) };
 }
 
-/** Our Tensor as an ORT tensor over the same memory. */
+/**
+ * Our Tensor as an ORT tensor over the same memory. onnxruntime-node refuses TypedArrays over a
+ * SharedArrayBuffer ("Invalid argument"), so those, alone, are copied.
+ */
 export function toOrtTensor(ort: OrtModule, tensor: Tensor): Ort.Tensor {
-  return new ort.Tensor(dtypeInfo(tensor.dtype).ort as 'float32', tensor.data as Float32Array, tensor.dims);
+  const data = tensor.data.buffer instanceof SharedArrayBuffer ? tensor.data.slice() : tensor.data;
+  return new ort.Tensor(dtypeInfo(tensor.dtype).ort as 'float32', data as Float32Array, tensor.dims);
 }
 
 /** An ORT output as our Tensor over the same memory (ORT hands out a fresh TypedArray per run). */

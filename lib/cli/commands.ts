@@ -15,5 +15,6 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInfo,
   registerInspect,
   registerRun,
-  (program) => void registerOptimizeCommand(program, [fp16Mode, int8Mode]),
+  // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
+  (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode]),
 ];

@@ -1,21 +1,31 @@
 /**
- * Accelerator devices for `tensorrt-node info`. The one place the CLI asks which devices exist:
- * the native addon (CUDA device listing) plugs in here; until it is built there are none to list.
+ * Accelerator devices for `tensorrt-node info`: the CUDA devices the native addon sees (lib/cuda),
+ * or why none can be listed (no addon, no driver, no device).
  */
+import type { CudaInfo } from '../cuda/info.js';
+
 export interface DeviceInfo {
   index: number;
   name: string;
   /** e.g. "9.0" */
-  computeCapability?: string;
-  totalMemoryBytes?: number;
+  computeCapability: string;
+  totalMemoryBytes: number;
+  multiProcessorCount: number;
 }
 
 export interface DeviceReport {
   devices: DeviceInfo[];
-  /** Why no devices could be listed; undefined when the listing ran (even if it found none). */
+  /** Why there are no devices to list; undefined when CUDA answered. */
   reason?: string;
 }
 
-export async function listDevices(): Promise<DeviceReport> {
-  return { devices: [], reason: 'CUDA device listing needs the native addon, which this build of tensorrt-node does not have yet' };
+export function listDevices(cuda: CudaInfo): DeviceReport {
+  const devices = cuda.devices.map((device) => ({
+    index: device.index,
+    name: device.name,
+    computeCapability: `${device.computeCapability.major}.${device.computeCapability.minor}`,
+    totalMemoryBytes: device.totalMemory,
+    multiProcessorCount: device.multiProcessorCount,
+  }));
+  return cuda.available ? { devices } : { devices, reason: cuda.reason ?? 'CUDA is not available' };
 }

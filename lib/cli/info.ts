@@ -1,6 +1,6 @@
-/** `tensorrt-node info`: versions, which backends can run here (and why not), devices. */
+/** `tensorrt-node info`: versions, which backends can run here (and why not), CUDA and its devices. */
 import type { Command } from 'commander';
-import { type BackendAvailability, cpuAvailability, tensorrtAvailability } from '../backends/availability.js';
+import { type BackendAvailability, type BackendsReport, backends } from '../backends/availability.js';
 import { type DeviceReport, listDevices } from './devices.js';
 import { table, toJson } from './format.js';
 import { packageInfo } from './package-info.js';
@@ -8,16 +8,20 @@ import { packageInfo } from './package-info.js';
 export interface InfoReport {
   package: { name: string; version: string };
   node: { version: string; platform: string; arch: string; napi: string | undefined };
-  backends: { cpu: BackendAvailability; tensorrt: BackendAvailability };
+  backends: { cpu: BackendAvailability; tensorrt: BackendsReport['tensorrt'] };
+  cuda: Omit<BackendsReport['cuda'], 'devices'>;
   devices: DeviceReport;
 }
 
 export async function gatherInfo(): Promise<InfoReport> {
+  const report = await backends();
+  const { devices: _devices, ...cuda } = report.cuda;
   return {
     package: packageInfo(),
     node: { version: process.version, platform: process.platform, arch: process.arch, napi: process.versions.napi },
-    backends: { cpu: cpuAvailability(), tensorrt: tensorrtAvailability() },
-    devices: await listDevices(),
+    backends: { cpu: report.cpu, tensorrt: report.tensorrt },
+    cuda,
+    devices: listDevices(report.cuda),
   };
 }
 
@@ -25,6 +29,12 @@ function availabilityRow(name: string, availability: BackendAvailability, provid
   return availability.available
     ? [name, 'available', `${provider}${availability.version ? ` ${availability.version}` : ''}`]
     : [name, 'unavailable', availability.reason ?? 'no reason given'];
+}
+
+function cudaLine(cuda: InfoReport['cuda']): string {
+  const versions = [cuda.runtimeVersion && `runtime ${cuda.runtimeVersion}`, cuda.driverVersion && `driver supports ${cuda.driverVersion}`].filter(Boolean).join(', ');
+  const simulator = cuda.simulator ? ' (simulator build: no GPU involved)' : '';
+  return cuda.available ? `  ${versions || 'available'}${simulator}` : `  unavailable: ${cuda.reason ?? 'no reason given'}${versions ? ` (${versions})` : ''}${simulator}`;
 }
 
 export function formatInfo(report: InfoReport): string {
@@ -35,6 +45,9 @@ export function formatInfo(report: InfoReport): string {
     'backends:',
     table([availabilityRow('cpu', report.backends.cpu, 'onnxruntime-node'), availabilityRow('tensorrt', report.backends.tensorrt, 'TensorRT')]),
     '',
+    'cuda:',
+    cudaLine(report.cuda),
+    '',
     'devices:',
   ];
   if (report.devices.devices.length > 0) {
@@ -43,8 +56,9 @@ export function formatInfo(report: InfoReport): string {
         report.devices.devices.map((device) => [
           `${device.index}`,
           device.name,
-          device.computeCapability ? `compute ${device.computeCapability}` : '',
-          device.totalMemoryBytes !== undefined ? `${(device.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB` : '',
+          `compute ${device.computeCapability}`,
+          `${device.multiProcessorCount} SMs`,
+          `${(device.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`,
         ]),
       ),
     );
@@ -57,7 +71,7 @@ export function formatInfo(report: InfoReport): string {
 export function registerInfo(program: Command): void {
   program
     .command('info')
-    .description('show versions, which backends can run here (and why not), and devices')
+    .description('show versions, which backends can run here (and why not), CUDA and its devices')
     .option('--json', 'print the report as JSON')
     .action(async (options: { json?: boolean }) => {
       const report = await gatherInfo();

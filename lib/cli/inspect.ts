@@ -49,10 +49,22 @@ export function formatInspect(report: InspectReport): string {
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('show an ONNX model\'s inputs, outputs, opsets, op histogram, parameter count and size')
-    .argument('<model>', 'path of an .onnx file')
+    .description('show an ONNX model\'s inputs, outputs, opsets, op histogram, parameter count and size, or a TensorRT engine\'s I/O, profiles and memory')
+    .argument('<model>', 'path of an .onnx file or a .plan/.engine file')
     .option('--json', 'print the report as JSON')
     .action(async (model: string, options: { json?: boolean }) => {
+      if (/\.(plan|engine|trt)$/i.test(model)) {
+        // TensorRT engines are described by the engine itself (needs the tensorrt backend).
+        const { Engine } = await import('../tensorrt/engine.js');
+        const engine = await Engine.load(model);
+        try {
+          const { inputs, outputs, profiles, deviceMemorySize, tensorrtVersion, layers, name } = engine;
+          process.stdout.write(`${options.json ? toJson({ file: model, name, tensorrtVersion, layers, deviceMemorySize, inputs, outputs, profiles }) : engine.inspect()}\n`);
+        } finally {
+          engine.dispose();
+        }
+        return;
+      }
       const report = await inspectModel(model);
       process.stdout.write(`${options.json ? toJson(report) : formatInspect(report)}\n`);
     });

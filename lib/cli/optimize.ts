@@ -14,9 +14,10 @@ import { convertToFloat16 } from '../optimize/convert-fp16.js';
 import { readFeedsDirectory } from '../optimize/feeds-dir.js';
 import { checkOutputPath, defaultOutputPath, writeOptimizedModel } from '../optimize/output-file.js';
 import { compareModels, formatReport } from '../optimize/report.js';
+import { integerOption } from './options.js';
 
 /** Parsed command-line options (commander's camelCase names). */
-export type OptimizeCliOptions = Record<string, unknown> & { output?: string; eval?: string; evalThreads?: string; latencyRounds?: string };
+export type OptimizeCliOptions = Record<string, unknown> & { output?: string; eval?: string; evalThreads?: number; latencyRounds?: number };
 
 export interface OptimizeModeContext {
   modelPath: string;
@@ -87,8 +88,8 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
     .argument('<model>', 'input ONNX model (.onnx)')
     .option('-o, --output <path>', 'output model (default: <model>.<mode>.onnx next to the input; never the input itself)')
     .option('--eval <dir>', 'held-out inputs (.npy: <dir>/<sample>/<input>.npy, or <dir>/<sample>.npy for one-input models) for a quality report')
-    .option('--eval-threads <n>', 'ONNX Runtime threads for the quality report', '1')
-    .option('--latency-rounds <n>', 'interleaved latency rounds over the eval inputs (0: none)', '3');
+    .option('--eval-threads <n>', 'ONNX Runtime threads for the quality report', integerOption('--eval-threads', { min: 1 }), 1)
+    .option('--latency-rounds <n>', 'interleaved latency rounds over the eval inputs (0: none)', integerOption('--latency-rounds', { min: 0 }), 3);
   for (const mode of modes) {
     command.option(`--${mode.name}`, mode.description);
     mode.addOptions?.(command);
@@ -116,8 +117,8 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
         const inputNames = graph ? graphInputs(graph).map((input) => input.name) : [];
         const report = await compareModels(original, result.model, {
           feeds: readFeedsDirectory(options.eval, inputNames),
-          threads: Number(options.evalThreads ?? 1),
-          latencyRounds: Number(options.latencyRounds ?? 3),
+          threads: options.evalThreads ?? 1,
+          latencyRounds: options.latencyRounds ?? 3,
           signal: controller.signal,
         });
         lines.push(formatReport(report));

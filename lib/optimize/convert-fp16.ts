@@ -1,6 +1,10 @@
 /** The public FP16 entry point: model in (path or bytes), FP16 model bytes and a report out. */
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
-import { decodeModel, encodeModel, loadModel, modelBaseDir } from '../onnx/model-io.js';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { externalDataRef } from '../onnx/external-data.js';
+import { allInitializers, decodeModel, encodeModel, loadModel, modelBaseDir } from '../onnx/model-io.js';
+import { isExternal } from '../onnx/tensor-data.js';
 import type { ModelProto } from '../onnx/types.js';
 import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
 import type { Feeds } from './ort-runner.js';
@@ -25,7 +29,7 @@ export interface Float16Report {
   conversion: Float16Stats;
   originalBytes: number;
   optimizedBytes: number;
-  /** optimized / original file size (external data of the original included). */
+  /** optimized / original size on disk (the original's external data files included). */
   sizeRatio: number;
   quality?: QualityReport;
 }
@@ -56,12 +60,19 @@ function checkOptions(options: ConvertToFloat16Options): void {
   }
 }
 
-function externalBytes(model: ModelProto): number {
-  let total = 0;
-  for (const tensor of model.graph?.initializer ?? []) {
-    const length = tensor.externalData.find((entry) => entry.key === 'length');
-    if (length) total += Number(length.value);
+/** The external data files a model refers to (paths relative to its directory). */
+function externalFiles(model: ModelProto): Set<string> {
+  const files = new Set<string>();
+  for (const tensor of model.graph ? allInitializers(model.graph) : []) {
+    if (isExternal(tensor)) files.add(externalDataRef(tensor).location);
   }
+  return files;
+}
+
+/** Bytes on disk: the model file and every external data file it refers to. */
+async function sizeOnDisk(path: string, model: ModelProto): Promise<number> {
+  let total = (await stat(path)).size;
+  for (const location of externalFiles(model)) total += (await stat(join(dirname(path), location))).size;
   return total;
 }
 
@@ -75,13 +86,14 @@ export async function convertToFloat16(model: string | Uint8Array, options: Conv
   if (options.signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'The FP16 conversion was aborted', { cause: options.signal.reason });
   const proto = typeof model === 'string' ? await loadModel(model) : decodeModel(model);
   const originalBytes = typeof model === 'string' ? encodeModel(proto) : model;
-  const originalSize = originalBytes.byteLength + externalBytes(proto);
+  const originalSize = typeof model === 'string' ? await sizeOnDisk(model, proto) : model.byteLength;
+  const hasExternalData = externalFiles(proto).size > 0;
   const conversion = convertModelProtoToFloat16(proto, options, modelBaseDir(proto));
   const converted = encodeModel(proto);
   const report: Float16Report = { conversion, originalBytes: originalSize, optimizedBytes: converted.byteLength, sizeRatio: converted.byteLength / originalSize };
   if (options.evaluation) {
     // The reference model must be self-contained too when it used external data.
-    const reference = externalBytes(decodeModel(originalBytes)) > 0 ? encodeModel(await loadModel(model as string, { externalData: 'inline' })) : originalBytes;
+    const reference = hasExternalData ? encodeModel(await loadModel(model as string, { externalData: 'inline' })) : originalBytes;
     report.quality = await compareModels(reference, converted, { ...options.evaluation, signal: options.signal });
   }
   return { model: converted, report };

@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { parseNpy } from '../util/npy.js';
+import { decodeNpy } from '../npy.js';
 import type { Feeds } from './ort-runner.js';
 
 async function list(dir: string): Promise<{ name: string; isDirectory: boolean }[]> {
@@ -20,7 +20,7 @@ async function list(dir: string): Promise<{ name: string; isDirectory: boolean }
 }
 
 async function readNpy(path: string) {
-  return parseNpy(await readFile(path), path);
+  return decodeNpy(await readFile(path), path);
 }
 
 /** Counts the samples without reading them. */

@@ -20,12 +20,12 @@ import { hoistConstants } from './hoist-constants.js';
 import { type ElementTypes, inferElementTypes } from './type-inference.js';
 
 /**
- * Ops kept in float32 by default: ones whose float inputs ONNX does not allow in float16 at common
- * opsets (Range, NonMaxSuppression, CumSum before 14, Celu), quantization ops (their scales are
+ * Ops kept in float32 by default: ones whose float inputs or outputs ONNX does not allow in float16
+ * at common opsets (Range, NonMaxSuppression, CumSum before 14, Celu, TfIdfVectorizer), quantization ops (their scales are
  * float32 until opset 19), and sequence ops, whose element types this converter does not track.
  */
 export const DEFAULT_FP16_BLOCK_OPS: readonly string[] = Object.freeze([
-  'Range', 'NonMaxSuppression', 'CumSum', 'Celu',
+  'Range', 'NonMaxSuppression', 'CumSum', 'Celu', 'TfIdfVectorizer',
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
   'SequenceConstruct', 'SequenceAt', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceLength',
   'SplitToSequence', 'ConcatFromSequence',
@@ -218,6 +218,8 @@ class Float16Converter {
       let precision: Precision = isBlocked ? 'fp32' : 'fp16';
       if (node.opType === 'Constant' && !isBlocked) precision = constantPrecision(node.output[0]);
       for (const output of floatOutputs) home.set(output, precision);
+      // LayerNormalization's saved mean and inverse deviation are float32 whatever its input is.
+      if (node.opType === 'LayerNormalization') for (const output of node.output.slice(1)) if (isFloat(output)) home.set(output, 'fp32');
       if (precision === 'fp16') this.retargetFloatCreation(node);
     }
 
@@ -330,6 +332,12 @@ class Float16Converter {
         const value = getAttribute(node, 'value');
         if (value?.t) this.convertTensor(value.t, this.baseDir);
         else node.attribute.push(makeAttribute('value', zeroFloat16()));
+        return;
+      }
+      case 'HannWindow': case 'HammingWindow': case 'BlackmanWindow': case 'MelWeightMatrix': {
+        const outputType = getAttribute(node, 'output_datatype');
+        if (!outputType) node.attribute.push(makeAttribute('output_datatype', DataType.FLOAT16));
+        else if (Number(outputType.i) === DataType.FLOAT) outputType.i = BigInt(DataType.FLOAT16);
         return;
       }
       case 'RandomNormal': case 'RandomUniform': case 'EyeLike': case 'RandomNormalLike': case 'RandomUniformLike': case 'Bernoulli': {

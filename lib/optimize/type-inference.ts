@@ -64,6 +64,8 @@ function outputTypes(node: NodeProto, types: ElementTypes): (number | undefined)
     case 'RandomNormal': case 'RandomUniform': return all(attributeInt(node, 'dtype') ?? DataType.FLOAT);
     case 'EyeLike': case 'RandomNormalLike': case 'RandomUniformLike': case 'Bernoulli': return all(attributeInt(node, 'dtype') ?? input(0));
     case 'Multinomial': return all(attributeInt(node, 'dtype') ?? DataType.INT32);
+    case 'HannWindow': case 'HammingWindow': case 'BlackmanWindow': case 'MelWeightMatrix': return all(attributeInt(node, 'output_datatype') ?? DataType.FLOAT);
+    case 'TfIdfVectorizer': return all(DataType.FLOAT);
     case 'TopK': case 'MaxPool': return [input(0), DataType.INT64];
     case 'Unique': return [input(0), DataType.INT64, DataType.INT64, DataType.INT64];
     case 'Dropout': return [input(0), DataType.BOOL];

@@ -1,5 +1,8 @@
 #include "cuda/completion.h"
 
+#include <cstring>
+
+#include "cuda/pinned_buffer.h"
 #include "errors.h"
 
 namespace trtn {
@@ -12,15 +15,29 @@ void PendingOp::KeepAlive(Napi::Value value) { keep_alive_.push_back(Napi::Persi
 
 void PendingOp::Hold(std::shared_ptr<void> resource) { holds_.push_back(std::move(resource)); }
 
+void PendingOp::CopyIntoOnSettle(Napi::Value into, std::shared_ptr<PinnedMemory> from, size_t bytes) {
+  copies_.push_back(CopyBack{Napi::Persistent(into), std::move(from), bytes});
+}
+
+void PendingOp::RunCopies(Napi::Env env) {
+  for (CopyBack& copy : copies_) {
+    // Read the array's memory again now: it is only copied into if it is still there.
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, copy.into.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok) continue;
+    if (copy.into.Value().As<Napi::TypedArray>().ByteLength() >= copy.bytes && copy.bytes != 0) {
+      std::memcpy(data, copy.from->ptr, copy.bytes);
+    }
+  }
+}
+
 void PendingOp::Settle(Napi::Env env, Napi::Promise::Deferred& deferred) { deferred.Resolve(env.Undefined()); }
 
-void PendingOp::Release(bool env_alive) {
-  if (!env_alive) {
-    // The environment is being torn down and frees its references itself.
-    for (auto& ref : keep_alive_) ref.SuppressDestruct();
-  }
-  keep_alive_.clear();
-  holds_.clear();  // may free native memory: always on the JS thread, never in a host function
+void PendingOp::Release() {
+  copies_.clear();
+  keep_alive_.clear();  // deletes the references (also during environment teardown)
+  holds_.clear();       // may free native memory: always on the JS thread, never in a host function
 }
 
 CompletionQueue::CompletionQueue(Napi::Env env) : env_(env) {
@@ -41,7 +58,7 @@ Napi::Promise CompletionQueue::Launch(Napi::Env env, std::unique_ptr<PendingOp> 
   cudaError_t status = cudaLaunchHostFunc(stream, &CompletionQueue::OnStreamReached, op.get());
   if (status != cudaSuccess) {
     cudaStreamSynchronize(stream);
-    op->Release(true);
+    op->Release();
     throw CudaError(env, status, "cudaLaunchHostFunc");
   }
   if (live_.empty()) napi_ref_threadsafe_function(env, tsfn_);
@@ -66,18 +83,26 @@ void CompletionQueue::CallJs(napi_env env, napi_value, void* context, void* data
 void CompletionQueue::Finish(PendingOp* op, napi_env env) {
   std::unique_ptr<PendingOp> owned(op);
   live_.erase(op);
-  bool env_alive = env != nullptr && !tearing_down_;
-  if (env_alive) {
-    Napi::Env js_env(env);
+  // Nothing may escape into Node: while an environment shuts down, JS calls fail and throw.
+  try {
+    Napi::Env js_env(env_);
     Napi::HandleScope scope(js_env);
-    try {
-      op->Settle(js_env, op->deferred_);
-    } catch (const Napi::Error& error) {
-      op->deferred_.Reject(error.Value());
+    if (env != nullptr && !tearing_down_) {
+      try {
+        op->RunCopies(js_env);
+        op->Settle(js_env, op->deferred_);
+      } catch (const Napi::Error& error) {
+        op->deferred_.Reject(error.Value());
+      }
+    } else {
+      // The environment is going away: nobody can observe the promise any more, but settling
+      // it is what frees its native handle.
+      op->deferred_.Reject(js_env.Undefined());
     }
-    if (live_.empty()) napi_unref_threadsafe_function(env, tsfn_);
+  } catch (...) {
   }
-  op->Release(env_alive);
+  if (env != nullptr && live_.empty()) napi_unref_threadsafe_function(env, tsfn_);
+  op->Release();
 }
 
 void CompletionQueue::Teardown() {

@@ -16,6 +16,7 @@
 namespace trtn {
 
 class CompletionQueue;
+struct PinnedMemory;
 
 class PendingOp {
  public:
@@ -28,6 +29,9 @@ class PendingOp {
   void KeepAlive(Napi::Value value);
   // Keeps a native resource (stream, device or pinned memory) alive until the op settles.
   void Hold(std::shared_ptr<void> resource);
+  // When the op settles (before Settle), copies `bytes` from `from` into the TypedArray `into`
+  // (see host_staging.h). Skipped if the array was detached or shrunk meanwhile.
+  void CopyIntoOnSettle(Napi::Value into, std::shared_ptr<PinnedMemory> from, size_t bytes);
 
   // Runs on the JS thread once the stream has reached the op; the default resolves undefined.
   // Subclasses resolve with results or reject (e.g. with errors their work recorded).
@@ -35,7 +39,15 @@ class PendingOp {
 
  private:
   friend class CompletionQueue;
-  void Release(bool env_alive);
+  void Release();
+  void RunCopies(Napi::Env env);
+
+  struct CopyBack {
+    Napi::Reference<Napi::Value> into;
+    std::shared_ptr<PinnedMemory> from;
+    size_t bytes;
+  };
+  std::vector<CopyBack> copies_;
 
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::Reference<Napi::Value>> keep_alive_;

@@ -3,14 +3,13 @@
 #include <cuda_runtime_api.h>
 
 #include "addon_state.h"
+#include "cuda/deferred_release.h"
 #include "errors.h"
 #include "type_tags.h"
 
 namespace trtn {
 
-DeviceMemory::~DeviceMemory() {
-  if (ptr != nullptr) cudaFree(ptr);
-}
+DeviceMemory::~DeviceMemory() { FreeDeviceMemoryLater(ptr); }
 
 void DeviceBuffer::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "DeviceBuffer",
@@ -35,7 +34,7 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   memory->bytes = bytes;
   memory_ = std::move(memory);
   byte_length_ = bytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  AddonState::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
   Tag(info.This().As<Napi::Object>(), type_tags::kDeviceBuffer);
 }
 
@@ -50,10 +49,8 @@ void DeviceBuffer::Release(Napi::Env env) {
   if (!memory_) return;
   // In-flight copies hold their own reference; the memory is freed when the last one settles.
   memory_.reset();
-  AddonState* state = AddonState::Get(env);
-  if (state != nullptr && !state->tearing_down) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(byte_length_));
-  }
+  AddonState* state = AddonState::TryGet(env);
+  if (state != nullptr && !state->tearing_down) AddonState::AdjustExternalMemory(env, -static_cast<int64_t>(byte_length_));
 }
 
 Napi::Value DeviceBuffer::ByteLength(const Napi::CallbackInfo& info) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cuda/deferred_release.h"
 #include "errors.h"
 
 namespace trtn {
@@ -88,12 +89,17 @@ Napi::Value MemoryInfo(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value PendingReleasesCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(PendingReleases()));
+}
+
 }  // namespace
 
 void InitDevices(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaInfo", Napi::Function::New<CudaInfo>(env, "cudaInfo"));
   exports.Set("devices", Napi::Function::New<Devices>(env, "devices"));
   exports.Set("memoryInfo", Napi::Function::New<MemoryInfo>(env, "memoryInfo"));
+  exports.Set("pendingReleases", Napi::Function::New<PendingReleasesCount>(env, "pendingReleases"));
 }
 
 }  // namespace trtn

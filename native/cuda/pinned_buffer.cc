@@ -3,14 +3,13 @@
 #include <cuda_runtime_api.h>
 
 #include "addon_state.h"
+#include "cuda/deferred_release.h"
 #include "errors.h"
 #include "type_tags.h"
 
 namespace trtn {
 
-PinnedMemory::~PinnedMemory() {
-  if (ptr != nullptr) cudaFreeHost(ptr);
-}
+PinnedMemory::~PinnedMemory() { FreePinnedMemoryLater(ptr); }
 
 void PinnedRegistry::Add(const std::shared_ptr<PinnedMemory>& memory) {
   // Forget blocks that are gone so the map stays as small as the set of live buffers.
@@ -60,7 +59,7 @@ PinnedBuffer::PinnedBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
   AddonState::Get(env)->pinned->Add(memory);
   memory_ = std::move(memory);
   byte_length_ = bytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  AddonState::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
   Tag(info.This().As<Napi::Object>(), type_tags::kPinnedBuffer);
 }
 
@@ -69,10 +68,8 @@ PinnedBuffer::~PinnedBuffer() { Release(Env()); }
 void PinnedBuffer::Release(Napi::Env env) {
   if (!memory_) return;
   memory_.reset();
-  AddonState* state = AddonState::Get(env);
-  if (state != nullptr && !state->tearing_down) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(byte_length_));
-  }
+  AddonState* state = AddonState::TryGet(env);
+  if (state != nullptr && !state->tearing_down) AddonState::AdjustExternalMemory(env, -static_cast<int64_t>(byte_length_));
   array_buffer_.Reset();
 }
 

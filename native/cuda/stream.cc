@@ -6,6 +6,7 @@
 #include "cuda/completion.h"
 #include "cuda/device_buffer.h"
 #include "cuda/event.h"
+#include "cuda/host_staging.h"
 #include "cuda/pinned_buffer.h"
 #include "errors.h"
 #include "type_tags.h"
@@ -18,23 +19,19 @@ struct HostView {
   size_t bytes;
 };
 
+// Works for views over ArrayBuffers and SharedArrayBuffers alike (napi_get_typedarray_info
+// reports the data pointer with the view's offset already applied).
 HostView ViewOf(Napi::Value value) {
-  Napi::TypedArray array = value.As<Napi::TypedArray>();
-  auto* base = static_cast<uint8_t*>(array.ArrayBuffer().Data());
-  return {base + array.ByteOffset(), array.ByteLength()};
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  NAPI_THROW_IF_FAILED(value.Env(), napi_get_typedarray_info(value.Env(), value, &type, &length, &data, nullptr, nullptr),
+                       HostView{});
+  return {data, value.As<Napi::TypedArray>().ByteLength()};
 }
 
 size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
   return static_cast<size_t>(info[index].As<Napi::Number>().Int64Value());
-}
-
-// Starts an op that keeps `host` (the caller's TypedArray) and, when the array lies in a
-// PinnedBuffer, that pinned block alive until the stream has finished with them.
-std::unique_ptr<PendingOp> OpWithHostView(Napi::Env env, Napi::Value host, const HostView& view) {
-  auto op = std::make_unique<PendingOp>(env);
-  op->KeepAlive(host);
-  if (auto pinned = AddonState::Get(env)->pinned->Find(view.data, view.bytes)) op->Hold(pinned);
-  return op;
 }
 
 }  // namespace
@@ -83,9 +80,10 @@ Napi::Value Stream::CopyHostToDevice(const Napi::CallbackInfo& info) {
   size_t offset = SizeArg(info, 1);
   HostView view = ViewOf(info[2]);
   void* dst = static_cast<uint8_t*>(device->ptr) + offset;
-  CheckCuda(env, cudaMemcpyAsync(dst, view.data, view.bytes, cudaMemcpyHostToDevice, stream->handle),
+  auto op = std::make_unique<PendingOp>(env);
+  const void* src = StageUpload(env, *op, info[2], view.data, view.bytes);
+  CheckCuda(env, cudaMemcpyAsync(dst, src, view.bytes, cudaMemcpyHostToDevice, stream->handle),
             "cudaMemcpyAsync(host to device, " + std::to_string(view.bytes) + " bytes)");
-  auto op = OpWithHostView(env, info[2], view);
   op->Hold(device);
   op->Hold(stream);
   return AddonState::Get(env)->completions->Launch(env, std::move(op), stream->handle);
@@ -99,9 +97,10 @@ Napi::Value Stream::CopyDeviceToHost(const Napi::CallbackInfo& info) {
   const auto& device = DeviceBuffer::Unwrap(info[1])->memory(env);
   size_t offset = SizeArg(info, 2);
   const void* src = static_cast<const uint8_t*>(device->ptr) + offset;
-  CheckCuda(env, cudaMemcpyAsync(view.data, src, view.bytes, cudaMemcpyDeviceToHost, stream->handle),
+  auto op = std::make_unique<PendingOp>(env);
+  void* dst = StageDownload(env, *op, info[0], view.data, view.bytes);
+  CheckCuda(env, cudaMemcpyAsync(dst, src, view.bytes, cudaMemcpyDeviceToHost, stream->handle),
             "cudaMemcpyAsync(device to host, " + std::to_string(view.bytes) + " bytes)");
-  auto op = OpWithHostView(env, info[0], view);
   op->Hold(device);
   op->Hold(stream);
   return AddonState::Get(env)->completions->Launch(env, std::move(op), stream->handle);

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, buildGraph, buildModel, makeTensor } from '../../lib/onnx/index.js';
-import { realModels } from '../fixtures/real-models.js';
-
-const models = { det: realModels.ocrDet, rec: realModels.ocrRec, cls: realModels.ocrCls, vad: realModels.sileroVad };
+import { realModels as models } from '../fixtures/real-models.js';
 import { ensureBuilt, expectedError, runCli } from './cli-helper.js';
 
 // Expected values for the two real models were obtained independently with Python's onnx 1.23.1
@@ -35,10 +33,10 @@ afterAll(async () => {
 
 describe('tensorrt-node inspect', () => {
   it('reports the PP-OCR classifier: I/O, opset, op histogram, parameters and size', async () => {
-    const result = await runCli(['inspect', models.cls, '--json']);
+    const result = await runCli(['inspect', models.ocrCls, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.sizeBytes).toBe((await stat(models.cls)).size);
+    expect(report.sizeBytes).toBe((await stat(models.ocrCls)).size);
     expect(report.irVersion).toBe(8);
     expect(report.opsets).toEqual([{ domain: 'ai.onnx', version: 9 }]);
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: DYNAMIC_IMAGE }]);
@@ -49,7 +47,7 @@ describe('tensorrt-node inspect', () => {
   });
 
   it('reports the PP-OCRv4 detector, most frequent ops first', async () => {
-    const result = await runCli(['inspect', models.det, '--json']);
+    const result = await runCli(['inspect', models.ocrDet, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.opsets).toEqual([{ domain: 'ai.onnx', version: 11 }]);
@@ -62,7 +60,7 @@ describe('tensorrt-node inspect', () => {
   });
 
   it('prints a readable summary', async () => {
-    const result = await runCli(['inspect', models.cls]);
+    const result = await runCli(['inspect', models.ocrCls]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('opsets      ai.onnx 9\n');
     expect(result.stdout).toContain('parameters  133,665 in 250 constant tensors');

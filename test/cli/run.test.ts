@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
-import { realModels } from '../fixtures/real-models.js';
+import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
-
-const models = { det: realModels.ocrDet, rec: realModels.ocrRec, cls: realModels.ocrCls, vad: realModels.sileroVad };
 import { type CliResult, ensureBuilt, expectedError, runCli } from './cli-helper.js';
 
 let dir: string;
@@ -40,8 +38,8 @@ function expectSaneLatency(latency: Record<string, number>, iterations: number):
 
 describe('tensorrt-node run', () => {
   it('runs the classifier on random data at the given shape and reports JSON', async () => {
-    const report = parseReport(await runCli(['run', models.cls, '--shapes', 'x:1x3x48x192', '--iterations', '4', '--warmup', '1', '--json']));
-    expect(report.model).toBe(models.cls);
+    const report = parseReport(await runCli(['run', models.ocrCls, '--shapes', 'x:1x3x48x192', '--iterations', '4', '--warmup', '1', '--json']));
+    expect(report.model).toBe(models.ocrCls);
     expect(report.backend).toBe('cpu');
     expect(report.fallbackReason).toMatch(/^TensorRT is unavailable: /);
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [1, 3, 48, 192], source: 'random' }]);
@@ -53,7 +51,7 @@ describe('tensorrt-node run', () => {
   it('reads an input from a .npy file, whose shape fills the symbolic dims', async () => {
     const path = join(dir, 'batch2.npy');
     await saveNpy(path, new Tensor('float32', randomFloats(2 * 3 * 48 * 96, 5), [2, 3, 48, 96]));
-    const report = parseReport(await runCli(['run', models.cls, '--input', `x=${path}`, '--iterations', '2', '--warmup', '0', '--run-on', 'worker', '--json']));
+    const report = parseReport(await runCli(['run', models.ocrCls, '--input', `x=${path}`, '--iterations', '2', '--warmup', '0', '--run-on', 'worker', '--json']));
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [2, 3, 48, 96], source: path }]);
     expect(report.outputs[0].dims).toEqual([2, 2]);
     expect(report.runOn).toBe('worker');
@@ -61,7 +59,7 @@ describe('tensorrt-node run', () => {
 
   it('runs the embedded default model (PP-OCRv4 detection at 1x3x640x640) with no model argument', async () => {
     const report = parseReport(await runCli(['run', '--iterations', '2', '--warmup', '1', '--json']));
-    expect(report.model).toBe(models.det);
+    expect(report.model).toBe(models.ocrDet);
     expect(report.description).toMatch(/PP-OCRv4/);
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [1, 3, 640, 640], source: 'random' }]);
     expect(report.outputs).toEqual([{ name: 'sigmoid_0.tmp_0', dtype: 'float32', dims: [1, 1, 640, 640] }]);
@@ -69,7 +67,7 @@ describe('tensorrt-node run', () => {
   });
 
   it('prints a trtexec-style summary for the detector at 320x320', async () => {
-    const result = await runCli(['run', models.det, '--shapes', 'x:1x3x320x320', '--iterations', '3', '--warmup', '1', '--run-on', 'main']);
+    const result = await runCli(['run', models.ocrDet, '--shapes', 'x:1x3x320x320', '--iterations', '3', '--warmup', '1', '--run-on', 'main']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^backend +cpu \(TensorRT is unavailable: .+\)$/m);
     expect(result.stdout).toMatch(/^ +x +float32 +\[1, 3, 320, 320\] +random$/m);
@@ -82,19 +80,21 @@ describe('tensorrt-node run', () => {
 
 describe('tensorrt-node run: bad arguments exit 1 with one error line and its code', () => {
   const cases: [string, string[], string, RegExp][] = [
-    ['symbolic dims without --shapes', ['run', models.cls], 'ERR_INVALID_ARGUMENT', /Expected --shapes to size the symbolic dims \(p2o\.DynamicDimension\.0, p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2\) of input "x"/],
-    ['a shape of the wrong rank', ['run', models.cls, '--shapes', 'x:1x3x48'], 'ERR_SHAPE_MISMATCH', /input "x" but --shapes gives \[1, 3, 48\]/],
-    ['a shape against a fixed dim', ['run', models.cls, '--shapes', 'x:1x4x48x192'], 'ERR_SHAPE_MISMATCH', /input "x"/],
-    ['a malformed --shapes', ['run', models.cls, '--shapes', 'x=1x3'], 'ERR_INVALID_ARGUMENT', /Expected name:dims such as x:1x3x224x224 for --shapes but received "x=1x3"/],
-    ['an unknown input', ['run', models.cls, '--input', 'image=random'], 'ERR_UNKNOWN_TENSOR', /Expected one of the model's inputs \("x"\) for --input but received an unknown input "image"/],
-    ['a missing .npy file', ['run', models.cls, '--input', 'x=/nonexistent/x.npy'], 'ERR_IO', /\/nonexistent\/x\.npy but it does not exist/],
+    ['symbolic dims without --shapes', ['run', models.ocrCls], 'ERR_INVALID_ARGUMENT', /Expected --shapes to size the symbolic dims \(p2o\.DynamicDimension\.0, p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2\) of input "x"/],
+    ['a shape of the wrong rank', ['run', models.ocrCls, '--shapes', 'x:1x3x48'], 'ERR_SHAPE_MISMATCH', /input "x" but --shapes gives \[1, 3, 48\]/],
+    ['a shape against a fixed dim', ['run', models.ocrCls, '--shapes', 'x:1x4x48x192'], 'ERR_SHAPE_MISMATCH', /input "x"/],
+    ['a malformed --shapes', ['run', models.ocrCls, '--shapes', 'x=1x3'], 'ERR_INVALID_ARGUMENT', /Expected name:dims such as x:1x3x224x224 for --shapes but received "x=1x3"/],
+    ['an unknown input', ['run', models.ocrCls, '--input', 'image=random'], 'ERR_UNKNOWN_TENSOR', /Expected one of the model's inputs \("x"\) for --input but received an unknown input "image"/],
+    ['a missing .npy file', ['run', models.ocrCls, '--input', 'x=/nonexistent/x.npy'], 'ERR_IO', /\/nonexistent\/x\.npy but it does not exist/],
     ['a missing model', ['run', '/nonexistent/model.onnx'], 'ERR_MODEL_LOAD', /\/nonexistent\/model\.onnx but it does not exist/],
-    ['zero iterations', ['run', models.cls, '--iterations', '0'], 'ERR_INVALID_ARGUMENT', /Expected an integer >= 1 for --iterations but received "0"/],
-    ['a non-numeric warmup', ['run', models.cls, '--warmup', 'many'], 'ERR_INVALID_ARGUMENT', /for --warmup but received "many"/],
-    ['an unknown backend', ['run', models.cls, '--backend', 'gpu'], 'ERR_INVALID_ARGUMENT', /Expected one of auto, cpu, tensorrt for --backend but received "gpu"/],
-    ['the tensorrt backend here', ['run', models.cls, '--backend', 'tensorrt'], 'ERR_BACKEND_UNAVAILABLE', /The tensorrt backend is unavailable: /],
+    ['zero iterations', ['run', models.ocrCls, '--iterations', '0'], 'ERR_INVALID_ARGUMENT', /Expected an integer >= 1 for --iterations but received "0"/],
+    ['a non-numeric warmup', ['run', models.ocrCls, '--warmup', 'many'], 'ERR_INVALID_ARGUMENT', /for --warmup but received "many"/],
+    ['an unknown backend', ['run', models.ocrCls, '--backend', 'gpu'], 'ERR_INVALID_ARGUMENT', /Expected one of auto, cpu, tensorrt for --backend but received "gpu"/],
+    ['the tensorrt backend here', ['run', models.ocrCls, '--backend', 'tensorrt'], 'ERR_BACKEND_UNAVAILABLE', /The tensorrt backend is unavailable: /],
     ['an unknown option', ['run', '--frobnicate'], 'ERR_INVALID_ARGUMENT', /unknown option '--frobnicate'/],
     ['an unknown command', ['frobnicate'], 'ERR_INVALID_ARGUMENT', /unknown command 'frobnicate'/],
+    // optimize is registered through lib/cli/commands.ts like the others, and fails the same way.
+    ['optimize without a mode', ['optimize', models.ocrCls], 'ERR_INVALID_ARGUMENT', /Expected exactly one of --fp16/],
   ];
   for (const [what, args, code, message] of cases) {
     it(what, async () => {
@@ -111,7 +111,7 @@ describe('tensorrt-node run: bad arguments exit 1 with one error line and its co
   it('names the file when a .npy input has the wrong dtype', async () => {
     const path = join(dir, 'doubles.npy');
     await saveNpy(path, new Tensor('float64', new Float64Array(3 * 8 * 8), [1, 3, 8, 8]));
-    const error = expectedError(await runCli(['run', models.cls, '--input', `x=${path}`]));
+    const error = expectedError(await runCli(['run', models.ocrCls, '--input', `x=${path}`]));
     expect(error).toEqual({ code: 'ERR_DTYPE_MISMATCH', message: `Expected dtype float32 for input "x" but ${path} holds float64` });
   });
 });

@@ -1,6 +1,8 @@
 /** The CLI's pure helpers: percentiles, and parsing --input / --shapes against a model's inputs. */
 import { describe, expect, it } from 'vitest';
 import type { TensorInfo } from '../../lib/backends/backend.js';
+import { listDevices } from '../../lib/cli/devices.js';
+import { formatInfo } from '../../lib/cli/info.js';
 import { latencyStats, percentile } from '../../lib/cli/latency.js';
 import { randomTensor, seededRandom } from '../../lib/cli/random-tensor.js';
 import { parseInputSpecs, parseShapeSpecs } from '../../lib/cli/run-inputs.js';
@@ -71,5 +73,34 @@ describe('randomTensor', () => {
     const halves = randomTensor('float16', [100], seededRandom(1)).data as Uint16Array;
     // No NaN or infinity: the exponent bits are never all ones.
     expect([...halves].every((bits) => (bits & 0x7c00) !== 0x7c00)).toBe(true);
+  });
+});
+
+describe('info rendering of CUDA devices', () => {
+  const cuda = {
+    available: true,
+    simulator: false,
+    runtimeVersion: '13.0',
+    driverVersion: '13.0',
+    devices: [{ index: 0, name: 'NVIDIA H200', computeCapability: { major: 9, minor: 0 }, totalMemory: 150_000_000_000, multiProcessorCount: 132, uuid: 'GPU-0' }],
+  };
+
+  it('lists devices with compute capability, SMs and memory', () => {
+    const devices = listDevices(cuda);
+    expect(devices).toEqual({ devices: [{ index: 0, name: 'NVIDIA H200', computeCapability: '9.0', totalMemoryBytes: 150_000_000_000, multiProcessorCount: 132 }] });
+    const text = formatInfo({
+      package: { name: 'tensorrt-node', version: '0.0.0' },
+      node: { version: 'v20.0.0', platform: 'linux', arch: 'x64', napi: '9' },
+      backends: { cpu: { available: true, version: '1.30.0' }, tensorrt: { available: true, version: '10.3.0', library: { available: true, version: '10.3.0', parser: { available: true } } } },
+      cuda: { available: true, simulator: false, runtimeVersion: '13.0', driverVersion: '13.0' },
+      devices,
+    });
+    expect(text).toContain('tensorrt  available  TensorRT 10.3.0');
+    expect(text).toContain('cuda:\n  runtime 13.0, driver supports 13.0\n');
+    expect(text).toMatch(/devices:\n {2}0 {2}NVIDIA H200 {2}compute 9\.0 {2}132 SMs {2}139\.7 GiB$/);
+  });
+
+  it('says why there are none', () => {
+    expect(listDevices({ available: false, simulator: false, devices: [], reason: 'No CUDA device was found.' })).toEqual({ devices: [], reason: 'No CUDA device was found.' });
   });
 });

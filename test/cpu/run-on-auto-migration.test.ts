@@ -5,14 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../lib/index.js';
-import { realModels } from '../fixtures/real-models.js';
+import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
-
-const models = { det: realModels.ocrDet, rec: realModels.ocrRec, cls: realModels.ocrCls, vad: realModels.sileroVad };
 
 describe("runOn 'auto' migration to a worker", () => {
   it('keeps every run of a back-to-back sequence succeeding, with the same results, across the move', async () => {
-    const session = await InferenceSession.create(models.det, { backend: 'cpu', runOn: 'auto' });
+    const session = await InferenceSession.create(models.ocrDet, { backend: 'cpu', runOn: 'auto' });
     try {
       const x = new Tensor('float32', randomFloats(3 * 320 * 320, 7), [1, 3, 320, 320]);
       const first = (await session.run({ x }))['sigmoid_0.tmp_0'].data as Float32Array;
@@ -22,6 +20,45 @@ describe("runOn 'auto' migration to a worker", () => {
       }
     } finally {
       await session.dispose();
+    }
+  });
+});
+
+describe('inputs over a SharedArrayBuffer', () => {
+  // onnxruntime-node itself refuses them ("Invalid argument"); the session accepts them on both threads.
+  it.each(['main', 'worker'] as const)('give the same results as ordinary inputs (runOn %s)', async (runOn) => {
+    const session = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn });
+    try {
+      const plain = randomFloats(3 * 48 * 192, 11);
+      const shared = new Float32Array(new SharedArrayBuffer(plain.byteLength));
+      shared.set(plain);
+      const expected = (await session.run({ x: new Tensor('float32', plain, [1, 3, 48, 192]) }))['softmax_0.tmp_0'].data;
+      const actual = (await session.run({ x: new Tensor('float32', shared, [1, 3, 48, 192]) }))['softmax_0.tmp_0'].data;
+      expect(actual).toEqual(expected);
+    } finally {
+      await session.dispose();
+    }
+  });
+});
+
+describe('large inputs staged through transferred pool buffers for the worker', () => {
+  it('stay correct across many runs in flight at once, with different data each', async () => {
+    const session = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn: 'worker' });
+    const main = await InferenceSession.create(models.ocrCls, { backend: 'cpu', runOn: 'main' });
+    try {
+      // 1x3x48x192 float32 is 110 KiB: above the staging size, so these go through the pool.
+      const inputs = Array.from({ length: 6 }, (_, i) => new Tensor('float32', randomFloats(3 * 48 * 192, 100 + i), [1, 3, 48, 192]));
+      const copies = inputs.map((x) => (x.data as Float32Array).slice());
+      const viaWorker = await Promise.all(inputs.map((x) => session.run({ x })));
+      // The caller's arrays are copied, never transferred away.
+      inputs.forEach((x, i) => expect(x.data).toEqual(copies[i]));
+      for (let i = 0; i < inputs.length; i++) {
+        const expected = (await main.run({ x: inputs[i] }))['softmax_0.tmp_0'].data;
+        expect(viaWorker[i]['softmax_0.tmp_0'].data).toEqual(expected);
+      }
+    } finally {
+      await session.dispose();
+      await main.dispose();
     }
   });
 });

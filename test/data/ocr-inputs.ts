@@ -6,7 +6,10 @@
  * Calibration and evaluation sets never overlap: each split draws its texts and layouts from its own
  * seed range, so quantization can calibrate on one and be judged on the other.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
+import { encodeNpy as serializeNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
 import { seededRandom } from '../fixtures/random.js';
 
@@ -175,4 +178,19 @@ export async function ocrFeeds(kind: OcrModelKind, options: OcrFeedOptions): Pro
     else feeds.push(await clsInput(seed));
   }
   return feeds;
+}
+
+/**
+ * Writes feeds as a directory the CLI reads (`--eval`, `--calibration`): one `<index>.npy` per
+ * sample, PP-OCR models having the single input `x`.
+ */
+export async function writeOcrNpyDirectory(kind: OcrModelKind, options: OcrFeedOptions, dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const paths: string[] = [];
+  for (const [index, feed] of (await ocrFeeds(kind, options)).entries()) {
+    const path = join(dir, `${String(index).padStart(4, '0')}.npy`);
+    await writeFile(path, serializeNpy(feed.x));
+    paths.push(path);
+  }
+  return paths;
 }

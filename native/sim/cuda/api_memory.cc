@@ -32,11 +32,28 @@ cudaError_t validate_copy(void* dst, const void* src, size_t count, cudaMemcpyKi
   return cudaErrorInvalidMemcpyDirection;
 }
 
+// True when the copy touches pageable host memory (neither device memory nor pinned memory).
+bool touches_pageable(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
+  const MemoryRegistry& m = memory();
+  auto pageable = [&](const void* p) { return !m.is_device_range(p, count) && !m.is_pinned_range(p, count); };
+  switch (kind) {
+    case cudaMemcpyHostToDevice: return pageable(src);
+    case cudaMemcpyDeviceToHost: return pageable(dst);
+    case cudaMemcpyHostToHost: return true;
+    case cudaMemcpyDeviceToDevice: return false;
+    default: return pageable(src) || pageable(dst);
+  }
+}
+
 // Enqueues a copy on `stream`; the copy itself happens when the stream's worker reaches it.
+// Copies that touch pageable host memory return only once done: CUDA stages them through pinned
+// memory of its own and may synchronize with the stream to do so (device-to-pageable copies do),
+// so the simulator takes the strict reading and makes them synchronous to the caller.
 cudaError_t enqueue_copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream,
                          bool wait) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return e;
   if (cudaError_t e = validate_copy(dst, src, count, kind); e != cudaSuccess) return e;
+  if (count != 0 && touches_pageable(dst, src, count, kind)) wait = true;
   auto impl = streams().resolve(stream);
   if (!impl) return cudaErrorInvalidResourceHandle;
   streams().submit(impl, [dst, src, count] {

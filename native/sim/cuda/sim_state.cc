@@ -148,6 +148,11 @@ bool MemoryRegistry::is_pinned_pointer(const void* ptr) const {
   return range_inside(pinned_, reinterpret_cast<uintptr_t>(ptr), 0);
 }
 
+bool MemoryRegistry::is_pinned_range(const void* ptr, size_t count) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return range_inside(pinned_, reinterpret_cast<uintptr_t>(ptr), count);
+}
+
 size_t MemoryRegistry::device_bytes_in_use() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return device_in_use_;

@@ -51,6 +51,7 @@ class MemoryRegistry {
   bool is_device_range(const void* ptr, size_t count) const;
   bool is_device_pointer(const void* ptr) const;
   bool is_pinned_pointer(const void* ptr) const;
+  bool is_pinned_range(const void* ptr, size_t count) const;
   size_t device_bytes_in_use() const;
 
  private:

@@ -9,7 +9,7 @@ import { fp16Mode, registerOptimizeCommand } from '../../../lib/cli/optimize.js'
 import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { Tensor } from '../../../lib/tensor.js';
-import { serializeNpy } from '../../../lib/util/npy.js';
+import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
 

@@ -8,7 +8,7 @@ import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { DataType } from '../../../lib/onnx/types.js';
 import { Tensor } from '../../../lib/tensor.js';
-import { serializeNpy } from '../../../lib/util/npy.js';
+import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tensorElementType } from '../../../lib/optimize/type-inference.js';
 import { tinyMlp } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
@@ -71,6 +71,12 @@ describe('tensorrt-node optimize', () => {
     const error = await cli('optimize', input, '--fp16', '-o', input).catch((e: unknown) => e);
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
     expect(Buffer.compare(readFileSync(input), before)).toBe(0);
+  });
+
+  test('refuses a bad number of threads before doing any work', async () => {
+    const error = await cli('optimize', input, '--fp16', '-o', join(dir, 'threads.onnx'), '--eval-threads', 'many').catch((e: unknown) => e);
+    expect(String(error)).toMatch(/Expected an integer >= 1 for --eval-threads but received "many"/);
+    expect(existsSync(join(dir, 'threads.onnx'))).toBe(false);
   });
 
   test('needs exactly one mode', async () => {

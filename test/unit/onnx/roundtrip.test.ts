@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { decodeModel, encodeModel } from '../../../lib/onnx/model-io.js';
 import { fixtureModels } from '../../fixtures/onnx-models.js';
@@ -23,6 +25,15 @@ describe('decode -> encode gives back the same bytes', () => {
       const model = decodeModel(bytes);
       expect(model.graph?.node.length).toBeGreaterThan(0);
       expectSameBytes(encodeModel(model), bytes);
+    });
+  }
+  // Any .onnx file a test suite keeps on disk joins the round trip.
+  const testRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const onDisk = (readdirSync(testRoot, { recursive: true }) as string[]).filter((path) => path.endsWith('.onnx')).map((path) => join(testRoot, path));
+  for (const path of onDisk) {
+    test(`test file ${relative(testRoot, path)}`, () => {
+      const bytes = readFileSync(path);
+      expectSameBytes(encodeModel(decodeModel(bytes)), bytes);
     });
   }
   for (const [name, build] of Object.entries(fixtureModels)) {

@@ -120,6 +120,20 @@ describe('FP16 conversion of small models', () => {
     expect(Array.from((await runModel(bytes, feed)).y)).toEqual([1.5, 1.5, 1.5, 1.5, -2]);
   });
 
+  test('window functions produce float16 windows', async () => {
+    const original = buildModel({
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [8] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [8] }],
+      initializers: [{ name: 'size', dtype: 'int64', dims: [], data: [8] }],
+      nodes: [{ op: 'HannWindow', inputs: ['size'], outputs: ['window'] }, { op: 'Mul', inputs: ['x', 'window'], outputs: ['y'] }],
+    });
+    const { model, bytes } = toFloat16Model(original, { keepIoTypes: true });
+    expect(Number(getAttribute(model.graph!.node.find((n) => n.opType === 'HannWindow')!, 'output_datatype')!.i)).toBe(F16);
+    const feed = { x: { type: 'float32' as const, data: new Float32Array(8).fill(1), dims: [8] } };
+    expect(cosine((await runModel(bytes, feed)).y, (await runModel(original, feed)).y)).toBeGreaterThan(0.9999);
+  });
+
   test('constants beyond float16 keep their readers in float32, or are clamped on request', async () => {
     const spec = (variance: number) => buildModel({
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 2, 1, 1] }],

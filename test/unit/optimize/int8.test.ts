@@ -16,7 +16,7 @@ import { quantizeWeightPerChannel } from '../../../lib/optimize/int8/qdq.js';
 import { quantizeInt8 } from '../../../lib/optimize/quantize.js';
 import { InferenceSession } from '../../../lib/session.js';
 import { Tensor } from '../../../lib/tensor.js';
-import { serializeNpy } from '../../../lib/util/npy.js';
+import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats, seededRandom } from '../../fixtures/random.js';
 

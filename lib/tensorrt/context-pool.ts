@@ -1,0 +1,144 @@
+/**
+ * A pool of execution contexts for one engine. Each context owns a CUDA stream, so runs on
+ * different contexts proceed in parallel; a context is never given to two runs at once (TensorRT
+ * contexts are not thread-safe), and runs wait in a FIFO queue while every context is busy.
+ * Contexts are created on demand, up to `size`.
+ */
+import type { NativeExecutionContext, NativeRunInput, NativeRunOutput, NativeRunOutputRequest } from '../binding.js';
+import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import type { Engine } from './engine.js';
+
+export interface ContextPoolOptions {
+  /** Most execution contexts (and CUDA streams) to create. Default 2. */
+  size?: number;
+  /** Most runs that may wait for a context; more fail with ERR_QUEUE_FULL. Default unlimited. */
+  maxQueue?: number;
+}
+
+export interface PoolRunRequest {
+  readonly inputs: readonly NativeRunInput[];
+  readonly outputs: readonly NativeRunOutputRequest[];
+  readonly profile: number;
+}
+
+interface Waiter {
+  resolve(context: NativeExecutionContext): void;
+  reject(error: TensorRTNodeError): void;
+}
+
+export class ContextPool {
+  readonly size: number;
+  readonly maxQueue: number;
+  readonly #engine: Engine;
+  readonly #all: NativeExecutionContext[] = [];
+  readonly #idle: NativeExecutionContext[] = [];
+  readonly #waiting: Waiter[] = [];
+  readonly #running = new Set<Promise<unknown>>();
+  #disposed = false;
+
+  constructor(engine: Engine, options: ContextPoolOptions = {}) {
+    const size = options.size ?? 2;
+    const maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
+    if (!Number.isSafeInteger(size) || size < 1) throw invalidArgument('a positive integer', 'options.size', size);
+    if (!(maxQueue === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxQueue) && maxQueue >= 0))) {
+      throw invalidArgument('a non-negative integer', 'options.maxQueue', maxQueue);
+    }
+    this.#engine = engine;
+    this.size = size;
+    this.maxQueue = maxQueue;
+  }
+
+  /** Contexts created so far. */
+  get contexts(): number {
+    return this.#all.length;
+  }
+
+  /** Runs in progress. */
+  get busy(): number {
+    return this.#all.length - this.#idle.length;
+  }
+
+  /** Runs waiting for a context. */
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
+  /** Runs `request` on a free context. An abort only withdraws a run that is still waiting. */
+  async run(request: PoolRunRequest, signal?: AbortSignal): Promise<NativeRunOutput[]> {
+    const context = await this.#acquire(signal);
+    const running = (async () => {
+      try {
+        return await context.run(request.inputs, request.outputs, request.profile);
+      } finally {
+        this.#release(context);
+      }
+    })();
+    this.#running.add(running);
+    try {
+      return await running;
+    } finally {
+      this.#running.delete(running);
+    }
+  }
+
+  #acquire(signal: AbortSignal | undefined): Promise<NativeExecutionContext> {
+    if (this.#disposed) return Promise.reject(new TensorRTNodeError(ErrorCode.DISPOSED, 'The context pool was disposed'));
+    if (signal?.aborted) return Promise.reject(new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted', { cause: signal.reason }));
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#all.length < this.size) {
+      try {
+        const context = this.#engine.createContext();
+        this.#all.push(context);
+        return Promise.resolve(context);
+      } catch (error) {
+        if (this.#all.length === 0) return Promise.reject(error);
+        // Out of memory for one more context: wait for an existing one instead.
+      }
+    }
+    if (this.#waiting.length >= this.maxQueue) {
+      return Promise.reject(
+        new TensorRTNodeError(ErrorCode.QUEUE_FULL, `All ${this.#all.length} execution contexts are busy and ${this.#waiting.length} runs are already waiting`),
+      );
+    }
+    return new Promise<NativeExecutionContext>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted while waiting for an execution context', { cause: signal?.reason }));
+      };
+      const waiter: Waiter = {
+        resolve: (context) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(context);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  #release(context: NativeExecutionContext): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined && !this.#disposed) next.resolve(context);
+    else this.#idle.push(context);
+  }
+
+  /** Rejects waiting runs with ERR_DISPOSED, waits for running ones, then frees every context. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(new TensorRTNodeError(ErrorCode.DISPOSED, 'The context pool was disposed'));
+    await Promise.allSettled([...this.#running]);
+    for (const context of this.#all.splice(0)) context.dispose();
+    this.#idle.length = 0;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Engine: a TensorRT engine (plan file) loaded through the native addon. Loading reads the file
+ * and deserializes on the libuv pool; the plan header is checked first, so a file that is not a
+ * plan fails with ERR_ENGINE_CORRUPT and a plan from another TensorRT version with
+ * ERR_ENGINE_INCOMPATIBLE naming both versions. The metadata (I/O tensors, profiles, memory) is
+ * read once at load.
+ */
+import { readFile } from 'node:fs/promises';
+
+import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
+import { type DType, dtypeFromTensorRT } from '../dtype.js';
+import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { formatDims } from '../tensor.js';
+
+export interface EngineLoadOptions {
+  /**
+   * Allow plans that embed host code (engines built version-compatible). TensorRT runs that code
+   * in this process, so only enable it for plans you trust.
+   */
+  allowHostCode?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface EngineTensor {
+  readonly name: string;
+  readonly mode: 'input' | 'output';
+  readonly dtype: DType;
+  /** nvinfer1::DataType name, e.g. "kFLOAT". */
+  readonly tensorrtType: string;
+  /** -1 for dimensions fixed at run time. */
+  readonly shape: readonly number[];
+  /** TensorRT's description of the memory layout. */
+  readonly format: string;
+}
+
+export interface ProfileRange {
+  readonly min: readonly number[];
+  readonly opt: readonly number[];
+  readonly max: readonly number[];
+}
+
+export interface EngineProfile {
+  readonly index: number;
+  /** Input name -> min/opt/max dims. */
+  readonly inputs: Readonly<Record<string, ProfileRange>>;
+}
+
+function checkAbort(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, `${what} was aborted`, { cause: signal.reason });
+}
+
+function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {
+  return metadata.tensors.map((tensor) => {
+    const dtype = dtypeFromTensorRT(tensor.dtype);
+    if (dtype === undefined) {
+      throw new TensorRTNodeError(
+        ErrorCode.UNSUPPORTED,
+        `Tensor "${tensor.name}" of the engine has TensorRT type ${tensor.dtype}, which has no TypedArray; rebuild the engine with float32, float16, int8, int32, int64, uint8 or bool I/O`,
+      );
+    }
+    if (!tensor.linear) {
+      throw new TensorRTNodeError(
+        ErrorCode.UNSUPPORTED,
+        `Tensor "${tensor.name}" of the engine uses the vectorized layout "${tensor.format}"; tensorrt-node passes row-major (kLINEAR) I/O only`,
+      );
+    }
+    return { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format };
+  });
+}
+
+export class Engine {
+  readonly tensors: readonly EngineTensor[];
+  readonly inputs: readonly EngineTensor[];
+  readonly outputs: readonly EngineTensor[];
+  readonly profiles: readonly EngineProfile[];
+  /** Device memory TensorRT needs per execution context for activations, in bytes. */
+  readonly deviceMemorySize: number;
+  /** The loaded TensorRT library's version. */
+  readonly tensorrtVersion: string;
+  readonly name: string;
+  readonly layers: number;
+  #native: NativeEngine | undefined;
+
+  private constructor(native: NativeEngine) {
+    const metadata = native.metadata();
+    this.#native = native;
+    this.tensors = Object.freeze(describeTensors(metadata));
+    this.inputs = Object.freeze(this.tensors.filter((t) => t.mode === 'input'));
+    this.outputs = Object.freeze(this.tensors.filter((t) => t.mode === 'output'));
+    this.profiles = Object.freeze(metadata.profiles.map((inputs, index) => ({ index, inputs })));
+    this.deviceMemorySize = metadata.deviceMemorySize;
+    this.tensorrtVersion = metadata.tensorrtVersion;
+    this.name = metadata.name;
+    this.layers = metadata.layers;
+  }
+
+  /** Loads a plan from a file path or from its bytes (used in place, not copied). */
+  static async load(source: string | Uint8Array, options: EngineLoadOptions = {}): Promise<Engine> {
+    if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
+      throw invalidArgument('a file path or a Uint8Array of plan bytes', 'source', source);
+    }
+    if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'options', options);
+    if (options.allowHostCode !== undefined && typeof options.allowHostCode !== 'boolean') {
+      throw invalidArgument('a boolean', 'options.allowHostCode', options.allowHostCode);
+    }
+    const binding = requireBinding();
+    if (!binding.tensorrtHeaders || binding.loadEngine === undefined) {
+      throw new TensorRTNodeError(
+        ErrorCode.BACKEND_UNAVAILABLE,
+        'The native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE pointing at TensorRT 10 or 11 headers (npm run build:native)',
+      );
+    }
+    checkAbort(options.signal, 'Engine.load');
+    let bytes: Uint8Array;
+    if (typeof source === 'string') {
+      try {
+        bytes = await readFile(source, { signal: options.signal });
+      } catch (error) {
+        checkAbort(options.signal, 'Engine.load');
+        throw new TensorRTNodeError(ErrorCode.IO, `Could not read the plan file ${source}: ${(error as Error).message}`, { cause: error });
+      }
+    } else {
+      bytes = source;
+    }
+    const native = await binding.loadEngine(bytes, options.allowHostCode ?? false);
+    if (options.signal?.aborted) {
+      native.dispose();
+      checkAbort(options.signal, 'Engine.load');
+    }
+    try {
+      return new Engine(native);
+    } catch (error) {
+      native.dispose();
+      throw error;
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#native === undefined;
+  }
+
+  /** A new execution context with its own CUDA stream (for ContextPool). */
+  createContext(): NativeExecutionContext {
+    if (this.#native === undefined) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The engine was disposed');
+    return this.#native.createContext();
+  }
+
+  /** The engine's plan bytes, as TensorRT serializes it. */
+  serialize(): Uint8Array {
+    if (this.#native === undefined) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The engine was disposed');
+    return this.#native.serialize();
+  }
+
+  /** A readable summary for `tensorrt-node inspect model.plan`. */
+  inspect(): string {
+    const lines = [`TensorRT engine${this.name ? ` "${this.name}"` : ''} (TensorRT ${this.tensorrtVersion})`];
+    lines.push(`  layers: ${this.layers}`, `  device memory: ${this.deviceMemorySize} bytes`);
+    for (const group of [this.inputs, this.outputs]) {
+      for (const tensor of group) {
+        lines.push(`  ${tensor.mode} ${tensor.name}: ${tensor.dtype} ${formatDims(tensor.shape.map((d) => (d < 0 ? '?' : d)))}`);
+      }
+    }
+    for (const profile of this.profiles) {
+      lines.push(`  profile ${profile.index}:`);
+      for (const [name, range] of Object.entries(profile.inputs)) {
+        lines.push(`    ${name}: min ${formatDims(range.min)} opt ${formatDims(range.opt)} max ${formatDims(range.max)}`);
+      }
+    }
+    return lines.join('\n');
+  }
+
+  /** Releases the engine. Contexts created from it keep it alive natively until they are disposed. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}
+
+/** The index of the first profile whose bounds hold every input's dims, or a reason none does. */
+export function selectProfile(
+  profiles: readonly EngineProfile[],
+  dims: Readonly<Record<string, readonly number[]>>,
+): { index: number } | { reason: string } {
+  const reasons: string[] = [];
+  for (const profile of profiles) {
+    const misfit = profileMisfit(profile, dims);
+    if (misfit === undefined) return { index: profile.index };
+    reasons.push(`profile ${profile.index}: ${misfit}`);
+  }
+  return { reason: reasons.join('; ') };
+}
+
+/** Why `dims` do not fit `profile`, or undefined when they do. */
+export function profileMisfit(profile: EngineProfile, dims: Readonly<Record<string, readonly number[]>>): string | undefined {
+  for (const [name, range] of Object.entries(profile.inputs)) {
+    const actual = dims[name];
+    if (actual === undefined) continue;
+    if (actual.length !== range.min.length) return `${name} has rank ${actual.length}, the profile rank ${range.min.length}`;
+    for (let i = 0; i < actual.length; i++) {
+      const d = actual[i] as number;
+      if (d < (range.min[i] as number) || d > (range.max[i] as number)) {
+        return `${name} dims ${formatDims(actual)} are outside min ${formatDims(range.min)} .. max ${formatDims(range.max)}`;
+      }
+    }
+  }
+  return undefined;
+}

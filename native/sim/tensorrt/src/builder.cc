@@ -1,0 +1,267 @@
+#include "builder.h"
+
+#include "log.h"
+#include "network.h"
+#include "ops.h"
+
+#include <algorithm>
+
+namespace trtsim {
+
+namespace {
+const char* selectorName(int s) { return s == 0 ? "kMIN" : s == 1 ? "kOPT" : "kMAX"; }
+}  // namespace
+
+bool OptimizationProfile::setDimensions(const char* inputName, nvinfer1::OptProfileSelector select, const nvinfer1::Dims& dims) noexcept {
+  if (!inputName || dims.nbDims < 0 || dims.nbDims > nvinfer1::Dims::MAX_DIMS) {
+    logError(logger_, ErrorKind::kApiUsage, "IOptimizationProfile::setDimensions", "invalid tensor name or rank");
+    return false;
+  }
+  for (int32_t i = 0; i < dims.nbDims; ++i) {
+    if (dims.d[i] < 0) {
+      logError(logger_, ErrorKind::kApiUsage, "IOptimizationProfile::setDimensions",
+               std::string("dimensions of ") + inputName + " must be non-negative, got " + formatShape(fromDims(dims)));
+      return false;
+    }
+  }
+  int s = static_cast<int>(select);
+  if (s < 0 || s > 2) return false;
+  Entry& entry = entries_[inputName];
+  entry.dims[s] = fromDims(dims);
+  entry.set[s] = true;
+  return true;
+}
+
+nvinfer1::Dims OptimizationProfile::getDimensions(const char* inputName, nvinfer1::OptProfileSelector select) const noexcept {
+  nvinfer1::Dims none{};
+  none.nbDims = -1;
+  auto it = inputName ? entries_.find(inputName) : entries_.end();
+  int s = static_cast<int>(select);
+  if (it == entries_.end() || s < 0 || s > 2 || !it->second.set[s]) return none;
+  return toDims(it->second.dims[s]);
+}
+
+std::string OptimizationProfile::problem() const {
+  for (const auto& [name, e] : entries_) {
+    for (int s = 0; s < 3; ++s) {
+      if (!e.set[s]) return "input " + name + " has no " + selectorName(s) + " dimensions";
+    }
+    if (e.dims[0].size() != e.dims[1].size() || e.dims[1].size() != e.dims[2].size()) {
+      return "input " + name + ": kMIN, kOPT and kMAX have different ranks";
+    }
+    for (size_t i = 0; i < e.dims[0].size(); ++i) {
+      if (!(e.dims[0][i] <= e.dims[1][i] && e.dims[1][i] <= e.dims[2][i])) {
+        return "input " + name + ": dimension " + std::to_string(i) + " violates kMIN <= kOPT <= kMAX (" +
+               formatShape(e.dims[0]) + ", " + formatShape(e.dims[1]) + ", " + formatShape(e.dims[2]) + ")";
+      }
+    }
+  }
+  return "";
+}
+
+bool OptimizationProfile::isValid() const noexcept { return !entries_.empty() && problem().empty(); }
+
+std::size_t BuilderConfig::getMemoryPoolLimit(nvinfer1::MemoryPoolType pool) const noexcept {
+  auto it = pools_.find(static_cast<int>(pool));
+  return it == pools_.end() ? (std::size_t{1} << 32) : it->second;
+}
+
+int32_t BuilderConfig::addOptimizationProfile(const nvinfer1::IOptimizationProfile* profile) noexcept {
+  auto* p = dynamic_cast<const OptimizationProfile*>(profile);
+  if (!p) {
+    logError(logger_, ErrorKind::kApiUsage, "IBuilderConfig::addOptimizationProfile", "profile is null");
+    return -1;
+  }
+  std::string why = p->entries().empty() ? "the profile sets no dimensions" : p->problem();
+  if (!why.empty()) {
+    logError(logger_, ErrorKind::kApiUsage, "IBuilderConfig::addOptimizationProfile",
+             "Parameter check failed, condition: profile->isValid(). " + why);
+    return -1;
+  }
+  profiles_.push_back(p->entries());
+  return static_cast<int32_t>(profiles_.size() - 1);
+}
+
+Builder::~Builder() {
+  for (OptimizationProfile* p : profiles_) delete p;
+}
+
+nvinfer1::IBuilderConfig* Builder::createBuilderConfig() noexcept { return new (std::nothrow) BuilderConfig(logger_); }
+
+nvinfer1::INetworkDefinition* Builder::createNetworkV2(nvinfer1::NetworkDefinitionCreationFlags flags) noexcept {
+  return new (std::nothrow) Network(*this, flags);
+}
+
+nvinfer1::IOptimizationProfile* Builder::createOptimizationProfile() noexcept {
+  auto* p = new (std::nothrow) OptimizationProfile(logger_);
+  if (p) profiles_.push_back(p);
+  return p;
+}
+
+bool shapesFor(const Graph& graph, const std::vector<Shape>& inputDims, std::vector<Shape>& shapes, std::string& error) {
+  shapes.assign(graph.tensors.size(), Shape{});
+  for (size_t t = 0; t < graph.tensors.size(); ++t) {
+    if (graph.tensors[t].constant) shapes[t] = graph.tensors[t].dims;
+  }
+  for (size_t i = 0; i < graph.inputs.size(); ++i) shapes[static_cast<size_t>(graph.inputs[i])] = inputDims[i];
+  for (const Node& node : graph.nodes) {
+    std::vector<Shape> in, out;
+    for (int t : node.inputs) in.push_back(t >= 0 ? shapes[static_cast<size_t>(t)] : Shape{});
+    if (!inferShapes(graph, node, in, out, error)) {
+      error = node.name + " (" + node.op + "): " + error;
+      return false;
+    }
+    for (size_t o = 0; o < node.outputs.size(); ++o) shapes[static_cast<size_t>(node.outputs[o])] = out[o];
+  }
+  return true;
+}
+
+int64_t activationBytes(const Graph& graph, const std::vector<Shape>& inputDims, std::string& error) {
+  std::vector<Shape> shapes;
+  if (!shapesFor(graph, inputDims, shapes, error)) return -1;
+  int64_t total = 0;
+  for (const Node& node : graph.nodes) {
+    for (int o : node.outputs) {
+      if (std::find(graph.outputs.begin(), graph.outputs.end(), o) != graph.outputs.end()) continue;
+      int64_t count = volume(shapes[static_cast<size_t>(o)]);
+      int64_t bytes = count * static_cast<int64_t>(elementSize(graph.tensors[static_cast<size_t>(o)].type));
+      total += (bytes + 255) / 256 * 256;  // device allocations are 256-byte aligned
+    }
+  }
+  return total;
+}
+
+bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine) const {
+  const Graph& graph = network.graph();
+  const char* where = "IBuilder::buildSerializedNetwork";
+  if (!network.parsed() || graph.outputs.empty()) {
+    logError(logger_, ErrorKind::kConfig, where, "Network must have at least one output");
+    return false;
+  }
+  bool dynamic = false;
+  for (int in : graph.inputs) {
+    const Shape& dims = graph.tensors[static_cast<size_t>(in)].dims;
+    if (std::any_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; })) dynamic = true;
+  }
+  auto profiles = config.profiles();
+  if (profiles.empty()) {
+    if (dynamic) {
+      logError(logger_, ErrorKind::kConfig, where, "Network has dynamic or shape inputs, but no optimization profile has been defined.");
+      return false;
+    }
+    profiles.emplace_back();
+  }
+  for (const auto& profile : profiles) {
+    for (const auto& entry : profile) {
+      int index = graph.find(entry.first);
+      if (index < 0 || std::find(graph.inputs.begin(), graph.inputs.end(), index) == graph.inputs.end()) {
+        logError(logger_, ErrorKind::kConfig, where, "optimization profile names " + entry.first + ", which is not a network input");
+        return false;
+      }
+    }
+  }
+  if (auto* monitor = config.getProgressMonitor()) monitor->phaseStart("Building engine", nullptr, static_cast<int32_t>(profiles.size()));
+
+  engine.name = graph.name;
+  engine.graph = graph;
+  for (int in : graph.inputs) {
+    const TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
+    engine.io.push_back({t.name, nvinfer1::TensorIOMode::kINPUT, t.type, t.dims, in});
+  }
+  for (int out : graph.outputs) {
+    const TensorInfo& t = graph.tensors[static_cast<size_t>(out)];
+    engine.io.push_back({t.name, nvinfer1::TensorIOMode::kOUTPUT, t.type, t.dims, out});
+  }
+
+  for (size_t p = 0; p < profiles.size(); ++p) {
+    ProfileRanges ranges;
+    for (int in : graph.inputs) {
+      const TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
+      auto it = profiles[p].find(t.name);
+      bool inputDynamic = std::any_of(t.dims.begin(), t.dims.end(), [](int64_t d) { return d < 0; });
+      if (it == profiles[p].end()) {
+        if (inputDynamic) {
+          logError(logger_, ErrorKind::kConfig, where,
+                   t.name + ": dynamic input is missing dimensions in profile " + std::to_string(p) + ".");
+          return false;
+        }
+        ranges.min.push_back(t.dims);
+        ranges.opt.push_back(t.dims);
+        ranges.max.push_back(t.dims);
+        continue;
+      }
+      const auto& e = it->second;
+      if (e.dims[0].size() != t.dims.size()) {
+        logError(logger_, ErrorKind::kConfig, where,
+                 t.name + ": profile " + std::to_string(p) + " has rank " + std::to_string(e.dims[0].size()) +
+                     " but the network input has rank " + std::to_string(t.dims.size()));
+        return false;
+      }
+      for (size_t d = 0; d < t.dims.size(); ++d) {
+        if (t.dims[d] < 0) continue;
+        for (int s = 0; s < 3; ++s) {
+          if (e.dims[s][d] != t.dims[d]) {
+            logError(logger_, ErrorKind::kConfig, where,
+                     t.name + ": profile " + std::to_string(p) + " " + selectorName(s) + " dimension " + std::to_string(d) +
+                         " is " + std::to_string(e.dims[s][d]) + " but the network fixes it to " + std::to_string(t.dims[d]));
+            return false;
+          }
+        }
+      }
+      ranges.min.push_back(e.dims[0]);
+      ranges.opt.push_back(e.dims[1]);
+      ranges.max.push_back(e.dims[2]);
+    }
+    std::string error;
+    std::vector<Shape> ignored;
+    for (const auto* dims : {&ranges.min, &ranges.opt, &ranges.max}) {
+      if (!shapesFor(graph, *dims, ignored, error)) {
+        logError(logger_, ErrorKind::kConfig, where, "profile " + std::to_string(p) + " gives invalid shapes: " + error);
+        return false;
+      }
+    }
+    int64_t bytes = activationBytes(graph, ranges.max, error);
+    engine.deviceMemory.push_back(bytes);
+    engine.profiles.push_back(std::move(ranges));
+    if (auto* monitor = config.getProgressMonitor()) {
+      if (!monitor->stepComplete("Building engine", static_cast<int32_t>(p))) {
+        monitor->phaseFinish("Building engine");
+        logError(logger_, ErrorKind::kInternal, where, "Build was cancelled by the progress monitor.");
+        return false;
+      }
+    }
+  }
+  if (auto* monitor = config.getProgressMonitor()) monitor->phaseFinish("Building engine");
+  engine.hostCode = config.getFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE) && !config.getFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
+  engine.version[0] = NV_TENSORRT_MAJOR;
+  engine.version[1] = NV_TENSORRT_MINOR;
+  engine.version[2] = NV_TENSORRT_PATCH;
+  engine.version[3] = NV_TENSORRT_BUILD;
+  return true;
+}
+
+nvinfer1::IHostMemory* Builder::buildSerializedNetwork(nvinfer1::INetworkDefinition& network, nvinfer1::IBuilderConfig& config) noexcept {
+  try {
+    auto* net = dynamic_cast<Network*>(&network);
+    auto* cfg = dynamic_cast<BuilderConfig*>(&config);
+    if (!net || !cfg) {
+      logError(logger_, ErrorKind::kApiUsage, "IBuilder::buildSerializedNetwork", "network or config was not created by this library");
+      return nullptr;
+    }
+    EngineDesc engine;
+    if (!build(*net, *cfg, engine)) return nullptr;
+    logMessage(logger_, Severity::kINFO, "Engine built: " + std::to_string(engine.profiles.size()) + " optimization profile(s), " +
+                                             std::to_string(engine.graph.nodes.size()) + " layers");
+    return new HostMemory(writePlan(engine));
+  } catch (const std::exception& e) {
+    logError(logger_, ErrorKind::kInternal, "IBuilder::buildSerializedNetwork", e.what());
+    return nullptr;
+  }
+}
+
+bool Builder::isNetworkSupported(const nvinfer1::INetworkDefinition& network, const nvinfer1::IBuilderConfig&) const noexcept {
+  auto* net = dynamic_cast<const Network*>(&network);
+  return net && net->parsed();
+}
+
+}  // namespace trtsim

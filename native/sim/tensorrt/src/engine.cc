@@ -1,0 +1,184 @@
+#include "engine.h"
+
+#include "builder.h"
+#include "execution_context.h"
+#include "log.h"
+
+#include <cstring>
+
+namespace trtsim {
+
+int EngineShared::ioIndex(const char* name) const {
+  if (!name) return -1;
+  for (size_t i = 0; i < desc.io.size(); ++i) {
+    if (desc.io[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Engine::Engine(std::shared_ptr<EngineShared> shared, std::shared_ptr<RuntimeShared> runtime)
+    : shared_(std::move(shared)), runtime_(std::move(runtime)) {
+  runtime_->liveEngines++;
+}
+
+Engine::~Engine() {
+  int live = shared_->liveContexts.load();
+  if (live > 0) {
+    logError(shared_->logger, ErrorKind::kApiUsage, "ICudaEngine::~ICudaEngine",
+             "Destroying an engine while " + std::to_string(live) + " of its execution contexts are still alive is not allowed.");
+  }
+  runtime_->liveEngines--;
+}
+
+const char* Engine::getIOTensorName(int32_t index) const noexcept {
+  if (index < 0 || index >= getNbIOTensors()) return nullptr;
+  return shared_->desc.io[static_cast<size_t>(index)].name.c_str();
+}
+
+nvinfer1::TensorIOMode Engine::getTensorIOMode(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  return i < 0 ? nvinfer1::TensorIOMode::kNONE : shared_->desc.io[static_cast<size_t>(i)].mode;
+}
+
+nvinfer1::DataType Engine::getTensorDataType(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  return i < 0 ? nvinfer1::DataType::kFLOAT : shared_->desc.io[static_cast<size_t>(i)].type;
+}
+
+nvinfer1::Dims Engine::getTensorShape(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0) {
+    nvinfer1::Dims none{};
+    none.nbDims = -1;
+    return none;
+  }
+  return toDims(shared_->desc.io[static_cast<size_t>(i)].dims);
+}
+
+nvinfer1::TensorLocation Engine::getTensorLocation(const char*) const noexcept { return nvinfer1::TensorLocation::kDEVICE; }
+
+const char* Engine::getTensorFormatDesc(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0) return nullptr;
+  formatDesc_ = std::string("Row major linear ") + typeName(shared_->desc.io[static_cast<size_t>(i)].type) + " format (kLINEAR)";
+  return formatDesc_.c_str();
+}
+
+int32_t Engine::getTensorBytesPerComponent(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  return i < 0 ? -1 : static_cast<int32_t>(elementSize(shared_->desc.io[static_cast<size_t>(i)].type));
+}
+
+int32_t Engine::getTensorComponentsPerElement(const char* name) const noexcept { return shared_->ioIndex(name) < 0 ? -1 : 1; }
+
+nvinfer1::Dims Engine::getProfileShape(const char* name, int32_t profile, nvinfer1::OptProfileSelector select) const noexcept {
+  nvinfer1::Dims none{};
+  none.nbDims = -1;
+  int i = shared_->ioIndex(name);
+  if (i < 0 || profile < 0 || profile >= getNbOptimizationProfiles() ||
+      shared_->desc.io[static_cast<size_t>(i)].mode != nvinfer1::TensorIOMode::kINPUT) {
+    logError(shared_->logger, ErrorKind::kApiUsage, "ICudaEngine::getProfileShape",
+             std::string("no input named ") + (name ? name : "(null)") + " in profile " + std::to_string(profile));
+    return none;
+  }
+  const ProfileRanges& ranges = shared_->desc.profiles[static_cast<size_t>(profile)];
+  const auto& dims = select == nvinfer1::OptProfileSelector::kMIN ? ranges.min : select == nvinfer1::OptProfileSelector::kOPT ? ranges.opt : ranges.max;
+  return toDims(dims[static_cast<size_t>(i)]);
+}
+
+int64_t Engine::getDeviceMemorySizeV2() const noexcept {
+  int64_t most = 0;
+  for (int64_t m : shared_->desc.deviceMemory) most = std::max(most, m);
+  return most;
+}
+
+int64_t Engine::getDeviceMemorySizeForProfileV2(int32_t profile) const noexcept {
+  if (profile < 0 || profile >= getNbOptimizationProfiles()) return -1;
+  return shared_->desc.deviceMemory[static_cast<size_t>(profile)];
+}
+
+nvinfer1::IExecutionContext* Engine::createExecutionContext(nvinfer1::ExecutionContextAllocationStrategy strategy) noexcept {
+  try {
+    auto* context = new ExecutionContext(*this, shared_, strategy);
+    if (!context->allocateStatic()) {
+      delete context;
+      return nullptr;
+    }
+    return context;
+  } catch (const std::exception& e) {
+    logError(shared_->logger, ErrorKind::kInternal, "ICudaEngine::createExecutionContext", e.what());
+    return nullptr;
+  }
+}
+
+nvinfer1::IHostMemory* Engine::serialize() const noexcept {
+  try {
+    return new HostMemory(writePlan(shared_->desc));
+  } catch (const std::exception& e) {
+    logError(shared_->logger, ErrorKind::kInternal, "ICudaEngine::serialize", e.what());
+    return nullptr;
+  }
+}
+
+Runtime::~Runtime() {
+  int live = shared_->liveEngines.load();
+  if (live > 0) {
+    logError(logger_, ErrorKind::kApiUsage, "IRuntime::~IRuntime",
+             "Destroying a runtime while " + std::to_string(live) + " of its engines are still alive is not allowed.");
+  }
+}
+
+nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::size_t size) noexcept {
+  const char* where = "IRuntime::deserializeCudaEngine";
+  try {
+    PlanHeader header;
+    PlanProblem problem = readPlanHeader(blob, size, header);
+    std::string detail;
+    auto failed = [&](ErrorKind kind, const std::string& text) -> nvinfer1::ICudaEngine* {
+      logError(logger_, kind, where, text);
+      logError(logger_, ErrorKind::kInternal, where, "Engine deserialization failed.");
+      return nullptr;
+    };
+    if (problem == PlanProblem::kTooSmall) {
+      return failed(ErrorKind::kSerialization, "Serialization assertion size >= kPLAN_HEADER_SIZE failed. The blob holds " +
+                                                   std::to_string(size) + " bytes, too few for a plan");
+    }
+    if (problem == PlanProblem::kBadMagic) return failed(ErrorKind::kSerialization, "Serialization assertion magicTagRead == kMAGIC_TAG failed. Magic tag does not match");
+    if (problem == PlanProblem::kMalformed) return failed(ErrorKind::kSerialization, "Serialization assertion plan format version failed. Unknown plan format version " + std::to_string(header.formatVersion));
+    bool sameVersion = header.version[0] == NV_TENSORRT_MAJOR && header.version[1] == NV_TENSORRT_MINOR && header.version[2] == NV_TENSORRT_PATCH;
+    bool hostCode = (header.flags & kPlanFlagHostCode) != 0;
+    std::string planVersion = std::to_string(header.version[0]) + "." + std::to_string(header.version[1]) + "." + std::to_string(header.version[2]);
+    std::string libVersion = std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR) + "." + std::to_string(NV_TENSORRT_PATCH);
+    // Version-compatible plans (with an embedded lean runtime) run on newer libraries of the same major version.
+    bool compatible = sameVersion || (hostCode && header.version[0] == NV_TENSORRT_MAJOR &&
+                                      (header.version[1] < NV_TENSORRT_MINOR || (header.version[1] == NV_TENSORRT_MINOR && header.version[2] <= NV_TENSORRT_PATCH)));
+    if (!compatible) {
+      return failed(ErrorKind::kSerialization, "The engine plan file is not compatible with this version of TensorRT, expecting library version " +
+                                                   libVersion + " got " + planVersion + ", please rebuild.");
+    }
+    if (hostCode && !hostCodeAllowed_) {
+      return failed(ErrorKind::kSerialization, "The engine plan embeds host code (a version-compatible engine); deserializing it requires IRuntime::setEngineHostCodeAllowed(true).");
+    }
+    EngineDesc desc;
+    problem = readPlanPayload(blob, size, header, desc, detail);
+    if (problem == PlanProblem::kTruncated) return failed(ErrorKind::kSerialization, "Serialization assertion plan size failed. " + detail);
+    if (problem == PlanProblem::kChecksum) return failed(ErrorKind::kSerialization, "Serialization assertion checksum failed. The plan is corrupted (" + detail + ")");
+    if (problem != PlanProblem::kNone) return failed(ErrorKind::kSerialization, "Serialization assertion failed while reading the engine: " + detail);
+
+    auto shared = std::make_shared<EngineShared>();
+    shared->desc = std::move(desc);
+    shared->logger = logger_;
+    shared->constants.resize(shared->desc.graph.tensors.size());
+    for (size_t t = 0; t < shared->desc.graph.tensors.size(); ++t) {
+      const TensorInfo& info = shared->desc.graph.tensors[t];
+      if (info.constant) shared->constants[t] = decode(info.type, info.dims, info.bytes.data());
+    }
+    logMessage(logger_, Severity::kINFO, "Loaded engine of " + std::to_string(size) + " bytes built by TensorRT " + planVersion);
+    return new Engine(std::move(shared), shared_);
+  } catch (const std::exception& e) {
+    logError(logger_, ErrorKind::kInternal, where, e.what());
+    return nullptr;
+  }
+}
+
+}  // namespace trtsim

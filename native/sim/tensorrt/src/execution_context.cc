@@ -1,0 +1,448 @@
+#include "execution_context.h"
+
+#include "builder.h"
+#include "log.h"
+#include "ops.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace trtsim {
+
+namespace {
+
+// One enqueued run: everything the host function needs, captured at enqueue time as TensorRT
+// captures shapes and addresses when enqueueV3 is called.
+struct Job {
+  std::shared_ptr<EngineShared> engine;
+  std::shared_ptr<ContextActivity> activity;
+  std::vector<Shape> inputShapes;     // per engine input
+  std::vector<void*> addresses;       // per I/O tensor
+};
+
+// Runs the network on the CPU from the inputs at `addresses`; returns the engine outputs' values
+// (in io order, after the inputs), their shapes computed as the data flows (data-dependent ones
+// included).
+std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>& inputShapes, const std::vector<void*>& addresses) {
+  const EngineDesc& desc = engine.desc;
+  const Graph& graph = desc.graph;
+  std::vector<Value> values(graph.tensors.size());
+  size_t inputs = graph.inputs.size();
+  for (size_t i = 0; i < inputs; ++i) {
+    values[static_cast<size_t>(desc.io[i].tensor)] = decode(desc.io[i].type, inputShapes[i], addresses[i]);
+  }
+  for (const Node& node : graph.nodes) {
+    std::vector<const Value*> in;
+    std::vector<Shape> inShapes;
+    for (int t : node.inputs) {
+      const Value* v = t < 0 ? nullptr
+                     : graph.tensors[static_cast<size_t>(t)].constant ? &engine.constants[static_cast<size_t>(t)]
+                                                                       : &values[static_cast<size_t>(t)];
+      in.push_back(v);
+      inShapes.push_back(v ? v->dims : Shape{});
+    }
+    std::vector<Shape> outShapes;
+    std::string error;
+    if (!inferShapes(graph, node, inShapes, outShapes, error)) throw std::runtime_error(node.name + ": " + error);
+    std::vector<Value> out(node.outputs.size());
+    for (size_t o = 0; o < out.size(); ++o) {
+      out[o].type = graph.tensors[static_cast<size_t>(node.outputs[o])].type;
+      out[o].dims = outShapes[o];
+    }
+    runNode(node, graph.opset, in, out);
+    for (size_t o = 0; o < out.size(); ++o) values[static_cast<size_t>(node.outputs[o])] = std::move(out[o]);
+  }
+  std::vector<Value> outputs;
+  for (size_t i = inputs; i < desc.io.size(); ++i) outputs.push_back(std::move(values[static_cast<size_t>(desc.io[i].tensor)]));
+  return outputs;
+}
+
+void runJob(void* data) {
+  std::unique_ptr<Job> job(static_cast<Job*>(data));
+  try {
+    std::vector<Value> outputs = execute(*job->engine, job->inputShapes, job->addresses);
+    size_t inputs = job->engine->desc.graph.inputs.size();
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      if (!outputs[o].data.empty()) encode(outputs[o], job->addresses[inputs + o]);
+    }
+  } catch (const std::exception& e) {
+    logError(job->engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
+  }
+  job->activity->inFlight--;
+}
+
+}  // namespace
+
+ExecutionContext::ExecutionContext(Engine& engine, std::shared_ptr<EngineShared> shared, nvinfer1::ExecutionContextAllocationStrategy strategy)
+    : engine_(engine), shared_(std::move(shared)), strategy_(strategy), activity_(std::make_shared<ContextActivity>()) {
+  size_t inputs = shared_->desc.graph.inputs.size();
+  inputShapes_.resize(inputs);
+  specified_.assign(inputs, false);
+  for (size_t i = 0; i < inputs; ++i) {
+    const Shape& dims = shared_->desc.io[i].dims;
+    if (std::none_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; })) {
+      inputShapes_[i] = dims;  // static inputs need no setInputShape
+      specified_[i] = true;
+    }
+  }
+  addresses_.assign(shared_->desc.io.size(), nullptr);
+  addressSet_.assign(shared_->desc.io.size(), false);
+  allocators_.assign(shared_->desc.io.size(), nullptr);
+  shared_->liveContexts++;
+}
+
+ExecutionContext::~ExecutionContext() {
+  if (activity_->inFlight.load() > 0) {
+    error("IExecutionContext::~IExecutionContext", "Destroying an execution context while " + std::to_string(activity_->inFlight.load()) +
+                                                     " enqueued run(s) have not finished; synchronize the stream first.");
+  }
+  if (ownsDeviceMemory_ && deviceMemory_) cudaFree(deviceMemory_);
+  shared_->liveContexts--;
+}
+
+void ExecutionContext::error(const std::string& where, const std::string& text) const { logError(shared_->logger, ErrorKind::kApiUsage, where, text); }
+
+bool ExecutionContext::allocateStatic() {
+  if (strategy_ == nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) return true;
+  int64_t bytes = engine_.getDeviceMemorySizeV2();
+  if (bytes == 0) return true;
+  cudaError_t status = cudaMalloc(&deviceMemory_, static_cast<size_t>(bytes));
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    logError(shared_->logger, ErrorKind::kInternal, "ICudaEngine::createExecutionContext",
+             "Requested amount of GPU memory (" + std::to_string(bytes) + " bytes) could not be allocated: " + cudaGetErrorName(status));
+    deviceMemory_ = nullptr;
+    return false;
+  }
+  ownsDeviceMemory_ = true;
+  deviceMemorySize_ = bytes;
+  return true;
+}
+
+void ExecutionContext::setDeviceMemoryV2(void* memory, int64_t size) noexcept {
+  if (strategy_ != nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) {
+    error("IExecutionContext::setDeviceMemoryV2", "the context was not created with ExecutionContextAllocationStrategy::kUSER_MANAGED");
+    return;
+  }
+  deviceMemory_ = memory;
+  deviceMemorySize_ = size;
+}
+
+bool ExecutionContext::setOptimizationProfileAsync(int32_t index, cudaStream_t) noexcept {
+  if (index < 0 || index >= engine_.getNbOptimizationProfiles()) {
+    error("IExecutionContext::setOptimizationProfileAsync", "Parameter check failed, condition: profileIndex >= 0 && profileIndex < mEngine.getNbOptimizationProfiles(). Profile " +
+                                                             std::to_string(index) + " does not exist; the engine has " + std::to_string(engine_.getNbOptimizationProfiles()));
+    return false;
+  }
+  if (activity_->inFlight.load() > 0) {
+    error("IExecutionContext::setOptimizationProfileAsync", "cannot switch profiles while enqueued runs of this context have not finished");
+    return false;
+  }
+  if (index != profile_) {
+    profile_ = index;
+    for (size_t i = 0; i < specified_.size(); ++i) {
+      const Shape& dims = shared_->desc.io[i].dims;
+      specified_[i] = std::none_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; });
+    }
+  }
+  return true;
+}
+
+bool ExecutionContext::setInputShape(const char* name, const nvinfer1::Dims& dims) noexcept {
+  const char* where = "IExecutionContext::setInputShape";
+  int i = shared_->ioIndex(name);
+  if (i < 0 || shared_->desc.io[static_cast<size_t>(i)].mode != nvinfer1::TensorIOMode::kINPUT) {
+    error(where, std::string("Given invalid tensor name: ") + (name ? name : "(null)") + ". Get valid tensor names with getIOTensorName()");
+    return false;
+  }
+  const IOTensor& io = shared_->desc.io[static_cast<size_t>(i)];
+  Shape shape = fromDims(dims);
+  if (shape.size() != io.dims.size() || dims.nbDims < 0) {
+    error(where, "Parameter check failed, condition: engineDims.nbDims == dimensions.nbDims. " + io.name + " has rank " +
+                     std::to_string(io.dims.size()) + " but the supplied dimensions " + formatShape(shape) + " have rank " + std::to_string(shape.size()));
+    return false;
+  }
+  const ProfileRanges& ranges = shared_->desc.profiles[static_cast<size_t>(profile_)];
+  const Shape& lo = ranges.min[static_cast<size_t>(i)];
+  const Shape& hi = ranges.max[static_cast<size_t>(i)];
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (io.dims[d] >= 0 && shape[d] != io.dims[d]) {
+      error(where, "Static dimension mismatch while setting input shape for " + io.name + ". Set dimensions are " + formatShape(shape) +
+                       ". Expected dimensions are " + formatShape(io.dims) + ".");
+      return false;
+    }
+    if (shape[d] < lo[d] || shape[d] > hi[d]) {
+      error(where, "Parameter check failed, condition: inputDims within profile bounds. Supplied binding dimension " + formatShape(shape) +
+                       " for bindings[" + std::to_string(i) + "] (" + io.name + ") exceed min ~ max range at index " + std::to_string(d) +
+                       ", maximum dimension in profile " + std::to_string(profile_) + " is " + std::to_string(hi[d]) +
+                       ", minimum dimension in profile is " + std::to_string(lo[d]) + ", but supplied dimension is " + std::to_string(shape[d]) + ".");
+      return false;
+    }
+  }
+  inputShapes_[static_cast<size_t>(i)] = shape;
+  specified_[static_cast<size_t>(i)] = true;
+  return true;
+}
+
+bool ExecutionContext::currentShapes(std::vector<Shape>& shapes, std::string& why) const {
+  std::vector<Shape> inputs;
+  for (size_t i = 0; i < inputShapes_.size(); ++i) inputs.push_back(specified_[i] ? inputShapes_[i] : shared_->desc.io[i].dims);
+  return shapesFor(shared_->desc.graph, inputs, shapes, why);
+}
+
+nvinfer1::Dims ExecutionContext::getTensorShape(const char* name) const noexcept {
+  nvinfer1::Dims none{};
+  none.nbDims = -1;
+  int i = shared_->ioIndex(name);
+  if (i < 0) return none;
+  std::vector<Shape> shapes;
+  std::string why;
+  if (!currentShapes(shapes, why)) {
+    error("IExecutionContext::getTensorShape", why);
+    return none;
+  }
+  return toDims(shapes[static_cast<size_t>(shared_->desc.io[static_cast<size_t>(i)].tensor)]);
+}
+
+nvinfer1::Dims ExecutionContext::getTensorStrides(const char* name) const noexcept {
+  nvinfer1::Dims dims = getTensorShape(name);
+  if (dims.nbDims < 0) return dims;
+  nvinfer1::Dims strides = dims;
+  int64_t stride = 1;
+  for (int32_t d = dims.nbDims; d-- > 0;) {
+    strides.d[d] = stride;
+    stride *= std::max<int64_t>(dims.d[d], 1);
+  }
+  return strides;
+}
+
+bool ExecutionContext::allInputDimensionsSpecified() const noexcept {
+  return std::all_of(specified_.begin(), specified_.end(), [](bool s) { return s; });
+}
+
+int32_t ExecutionContext::inferShapes(int32_t nbMaxNames, const char** names) noexcept {
+  int32_t missing = 0;
+  for (size_t i = 0; i < specified_.size(); ++i) {
+    if (specified_[i]) continue;
+    if (names && missing < nbMaxNames) names[missing] = shared_->desc.io[i].name.c_str();
+    ++missing;
+  }
+  if (missing) return missing;
+  std::vector<Shape> shapes;
+  std::string why;
+  if (!currentShapes(shapes, why)) {
+    error("IExecutionContext::inferShapes", why);
+    return -1;
+  }
+  return 0;
+}
+
+bool ExecutionContext::setTensorAddress(const char* name, void* data) noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0) {
+    error("IExecutionContext::setTensorAddress", std::string("Given invalid tensor name: ") + (name ? name : "(null)") + ". Get valid tensor names with getIOTensorName()");
+    return false;
+  }
+  size_t align = elementSize(shared_->desc.io[static_cast<size_t>(i)].type);
+  if (reinterpret_cast<uintptr_t>(data) % align != 0) {
+    error("IExecutionContext::setTensorAddress", "Address of " + std::string(name) + " is not aligned to " + std::to_string(align) + " bytes");
+    return false;
+  }
+  addresses_[static_cast<size_t>(i)] = data;
+  addressSet_[static_cast<size_t>(i)] = true;
+  return true;
+}
+
+const void* ExecutionContext::getTensorAddress(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  return i < 0 ? nullptr : addresses_[static_cast<size_t>(i)];
+}
+
+bool ExecutionContext::setInputTensorAddress(const char* name, const void* data) noexcept {
+  int i = shared_->ioIndex(name);
+  if (i >= 0 && shared_->desc.io[static_cast<size_t>(i)].mode != nvinfer1::TensorIOMode::kINPUT) {
+    error("IExecutionContext::setInputTensorAddress", std::string(name) + " is not an input tensor");
+    return false;
+  }
+  return setTensorAddress(name, const_cast<void*>(data));
+}
+
+bool ExecutionContext::setOutputTensorAddress(const char* name, void* data) noexcept {
+  int i = shared_->ioIndex(name);
+  if (i >= 0 && shared_->desc.io[static_cast<size_t>(i)].mode != nvinfer1::TensorIOMode::kOUTPUT) {
+    error("IExecutionContext::setOutputTensorAddress", std::string(name) + " is not an output tensor");
+    return false;
+  }
+  return setTensorAddress(name, data);
+}
+
+void* ExecutionContext::getOutputTensorAddress(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0 || shared_->desc.io[static_cast<size_t>(i)].mode != nvinfer1::TensorIOMode::kOUTPUT) return nullptr;
+  return addresses_[static_cast<size_t>(i)];
+}
+
+bool ExecutionContext::setOutputAllocator(const char* name, nvinfer1::IOutputAllocator* allocator) noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0 || shared_->desc.io[static_cast<size_t>(i)].mode != nvinfer1::TensorIOMode::kOUTPUT) {
+    error("IExecutionContext::setOutputAllocator", std::string("Given invalid output tensor name: ") + (name ? name : "(null)"));
+    return false;
+  }
+  allocators_[static_cast<size_t>(i)] = allocator;
+  return true;
+}
+
+nvinfer1::IOutputAllocator* ExecutionContext::getOutputAllocator(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  return i < 0 ? nullptr : allocators_[static_cast<size_t>(i)];
+}
+
+int64_t ExecutionContext::getMaxOutputSize(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0) return -1;
+  const ProfileRanges& ranges = shared_->desc.profiles[static_cast<size_t>(profile_)];
+  std::vector<Shape> shapes;
+  std::string why;
+  if (!shapesFor(shared_->desc.graph, ranges.max, shapes, why)) return -1;
+  const IOTensor& io = shared_->desc.io[static_cast<size_t>(i)];
+  int64_t count = volume(shapes[static_cast<size_t>(io.tensor)]);
+  return count < 0 ? -1 : count * static_cast<int64_t>(elementSize(io.type));
+}
+
+bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
+  const char* where = "IExecutionContext::enqueueV3";
+  if (enqueueing_.exchange(true)) {
+    error(where, "enqueueV3 called concurrently on one execution context from two threads; an execution context is not thread-safe");
+    return false;
+  }
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag = false; }
+  } release{enqueueing_};
+  try {
+    {
+      std::lock_guard<std::mutex> lock(activity_->mutex);
+      if (activity_->inFlight.load() > 0 && activity_->stream != stream) {
+        error(where, "the execution context still has a run in flight on another stream; one context runs on one stream at a time");
+        return false;
+      }
+    }
+    std::string missing;
+    for (size_t i = 0; i < specified_.size(); ++i) {
+      if (!specified_[i]) missing += (missing.empty() ? "" : ", ") + shared_->desc.io[i].name;
+    }
+    if (!missing.empty()) {
+      error(where, "Parameter check failed, condition: mContext.profileObliviousBindings.at(profileObliviousIndex) || getPtrOrNull(mOutputAllocators, profileObliviousIndex). "
+                   "Not all shapes are specified. Following input dimensions are not specified: " + missing);
+      return false;
+    }
+    if (strategy_ == nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) {
+      int64_t need = engine_.getDeviceMemorySizeForProfileV2(profile_);
+      if (need > 0 && (!deviceMemory_ || deviceMemorySize_ < need)) {
+        error(where, "Device memory is insufficient: the profile needs " + std::to_string(need) + " bytes; call setDeviceMemoryV2 first");
+        return false;
+      }
+    }
+    std::vector<Shape> shapes;
+    std::string why;
+    if (!currentShapes(shapes, why)) {
+      error(where, why);
+      return false;
+    }
+    const EngineDesc& desc = shared_->desc;
+    std::vector<void*> addresses = addresses_;
+    bool dataDependent = false;
+    for (size_t i = 0; i < desc.io.size(); ++i) {
+      const IOTensor& io = desc.io[i];
+      int64_t count = volume(shapes[static_cast<size_t>(io.tensor)]);
+      if (io.mode == nvinfer1::TensorIOMode::kOUTPUT && count < 0) {
+        if (!allocators_[i]) {
+          error(where, "Neither address nor output allocator is set for output tensor " + io.name +
+                           ", whose shape depends on the data; call setOutputAllocator for it.");
+          return false;
+        }
+        dataDependent = true;
+        continue;
+      }
+      int64_t bytes = count * static_cast<int64_t>(elementSize(io.type));
+      if (io.mode == nvinfer1::TensorIOMode::kOUTPUT && allocators_[i]) {
+        void* memory = allocators_[i]->reallocateOutputAsync(io.name.c_str(), addresses_[i], static_cast<uint64_t>(bytes), 256, stream);
+        if (!memory && bytes > 0) {
+          error(where, "the output allocator returned no memory for " + io.name);
+          return false;
+        }
+        addresses[i] = memory;
+        allocators_[i]->notifyShape(io.name.c_str(), toDims(shapes[static_cast<size_t>(io.tensor)]));
+        continue;
+      }
+      if (bytes > 0 && (!addressSet_[i] || !addresses_[i])) {
+        error(where, "Parameter check failed, condition: address of tensor " + io.name + " was set. Set the address of every input and output tensor with setTensorAddress before enqueueV3.");
+        return false;
+      }
+      if (bytes > 0) {
+        cudaPointerAttributes attributes{};
+        if (cudaPointerGetAttributes(&attributes, addresses_[i]) != cudaSuccess || attributes.type != cudaMemoryTypeDevice) {
+          cudaGetLastError();
+          error(where, "the address of tensor " + io.name + " is not device memory");
+          return false;
+        }
+      }
+    }
+    std::vector<Shape> inputShapes(inputShapes_.begin(), inputShapes_.end());
+    if (dataDependent) {
+      // Like TensorRT, an engine with data-dependent output shapes waits for its stream inside
+      // enqueueV3: output memory can only be requested once the sizes are known.
+      cudaError_t status = cudaStreamSynchronize(stream);
+      if (status != cudaSuccess) {
+        cudaGetLastError();
+        logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
+        return false;
+      }
+      std::vector<Value> outputs = execute(*shared_, inputShapes, addresses);
+      size_t inputs = desc.graph.inputs.size();
+      for (size_t o = 0; o < outputs.size(); ++o) {
+        size_t i = inputs + o;
+        int64_t bytes = volume(outputs[o].dims) * static_cast<int64_t>(elementSize(outputs[o].type));
+        if (allocators_[i] && volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) < 0) {
+          void* memory = allocators_[i]->reallocateOutputAsync(desc.io[i].name.c_str(), addresses_[i], static_cast<uint64_t>(bytes), 256, stream);
+          if (!memory && bytes > 0) {
+            error(where, "the output allocator returned no memory for " + desc.io[i].name);
+            return false;
+          }
+          addresses[i] = memory;
+          allocators_[i]->notifyShape(desc.io[i].name.c_str(), toDims(outputs[o].dims));
+        }
+        if (bytes > 0) encode(outputs[o], addresses[i]);
+      }
+      if (consumedEvent_) cudaEventRecord(consumedEvent_, stream);
+      return true;
+    }
+    auto job = std::make_unique<Job>();
+    job->engine = shared_;
+    job->activity = activity_;
+    job->addresses = std::move(addresses);
+    job->inputShapes = std::move(inputShapes);
+    {
+      std::lock_guard<std::mutex> lock(activity_->mutex);
+      activity_->stream = stream;
+      activity_->inFlight++;
+    }
+    Job* raw = job.release();
+    cudaError_t status = cudaLaunchHostFunc(stream, runJob, raw);
+    if (status != cudaSuccess) {
+      cudaGetLastError();
+      activity_->inFlight--;
+      delete raw;
+      logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
+      return false;
+    }
+    if (consumedEvent_) cudaEventRecord(consumedEvent_, stream);
+    return true;
+  } catch (const std::exception& e) {
+    logError(shared_->logger, ErrorKind::kInternal, where, e.what());
+    return false;
+  }
+}
+
+}  // namespace trtsim

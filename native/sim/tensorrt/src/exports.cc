@@ -1,0 +1,49 @@
+// The library's C entry points, the same ones real TensorRT exports and tensorrt-node resolves
+// with dlsym.
+#include "builder.h"
+#include "engine.h"
+#include "log.h"
+#include "network.h"
+#include "onnx_parser.h"
+
+#include <NvOnnxParser.h>
+
+namespace {
+bool sameMajor(int32_t version) { return version / 10000 == NV_TENSORRT_MAJOR; }
+}  // namespace
+
+extern "C" TENSORRTAPI int32_t getInferLibVersion() noexcept { return NV_TENSORRT_VERSION; }
+
+extern "C" TENSORRTAPI void* createInferRuntime_INTERNAL(void* logger, int32_t version) noexcept {
+  auto* log = static_cast<nvinfer1::ILogger*>(logger);
+  if (!sameMajor(version)) {
+    trtsim::logError(log, trtsim::ErrorKind::kApiUsage, "createInferRuntime",
+                     "application was compiled against TensorRT API version " + std::to_string(version) + " but the library is " +
+                         std::to_string(NV_TENSORRT_VERSION));
+    return nullptr;
+  }
+  return static_cast<nvinfer1::IRuntime*>(new (std::nothrow) trtsim::Runtime(log));
+}
+
+extern "C" TENSORRTAPI void* createInferBuilder_INTERNAL(void* logger, int32_t version) noexcept {
+  auto* log = static_cast<nvinfer1::ILogger*>(logger);
+  if (!sameMajor(version)) {
+    trtsim::logError(log, trtsim::ErrorKind::kApiUsage, "createInferBuilder",
+                     "application was compiled against TensorRT API version " + std::to_string(version) + " but the library is " +
+                         std::to_string(NV_TENSORRT_VERSION));
+    return nullptr;
+  }
+  return static_cast<nvinfer1::IBuilder*>(new (std::nothrow) trtsim::Builder(log));
+}
+
+// The ONNX parser library (libnvonnxparser) reaches the parser through this entry point, so the
+// network's concrete type is only ever inspected inside this library.
+extern "C" TENSORRTAPI void* trtsimCreateOnnxParser(void* network, void* logger) noexcept {
+  auto* net = dynamic_cast<trtsim::Network*>(static_cast<nvinfer1::INetworkDefinition*>(network));
+  auto* log = static_cast<nvinfer1::ILogger*>(logger);
+  if (!net) {
+    trtsim::logError(log, trtsim::ErrorKind::kApiUsage, "createParser", "the network was not created by this library's builder");
+    return nullptr;
+  }
+  return static_cast<nvonnxparser::IParser*>(new (std::nothrow) trtsim::OnnxParser(*net, log));
+}

@@ -1,0 +1,62 @@
+// The simulator's plan format. Its first 32 bytes follow the layout tensorrt-node reads from real
+// plans: the tag "ftrt" at offset 0 and the building TensorRT's major, minor, patch and build
+// numbers at offsets 24..27. The rest is the simulator's own: a second tag "NSIM", a format
+// version, flags (bit 0: the plan embeds host code, i.e. it was built version-compatible), the
+// payload size and a CRC-32 of the payload, which holds the engine description.
+#pragma once
+
+#include "graph.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trtsim {
+
+constexpr size_t kPlanHeaderSize = 32;
+constexpr uint32_t kPlanFormatVersion = 1;
+constexpr uint32_t kPlanFlagHostCode = 1;
+
+struct IOTensor {
+  std::string name;
+  nvinfer1::TensorIOMode mode = nvinfer1::TensorIOMode::kINPUT;
+  DataType type = DataType::kFLOAT;
+  Shape dims;   // -1 for dynamic extents
+  int tensor;   // index into the graph's tensors
+};
+
+struct ProfileRanges {
+  // One entry per engine input, in io order (inputs come first).
+  std::vector<Shape> min, opt, max;
+};
+
+struct EngineDesc {
+  std::string name;
+  Graph graph;
+  std::vector<IOTensor> io;
+  std::vector<ProfileRanges> profiles;
+  std::vector<int64_t> deviceMemory;  // activation bytes per profile
+  bool hostCode = false;
+  uint8_t version[4] = {0, 0, 0, 0};  // the TensorRT version that built the plan
+};
+
+std::vector<uint8_t> writePlan(const EngineDesc& engine);
+
+enum class PlanProblem { kNone, kTooSmall, kBadMagic, kVersion, kHostCode, kTruncated, kChecksum, kMalformed };
+
+struct PlanHeader {
+  uint32_t formatVersion = 0;
+  uint32_t flags = 0;
+  uint64_t payloadSize = 0;
+  uint8_t version[4] = {0, 0, 0, 0};
+  uint32_t crc = 0;
+};
+
+// Header only: kTooSmall, kBadMagic or kNone.
+PlanProblem readPlanHeader(const void* data, size_t size, PlanHeader& header);
+// Payload (after the header checks the runtime makes itself): kTruncated, kChecksum, kMalformed or kNone.
+PlanProblem readPlanPayload(const void* data, size_t size, const PlanHeader& header, EngineDesc& engine, std::string& detail);
+
+uint32_t crc32(const uint8_t* data, size_t size);
+
+}  // namespace trtsim

@@ -1,0 +1,226 @@
+#include "tensorrt/engine.h"
+
+#include "addon_state.h"
+#include "cuda/deferred_release.h"
+#include "errors.h"
+#include "tensorrt/execution_context.h"
+#include "tensorrt/loader.h"
+#include "tensorrt/logger.h"
+#include "tensorrt/plan_header.h"
+#include "tensorrt/tensorrt_types.h"
+
+#include <string>
+
+namespace trtn {
+
+RuntimeCore::~RuntimeCore() { delete runtime; }
+
+EngineCore::~EngineCore() {
+  // Freeing an engine's weights synchronizes the device: done on the release thread. The engine
+  // goes before its runtime, as TensorRT requires.
+  ReleaseLater([engine = engine, runtime = std::move(runtime)]() mutable {
+    delete engine;
+    runtime.reset();
+  });
+}
+
+namespace {
+
+Napi::Array DimsToArray(Napi::Env env, const nvinfer1::Dims& dims) {
+  Napi::Array array = Napi::Array::New(env, dims.nbDims < 0 ? 0 : static_cast<size_t>(dims.nbDims));
+  for (int32_t i = 0; i < dims.nbDims; ++i) array.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(dims.d[i])));
+  return array;
+}
+
+class LoadWorker : public Napi::AsyncWorker {
+ public:
+  LoadWorker(Napi::Env env, Napi::Uint8Array plan, bool allow_host_code)
+      : Napi::AsyncWorker(env, "tensorrt-node:loadEngine"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        plan_ref_(Napi::Persistent(plan)),
+        data_(plan.Data()),
+        size_(plan.ByteLength()),
+        allow_host_code_(allow_host_code) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    const TensorRTLibrary& lib = LoadTensorRT();
+    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    std::string mismatch = HeaderLibraryMismatch(lib.version);
+    if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
+
+    PlanHeader header = ReadPlanHeader(data_, size_);
+    LibraryVersion library = UnpackLibraryVersion(lib.version);
+    if (header.too_small) {
+      return Fail("ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan: " + std::to_string(size_) + " bytes is shorter than a plan header");
+    }
+    if (!header.is_plan) {
+      return Fail("ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan (it does not start with a plan tag); pass a .plan/.engine file written by a TensorRT builder");
+    }
+    bool same = header.major == library.major && header.minor == library.minor && header.patch == library.patch;
+    // Version-compatible plans carry their own lean runtime (host code): TensorRT decides about those.
+    if (!same && !allow_host_code_) {
+      return Fail("ERR_ENGINE_INCOMPATIBLE",
+                  "The plan was built with TensorRT " + header.Version() + " but the loaded TensorRT library is " + library.Version() +
+                      ". Rebuild the engine with TensorRT " + library.Version() +
+                      ", or build it version-compatible and load it with allowHostCode: true.");
+    }
+
+    LogCapture capture;
+    auto runtime = std::make_shared<RuntimeCore>();
+    runtime->runtime = static_cast<nvinfer1::IRuntime*>(
+        lib.create_infer_runtime(static_cast<nvinfer1::ILogger*>(&TrtLogger::Instance()), NV_TENSORRT_VERSION));
+    if (runtime->runtime == nullptr) {
+      return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT could not create a runtime", capture.Text());
+    }
+    runtime->runtime->setEngineHostCodeAllowed(allow_host_code_);
+    nvinfer1::ICudaEngine* engine = runtime->runtime->deserializeCudaEngine(data_, size_);
+    if (engine == nullptr) {
+      if (!allow_host_code_ && capture.Contains("host code")) {
+        return Fail("ERR_ENGINE_INCOMPATIBLE",
+                    "The plan embeds host code (it was built version-compatible); TensorRT runs such plans only when allowed. "
+                    "Load it with allowHostCode: true if you trust where the file came from.",
+                    capture.Text());
+      }
+      if (!same) {
+        return Fail("ERR_ENGINE_INCOMPATIBLE",
+                    "TensorRT " + library.Version() + " could not deserialize the plan built with TensorRT " + header.Version() +
+                        "; rebuild the engine with this TensorRT version.",
+                    capture.Text());
+      }
+      return Fail("ERR_ENGINE_CORRUPT", "TensorRT could not deserialize the plan (truncated or corrupted file?)", capture.Text());
+    }
+    core_ = std::make_shared<EngineCore>();
+    core_->runtime = std::move(runtime);
+    core_->engine = engine;
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!code_.empty()) {
+      deferred_.Reject(MakeError(env, code_.c_str(), message_, details_).Value());
+      return;
+    }
+    deferred_.Resolve(Engine::Wrap(env, std::move(core_)));
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  void Fail(const char* code, const std::string& message, const std::string& details = "") {
+    code_ = code;
+    message_ = message;
+    details_ = details;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Uint8Array> plan_ref_;  // the caller's bytes are read in place on the pool thread
+  const uint8_t* data_;
+  size_t size_;
+  bool allow_host_code_;
+  std::shared_ptr<EngineCore> core_;
+  std::string code_, message_, details_;
+};
+
+}  // namespace
+
+void Engine::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = DefineClass(env, "Engine",
+                                   {InstanceMethod<&Engine::Metadata>("metadata"), InstanceMethod<&Engine::CreateContext>("createContext"),
+                                    InstanceMethod<&Engine::Serialize>("serialize"), InstanceMethod<&Engine::Dispose>("dispose"),
+                                    InstanceMethod<&Engine::IsDisposed>("isDisposed")});
+  AddonState::Get(env)->engine_class = Napi::Persistent(cls);
+  exports.Set("loadEngine", Napi::Function::New<LoadEngine>(env, "loadEngine"));
+}
+
+Napi::Object Engine::Wrap(Napi::Env env, std::shared_ptr<EngineCore> core) {
+  Napi::Object object = AddonState::Get(env)->engine_class.New({});
+  Unwrap(object)->core_ = std::move(core);
+  return object;
+}
+
+Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {}
+
+const std::shared_ptr<EngineCore>& Engine::core(Napi::Env env) const {
+  if (!core_) throw DisposedError(env, "Engine");
+  return core_;
+}
+
+Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  nvinfer1::ICudaEngine& engine = *core(env)->engine;
+  Napi::Object result = Napi::Object::New(env);
+  Napi::Array tensors = Napi::Array::New(env);
+  std::vector<std::string> inputs;
+  int32_t count = engine.getNbIOTensors();
+  for (int32_t i = 0; i < count; ++i) {
+    const char* name = engine.getIOTensorName(i);
+    Napi::Object tensor = Napi::Object::New(env);
+    bool input = engine.getTensorIOMode(name) == nvinfer1::TensorIOMode::kINPUT;
+    if (input) inputs.push_back(name);
+    tensor.Set("name", name);
+    tensor.Set("mode", input ? "input" : "output");
+    tensor.Set("dtype", DataTypeName(engine.getTensorDataType(name)));
+    tensor.Set("shape", DimsToArray(env, engine.getTensorShape(name)));
+    tensor.Set("linear", Napi::Boolean::New(env, engine.getTensorFormat(name) == nvinfer1::TensorFormat::kLINEAR));
+    const char* format = engine.getTensorFormatDesc(name);
+    tensor.Set("format", format ? format : "");
+    tensors.Set(static_cast<uint32_t>(i), tensor);
+  }
+  result.Set("tensors", tensors);
+  Napi::Array profiles = Napi::Array::New(env);
+  for (int32_t p = 0; p < engine.getNbOptimizationProfiles(); ++p) {
+    Napi::Object profile = Napi::Object::New(env);
+    for (const std::string& name : inputs) {
+      Napi::Object range = Napi::Object::New(env);
+      range.Set("min", DimsToArray(env, engine.getProfileShape(name.c_str(), p, nvinfer1::OptProfileSelector::kMIN)));
+      range.Set("opt", DimsToArray(env, engine.getProfileShape(name.c_str(), p, nvinfer1::OptProfileSelector::kOPT)));
+      range.Set("max", DimsToArray(env, engine.getProfileShape(name.c_str(), p, nvinfer1::OptProfileSelector::kMAX)));
+      profile.Set(name, range);
+    }
+    profiles.Set(static_cast<uint32_t>(p), profile);
+  }
+  result.Set("profiles", profiles);
+  result.Set("deviceMemorySize", Napi::Number::New(env, static_cast<double>(engine.getDeviceMemorySizeV2())));
+  result.Set("layers", Napi::Number::New(env, engine.getNbLayers()));
+  const char* engine_name = engine.getName();
+  result.Set("name", engine_name ? engine_name : "");
+  LibraryVersion lib = UnpackLibraryVersion(LoadTensorRT().version);
+  result.Set("tensorrtVersion", lib.Version());
+  return result;
+}
+
+Napi::Value Engine::CreateContext(const Napi::CallbackInfo& info) {
+  return ExecutionContext::Create(info.Env(), core(info.Env()));
+}
+
+Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LogCapture capture;
+  nvinfer1::IHostMemory* memory = core(env)->engine->serialize();
+  if (memory == nullptr) throw MakeError(env, "ERR_INFERENCE_FAILED", "TensorRT could not serialize the engine", capture.Text());
+  Napi::Buffer<uint8_t> bytes = Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(memory->data()), memory->size());
+  delete memory;
+  return bytes;
+}
+
+Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
+  core_.reset();  // contexts still running hold their own reference
+  return info.Env().Undefined();
+}
+
+Napi::Value Engine::IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !core_); }
+
+Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for plan");
+  }
+  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace trtn

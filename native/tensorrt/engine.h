@@ -1,0 +1,46 @@
+// Engine: a deserialized TensorRT engine exposed to JS. Engine.load reads the plan header first
+// (not a plan: ERR_ENGINE_CORRUPT; built by another TensorRT version: ERR_ENGINE_INCOMPATIBLE
+// naming both versions), then deserializes on the libuv pool. Execution contexts keep the engine's
+// core alive, and the core keeps its runtime alive, so JS may drop an engine before its contexts.
+#pragma once
+
+#include <NvInferRuntime.h>
+#include <napi.h>
+
+#include <memory>
+
+namespace trtn {
+
+struct RuntimeCore {
+  nvinfer1::IRuntime* runtime = nullptr;
+  ~RuntimeCore();
+};
+
+struct EngineCore {
+  std::shared_ptr<RuntimeCore> runtime;
+  nvinfer1::ICudaEngine* engine = nullptr;
+  ~EngineCore();
+};
+
+class Engine : public Napi::ObjectWrap<Engine> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<EngineCore> core);
+
+  explicit Engine(const Napi::CallbackInfo& info);
+
+ private:
+  const std::shared_ptr<EngineCore>& core(Napi::Env env) const;
+  Napi::Value Metadata(const Napi::CallbackInfo& info);
+  Napi::Value CreateContext(const Napi::CallbackInfo& info);
+  Napi::Value Serialize(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<EngineCore> core_;
+};
+
+// JS-facing: loadEngine(plan: Uint8Array, allowHostCode: boolean): Promise<Engine>.
+Napi::Value LoadEngine(const Napi::CallbackInfo& info);
+
+}  // namespace trtn

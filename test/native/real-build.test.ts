@@ -1,0 +1,72 @@
+// The real build (linked with the CUDA runtime) on a machine without a usable GPU: it must load
+// and fail cleanly, every entry point with ERR_CUDA naming why, never a crash. On a machine with
+// a GPU these are skipped and test/gpu runs instead.
+import '../shared/use-release.js';
+
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+import { loadBinding } from '../../lib/binding.js';
+import { isTensorRTNodeError } from '../../lib/errors.js';
+import { CudaEvent, CudaStream, DeviceBuffer, PinnedBuffer, backends, cudaInfo, devices, memoryInfo } from '../../lib/index.js';
+import { hasCudaToolkit } from '../shared/toolkit.js';
+
+const load = loadBinding('release');
+const noGpuErrors = /cudaErrorInsufficientDriver|cudaErrorNoDevice/;
+const gpuAvailable = load.ok && load.binding.cudaInfo().available;
+
+describe('real build', () => {
+  it('is built and loads wherever a CUDA toolkit is installed', () => {
+    if (hasCudaToolkit()) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
+    if (!load.ok) expect(load.reason).toMatch(/npm run build:native/);
+  });
+});
+
+describe.skipIf(!load.ok || gpuAvailable)('real build without a GPU', () => {
+  it('reports why CUDA is unavailable', () => {
+    const info = cudaInfo();
+    expect(info).toMatchObject({ available: false, simulator: false, runtimeVersion: '13.0', devices: [] });
+    expect(info.errorName).toMatch(noGpuErrors);
+    expect(info.reason).toMatch(/^cudaGetDeviceCount failed: cudaError\w+ \(.+\)$/);
+  });
+
+  it('fails every entry point with ERR_CUDA naming the CUDA error', () => {
+    const calls: Record<string, () => unknown> = {
+      devices: () => devices(),
+      memoryInfo: () => memoryInfo(0),
+      CudaStream: () => new CudaStream(),
+      CudaEvent: () => new CudaEvent(),
+      DeviceBuffer: () => new DeviceBuffer(16),
+      PinnedBuffer: () => new PinnedBuffer(16),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      let caught: unknown;
+      try {
+        call();
+      } catch (error) {
+        caught = error;
+      }
+      expect(isTensorRTNodeError(caught, 'ERR_CUDA'), name).toBe(true);
+      expect((caught as Error).message, name).toMatch(noGpuErrors);
+      expect((caught as { details?: string }).details, name).toMatch(noGpuErrors);
+    }
+  });
+
+  it('fails the same way through the raw binding in a fresh process', () => {
+    const script = fileURLToPath(new URL('../shared/entry-points.cjs', import.meta.url));
+    const output = execFileSync(process.execPath, [script, load.ok ? load.path : ''], { encoding: 'utf8' });
+    const report = JSON.parse(output) as { outcomes: Record<string, { ok: boolean; code: string; message: string }> };
+    for (const [name, outcome] of Object.entries(report.outcomes)) {
+      expect(outcome, name).toMatchObject({ ok: false, code: 'ERR_CUDA' });
+      expect(outcome.message, name).toMatch(noGpuErrors);
+    }
+  });
+
+  it('explains in backends() why TensorRT cannot run', async () => {
+    const report = await backends();
+    expect(report.tensorrt.available).toBe(false);
+    expect(report.tensorrt.reason).toMatch(noGpuErrors);
+    expect(report.cpu.available).toBe(true);
+  });
+});

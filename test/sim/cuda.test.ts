@@ -1,0 +1,30 @@
+import './use-sim.js';
+
+import { describe, expect, it } from 'vitest';
+
+import { loadBinding } from '../../lib/binding.js';
+import { backends, cudaInfo } from '../../lib/index.js';
+import { defineCudaSuite } from '../shared/cuda-suite.js';
+
+describe('simulator build', () => {
+  it('loads the simulator addon and reports CUDA as available', () => {
+    const load = loadBinding();
+    expect(load.ok, load.ok ? '' : load.reason).toBe(true);
+    const info = cudaInfo();
+    expect(info).toMatchObject({ available: true, simulator: true, runtimeVersion: '13.0', driverVersion: '13.0' });
+    expect(info.devices[0]?.name).toBe('tensorrt-node simulated GPU 0');
+  });
+
+  it('explains in backends() why TensorRT is unavailable and that the CPU backend works', async () => {
+    const report = await backends();
+    expect(report.cuda.available).toBe(true);
+    expect(report.cpu).toMatchObject({ available: true, version: '1.30.0' });
+    if (!report.tensorrt.library.available) {
+      expect(report.tensorrt.available).toBe(false);
+      expect(report.tensorrt.reason).toMatch(/^TensorRT is not available: .*libnvinfer\.so\.11: cannot open shared object file/);
+      expect(report.tensorrt.library.parser.reason).toMatch(/libnvonnxparser\.so\.11/);
+    }
+  });
+});
+
+defineCudaSuite();

@@ -1,0 +1,9 @@
+// scripts/asan.sh: the sim tests in worker threads of one process, so the process exits normally
+// and LeakSanitizer's exit-time check covers every environment the addon ran in (vitest's forks
+// are killed at the end, which would skip the check). gc() comes from `node --expose-gc`, which
+// worker threads cannot take as execArgv.
+import { defineConfig } from 'vitest/config';
+
+import base from './vitest.config.js';
+
+export default defineConfig({ ...base, test: { ...base.test, pool: 'threads', execArgv: [] } });
