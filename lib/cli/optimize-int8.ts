@@ -5,12 +5,20 @@
  * while staying silent in logs).
  */
 import { SingleBar } from 'cli-progress';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { CALIBRATION_METHODS } from '../optimize/int8/histogram.js';
 import { QUANT_TARGETS } from '../optimize/int8/placement.js';
 import { type Int8Report, quantizeInt8 } from '../optimize/quantize.js';
 import type { OptimizeMode } from './optimize.js';
 import { choiceOption, integerOption } from './options.js';
+
+function fractionOption(flag: string): (value: string) => number {
+  return (value) => {
+    const number = /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!(number >= 0 && number <= 1)) throw invalidArgument('a number from 0 to 1', flag, value);
+    return number;
+  };
+}
 
 function splitList(values: unknown): string[] | undefined {
   if (values === undefined) return undefined;
@@ -37,6 +45,7 @@ export const int8Mode: OptimizeMode = {
       .option('--method <method>', `int8: activation range from the histograms (${CALIBRATION_METHODS.join('|')})`, choiceOption('--method', CALIBRATION_METHODS), 'percentile')
       .option('--target <target>', `int8: tensorrt (symmetric int8 activations) or cpu (uint8 activations for ONNX Runtime's integer kernels)`, choiceOption('--target', QUANT_TARGETS), 'tensorrt')
       .option('--keep-float <n>', 'int8: keep the n most sensitive layers in float (per-layer sensitivity analysis)', integerOption('--keep-float', { min: 0 }), 0)
+      .option('--float-budget <fraction>', 'int8: largest share of the Conv/Gemm/MatMul weights --keep-float may leave in float', fractionOption('--float-budget'), 0.1)
       .option('--exclude-nodes <names...>', 'int8: node names to keep in float')
       .option('--exclude-ops <ops...>', 'int8: op types to keep in float');
   },
@@ -53,6 +62,7 @@ export const int8Mode: OptimizeMode = {
         method: options.method as (typeof CALIBRATION_METHODS)[number],
         target: options.target as (typeof QUANT_TARGETS)[number],
         keepFloatLayers: options.keepFloat as number,
+        floatWeightBudget: options.floatBudget as number,
         exclude: { nodes: splitList(options.excludeNodes), opTypes: splitList(options.excludeOps) },
         signal,
         onProgress: ({ done, total }) => {

@@ -54,7 +54,7 @@ describe('tensorrt-node optimize --int8', () => {
 
   test('--target cpu, --exclude-ops and --keep-float', async () => {
     const output = join(dir, 'cpu.onnx');
-    await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--exclude-ops', 'Gemm', '--keep-float', '1', '-o', output);
+    await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--exclude-ops', 'Gemm', '--keep-float', '1', '--float-budget', '1', '-o', output);
     expect(stdout).toMatch(/int8: target cpu, method percentile/);
     expect(stdout).toMatch(/int8: 1 of 3 .* nodes quantized/);
     expect(stdout).toMatch(/int8: kept in float by sensitivity: /);
@@ -85,6 +85,9 @@ describe('tensorrt-node optimize --int8', () => {
     expect(String(error)).toMatch(/calibration sample 0/);
     error = await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'kl', '-o', output).catch((e: unknown) => e);
     expect(String(error)).toMatch(/--method/);
+    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1.5', '-o', output).catch((e: unknown) => e);
+    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect(String(error)).toMatch(/Expected a number from 0 to 1 for --float-budget but received "1\.5"/);
     expect(existsSync(output)).toBe(false);
   });
 });
