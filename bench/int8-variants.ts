@@ -10,7 +10,7 @@ import { type OcrModelKind, ocrFeeds } from '../test/data/ocr-inputs.js';
 export const INT8_SETTINGS: Record<OcrModelKind, { calibration: number } & Pick<QuantizeInt8Options, 'method' | 'keepFloatLayers' | 'sensitivitySamples' | 'biasCorrection'>> = {
   det: { calibration: 16, method: 'mse', keepFloatLayers: 24, sensitivitySamples: 2 },
   rec: { calibration: 32, method: 'percentile', keepFloatLayers: 16, sensitivitySamples: 8 },
-  cls: { calibration: 32, method: 'percentile', keepFloatLayers: 0 },
+  cls: { calibration: 32, method: 'percentile', keepFloatLayers: 8, sensitivitySamples: 8 },
 };
 
 function int8Variant(target: 'tensorrt' | 'cpu') {

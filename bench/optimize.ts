@@ -3,7 +3,7 @@
  * cosine, task metric), file size ratio and latency ratio (both models interleaved on the same
  * inputs). Inputs are the evaluation split of test/data/ocr-inputs.ts (rendered text).
  *
- *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--only fp16,int8-trt,int8-cpu] [--json out.json]
+ *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--only fp16,int8-trt,int8-cpu] [--eval-offset N] [--json out.json]
  *
  * Variants are listed in `variants`; each turns a model path into optimized bytes.
  */
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     cls: { type: 'string', default: '32' },
     json: { type: 'string' },
     only: { type: 'string' },
+    // Evaluate on samples further into the evaluation split (e.g. ones no setting was chosen on).
+    'eval-offset': { type: 'string', default: '0' },
   },
 });
 
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
   console.log(`ONNX Runtime CPU, ${threads} thread(s), ${rounds} interleaved latency rounds; inputs: rendered text (evaluation split)`);
   for (const { kind, path, metric } of models) {
     const count = Number(args[kind]);
-    const feeds = await ocrFeeds(kind, { split: 'evaluation', count });
+    const feeds = await ocrFeeds(kind, { split: 'evaluation', count, offset: Number(args['eval-offset']) });
     const original = encodeModel(await loadModel(path, { externalData: 'inline' }));
     const only = args.only?.split(',');
     for (const variant of variants.filter((v) => !only || only.includes(v.name))) {

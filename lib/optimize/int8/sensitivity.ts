@@ -5,11 +5,32 @@
 import { abortError } from '../../errors.js';
 import { InferenceSession } from '../../session.js';
 import type { Tensor } from '../../tensor.js';
+import { looksLikeClassScores } from '../report.js';
 
 export interface SensitivityEntry {
   node: string;
-  /** 1 - cosine similarity of the outputs (mean over samples and outputs) with only this layer quantized. */
+  /**
+   * How far the outputs move with only this layer quantized, mean over samples and outputs: 1 - cosine
+   * similarity, plus, for outputs that look like class scores, the share of rows whose arg-max changes
+   * (a decoder reads those, so a flip matters more than the cosine says).
+   */
   error: number;
+}
+
+/** Share of rows (all axes but the last) whose arg-max differs. */
+function argmaxFlips(a: Float32Array, b: Float32Array, classes: number): number {
+  const rows = a.length / classes;
+  let flips = 0;
+  for (let row = 0; row < rows; row++) {
+    let bestA = 0;
+    let bestB = 0;
+    for (let c = 1; c < classes; c++) {
+      if (a[row * classes + c] > a[row * classes + bestA]) bestA = c;
+      if (b[row * classes + c] > b[row * classes + bestB]) bestB = c;
+    }
+    if (bestA !== bestB) flips++;
+  }
+  return rows === 0 ? 0 : flips / rows;
 }
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -41,7 +62,10 @@ function outputError(reference: Record<string, Tensor>[], candidate: Record<stri
   reference.forEach((outputs, i) => {
     for (const [name, tensor] of Object.entries(outputs)) {
       if (tensor.dtype !== 'float32') continue;
-      total += 1 - cosine(tensor.data as Float32Array, candidate[i][name].data as Float32Array);
+      const a = tensor.data as Float32Array;
+      const b = candidate[i][name].data as Float32Array;
+      total += 1 - cosine(a, b);
+      if (looksLikeClassScores(tensor)) total += argmaxFlips(a, b, tensor.dims[tensor.dims.length - 1]);
       count++;
     }
   });
