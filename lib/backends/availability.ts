@@ -35,7 +35,8 @@ function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsR
   if (load.ok && !load.binding.tensorrtHeaders) {
     reasons.push('The native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE set (npm run build:native).');
   }
-  if (!cuda.available) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+  // Without the addon both reasons are the same load failure: say it once.
+  if (!cuda.available && cuda.reason !== library.reason) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
   return {
     available: reasons.length === 0,
     ...(library.version !== undefined ? { version: library.version } : {}),
