@@ -53,8 +53,9 @@ export const int8Mode: OptimizeMode = {
     if (typeof options.calibration !== 'string') {
       throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected --calibration <dir> with --int8 but received none');
     }
-    const bar = new SingleBar({ format: 'calibrating [{bar}] {value}/{total} samples', stream: process.stderr, hideCursor: true, clearOnComplete: false });
-    let started = false;
+    // One bar per phase: calibration samples, then (with --keep-float) layers of the sensitivity analysis.
+    let bar: SingleBar | undefined;
+    let phase: string | undefined;
     let result;
     try {
       result = await quantizeInt8(modelPath, {
@@ -65,18 +66,21 @@ export const int8Mode: OptimizeMode = {
         floatWeightBudget: options.floatBudget as number,
         exclude: { nodes: splitList(options.excludeNodes), opTypes: splitList(options.excludeOps) },
         signal,
-        onProgress: ({ done, total }) => {
-          if (!started) {
-            bar.start(total ?? 0, done);
-            started = true;
+        onProgress: (progress) => {
+          if (progress.phase !== phase) {
+            bar?.stop();
+            phase = progress.phase;
+            const unit = phase === 'calibration' ? 'samples' : 'layers';
+            bar = new SingleBar({ format: `${phase.padEnd(11)} [{bar}] {value}/{total} ${unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: false });
+            bar.start(progress.total ?? 0, progress.done);
           } else {
-            if (total !== undefined) bar.setTotal(total);
-            bar.update(done);
+            if (progress.total !== undefined) bar?.setTotal(progress.total);
+            bar?.update(progress.done);
           }
         },
       });
     } finally {
-      if (started) bar.stop();
+      bar?.stop();
     }
     if (result.report.keptFloat.length > 0) log(`sensitivity analysis kept ${result.report.keptFloat.length} layer(s) in float`);
     return { model: result.model, summary: formatInt8Summary(result.report) };

@@ -19,9 +19,11 @@ export type Feeds = Record<string, Tensor>;
 export type CalibrationSource = AsyncIterable<Feeds> | Iterable<Feeds> | string;
 
 export interface CalibrationProgress {
-  /** Samples run so far. */
+  /** 'calibration': samples run; 'sensitivity': layers measured by the sensitivity analysis. */
+  phase: 'calibration' | 'sensitivity';
+  /** Samples (or layers) done so far. */
   done: number;
-  /** Samples in total, when known in advance (a directory), else undefined. */
+  /** The total, when known in advance (a directory or an array of samples), else undefined. */
   total: number | undefined;
 }
 
@@ -129,7 +131,7 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
     const kept: Feeds[] = [];
     const sums = new Map<string, { sum: Float64Array; count: number }>();
     let done = 0;
-    options.onProgress?.({ done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
+    options.onProgress?.({ phase: 'calibration', done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
     for await (const feeds of samples) {
       if (done >= limit) break;
       if (signal?.aborted) throw abortError(signal);
@@ -154,7 +156,7 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
       }
       if (kept.length < (options.keepSamples ?? 0)) kept.push(checked);
       done++;
-      options.onProgress?.({ done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
+      options.onProgress?.({ phase: 'calibration', done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
     }
     if (done === 0) {
       throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected at least one calibration sample for options.calibration but received an empty set${typeof source === 'string' ? ` (no .npy files in ${source})` : ''}`);

@@ -216,7 +216,9 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   let keepFloat = new Set<string>();
   let sensitivity: SensitivityEntry[] = [];
   if ((opts.keepFloatLayers ?? 0) > 0) {
-    sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), calibration.kept, (only) => build(new Set(), only).bytes, opts.signal);
+    sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), calibration.kept, (only) => build(new Set(), only).bytes, opts.signal, (done, total) =>
+      opts.onProgress?.({ phase: 'sensitivity', done, total }),
+    );
     keepFloat = chooseFloatLayers(sensitivity, opts.keepFloatLayers ?? 0, weightsByNode, (opts.floatWeightBudget ?? 0.1) * totalWeights);
   }
   const { bytes, stats } = build(keepFloat);

@@ -79,13 +79,16 @@ export async function rankSensitivity(
   samples: readonly Record<string, Tensor>[],
   quantizeOnly: (nodes: ReadonlySet<string>) => Uint8Array,
   signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<SensitivityEntry[]> {
   if (samples.length === 0 || nodes.length === 0) return [];
   const reference = await outputsOf(floatModel, samples);
   const entries: SensitivityEntry[] = [];
+  onProgress?.(0, nodes.length);
   for (const node of nodes) {
     if (signal?.aborted) throw abortError(signal);
     entries.push({ node, error: outputError(reference, await outputsOf(quantizeOnly(new Set([node])), samples)) });
+    onProgress?.(entries.length, nodes.length);
   }
   return entries.sort((a, b) => b.error - a.error);
 }

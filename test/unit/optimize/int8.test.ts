@@ -120,10 +120,12 @@ describe('quantizeInt8 on a small conv net', () => {
     const calibrationDir = join(dir, 'calib');
     mkdirSync(calibrationDir);
     images(3, 400).forEach((feed, i) => writeFileSync(join(calibrationDir, `${i}.npy`), serializeNpy(feed.image)));
-    const progress: [number, number | undefined][] = [];
-    const { report } = await quantizeInt8(tinyConvNet(), { calibration: calibrationDir, onProgress: ({ done, total }) => progress.push([done, total]) });
+    const progress: string[] = [];
+    const { report } = await quantizeInt8(tinyConvNet(), { calibration: calibrationDir, keepFloatLayers: 1, floatWeightBudget: 1, onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`) });
     expect(report.calibrationSamples).toBe(3);
-    expect(progress).toEqual([[0, 3], [1, 3], [2, 3], [3, 3]]);
+    expect(progress).toEqual(['calibration 0/3', 'calibration 1/3', 'calibration 2/3', 'calibration 3/3', 'sensitivity 0/3', 'sensitivity 1/3', 'sensitivity 2/3', 'sensitivity 3/3']);
+    expect(report.sensitivity.map((entry) => entry.node).sort()).toEqual(['Conv_0', 'Conv_3', 'Gemm_7']);
+    expect(report.keptFloat).toEqual([report.sensitivity[0].node]);
   });
 
   test('an opset-9 model is raised to 13 (Clip attributes become inputs) for per-channel Q/DQ', async () => {
