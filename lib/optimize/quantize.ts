@@ -31,6 +31,11 @@ export interface QuantizeInt8Options {
   /** 'tensorrt' (default): symmetric int8 activations; 'cpu': asymmetric uint8 for ONNX Runtime's integer kernels. */
   target?: QuantTarget;
   exclude?: Exclusions;
+  /**
+   * 7-bit weights ([-63, 63]). x86 CPUs without VNNI multiply u8 x s8 pairs into saturating int16 sums,
+   * which full-range weights can overflow in ONNX Runtime's integer kernels. Default: false.
+   */
+  reduceRange?: boolean;
   /** Correct each layer's bias for the mean output shift its rounded weights cause (default true). */
   biasCorrection?: boolean;
   /**
@@ -209,7 +214,7 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   const build = (keepFloat: ReadonlySet<string>, only?: ReadonlySet<string>) => {
     const copy = decodeModel(prepared);
     const copyGraph = copy.graph as GraphProto;
-    const stats = insertQdq(copyGraph, findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only), params, opts.target, calibration.means);
+    const stats = insertQdq(copyGraph, findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only), params, opts.target, calibration.means, opts.reduceRange ? 63 : 127);
     return { bytes: encodeModel(copy), stats };
   };
 

@@ -33,8 +33,11 @@ export interface QuantizedWeight {
   dims: number[];
 }
 
-/** Symmetric per-channel int8 along `axis`: scale = max|w| / 127, values in [-127, 127]. */
-export function quantizeWeightPerChannel(data: Float32Array, dims: readonly number[], axis: number): QuantizedWeight {
+/**
+ * Symmetric per-channel int8 along `axis`: scale = max|w| / qmax, values in [-qmax, qmax]. qmax is 127,
+ * or 63 ("reduce range") where the CPU's u8 x s8 dot products would saturate their int16 pair sums.
+ */
+export function quantizeWeightPerChannel(data: Float32Array, dims: readonly number[], axis: number, qmax = 127): QuantizedWeight {
   const channels = dims[axis];
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
@@ -45,13 +48,13 @@ export function quantizeWeightPerChannel(data: Float32Array, dims: readonly numb
       for (let i = 0; i < inner; i++) amax[c] = Math.max(amax[c], Math.abs(data[base + i]));
     }
   const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = amax[c] > 0 ? amax[c] / 127 : 1;
+  for (let c = 0; c < channels; c++) scales[c] = amax[c] > 0 ? amax[c] / qmax : 1;
   const values = new Int8Array(data.length);
   for (let o = 0; o < outer; o++)
     for (let c = 0; c < channels; c++) {
       const base = (o * channels + c) * inner;
       const inverse = 1 / scales[c];
-      for (let i = 0; i < inner; i++) values[base + i] = Math.max(-127, Math.min(127, Math.round(data[base + i] * inverse)));
+      for (let i = 0; i < inner; i++) values[base + i] = Math.max(-qmax, Math.min(qmax, Math.round(data[base + i] * inverse)));
     }
   return { values, scales, dims: [...dims] };
 }
@@ -111,7 +114,7 @@ function weightErrorShift(node: NodeProto, weight: Float32Array, dims: readonly 
   return undefined;
 }
 
-export function insertQdq(graph: GraphProto, placement: Placement, params: ReadonlyMap<string, ActivationParams>, target: QuantTarget, inputMeans: ReadonlyMap<string, Float64Array> = new Map()): RewriteStats {
+export function insertQdq(graph: GraphProto, placement: Placement, params: ReadonlyMap<string, ActivationParams>, target: QuantTarget, inputMeans: ReadonlyMap<string, Float64Array> = new Map(), weightQmax = 127): RewriteStats {
   const inits = initializerMap(graph);
   const names = usedNames(graph);
   const added: NodeProto[] = [];
@@ -142,7 +145,7 @@ export function insertQdq(graph: GraphProto, placement: Placement, params: Reado
     const existing = dequantizedWeights.get(name);
     if (existing) return existing;
     const value = readTensor(inits.get(name) as TensorProto);
-    const q = quantizeWeightPerChannel(value.data as Float32Array, value.dims, axis);
+    const q = quantizeWeightPerChannel(value.data as Float32Array, value.dims, axis, weightQmax);
     const values = uniqueName(names, `${name}_quantized`);
     const scale = uniqueName(names, `${name}_scale`);
     const zeroPoint = uniqueName(names, `${name}_zero_point`);
