@@ -27,6 +27,12 @@ export function asymmetricParams(lo: number, hi: number): ActivationParams {
   return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-low / scale))), type: 'uint8' };
 }
 
+/** Round half to even, as ONNX QuantizeLinear does. */
+export function roundHalfToEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 ? 2 * Math.round(x / 2) : r;
+}
+
 export interface QuantizedWeight {
   values: Int8Array;
   scales: Float32Array;
@@ -54,7 +60,7 @@ export function quantizeWeightPerChannel(data: Float32Array, dims: readonly numb
     for (let c = 0; c < channels; c++) {
       const base = (o * channels + c) * inner;
       const inverse = 1 / scales[c];
-      for (let i = 0; i < inner; i++) values[base + i] = Math.max(-qmax, Math.min(qmax, Math.round(data[base + i] * inverse)));
+      for (let i = 0; i < inner; i++) values[base + i] = Math.max(-qmax, Math.min(qmax, roundHalfToEven(data[base + i] * inverse)));
     }
   return { values, scales, dims: [...dims] };
 }
