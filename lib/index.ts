@@ -21,6 +21,8 @@ export { convertToFloat16, type ConvertToFloat16Options, type EvaluationOptions,
 export { DEFAULT_FP16_BLOCK_OPS, type Float16Options, type Float16Stats } from './optimize/fp16.js';
 export { compareModels, formatReport, type CompareOptions, type LatencyComparison, type OutputQuality, type QualityReport } from './optimize/report.js';
 export type { Feeds } from './optimize/ort-runner.js';
+export { quantizeInt8, type QuantizeInt8Options, type QuantizeInt8Result, type Int8Report, type CalibrationMethod, type QuantTarget, type Exclusions } from './optimize/quantize.js';
+export type { CalibrationProgress } from './optimize/calibrate.js';
 // --- end model optimizer ---
 
 // --- TensorRT runtime (issue 4) ---

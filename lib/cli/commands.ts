@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
-import { registerOptimizeCommand } from './optimize.js';
+import { fp16Mode, registerOptimizeCommand } from './optimize.js';
+import { int8Mode } from './optimize-int8.js';
 import { registerRun } from './run.js';
 
 export type CommandRegistrar = (program: Command) => void;
@@ -14,6 +15,6 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInfo,
   registerInspect,
   registerRun,
-  // Modes (--fp16, and --int8 once it lands) are passed to registerOptimizeCommand in ./optimize.js.
-  (program) => registerOptimizeCommand(program),
+  // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
+  (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode]),
 ];

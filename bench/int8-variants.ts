@@ -1,0 +1,33 @@
+/**
+ * INT8 variants for bench/optimize.ts: both targets, calibrated on the calibration split of the rendered
+ * text (the bench evaluates on the evaluation split). Per-model settings are the ones chosen from the
+ * measurements in the INT8 report; `--int8-samples` and friends are not exposed to keep the bench simple.
+ */
+import type { QuantizeInt8Options } from '../lib/optimize/quantize.js';
+import { quantizeInt8 } from '../lib/optimize/quantize.js';
+import { type OcrModelKind, ocrFeeds } from '../test/data/ocr-inputs.js';
+
+export const INT8_SETTINGS: Record<OcrModelKind, { calibration: number } & Pick<QuantizeInt8Options, 'method' | 'keepFloatLayers' | 'sensitivitySamples' | 'biasCorrection'>> = {
+  det: { calibration: 16, method: 'mse', keepFloatLayers: 24, sensitivitySamples: 2 },
+  rec: { calibration: 32, method: 'percentile', keepFloatLayers: 16, sensitivitySamples: 8 },
+  cls: { calibration: 32, method: 'percentile', keepFloatLayers: 8, sensitivitySamples: 8 },
+};
+
+function int8Variant(target: 'tensorrt' | 'cpu') {
+  return {
+    name: target === 'tensorrt' ? 'int8-trt' : 'int8-cpu',
+    async make(path: string, kind: OcrModelKind): Promise<Uint8Array> {
+      const { calibration: count, ...settings } = INT8_SETTINGS[kind];
+      const calibration = await ocrFeeds(kind, { split: 'calibration', count });
+      const started = performance.now();
+      const { model, report } = await quantizeInt8(path, { calibration, target, ...settings });
+      console.log(
+        `    ${kind} int8 ${target}: ${report.method}, ${report.calibrationSamples} calibration samples, ${report.quantizedNodes}/${report.quantizableNodes} nodes, ` +
+          `${(report.quantizedWeightFraction * 100).toFixed(1)}% of weights int8, kept float: ${report.keptFloat.join(', ') || 'none'} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+      );
+      return model;
+    },
+  };
+}
+
+export const int8Variants = [int8Variant('tensorrt'), int8Variant('cpu')];

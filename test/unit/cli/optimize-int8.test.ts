@@ -1,0 +1,93 @@
+/** `tensorrt-node optimize --int8`: calibration from a .npy directory, progress, report, and refusals. */
+import { Command } from 'commander';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { int8Mode } from '../../../lib/cli/optimize-int8.js';
+import { fp16Mode, registerOptimizeCommand } from '../../../lib/cli/optimize.js';
+import { isTensorRTNodeError } from '../../../lib/errors.js';
+import { decodeModel } from '../../../lib/onnx/model-io.js';
+import { Tensor } from '../../../lib/tensor.js';
+import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
+import { tinyConvNet } from '../../fixtures/onnx-models.js';
+import { randomFloats } from '../../fixtures/random.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'trtn-cli-int8-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const input = join(dir, 'convnet.onnx');
+writeFileSync(input, tinyConvNet({ batch: 1 }));
+const calibration = join(dir, 'calibration');
+const evaluation = join(dir, 'evaluation');
+for (const [folder, seed] of [[calibration, 100], [evaluation, 900]] as const) {
+  mkdirSync(folder);
+  for (let i = 0; i < 4; i++) writeFileSync(join(folder, `${i}.npy`), serializeNpy(new Tensor('float32', randomFloats(3 * 8 * 8, seed + i), [1, 3, 8, 8])));
+}
+
+let stdout = '';
+beforeEach(() => {
+  stdout = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function cli(...args: string[]): Promise<void> {
+  const program = new Command('tensorrt-node').exitOverride();
+  registerOptimizeCommand(program, [fp16Mode, int8Mode]);
+  await program.parseAsync(args, { from: 'user' });
+}
+
+describe('tensorrt-node optimize --int8', () => {
+  test('calibrates from a .npy directory, writes model.int8.onnx and prints the int8 summary and quality report', async () => {
+    await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'entropy', '--eval', evaluation, '--latency-rounds', '1');
+    const output = join(dir, 'convnet.int8.onnx');
+    const graph = decodeModel(readFileSync(output)).graph!;
+    expect(graph.node.filter((node) => node.opType === 'QuantizeLinear').length).toBe(3);
+    expect(stdout).toMatch(/wrote .*convnet\.int8\.onnx/);
+    expect(stdout).toMatch(/int8: target tensorrt, method entropy, 4 calibration samples/);
+    expect(stdout).toMatch(/int8: 3 of 3 Conv\/ConvTranspose\/Gemm\/MatMul nodes quantized, 100\.0% of their weights int8/);
+    expect(stdout).toMatch(/quality on 4 held-out inputs/);
+  });
+
+  test('--target cpu, --exclude-ops and --keep-float', async () => {
+    const output = join(dir, 'cpu.onnx');
+    await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--exclude-ops', 'Gemm', '--keep-float', '1', '--float-budget', '1', '-o', output);
+    expect(stdout).toMatch(/int8: target cpu, method percentile/);
+    expect(stdout).toMatch(/int8: 1 of 3 .* nodes quantized/);
+    expect(stdout).toMatch(/int8: kept in float by sensitivity: /);
+    expect(existsSync(output)).toBe(true);
+  });
+
+  test('refuses -o equal to the input and leaves it untouched', async () => {
+    const before = readFileSync(input);
+    const error = await cli('optimize', input, '--int8', '--calibration', calibration, '-o', input).catch((e: unknown) => e);
+    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect(Buffer.compare(readFileSync(input), before)).toBe(0);
+  });
+
+  test('needs --calibration; an empty or bad calibration set writes nothing', async () => {
+    const output = join(dir, 'never.onnx');
+    let error = await cli('optimize', input, '--int8', '-o', output).catch((e: unknown) => e);
+    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect(String(error)).toMatch(/Expected --calibration <dir> with --int8 but received none/);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    error = await cli('optimize', input, '--int8', '--calibration', empty, '-o', output).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/Expected \.npy files or sample subdirectories/);
+    const wrongShape = join(dir, 'wrong-shape');
+    mkdirSync(wrongShape);
+    writeFileSync(join(wrongShape, '0.npy'), serializeNpy(new Tensor('float32', new Float32Array(3 * 4 * 4), [1, 3, 4, 4])));
+    error = await cli('optimize', input, '--int8', '--calibration', wrongShape, '-o', output).catch((e: unknown) => e);
+    expect(isTensorRTNodeError(error, 'ERR_SHAPE_MISMATCH')).toBe(true);
+    expect(String(error)).toMatch(/calibration sample 0/);
+    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'kl', '-o', output).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/--method/);
+    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1.5', '-o', output).catch((e: unknown) => e);
+    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect(String(error)).toMatch(/Expected a number from 0 to 1 for --float-budget but received "1\.5"/);
+    expect(existsSync(output)).toBe(false);
+  });
+});
