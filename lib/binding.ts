@@ -213,6 +213,11 @@ export interface NativeBinding {
 export interface NativeTestingHooks {
   /** Holds `stream` (work enqueued later waits) until the returned function is called. */
   gateStream(stream: NativeStream): () => void;
+  /**
+   * Makes the next simulated kernel (a run of the simulated TensorRT) fail with the named CUDA
+   * error, which leaves the process's CUDA context with that sticky error.
+   */
+  armKernelFault(errorName: string): void;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,10 @@ void PendingOp::RunCopies(Napi::Env env) {
 
 void PendingOp::Settle(Napi::Env env, Napi::Promise::Deferred& deferred) { deferred.Resolve(env.Undefined()); }
 
+void PendingOp::Fail(Napi::Env env, Napi::Promise::Deferred& deferred, cudaError_t status) {
+  deferred.Reject(CudaError(env, status, "Work queued on the CUDA stream").Value());
+}
+
 void PendingOp::Release() {
   copies_.clear();
   keep_alive_.clear();  // deletes the references (also during environment teardown)
@@ -55,20 +59,22 @@ Napi::Promise CompletionQueue::Launch(Napi::Env env, std::unique_ptr<PendingOp> 
   op->stream_ = stream;
   op->queue_ = this;
   Napi::Promise promise = op->deferred_.Promise();
-  cudaError_t status = cudaLaunchHostFunc(stream, &CompletionQueue::OnStreamReached, op.get());
+  cudaError_t status = cudaStreamAddCallback(stream, &CompletionQueue::OnStreamReached, op.get(), 0);
   if (status != cudaSuccess) {
     cudaStreamSynchronize(stream);
     op->Release();
-    throw CudaError(env, status, "cudaLaunchHostFunc");
+    throw CudaError(env, status, "cudaStreamAddCallback");
   }
   if (live_.empty()) napi_ref_threadsafe_function(env, tsfn_);
   live_.insert(op.release());
   return promise;
 }
 
-void CUDART_CB CompletionQueue::OnStreamReached(void* data) {
+void CUDART_CB CompletionQueue::OnStreamReached(cudaStream_t, cudaError_t status, void* data) {
   // Runs on a CUDA-owned thread: no CUDA calls, no JS, no blocking. Just post.
   auto* op = static_cast<PendingOp*>(data);
+  op->status_ = status;
+  op->Reached(status);
   CompletionQueue* queue = op->queue_;
   if (napi_call_threadsafe_function(queue->tsfn_, op, napi_tsfn_nonblocking) != napi_ok) {
     std::lock_guard<std::mutex> lock(queue->orphans_mutex_);
@@ -89,8 +95,12 @@ void CompletionQueue::Finish(PendingOp* op, napi_env env) {
     Napi::HandleScope scope(js_env);
     if (env != nullptr && !tearing_down_) {
       try {
-        op->RunCopies(js_env);
-        op->Settle(js_env, op->deferred_);
+        if (op->status_ != cudaSuccess) {
+          op->Fail(js_env, op->deferred_, op->status_);  // the arrays were never written: no copies
+        } else {
+          op->RunCopies(js_env);
+          op->Settle(js_env, op->deferred_);
+        }
       } catch (const Napi::Error& error) {
         op->deferred_.Reject(error.Value());
       }

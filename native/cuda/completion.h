@@ -36,6 +36,12 @@ class PendingOp {
   // Runs on the JS thread once the stream has reached the op; the default resolves undefined.
   // Subclasses resolve with results or reject (e.g. with errors their work recorded).
   virtual void Settle(Napi::Env env, Napi::Promise::Deferred& deferred);
+  // Runs on the JS thread instead of Settle (and of the copies into arrays) when the stream
+  // reports a device error for the work before the op; the default rejects with that CUDA error.
+  virtual void Fail(Napi::Env env, Napi::Promise::Deferred& deferred, cudaError_t status);
+  // Runs on CUDA's callback thread when the stream reaches the op, before JS is told. No CUDA
+  // calls, no JS, no blocking.
+  virtual void Reached(cudaError_t status) { (void)status; }
 
  private:
   friend class CompletionQueue;
@@ -54,6 +60,7 @@ class PendingOp {
   std::vector<std::shared_ptr<void>> holds_;
   cudaStream_t stream_ = nullptr;
   CompletionQueue* queue_ = nullptr;
+  cudaError_t status_ = cudaSuccess;  // written by the stream callback, read after it posted
 };
 
 class CompletionQueue {
@@ -61,8 +68,10 @@ class CompletionQueue {
   explicit CompletionQueue(Napi::Env env);
   ~CompletionQueue();
 
-  // Enqueues the op's host function on `stream` (behind the work the caller already enqueued)
-  // and returns the op's promise. If CUDA refuses the host function, the stream is synchronized
+  // Enqueues the op's stream callback on `stream` (behind the work the caller already enqueued)
+  // and returns the op's promise. A callback rather than a host function: CUDA calls callbacks
+  // exactly once, with the device error if the work before it failed, whereas host functions are
+  // silently dropped after a fault (the promise would never settle). If CUDA refuses the callback, the stream is synchronized
   // so the enqueued work no longer uses what the op holds, and a CUDA error is thrown.
   Napi::Promise Launch(Napi::Env env, std::unique_ptr<PendingOp> op, cudaStream_t stream);
 
@@ -73,7 +82,7 @@ class CompletionQueue {
   void Teardown();
 
  private:
-  static void CUDART_CB OnStreamReached(void* data);
+  static void CUDART_CB OnStreamReached(cudaStream_t stream, cudaError_t status, void* data);
   static void CallJs(napi_env env, napi_value callback, void* context, void* data);
   void Finish(PendingOp* op, napi_env env);
 

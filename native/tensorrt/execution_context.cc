@@ -53,11 +53,49 @@ struct OutputPlan {
   void* host;
 };
 
+// The error for a run whose work on the stream failed with `status`. Device errors are sticky in
+// CUDA (the stream keeps reporting them): the CUDA context, and with it this process's GPU work,
+// cannot run again, so the context remembers the fault and refuses later runs. An error the stream
+// no longer reports leaves the context usable.
+Napi::Error RunFailure(Napi::Env env, ContextCore& core, cudaError_t status, const std::string& what, const std::string& log) {
+  cudaError_t now = cudaStreamQuery(core.stream->handle);
+  cudaGetLastError();
+  bool sticky = now != cudaSuccess && now != cudaErrorNotReady;
+  if (sticky) core.fault = now;
+  std::string name = cudaGetErrorName(status);
+  std::string details = name + ": " + cudaGetErrorString(status) + (log.empty() ? "" : "\n" + log);
+  std::string message = what + ": " + name + " (" + cudaGetErrorString(status) + ")";
+  if (sticky) message += "; this is a sticky CUDA error, so the process can no longer use the GPU: restart it";
+  return MakeError(env, status == cudaErrorMemoryAllocation ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", message, details);
+}
+
 class RunOp : public PendingOp {
  public:
   RunOp(Napi::Env env, std::shared_ptr<ContextCore> core) : PendingOp(env), core_(std::move(core)) {}
 
   std::vector<OutputPlan> outputs;
+  std::string enqueue_log;  // what TensorRT logged while the run was enqueued
+  StreamLogCapture stream_log;  // what it logged while the run's work executed
+
+  // The stream callback that opens stream_log, enqueued before the run's work.
+  static void CUDART_CB BeginLog(cudaStream_t, cudaError_t status, void* data) {
+    if (status == cudaSuccess) static_cast<RunOp*>(data)->stream_log.Begin();
+  }
+
+  void Reached(cudaError_t) override { stream_log.End(); }
+
+  void Fail(Napi::Env env, Napi::Promise::Deferred& deferred, cudaError_t status) override {
+    core_->busy = false;
+    deferred.Reject(RunFailure(env, *core_, status, "The inference failed on the GPU", Log()).Value());
+  }
+
+  // Everything TensorRT logged for this run so far.
+  std::string Log() const {
+    std::string text = enqueue_log;
+    std::string executed = stream_log.Text();
+    if (!executed.empty()) text += (text.empty() ? "" : "\n") + executed;
+    return text;
+  }
 
   void Settle(Napi::Env env, Napi::Promise::Deferred& deferred) override {
     core_->busy = false;
@@ -182,6 +220,11 @@ void ExecutionContext::Release(Napi::Env env) {
 Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<ContextCore> core = this->core(env);
+  if (core->fault != cudaSuccess) {
+    throw MakeError(env, "ERR_CUDA", std::string("This execution context cannot run: an earlier run failed with ") + cudaGetErrorName(core->fault) +
+                                         ", a sticky CUDA error that leaves the process unable to use the GPU; restart the process",
+                    std::string(cudaGetErrorName(core->fault)) + ": " + cudaGetErrorString(core->fault));
+  }
   if (core->busy) throw MakeError(env, "ERR_INFERENCE_FAILED", "This execution context is already running; TensorRT contexts run one inference at a time");
   Napi::Array inputs = info[0].As<Napi::Array>();
   Napi::Array outputs = info[1].As<Napi::Array>();
@@ -319,9 +362,14 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   // arrays may be let go.
   auto fail = [&](const char* code, const std::string& message, cudaError_t status = cudaSuccess) {
     cudaStreamSynchronize(stream);
-    if (status != cudaSuccess) return CudaError(env, status, message);
-    return MakeError(env, code, message, capture.Text());
+    op->enqueue_log = capture.Text();
+    if (status != cudaSuccess) return RunFailure(env, *core, status, message + " failed", op->Log());
+    return MakeError(env, code, message, op->Log());
   };
+  // Lines TensorRT logs while the work runs are collected on the stream's callback thread.
+  if (cudaError_t status = cudaStreamAddCallback(stream, &RunOp::BeginLog, op.get(), 0); status != cudaSuccess) {
+    throw fail("ERR_CUDA", "cudaStreamAddCallback", status);
+  }
   for (InputPlan& input : input_plans) {
     op->KeepAlive(input.data);
     void* src = static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
@@ -347,6 +395,7 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   }
   op->Hold(core->stream);
   op->Hold(core);
+  op->enqueue_log = capture.Text();
   core->busy = true;
   try {
     return AddonState::Get(env)->completions->Launch(env, std::move(op), stream);

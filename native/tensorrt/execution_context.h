@@ -50,6 +50,9 @@ struct ContextCore {
   int32_t profile = 0;
   size_t activation_bytes = 0;    // TensorRT's own device memory for the context (kSTATIC)
   bool busy = false;              // touched on the JS thread only
+  // A sticky CUDA error a run of this context hit: CUDA's context is then unusable for good, so
+  // later runs are refused with it instead of failing somewhere inside the next enqueue.
+  cudaError_t fault = cudaSuccess;
   ~ContextCore();
   size_t ArenaBytes() const;
 };

@@ -10,6 +10,7 @@
 #include "addon_state.h"
 #include "cuda/stream.h"
 #include "errors.h"
+#include "testing/kernel_fault.h"
 
 namespace trtn {
 namespace {
@@ -62,6 +63,7 @@ Napi::Value GateStream(const Napi::CallbackInfo& info) {
 void InitStreamGate(Napi::Env env, Napi::Object exports) {
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("gateStream", Napi::Function::New<GateStream>(env, "gateStream"));
+  InitKernelFault(env, testing);
   exports.Set("testing", testing);
 }
 

@@ -57,10 +57,11 @@ cudaError_t enqueue_copy(void* dst, const void* src, size_t count, cudaMemcpyKin
   auto impl = streams().resolve(stream);
   if (!impl) return cudaErrorInvalidResourceHandle;
   streams().submit(impl, [dst, src, count] {
+    if (sticky_error() != cudaSuccess) return;  // work behind a device fault never runs
     if (count != 0) std::memmove(dst, src, count);
   });
   if (wait) wait_for(*impl, impl->enqueued());
-  return cudaSuccess;
+  return wait ? sticky_error() : cudaSuccess;
 }
 
 cudaError_t enqueue_set(void* ptr, int value, size_t count, cudaStream_t stream, bool wait) {
@@ -69,10 +70,11 @@ cudaError_t enqueue_set(void* ptr, int value, size_t count, cudaStream_t stream,
   auto impl = streams().resolve(stream);
   if (!impl) return cudaErrorInvalidResourceHandle;
   streams().submit(impl, [ptr, value, count] {
+    if (sticky_error() != cudaSuccess) return;
     if (count != 0) std::memset(ptr, value, count);
   });
   if (wait) wait_for(*impl, impl->enqueued());
-  return cudaSuccess;
+  return wait ? sticky_error() : cudaSuccess;
 }
 
 }  // namespace
@@ -83,11 +85,12 @@ cudaError_t CUDARTAPI cudaMalloc(void** devPtr, size_t size) {
 }
 
 cudaError_t CUDARTAPI cudaFree(void* devPtr) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
   if (devPtr != nullptr && !memory().is_device_pointer(devPtr)) return finish(cudaErrorInvalidValue);
   // cudaFree synchronizes the device first, so work still queued may use the memory safely.
   streams().synchronize_all();
-  return finish(memory().free_device(devPtr));
+  cudaError_t freed = memory().free_device(devPtr);
+  return finish(freed != cudaSuccess ? freed : sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaHostAlloc(void** pHost, size_t size, unsigned int flags) {
@@ -100,10 +103,11 @@ cudaError_t CUDARTAPI cudaHostAlloc(void** pHost, size_t size, unsigned int flag
 cudaError_t CUDARTAPI cudaMallocHost(void** ptr, size_t size) { return cudaHostAlloc(ptr, size, cudaHostAllocDefault); }
 
 cudaError_t CUDARTAPI cudaFreeHost(void* ptr) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
   if (ptr != nullptr && !memory().is_pinned_pointer(ptr)) return finish(cudaErrorInvalidValue);
   streams().synchronize_all();  // like cudaFree, it waits for the device
-  return finish(memory().free_host(ptr));
+  cudaError_t freed = memory().free_host(ptr);
+  return finish(freed != cudaSuccess ? freed : sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaPointerGetAttributes(struct cudaPointerAttributes* attributes, const void* ptr) {

@@ -17,8 +17,9 @@ cudaError_t CUDARTAPI cudaStreamCreateWithFlags(cudaStream_t* pStream, unsigned 
 cudaError_t CUDARTAPI cudaStreamCreate(cudaStream_t* pStream) { return cudaStreamCreateWithFlags(pStream, cudaStreamDefault); }
 
 cudaError_t CUDARTAPI cudaStreamDestroy(cudaStream_t stream) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
-  return finish(streams().destroy(stream));
+  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  cudaError_t destroyed = streams().destroy(stream);
+  return finish(destroyed != cudaSuccess ? destroyed : sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaStreamSynchronize(cudaStream_t stream) {
@@ -26,7 +27,7 @@ cudaError_t CUDARTAPI cudaStreamSynchronize(cudaStream_t stream) {
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   wait_for(*impl, impl->enqueued());
-  return cudaSuccess;
+  return finish(sticky_error());  // a fault in the work waited for is reported here
 }
 
 cudaError_t CUDARTAPI cudaStreamQuery(cudaStream_t stream) {
@@ -42,7 +43,11 @@ cudaError_t CUDARTAPI cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, v
   if (fn == nullptr) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
-  streams().submit(impl, [fn, userData] { fn(userData); });
+  // After a device fault host functions are not called (CUDA's documented difference from
+  // cudaStreamAddCallback, whose callbacks always run and receive the error).
+  streams().submit(impl, [fn, userData] {
+    if (sticky_error() == cudaSuccess) fn(userData);
+  });
   return cudaSuccess;
 }
 
@@ -52,7 +57,7 @@ cudaError_t CUDARTAPI cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallb
   if (callback == nullptr || flags != 0) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
-  streams().submit(impl, [stream, callback, userData] { callback(stream, cudaSuccess, userData); });
+  streams().submit(impl, [stream, callback, userData] { callback(stream, sticky_error(), userData); });
   return cudaSuccess;
 }
 
@@ -82,8 +87,9 @@ cudaError_t CUDARTAPI cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int 
 cudaError_t CUDARTAPI cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, cudaEventDefault); }
 
 cudaError_t CUDARTAPI cudaEventDestroy(cudaEvent_t event) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
-  return finish(events().destroy(event));
+  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  cudaError_t destroyed = events().destroy(event);
+  return finish(destroyed != cudaSuccess ? destroyed : sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {

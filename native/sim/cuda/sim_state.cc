@@ -1,5 +1,6 @@
 #include "sim_state.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,6 +14,7 @@ constexpr unsigned char kGarbageByte = 0xA5;
 constexpr size_t kDeviceAlignment = 256;  // cudaMalloc's documented minimum alignment
 
 thread_local cudaError_t t_last_error = cudaSuccess;
+std::atomic<int> g_sticky_error{cudaSuccess};
 thread_local bool t_on_stream_worker = false;
 thread_local int t_current_device = 0;
 
@@ -56,18 +58,34 @@ cudaError_t finish(cudaError_t error) {
 }
 
 cudaError_t take_last_error() {
+  if (cudaError_t sticky = sticky_error(); sticky != cudaSuccess) return sticky;  // cannot be cleared
   cudaError_t e = t_last_error;
   t_last_error = cudaSuccess;
   return e;
 }
 
-cudaError_t peek_last_error() { return t_last_error; }
+cudaError_t peek_last_error() {
+  cudaError_t sticky = sticky_error();
+  return sticky != cudaSuccess ? sticky : t_last_error;
+}
 
-cudaError_t check_ready() {
+cudaError_t sticky_error() { return static_cast<cudaError_t>(g_sticky_error.load()); }
+
+void raise_sticky_error(cudaError_t error) {
+  int expected = cudaSuccess;
+  g_sticky_error.compare_exchange_strong(expected, error);  // the first fault is the one reported
+}
+
+cudaError_t check_ready_to_release() {
   if (t_on_stream_worker) return cudaErrorNotPermitted;
   if (config().driver_version == 0) return cudaErrorInsufficientDriver;
   if (config().device_count == 0) return cudaErrorNoDevice;
   return cudaSuccess;
+}
+
+cudaError_t check_ready() {
+  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return e;
+  return sticky_error();
 }
 
 bool on_stream_worker() { return t_on_stream_worker; }

@@ -32,7 +32,17 @@ cudaError_t peek_last_error();
 // The checks every API call starts with: a usable driver and device, and not being called from
 // inside a host function running on a stream worker (CUDA forbids API calls there).
 cudaError_t check_ready();
+// check_ready without the sticky error: functions that release resources (cudaFree, stream and
+// event destruction) still release them after a device fault, and then report the error, so a
+// faulted process does not also leak (the driver frees everything when the context goes).
+cudaError_t check_ready_to_release();
 bool on_stream_worker();
+
+// A device fault (a stand-in kernel that failed) leaves the context with a sticky error, as on a
+// GPU: from then on every API call returns it, cudaGetLastError cannot clear it, work queued
+// behind the fault is skipped and stream callbacks receive it. cudaSuccess until a fault.
+cudaError_t sticky_error();
+void raise_sticky_error(cudaError_t error);
 void set_on_stream_worker(bool value);
 
 int current_device();

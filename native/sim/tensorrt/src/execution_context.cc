@@ -3,6 +3,7 @@
 #include "builder.h"
 #include "log.h"
 #include "ops.h"
+#include "trtn_sim_faults.h"
 
 #include <algorithm>
 #include <cstring>
@@ -58,16 +59,24 @@ std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>&
   return outputs;
 }
 
-void runJob(void* data) {
+// The network's "kernels": a stream callback rather than a host function, so it runs (and frees
+// its job) exactly once even when an earlier fault on the stream means it must not compute.
+void CUDART_CB runJob(cudaStream_t, cudaError_t status, void* data) {
   std::unique_ptr<Job> job(static_cast<Job*>(data));
-  try {
-    std::vector<Value> outputs = execute(*job->engine, job->inputShapes, job->addresses);
-    size_t inputs = job->engine->desc.graph.inputs.size();
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      if (!outputs[o].data.empty()) encode(outputs[o], job->addresses[inputs + o]);
+  if (status == cudaSuccess) {
+    cudaError_t fault = trtnSimTakeKernelFault();
+    try {
+      if (fault != cudaSuccess) throw std::runtime_error(std::string("a kernel faulted with ") + cudaGetErrorName(fault) + " (injected)");
+      std::vector<Value> outputs = execute(*job->engine, job->inputShapes, job->addresses);
+      size_t inputs = job->engine->desc.graph.inputs.size();
+      for (size_t o = 0; o < outputs.size(); ++o) {
+        if (!outputs[o].data.empty()) encode(outputs[o], job->addresses[inputs + o]);
+      }
+    } catch (const std::exception& e) {
+      logError(job->engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
+      // Device code that fails leaves the CUDA context with a sticky error, as a faulting kernel does.
+      trtnSimRaiseKernelFault(fault != cudaSuccess ? fault : cudaErrorLaunchFailure);
     }
-  } catch (const std::exception& e) {
-    logError(job->engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
   }
   job->activity->inFlight--;
 }
@@ -429,7 +438,7 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       activity_->inFlight++;
     }
     Job* raw = job.release();
-    cudaError_t status = cudaLaunchHostFunc(stream, runJob, raw);
+    cudaError_t status = cudaStreamAddCallback(stream, runJob, raw, 0);
     if (status != cudaSuccess) {
       cudaGetLastError();
       activity_->inFlight--;
