@@ -211,8 +211,11 @@ export interface NativeBinding {
 }
 
 export interface NativeTestingHooks {
-  /** Holds `stream` (work enqueued later waits) until the returned function is called. */
-  gateStream(stream: NativeStream): () => void;
+  /**
+   * Holds `stream` (or an execution context's own stream; work enqueued later waits) until the
+   * returned function is called.
+   */
+  gateStream(stream: NativeStream | NativeExecutionContext): () => void;
   /**
    * Makes the next simulated kernel (a run of the simulated TensorRT) fail with the named CUDA
    * error, which leaves the process's CUDA context with that sticky error.

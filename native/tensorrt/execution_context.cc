@@ -3,6 +3,7 @@
 #include "addon_state.h"
 #include "cuda/completion.h"
 #include "cuda/deferred_release.h"
+#include "cuda/host_staging.h"
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/logger.h"
@@ -195,6 +196,12 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
 
 ExecutionContext::ExecutionContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ExecutionContext>(info) {}
 
+std::shared_ptr<StreamCore> ExecutionContext::StreamOf(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(AddonState::Get(env)->context_class.Value())) return nullptr;
+  const auto& core = Unwrap(value.As<Napi::Object>())->core_;
+  return core ? core->stream : nullptr;
+}
+
 ExecutionContext::~ExecutionContext() { Release(Env()); }
 
 const std::shared_ptr<ContextCore>& ExecutionContext::core(Napi::Env env) const {
@@ -333,20 +340,24 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     }
     size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine.getTensorDataType(name.c_str()));
     Napi::Value target = output.Get("data");
-    void* host = nullptr;
+    Napi::TypedArray view;  // what the download lands in
     if (target.IsTypedArray()) {
-      Napi::TypedArray array = target.As<Napi::TypedArray>();
-      if (array.ByteLength() < bytes) {
-        throw MakeError(env, "ERR_SHAPE_MISMATCH", "The buffer for output \"" + name + "\" holds " + std::to_string(array.ByteLength()) +
+      view = target.As<Napi::TypedArray>();
+      if (view.ByteLength() < bytes) {
+        throw MakeError(env, "ERR_SHAPE_MISMATCH", "The buffer for output \"" + name + "\" holds " + std::to_string(view.ByteLength()) +
                                                        " bytes but the output needs " + std::to_string(bytes));
       }
-      host = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
     } else {
       Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
-      host = buffer.Data();
+      view = Napi::Uint8Array::New(env, bytes, buffer, 0);
       target = buffer;
     }
     op->KeepAlive(target);
+    // Pageable memory would make cudaMemcpyAsync wait for the stream on the JS thread: the copy
+    // lands in a pinned block that is copied into the array when the run settles (an array inside
+    // a PinnedBuffer is written in place).
+    void* host = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+    if (bytes != 0) host = StageDownload(env, *op, view, host, bytes);
     return OutputPlan{name, index, dims, bytes, Napi::Persistent(target), host};
   };
   std::vector<OutputPlan> planned(outputs.Length());
@@ -371,8 +382,16 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     throw fail("ERR_CUDA", "cudaStreamAddCallback", status);
   }
   for (InputPlan& input : input_plans) {
-    op->KeepAlive(input.data);
-    void* src = static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
+    // Staged like the outputs: pageable bytes are copied into a pinned block now, so the caller may
+    // reuse the array once run() returns; an array inside a PinnedBuffer is read in place.
+    void* data = static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
+    const void* src;
+    try {
+      src = StageUpload(env, *op, input.data, data, input.bytes);
+    } catch (...) {
+      cudaStreamSynchronize(stream);
+      throw;
+    }
     cudaError_t status = cudaMemcpyAsync(core->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes, cudaMemcpyHostToDevice, stream);
     if (status != cudaSuccess) throw fail("ERR_CUDA", "cudaMemcpyAsync (input)", status);
   }

@@ -1,8 +1,10 @@
 // ExecutionContext: one TensorRT execution context with its own CUDA stream and a grow-only
 // device arena, exposed to JS. run() sets input shapes (TensorRT checks them against the active
-// profile), points every I/O tensor at the arena, copies inputs straight from the caller's
-// TypedArrays, enqueues the engine and the copies back into caller-provided (or fresh) buffers,
-// and settles through a stream host callback. One run at a time: the JS pool guarantees it and
+// profile), points every I/O tensor at the arena, copies the inputs from the caller's TypedArrays,
+// enqueues the engine and the copies back into caller-provided (or fresh) buffers, and settles
+// through a stream callback. Arrays inside PinnedBuffers are copied in place; any other array goes
+// through pooled pinned blocks (host_staging.h), so no copy ever waits for the GPU on the JS thread.
+// Work that fails on the stream rejects the run with the CUDA error and TensorRT's log lines. One run at a time: the JS pool guarantees it and
 // the context refuses a second one.
 #pragma once
 
@@ -64,6 +66,9 @@ class ExecutionContext : public Napi::ObjectWrap<ExecutionContext> {
 
   explicit ExecutionContext(const Napi::CallbackInfo& info);
   ~ExecutionContext() override;
+
+  // The context's stream when `value` is a live ExecutionContext, else nullptr (test hooks).
+  static std::shared_ptr<StreamCore> StreamOf(Napi::Env env, Napi::Value value);
 
  private:
   const std::shared_ptr<ContextCore>& core(Napi::Env env) const;

@@ -11,6 +11,9 @@
 #include "cuda/stream.h"
 #include "errors.h"
 #include "testing/kernel_fault.h"
+#if TRTN_HAVE_TENSORRT
+#include "tensorrt/execution_context.h"
+#endif
 
 namespace trtn {
 namespace {
@@ -44,7 +47,11 @@ void CUDART_CB WaitAtGate(void* data) {
 Napi::Value GateStream(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto gate = std::make_shared<Gate>();
-  const auto& stream = Stream::Unwrap(info[0])->core(env);
+  std::shared_ptr<StreamCore> stream;
+#if TRTN_HAVE_TENSORRT
+  stream = ExecutionContext::StreamOf(env, info[0]);  // an execution context's own stream
+#endif
+  if (!stream) stream = Stream::Unwrap(info[0])->core(env);
   auto* call = new GateCall{gate, stream};
   cudaError_t status = cudaLaunchHostFunc(stream->handle, &WaitAtGate, call);
   if (status != cudaSuccess) {

@@ -1,4 +1,4 @@
-// Simulator build only: testing.gateStream(stream) enqueues a host function that holds the
+// Simulator build only: testing.gateStream(stream or execution context) enqueues a host function that holds the
 // stream until JS calls the returned release function. Tests use it to keep work in flight
 // deterministically (dispose, GC and worker termination during copies) without timing.
 #pragma once
