@@ -3,6 +3,8 @@
 #include "addon_state.h"
 #include "cuda/deferred_release.h"
 #include "errors.h"
+#include "promise_worker.h"
+#include "tensorrt/dims.h"
 #include "tensorrt/execution_context.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
@@ -26,23 +28,14 @@ EngineCore::~EngineCore() {
 
 namespace {
 
-Napi::Array DimsToArray(Napi::Env env, const nvinfer1::Dims& dims) {
-  Napi::Array array = Napi::Array::New(env, dims.nbDims < 0 ? 0 : static_cast<size_t>(dims.nbDims));
-  for (int32_t i = 0; i < dims.nbDims; ++i) array.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(dims.d[i])));
-  return array;
-}
-
-class LoadWorker : public Napi::AsyncWorker {
+class LoadWorker : public PromiseWorker {
  public:
   LoadWorker(Napi::Env env, Napi::Uint8Array plan, bool allow_host_code)
-      : Napi::AsyncWorker(env, "tensorrt-node:loadEngine"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "tensorrt-node:loadEngine"),
         plan_ref_(Napi::Persistent(plan)),
         data_(plan.Data()),
         size_(plan.ByteLength()),
         allow_host_code_(allow_host_code) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
@@ -96,31 +89,14 @@ class LoadWorker : public Napi::AsyncWorker {
     core_->engine = engine;
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!code_.empty()) {
-      deferred_.Reject(MakeError(env, code_.c_str(), message_, details_).Value());
-      return;
-    }
-    deferred_.Resolve(Engine::Wrap(env, std::move(core_), size_));
-  }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  Napi::Value Result(Napi::Env env) override { return Engine::Wrap(env, std::move(core_), size_); }
 
  private:
-  void Fail(const char* code, const std::string& message, const std::string& details = "") {
-    code_ = code;
-    message_ = message;
-    details_ = details;
-  }
-
-  Napi::Promise::Deferred deferred_;
   Napi::Reference<Napi::Uint8Array> plan_ref_;  // the caller's bytes are read in place on the pool thread
   const uint8_t* data_;
   size_t size_;
   bool allow_host_code_;
   std::shared_ptr<EngineCore> core_;
-  std::string code_, message_, details_;
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <NvOnnxParser.h>
 
 #include "errors.h"
+#include "promise_worker.h"
+#include "tensorrt/dims.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
 #include "tensorrt/tensorrt_types.h"
@@ -21,15 +23,6 @@ struct ProfileInput {
   nvinfer1::Dims dims[3];
 };
 
-nvinfer1::Dims ToDims(Napi::Array array) {
-  nvinfer1::Dims dims{};
-  dims.nbDims = static_cast<int32_t>(array.Length());
-  for (uint32_t i = 0; i < array.Length() && i < static_cast<uint32_t>(nvinfer1::Dims::MAX_DIMS); ++i) {
-    dims.d[i] = array.Get(i).As<Napi::Number>().Int64Value();
-  }
-  return dims;
-}
-
 template <typename T>
 struct Deleter {
   void operator()(T* object) const { delete object; }
@@ -37,19 +30,16 @@ struct Deleter {
 template <typename T>
 using Owned = std::unique_ptr<T, Deleter<T>>;
 
-class BuildWorker : public Napi::AsyncWorker {
+class BuildWorker : public PromiseWorker {
  public:
   BuildWorker(Napi::Env env, Napi::Uint8Array onnx, std::vector<std::vector<ProfileInput>> profiles, bool version_compatible, double workspace)
-      : Napi::AsyncWorker(env, "tensorrt-node:buildEngine"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "tensorrt-node:buildEngine"),
         onnx_ref_(Napi::Persistent(onnx)),
         data_(onnx.Data()),
         size_(onnx.ByteLength()),
         profiles_(std::move(profiles)),
         version_compatible_(version_compatible),
         workspace_(workspace) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
@@ -106,25 +96,9 @@ class BuildWorker : public Napi::AsyncWorker {
     plan_.assign(bytes, bytes + plan->size());
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!code_.empty()) {
-      deferred_.Reject(MakeError(env, code_.c_str(), message_, details_).Value());
-      return;
-    }
-    deferred_.Resolve(Napi::Buffer<uint8_t>::Copy(env, plan_.data(), plan_.size()));
-  }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  Napi::Value Result(Napi::Env env) override { return Napi::Buffer<uint8_t>::Copy(env, plan_.data(), plan_.size()); }
 
  private:
-  void Fail(const char* code, const std::string& message, const std::string& details = "") {
-    code_ = code;
-    message_ = message;
-    details_ = details;
-  }
-
-  Napi::Promise::Deferred deferred_;
   Napi::Reference<Napi::Uint8Array> onnx_ref_;
   const uint8_t* data_;
   size_t size_;
@@ -132,7 +106,6 @@ class BuildWorker : public Napi::AsyncWorker {
   bool version_compatible_;
   double workspace_;
   std::vector<uint8_t> plan_;
-  std::string code_, message_, details_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "cuda/host_staging.h"
 #include "cuda/stream.h"
 #include "errors.h"
+#include "tensorrt/dims.h"
 #include "tensorrt/logger.h"
 #include "tensorrt/tensorrt_types.h"
 
@@ -16,34 +17,6 @@ namespace trtn {
 namespace {
 
 constexpr size_t kArenaAlignment = 256;
-
-nvinfer1::Dims ToDims(Napi::Array array) {
-  nvinfer1::Dims dims{};
-  dims.nbDims = static_cast<int32_t>(array.Length());
-  for (uint32_t i = 0; i < array.Length() && i < static_cast<uint32_t>(nvinfer1::Dims::MAX_DIMS); ++i) {
-    dims.d[i] = array.Get(i).As<Napi::Number>().Int64Value();
-  }
-  return dims;
-}
-
-Napi::Array DimsToArray(Napi::Env env, const nvinfer1::Dims& dims) {
-  Napi::Array array = Napi::Array::New(env, dims.nbDims < 0 ? 0 : static_cast<size_t>(dims.nbDims));
-  for (int32_t i = 0; i < dims.nbDims; ++i) array.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(dims.d[i])));
-  return array;
-}
-
-bool Unknown(const nvinfer1::Dims& dims) {
-  for (int32_t i = 0; i < dims.nbDims; ++i) {
-    if (dims.d[i] < 0) return true;
-  }
-  return dims.nbDims < 0;
-}
-
-int64_t Volume(const nvinfer1::Dims& dims) {
-  int64_t count = 1;
-  for (int32_t i = 0; i < dims.nbDims; ++i) count *= dims.d[i];
-  return count;
-}
 
 struct OutputPlan {
   std::string name;
@@ -281,7 +254,7 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     const char* name = engine.getIOTensorName(i);
     nvinfer1::Dims dims = context.getTensorShape(name);
     bool output = engine.getTensorIOMode(name) == nvinfer1::TensorIOMode::kOUTPUT;
-    if (output && dims.nbDims >= 0 && Unknown(dims)) {
+    if (output && dims.nbDims >= 0 && HasUnknownDims(dims)) {
       // Known only once the data is: TensorRT asks the allocator for memory inside enqueueV3.
       data_dependent[static_cast<size_t>(i)] = true;
       auto& allocator = core->allocators[static_cast<size_t>(i)];
@@ -295,7 +268,7 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
       allocator->Reset();
       continue;
     }
-    if (Unknown(dims)) {
+    if (HasUnknownDims(dims)) {
       throw MakeError(env, "ERR_SHAPE_MISMATCH", std::string("TensorRT could not determine the shape of \"") + name + "\"", capture.Text());
     }
     size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine.getTensorDataType(name));
