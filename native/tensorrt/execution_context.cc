@@ -345,9 +345,11 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   // From here on work is queued: any failure must wait for the stream before the caller's
   // arrays may be let go.
   auto fail = [&](const char* code, const std::string& message, cudaError_t status = cudaSuccess) {
-    cudaStreamSynchronize(stream);
+    cudaError_t synced = cudaStreamSynchronize(stream);
     op->enqueue_log = capture.Text();
     if (status != cudaSuccess) return RunFailure(env, *core, status, message + " failed", op->Log());
+    // TensorRT refusing to enqueue may be a device fault it ran into (e.g. waiting for the stream).
+    if (synced != cudaSuccess) return RunFailure(env, *core, synced, message, op->Log());
     return MakeError(env, code, message, op->Log());
   };
   // Lines TensorRT logs while the work runs are collected on the stream's callback thread.
