@@ -102,7 +102,7 @@ class LoadWorker : public Napi::AsyncWorker {
       deferred_.Reject(MakeError(env, code_.c_str(), message_, details_).Value());
       return;
     }
-    deferred_.Resolve(Engine::Wrap(env, std::move(core_)));
+    deferred_.Resolve(Engine::Wrap(env, std::move(core_), size_));
   }
 
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
@@ -134,13 +134,27 @@ void Engine::Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadEngine", Napi::Function::New<LoadEngine>(env, "loadEngine"));
 }
 
-Napi::Object Engine::Wrap(Napi::Env env, std::shared_ptr<EngineCore> core) {
+Napi::Object Engine::Wrap(Napi::Env env, std::shared_ptr<EngineCore> core, size_t plan_bytes) {
   Napi::Object object = AddonState::Get(env)->engine_class.New({});
-  Unwrap(object)->core_ = std::move(core);
+  Engine* engine = Unwrap(object);
+  engine->core_ = std::move(core);
+  engine->reported_bytes_ = static_cast<int64_t>(plan_bytes);
+  Napi::MemoryManagement::AdjustExternalMemory(env, engine->reported_bytes_);
   return object;
 }
 
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {}
+
+Engine::~Engine() { Release(Env()); }
+
+void Engine::Release(Napi::Env env) {
+  core_.reset();  // contexts still alive hold their own reference
+  AddonState* state = AddonState::Get(env);
+  if (reported_bytes_ != 0 && state != nullptr && !state->tearing_down) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, -reported_bytes_);
+  }
+  reported_bytes_ = 0;
+}
 
 const std::shared_ptr<EngineCore>& Engine::core(Napi::Env env) const {
   if (!core_) throw DisposedError(env, "Engine");
@@ -206,7 +220,7 @@ Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
-  core_.reset();  // contexts still running hold their own reference
+  Release(info.Env());
   return info.Env().Undefined();
 }
 

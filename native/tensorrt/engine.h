@@ -25,9 +25,11 @@ struct EngineCore {
 class Engine : public Napi::ObjectWrap<Engine> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<EngineCore> core);
+  // `plan_bytes` stands for the engine's device-resident weights in V8's external memory count.
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<EngineCore> core, size_t plan_bytes);
 
   explicit Engine(const Napi::CallbackInfo& info);
+  ~Engine() override;
 
  private:
   const std::shared_ptr<EngineCore>& core(Napi::Env env) const;
@@ -36,8 +38,10 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Serialize(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+  void Release(Napi::Env env);
 
   std::shared_ptr<EngineCore> core_;
+  int64_t reported_bytes_ = 0;
 };
 
 // JS-facing: loadEngine(plan: Uint8Array, allowHostCode: boolean): Promise<Engine>.

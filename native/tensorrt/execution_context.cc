@@ -145,10 +145,13 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
     throw MakeError(env, capture.Contains("memory") ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", "TensorRT could not create an execution context",
                     capture.Text());
   }
+  core->activation_bytes = static_cast<size_t>(std::max<int64_t>(engine->engine->getDeviceMemorySizeV2(), 0));
   core->arena.resize(static_cast<size_t>(engine->engine->getNbIOTensors()));
   core->allocators.resize(core->arena.size());
   Napi::Object object = AddonState::Get(env)->context_class.New({});
-  Unwrap(object)->core_ = std::move(core);
+  ExecutionContext* wrapper = Unwrap(object);
+  wrapper->core_ = std::move(core);
+  wrapper->Report(env);
   return object;
 }
 
@@ -162,7 +165,7 @@ const std::shared_ptr<ContextCore>& ExecutionContext::core(Napi::Env env) const 
 }
 
 void ExecutionContext::Report(Napi::Env env) {
-  int64_t now = core_ ? static_cast<int64_t>(core_->ArenaBytes()) : 0;
+  int64_t now = core_ ? static_cast<int64_t>(core_->ArenaBytes() + core_->activation_bytes) : 0;
   AddonState* state = AddonState::Get(env);
   if (now != reported_bytes_ && state != nullptr && !state->tearing_down) {
     Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);

@@ -48,6 +48,7 @@ struct ContextCore {
   std::vector<ArenaBlock> arena;  // one block per I/O tensor, indexed like getIOTensorName; never resized
   std::vector<std::unique_ptr<ArenaOutputAllocator>> allocators;  // for data-dependent outputs, same indexing
   int32_t profile = 0;
+  size_t activation_bytes = 0;    // TensorRT's own device memory for the context (kSTATIC)
   bool busy = false;              // touched on the JS thread only
   ~ContextCore();
   size_t ArenaBytes() const;

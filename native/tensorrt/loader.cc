@@ -6,6 +6,10 @@
 #include <mutex>
 #include <vector>
 
+#ifndef TRTN_TENSORRT_HEADERS_MAJOR
+#define TRTN_TENSORRT_HEADERS_MAJOR 0  // built without TensorRT headers: no preference
+#endif
+
 namespace trtn {
 namespace {
 
@@ -69,7 +73,9 @@ std::vector<std::string> Candidates(const char* override_env, const char* stem, 
 
 TensorRTLibrary Load() {
   TensorRTLibrary lib;
-  void* nvinfer = OpenFirst(Candidates("TENSORRT_NODE_NVINFER", "libnvinfer", 0), &lib.path, &lib.reason);
+  // The runtime classes were compiled against one major version's headers (their layout differs
+  // between majors): look for that major first, so a machine with both 10 and 11 gets the usable one.
+  void* nvinfer = OpenFirst(Candidates("TENSORRT_NODE_NVINFER", "libnvinfer", TRTN_TENSORRT_HEADERS_MAJOR), &lib.path, &lib.reason);
   if (nvinfer != nullptr) {
     bool ok = Resolve(nvinfer, "getInferLibVersion", &lib.get_infer_lib_version, &lib.reason);
     ok = Resolve(nvinfer, "createInferRuntime_INTERNAL", &lib.create_infer_runtime, &lib.reason) && ok;
