@@ -1,5 +1,6 @@
 import { requireBinding, type NativeDeviceBuffer } from '../binding.js';
 import { nativeHandle } from './native-handle.js';
+import { NativeResource } from './native-resource.js';
 import { byteCount } from './validate.js';
 
 /**
@@ -7,29 +8,15 @@ import { byteCount } from './validate.js';
  * dispose(), or when the object is garbage collected; copies still in flight keep it alive until
  * they settle.
  */
-export class DeviceBuffer implements Disposable {
-  readonly [nativeHandle]: NativeDeviceBuffer;
+export class DeviceBuffer extends NativeResource<NativeDeviceBuffer> {
 
   /** Allocates `byteLength` bytes (cudaMalloc). Fails with ERR_OUT_OF_MEMORY when the device is full. */
   constructor(byteLength: number) {
     const bytes = byteCount(byteLength, 'byteLength', false);
-    this[nativeHandle] = new (requireBinding().DeviceBuffer)(bytes);
+    super(new (requireBinding().DeviceBuffer)(bytes));
   }
 
   get byteLength(): number {
     return this[nativeHandle].byteLength;
-  }
-
-  get disposed(): boolean {
-    return this[nativeHandle].disposed;
-  }
-
-  /** Releases the memory (after in-flight copies settle). Calling it again does nothing. */
-  dispose(): void {
-    this[nativeHandle].dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

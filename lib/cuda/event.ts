@@ -2,16 +2,16 @@ import { requireBinding, type NativeEvent } from '../binding.js';
 import { invalidArgument } from '../errors.js';
 import type { CudaStream } from './stream.js';
 import { nativeHandle } from './native-handle.js';
+import { NativeResource } from './native-resource.js';
 
 /** A CUDA event: marks a point in a stream's work, to wait on it from another stream or to time it. */
-export class CudaEvent implements Disposable {
-  readonly [nativeHandle]: NativeEvent;
+export class CudaEvent extends NativeResource<NativeEvent> {
 
   /** `timing: false` makes a lighter event that cannot be used with elapsedTime(). */
   constructor(options: { timing?: boolean } = {}) {
     const timing = options.timing ?? true;
     if (typeof timing !== 'boolean') throw invalidArgument('a boolean', 'options.timing', timing);
-    this[nativeHandle] = new (requireBinding().Event)(timing);
+    super(new (requireBinding().Event)(timing));
   }
 
   /** Marks the work enqueued on `stream` so far. */
@@ -28,17 +28,5 @@ export class CudaEvent implements Disposable {
   elapsedTime(end: CudaEvent): number {
     if (!(end instanceof CudaEvent)) throw invalidArgument('a CudaEvent', 'end', end);
     return this[nativeHandle].elapsedTime(end[nativeHandle]);
-  }
-
-  get disposed(): boolean {
-    return this[nativeHandle].disposed;
-  }
-
-  dispose(): void {
-    this[nativeHandle].dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { requireBinding, type NativePinnedBuffer } from '../binding.js';
 import { invalidArgument } from '../errors.js';
 import { nativeHandle } from './native-handle.js';
+import { NativeResource } from './native-resource.js';
 import { byteCount, byteRange } from './validate.js';
 
 type TypedArrayConstructor<T> = {
@@ -14,12 +15,11 @@ type TypedArrayConstructor<T> = {
  * device involves no intermediate copy. dispose() detaches the ArrayBuffer (views then read as
  * empty) and frees the memory once in-flight copies settle.
  */
-export class PinnedBuffer implements Disposable {
-  readonly [nativeHandle]: NativePinnedBuffer;
+export class PinnedBuffer extends NativeResource<NativePinnedBuffer> {
 
   constructor(byteLength: number) {
     const bytes = byteCount(byteLength, 'byteLength', false);
-    this[nativeHandle] = new (requireBinding().PinnedBuffer)(bytes);
+    super(new (requireBinding().PinnedBuffer)(bytes));
   }
 
   /** The pinned memory as an ArrayBuffer (no copy). Throws ERR_DISPOSED after dispose(). */
@@ -31,10 +31,6 @@ export class PinnedBuffer implements Disposable {
     return this[nativeHandle].byteLength;
   }
 
-  get disposed(): boolean {
-    return this[nativeHandle].disposed;
-  }
-
   /** A typed view of the pinned memory, e.g. `pinned.view(Float32Array)`. */
   view<T>(type: TypedArrayConstructor<T>, byteOffset = 0, length?: number): T {
     const offset = byteCount(byteOffset, 'byteOffset');
@@ -44,13 +40,5 @@ export class PinnedBuffer implements Disposable {
     const count = length === undefined ? Math.floor((this.byteLength - offset) / type.BYTES_PER_ELEMENT) : byteCount(length, 'length');
     byteRange(offset, count * type.BYTES_PER_ELEMENT, this.byteLength, 'byteOffset + length');
     return new type(this.buffer, offset, count);
-  }
-
-  dispose(): void {
-    this[nativeHandle].dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

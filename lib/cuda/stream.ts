@@ -3,6 +3,7 @@ import { invalidArgument } from '../errors.js';
 import { CudaEvent } from './event.js';
 import { DeviceBuffer } from './device-buffer.js';
 import { nativeHandle } from './native-handle.js';
+import { NativeResource } from './native-resource.js';
 import { byteCount, byteRange, hostView } from './validate.js';
 
 function deviceBuffer(value: unknown, name: string): DeviceBuffer {
@@ -19,11 +20,10 @@ function deviceBuffer(value: unknown, name: string): DeviceBuffer {
  * written into the array when its promise settles. (CUDA would otherwise block the calling
  * thread on pageable memory until the stream reached the copy.)
  */
-export class CudaStream implements Disposable, AsyncDisposable {
-  readonly [nativeHandle]: NativeStream;
+export class CudaStream extends NativeResource<NativeStream> implements AsyncDisposable {
 
   constructor() {
-    this[nativeHandle] = new (requireBinding().Stream)();
+    super(new (requireBinding().Stream)());
   }
 
   /** Copies all of `src` into `dst` at `dstOffset`. */
@@ -86,22 +86,6 @@ export class CudaStream implements Disposable, AsyncDisposable {
   /** True when every enqueued operation has completed. */
   get idle(): boolean {
     return this[nativeHandle].query();
-  }
-
-  get disposed(): boolean {
-    return this[nativeHandle].disposed;
-  }
-
-  /**
-   * Stops accepting work. Work already enqueued still completes and its promises settle; the
-   * CUDA stream is destroyed after that. Calling it again does nothing.
-   */
-  dispose(): void {
-    this[nativeHandle].dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 
   /** Waits for enqueued work, then disposes. */

@@ -102,7 +102,11 @@ function percentileThreshold(counts: Float64Array, width: number, dropped: numbe
  * TensorRT's entropy calibration: the threshold whose `levels`-level quantization of the clipped
  * distribution loses the least information (KL divergence), searched over bin boundaries.
  */
-function entropyThreshold(counts: Float64Array, width: number, levels: number): number {
+function entropyThreshold(histogram: Float64Array, width: number, levels: number): number {
+  // The zero bin holds everything a ReLU clipped; left as is it dominates the divergence and drags the
+  // threshold far down. TensorRT-style calibrators give it the next bin's count instead.
+  const counts = Float64Array.from(histogram);
+  if (counts.length > 1) counts[0] = counts[1];
   const used = lastUsed(counts) + 1;
   if (used <= levels) return Math.max(1, used) * width;
   let best = used;

@@ -1,0 +1,32 @@
+import { nativeHandle } from './native-handle.js';
+
+/** What every native CUDA object answers: whether it was released, and how to release it. */
+export interface NativeDisposable {
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+/**
+ * The shared shell of the public CUDA wrappers: holds the native object, and releases it with
+ * dispose() (idempotent; in-flight work settles first) or `using`.
+ */
+export abstract class NativeResource<Handle extends NativeDisposable> implements Disposable {
+  readonly [nativeHandle]: Handle;
+
+  protected constructor(handle: Handle) {
+    this[nativeHandle] = handle;
+  }
+
+  get disposed(): boolean {
+    return this[nativeHandle].disposed;
+  }
+
+  /** Releases the native object once the work in flight on it settles. Calling it again does nothing. */
+  dispose(): void {
+    this[nativeHandle].dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
