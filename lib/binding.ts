@@ -161,13 +161,24 @@ export interface NativeExecutionContext {
   readonly busy: boolean;
   /** Device memory held by the context's I/O arena. */
   readonly arenaBytes: number;
+  /** Runs replayed from a captured CUDA graph (contexts created with `cudaGraph: true`). */
+  readonly graphLaunches: number;
   dispose(): void;
   isDisposed(): boolean;
 }
 
+export interface NativeContextOptions {
+  /**
+   * Capture a run's work (copies and enqueueV3) into a CUDA graph and replay it for later runs with
+   * the same profile, input shapes and requested outputs. Engines with data-dependent output shapes
+   * run uncaptured.
+   */
+  readonly cudaGraph?: boolean;
+}
+
 export interface NativeEngine {
   metadata(): NativeEngineMetadata;
-  createContext(): NativeExecutionContext;
+  createContext(options?: NativeContextOptions): NativeExecutionContext;
   serialize(): Uint8Array;
   dispose(): void;
   isDisposed(): boolean;

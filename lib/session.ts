@@ -54,9 +54,9 @@ async function checkModelFile(path: string): Promise<void> {
 
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;
-  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode? }', 'options.tensorrt', options);
-  if (options.allowHostCode !== undefined && typeof options.allowHostCode !== 'boolean') {
-    throw invalidArgument('a boolean', 'options.tensorrt.allowHostCode', options.allowHostCode);
+  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph? }', 'options.tensorrt', options);
+  for (const flag of ['allowHostCode', 'cudaGraph'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw invalidArgument('a boolean', `options.tensorrt.${flag}`, options[flag]);
   }
   const profile = options.profile;
   if (profile !== undefined && (typeof profile !== 'number' || !Number.isSafeInteger(profile) || profile < 0)) {
@@ -66,7 +66,8 @@ function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] 
     size: validatePositiveInteger(options.size, 'options.tensorrt.size'),
     maxQueue: validatePositiveInteger(options.maxQueue, 'options.tensorrt.maxQueue', { allowZero: true }),
     profile,
-    allowHostCode: options.allowHostCode,
+    allowHostCode: options.allowHostCode as boolean | undefined,
+    cudaGraph: options.cudaGraph as boolean | undefined,
   };
 }
 

@@ -13,6 +13,12 @@ export interface ContextPoolOptions {
   size?: number;
   /** Most runs that may wait for a context; more fail with ERR_QUEUE_FULL. Default unlimited. */
   maxQueue?: number;
+  /**
+   * Replay runs of fixed shapes from CUDA graphs: each context captures its work (copies and
+   * enqueueV3) once per profile, input shapes and requested outputs, and replays it with
+   * cudaGraphLaunch. Engines with data-dependent output shapes run uncaptured. Default false.
+   */
+  cudaGraph?: boolean;
 }
 
 export interface PoolRunRequest {
@@ -29,6 +35,7 @@ interface Waiter {
 export class ContextPool {
   readonly size: number;
   readonly maxQueue: number;
+  readonly cudaGraph: boolean;
   readonly #engine: Engine;
   readonly #all: NativeExecutionContext[] = [];
   readonly #idle: NativeExecutionContext[] = [];
@@ -43,9 +50,13 @@ export class ContextPool {
     if (!(maxQueue === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxQueue) && maxQueue >= 0))) {
       throw invalidArgument('a non-negative integer', 'options.maxQueue', maxQueue);
     }
+    if (options.cudaGraph !== undefined && typeof options.cudaGraph !== 'boolean') {
+      throw invalidArgument('a boolean', 'options.cudaGraph', options.cudaGraph);
+    }
     this.#engine = engine;
     this.size = size;
     this.maxQueue = maxQueue;
+    this.cudaGraph = options.cudaGraph ?? false;
   }
 
   /** Contexts created so far. */
@@ -88,7 +99,7 @@ export class ContextPool {
     if (idle !== undefined) return Promise.resolve(idle);
     if (this.#all.length < this.size) {
       try {
-        const context = this.#engine.createContext();
+        const context = this.#engine.createContext({ cudaGraph: this.cudaGraph });
         this.#all.push(context);
         return Promise.resolve(context);
       } catch (error) {

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
+import { type NativeContextOptions, type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { formatDims } from '../tensor.js';
@@ -140,9 +140,12 @@ export class Engine {
   }
 
   /** A new execution context with its own CUDA stream (for ContextPool). */
-  createContext(): NativeExecutionContext {
+  createContext(options: NativeContextOptions = {}): NativeExecutionContext {
     if (this.#native === undefined) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The engine was disposed');
-    return this.#native.createContext();
+    if (options.cudaGraph !== undefined && typeof options.cudaGraph !== 'boolean') {
+      throw invalidArgument('a boolean', 'options.cudaGraph', options.cudaGraph);
+    }
+    return this.#native.createContext({ cudaGraph: options.cudaGraph ?? false });
   }
 
   /** The engine's plan bytes, as TensorRT serializes it. */

@@ -182,7 +182,8 @@ Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Engine::CreateContext(const Napi::CallbackInfo& info) {
-  return ExecutionContext::Create(info.Env(), core(info.Env()));
+  bool cuda_graph = info[0].IsObject() && info[0].As<Napi::Object>().Get("cudaGraph").ToBoolean().Value();
+  return ExecutionContext::Create(info.Env(), core(info.Env()), cuda_graph);
 }
 
 Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {

@@ -4,12 +4,15 @@
 #include "cuda/completion.h"
 #include "cuda/deferred_release.h"
 #include "cuda/host_staging.h"
+#include "cuda/pinned_buffer.h"
 #include "cuda/stream.h"
 #include "errors.h"
 #include "tensorrt/dims.h"
 #include "tensorrt/logger.h"
 #include "tensorrt/tensorrt_types.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace trtn {
@@ -17,6 +20,12 @@ namespace trtn {
 namespace {
 
 constexpr size_t kArenaAlignment = 256;
+
+struct InputPlan {
+  int32_t index;
+  Napi::TypedArray data;
+  size_t bytes;
+};
 
 struct OutputPlan {
   std::string name;
@@ -26,6 +35,55 @@ struct OutputPlan {
   Napi::Reference<Napi::Value> target;  // the caller's TypedArray or a fresh ArrayBuffer
   void* host;
 };
+
+std::shared_ptr<PinnedMemory> GraphBlock(size_t bytes) {
+  auto block = std::make_shared<PinnedMemory>();
+  if (cudaHostAlloc(&block->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault) != cudaSuccess) {
+    cudaGetLastError();
+    block->ptr = nullptr;
+    return nullptr;
+  }
+  block->bytes = bytes;
+  return block;
+}
+
+// Captures the run's work (input copies from pinned blocks of the graph's own, enqueueV3, output
+// copies into pinned blocks) into core.graph for `key`. A graph is an optimisation: when anything
+// refuses, the capture is dropped and runs go on uncaptured.
+void CaptureGraph(ContextCore& core, const std::string& key, const std::vector<InputPlan>& inputs, const std::vector<OutputPlan>& outputs) {
+  cudaStream_t stream = core.stream->handle;
+  GraphCache fresh;
+  fresh.key = key;
+  for (const InputPlan& input : inputs) {
+    fresh.inputs.push_back(GraphBlock(input.bytes));
+    if (!fresh.inputs.back()) return;
+  }
+  for (const OutputPlan& output : outputs) {
+    fresh.outputs.push_back(GraphBlock(output.bytes));
+    if (!fresh.outputs.back()) return;
+  }
+  if (cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  bool ok = true;
+  for (size_t k = 0; k < inputs.size() && ok; ++k) {
+    ok = cudaMemcpyAsync(core.arena[static_cast<size_t>(inputs[k].index)].ptr, fresh.inputs[k]->ptr, inputs[k].bytes, cudaMemcpyHostToDevice, stream) == cudaSuccess;
+  }
+  ok = ok && core.context->enqueueV3(stream);
+  for (size_t j = 0; j < outputs.size() && ok; ++j) {
+    if (outputs[j].bytes == 0) continue;
+    ok = cudaMemcpyAsync(fresh.outputs[j]->ptr, core.arena[static_cast<size_t>(outputs[j].index)].ptr, outputs[j].bytes, cudaMemcpyDeviceToHost, stream) == cudaSuccess;
+  }
+  cudaGraph_t graph = nullptr;
+  ok = cudaStreamEndCapture(stream, &graph) == cudaSuccess && ok;
+  ok = ok && cudaGraphInstantiate(&fresh.exec, graph, 0) == cudaSuccess;
+  if (graph != nullptr) cudaGraphDestroy(graph);
+  cudaGetLastError();
+  if (!ok) return;
+  if (core.graph.exec != nullptr) cudaGraphExecDestroy(core.graph.exec);
+  core.graph = std::move(fresh);
+}
 
 // The error for a run whose work on the stream failed with `status`. Device errors are sticky in
 // CUDA (the stream keeps reporting them): the CUDA context, and with it this process's GPU work,
@@ -121,7 +179,8 @@ ContextCore::~ContextCore() {
   // std::function needs a copyable callable: the allocators travel behind a shared_ptr.
   auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
   ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine),
-               stream = std::move(stream)]() mutable {
+               stream = std::move(stream), exec = graph.exec]() mutable {
+    if (exec != nullptr) cudaGraphExecDestroy(exec);  // its replays reference the context's work
     delete context;
     owned_allocators.reset();  // TensorRT may use them until the context is gone
     for (void* block : blocks) cudaFree(block);
@@ -140,15 +199,17 @@ void ExecutionContext::Init(Napi::Env env, Napi::Object) {
   Napi::Function cls = DefineClass(env, "ExecutionContext",
                                    {InstanceMethod<&ExecutionContext::Run>("run"), InstanceAccessor<&ExecutionContext::Busy>("busy"),
                                     InstanceAccessor<&ExecutionContext::ArenaBytes>("arenaBytes"),
+                                    InstanceAccessor<&ExecutionContext::GraphLaunches>("graphLaunches"),
                                     InstanceMethod<&ExecutionContext::Dispose>("dispose"),
                                     InstanceMethod<&ExecutionContext::IsDisposed>("isDisposed")});
   AddonState::Get(env)->context_class = Napi::Persistent(cls);
 }
 
-Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine) {
+Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph) {
   LogCapture capture;
   auto core = std::make_shared<ContextCore>();
   core->engine = engine;
+  core->cuda_graph = cuda_graph;
   auto stream = std::make_shared<StreamCore>();
   CheckCuda(env, cudaStreamCreateWithFlags(&stream->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core->stream = std::move(stream);
@@ -227,11 +288,6 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     throw MakeError(env, "ERR_UNKNOWN_TENSOR", "The engine has no tensor named \"" + name + "\"");
   };
 
-  struct InputPlan {
-    int32_t index;
-    Napi::TypedArray data;
-    size_t bytes;
-  };
   std::vector<InputPlan> input_plans;
   for (uint32_t i = 0; i < inputs.Length(); ++i) {
     Napi::Object input = inputs.Get(i).As<Napi::Object>();
@@ -296,6 +352,25 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     }
   }
 
+  // CUDA graphs (cudaGraph: true) serve fixed shapes: outputs whose size TensorRT learns during
+  // enqueueV3 cannot be replayed. A graph replays the addresses it was captured with, so the key
+  // holds everything that decides them.
+  bool graphable = core->cuda_graph && std::none_of(data_dependent.begin(), data_dependent.end(), [](bool d) { return d; });
+  std::string key;
+  if (graphable) {
+    key = "profile " + std::to_string(profile);
+    for (const InputPlan& input : input_plans) {
+      key += "|in " + std::to_string(input.index) + ":";
+      nvinfer1::Dims dims = context.getTensorShape(engine.getIOTensorName(input.index));
+      for (int32_t d = 0; d < dims.nbDims; ++d) key += std::to_string(dims.d[d]) + ",";
+    }
+    for (uint32_t i = 0; i < outputs.Length(); ++i) {
+      key += "|out " + outputs.Get(i).As<Napi::Object>().Get("name").As<Napi::String>().Utf8Value();
+    }
+    for (const ArenaBlock& block : core->arena) key += "|" + std::to_string(reinterpret_cast<uintptr_t>(block.ptr));
+  }
+  bool replay = graphable && core->graph.exec != nullptr && core->graph.key == key;
+
   auto op = std::make_unique<RunOp>(env, core);
   // Outputs go back in the order asked for; data-dependent ones are planned after enqueueV3, when
   // their shapes are known.
@@ -330,7 +405,13 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     // lands in a pinned block that is copied into the array when the run settles (an array inside
     // a PinnedBuffer is written in place).
     void* host = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-    if (bytes != 0) host = StageDownload(env, *op, view, host, bytes);
+    if (replay) {
+      // The graph copies the output into its own pinned block, copied into the array on settling.
+      op->CopyIntoOnSettle(view, core->graph.outputs[i], bytes);
+      op->Hold(core->graph.outputs[i]);
+    } else if (bytes != 0) {
+      host = StageDownload(env, *op, view, host, bytes);
+    }
     return OutputPlan{name, index, dims, bytes, Napi::Persistent(target), host};
   };
   std::vector<OutputPlan> planned(outputs.Length());
@@ -352,9 +433,34 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     if (synced != cudaSuccess) return RunFailure(env, *core, synced, message, op->Log());
     return MakeError(env, code, message, op->Log());
   };
+  auto Settle = [&](std::unique_ptr<RunOp> ready) {
+    ready->Hold(core->stream);
+    ready->Hold(core);
+    ready->enqueue_log = capture.Text();
+    core->busy = true;
+    try {
+      return AddonState::Get(env)->completions->Launch(env, std::move(ready), stream);
+    } catch (...) {
+      core->busy = false;
+      throw;
+    }
+  };
   // Lines TensorRT logs while the work runs are collected on the stream's callback thread.
   if (cudaError_t status = cudaStreamAddCallback(stream, &RunOp::BeginLog, op.get(), 0); status != cudaSuccess) {
     throw fail("ERR_CUDA", "cudaStreamAddCallback", status);
+  }
+  if (replay) {
+    // The graph reads the inputs from its own pinned blocks: the caller's bytes go there now (the
+    // previous replay has settled: a context runs one run at a time).
+    for (size_t k = 0; k < input_plans.size(); ++k) {
+      const InputPlan& input = input_plans[k];
+      if (input.bytes != 0) std::memcpy(core->graph.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
+      op->Hold(core->graph.inputs[k]);
+    }
+    if (cudaError_t status = cudaGraphLaunch(core->graph.exec, stream); status != cudaSuccess) throw fail("ERR_CUDA", "cudaGraphLaunch", status);
+    op->outputs = std::move(planned);
+    core->graph_launches += 1;
+    return Settle(std::move(op));
   }
   for (InputPlan& input : input_plans) {
     // Staged like the outputs: pageable bytes are copied into a pinned block now, so the caller may
@@ -387,22 +493,20 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
     cudaError_t status = cudaMemcpyAsync(output.host, core->arena[static_cast<size_t>(output.index)].ptr, output.bytes, cudaMemcpyDeviceToHost, stream);
     if (status != cudaSuccess) throw fail("ERR_CUDA", "cudaMemcpyAsync (output)", status);
   }
-  op->Hold(core->stream);
-  op->Hold(core);
-  op->enqueue_log = capture.Text();
-  core->busy = true;
-  try {
-    return AddonState::Get(env)->completions->Launch(env, std::move(op), stream);
-  } catch (...) {
-    core->busy = false;
-    throw;
-  }
+  // TensorRT wants one enqueueV3 outside a capture before capturing (it may set things up on the
+  // first): the graph is captured after this run's own work and replayed from the next run on.
+  if (graphable) CaptureGraph(*core, key, input_plans, op->outputs);
+  return Settle(std::move(op));
 }
 
 Napi::Value ExecutionContext::Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), core_ && core_->busy); }
 
 Napi::Value ExecutionContext::ArenaBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), core_ ? static_cast<double>(core_->ArenaBytes()) : 0);
+}
+
+Napi::Value ExecutionContext::GraphLaunches(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), core_ ? core_->graph_launches : 0);
 }
 
 Napi::Value ExecutionContext::Dispose(const Napi::CallbackInfo& info) {

@@ -12,6 +12,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tensorrt/engine.h"
@@ -43,6 +44,18 @@ class ArenaOutputAllocator final : public nvinfer1::IOutputAllocator {
   bool notified_ = false;
 };
 
+struct PinnedMemory;
+
+// The CUDA graph of a run's work (cudaGraph: true): the input copies from pinned blocks of its
+// own, enqueueV3 and the output copies into pinned blocks, replayed by later runs with the same
+// profile, input shapes, requested outputs and arena addresses (`key`).
+struct GraphCache {
+  cudaGraphExec_t exec = nullptr;
+  std::string key;
+  std::vector<std::shared_ptr<PinnedMemory>> inputs;   // in the order of the run's inputs
+  std::vector<std::shared_ptr<PinnedMemory>> outputs;  // in the order of the requested outputs
+};
+
 struct ContextCore {
   std::shared_ptr<EngineCore> engine;
   std::shared_ptr<StreamCore> stream;
@@ -55,6 +68,9 @@ struct ContextCore {
   // A sticky CUDA error a run of this context hit: CUDA's context is then unusable for good, so
   // later runs are refused with it instead of failing somewhere inside the next enqueue.
   cudaError_t fault = cudaSuccess;
+  bool cuda_graph = false;        // capture runs of fixed shapes into CUDA graphs and replay them
+  GraphCache graph;
+  double graph_launches = 0;      // runs replayed from a graph
   ~ContextCore();
   size_t ArenaBytes() const;
 };
@@ -62,7 +78,7 @@ struct ContextCore {
 class ExecutionContext : public Napi::ObjectWrap<ExecutionContext> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  static Napi::Object Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine);
+  static Napi::Object Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph);
 
   explicit ExecutionContext(const Napi::CallbackInfo& info);
   ~ExecutionContext() override;
@@ -75,6 +91,7 @@ class ExecutionContext : public Napi::ObjectWrap<ExecutionContext> {
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Busy(const Napi::CallbackInfo& info);
   Napi::Value ArenaBytes(const Napi::CallbackInfo& info);
+  Napi::Value GraphLaunches(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
   void Release(Napi::Env env);

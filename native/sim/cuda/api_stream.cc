@@ -26,6 +26,10 @@ cudaError_t CUDARTAPI cudaStreamSynchronize(cudaStream_t stream) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
+  if (streams().capturing(impl)) {
+    streams().invalidate_capture(impl);
+    return finish(cudaErrorStreamCaptureUnsupported);
+  }
   wait_for(*impl, impl->enqueued());
   return finish(sticky_error());  // a fault in the work waited for is reported here
 }
@@ -34,6 +38,10 @@ cudaError_t CUDARTAPI cudaStreamQuery(cudaStream_t stream) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
+  if (streams().capturing(impl)) {
+    streams().invalidate_capture(impl);
+    return finish(cudaErrorStreamCaptureUnsupported);
+  }
   // cudaErrorNotReady is a status, not an error: the real runtime does not record it as the last error.
   return impl->idle() ? cudaSuccess : cudaErrorNotReady;
 }
@@ -57,6 +65,10 @@ cudaError_t CUDARTAPI cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallb
   if (callback == nullptr || flags != 0) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
+  if (streams().capturing(impl)) {  // CUDA documents callbacks as not capturable
+    streams().invalidate_capture(impl);
+    return finish(cudaErrorStreamCaptureUnsupported);
+  }
   streams().submit(impl, [stream, callback, userData] { callback(stream, sticky_error(), userData); });
   return cudaSuccess;
 }

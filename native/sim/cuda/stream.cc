@@ -134,6 +134,10 @@ std::shared_ptr<StreamImpl> StreamTable::resolve(cudaStream_t handle) {
 
 void StreamTable::submit(const std::shared_ptr<StreamImpl>& stream, std::function<void()> op) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (stream->capturing) {
+    stream->captured.push_back(std::move(op));
+    return;
+  }
   // Implicit synchronization of the legacy stream: work on it waits for earlier work on every
   // blocking stream, and work on a blocking stream waits for earlier work on it.
   std::vector<std::pair<std::shared_ptr<StreamImpl>, uint64_t>> waits;
@@ -156,6 +160,39 @@ void StreamTable::submit(const std::shared_ptr<StreamImpl>& stream, std::functio
     for (const auto& [other, sequence] : waits) wait_for(*other, sequence);
     op();
   });
+}
+
+cudaError_t StreamTable::begin_capture(const std::shared_ptr<StreamImpl>& stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stream->legacy()) return cudaErrorStreamCaptureUnsupported;
+  if (stream->capturing) return cudaErrorIllegalState;
+  stream->capturing = true;
+  stream->capture_invalidated = false;
+  stream->captured.clear();
+  return cudaSuccess;
+}
+
+cudaError_t StreamTable::end_capture(const std::shared_ptr<StreamImpl>& stream, std::vector<std::function<void()>>& recorded) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!stream->capturing) return cudaErrorIllegalState;
+  stream->capturing = false;
+  recorded = std::move(stream->captured);
+  stream->captured.clear();
+  if (stream->capture_invalidated) {
+    recorded.clear();
+    return cudaErrorStreamCaptureInvalidated;
+  }
+  return cudaSuccess;
+}
+
+bool StreamTable::capturing(const std::shared_ptr<StreamImpl>& stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stream->capturing;
+}
+
+void StreamTable::invalidate_capture(const std::shared_ptr<StreamImpl>& stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stream->capturing) stream->capture_invalidated = true;
 }
 
 void StreamTable::synchronize_all() {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace trtn::cudasim {
 
@@ -45,6 +46,11 @@ class StreamImpl {
   bool retired_ = false;
 
  public:
+  // Stream capture state, guarded by the StreamTable's mutex.
+  bool capturing = false;
+  bool capture_invalidated = false;
+  std::vector<std::function<void()>> captured;
+
   // Written by the worker under progress_mutex() after each operation.
   uint64_t completed = 0;
 };
@@ -65,8 +71,17 @@ class StreamTable {
   // Resolves a handle (0, cudaStreamLegacy and cudaStreamPerThread mean the legacy stream).
   std::shared_ptr<StreamImpl> resolve(cudaStream_t handle);
 
-  // Enqueues `op` on `stream`, adding the implicit waits of the legacy default stream.
+  // Enqueues `op` on `stream`, adding the implicit waits of the legacy default stream; on a
+  // capturing stream the op is recorded into the capture instead.
   void submit(const std::shared_ptr<StreamImpl>& stream, std::function<void()> op);
+
+  // Stream capture (cudaStreamBeginCapture ... cudaStreamEndCapture): work submitted to the stream
+  // in between is recorded, not run. Capture on the legacy stream is refused, as in CUDA.
+  cudaError_t begin_capture(const std::shared_ptr<StreamImpl>& stream);
+  cudaError_t end_capture(const std::shared_ptr<StreamImpl>& stream, std::vector<std::function<void()>>& recorded);
+  bool capturing(const std::shared_ptr<StreamImpl>& stream);
+  // An operation that is not allowed while capturing: the capture is invalidated, as in CUDA.
+  void invalidate_capture(const std::shared_ptr<StreamImpl>& stream);
 
   // Waits for everything enqueued so far on every stream (cudaDeviceSynchronize).
   void synchronize_all();

@@ -8,10 +8,9 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace trtsim {
-
-namespace {
 
 // One enqueued run: everything the host function needs, captured at enqueue time as TensorRT
 // captures shapes and addresses when enqueueV3 is called.
@@ -21,6 +20,8 @@ struct Job {
   std::vector<Shape> inputShapes;     // per engine input
   std::vector<void*> addresses;       // per I/O tensor
 };
+
+namespace {
 
 // Runs the network on the CPU from the inputs at `addresses`; returns the engine outputs' values
 // (in io order, after the inputs), their shapes computed as the data flows (data-dependent ones
@@ -59,27 +60,35 @@ std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>&
   return outputs;
 }
 
-// The network's "kernels": a stream callback rather than a host function, so it runs (and frees
-// its job) exactly once even when an earlier fault on the stream means it must not compute.
+// The network's "kernels" for one run; false (after logging, and leaving the sticky error a
+// faulting kernel leaves) when they fail.
+void runNetwork(const Job& job) {
+  cudaError_t fault = trtnSimTakeKernelFault();
+  try {
+    if (fault != cudaSuccess) throw std::runtime_error(std::string("a kernel faulted with ") + cudaGetErrorName(fault) + " (injected)");
+    std::vector<Value> outputs = execute(*job.engine, job.inputShapes, job.addresses);
+    size_t inputs = job.engine->desc.graph.inputs.size();
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      if (!outputs[o].data.empty()) encode(outputs[o], job.addresses[inputs + o]);
+    }
+  } catch (const std::exception& e) {
+    logError(job.engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
+    // Device code that fails leaves the CUDA context with a sticky error, as a faulting kernel does.
+    trtnSimRaiseKernelFault(fault != cudaSuccess ? fault : cudaErrorLaunchFailure);
+  }
+}
+
+// An enqueued run: a stream callback rather than a host function, so it runs (and frees its job)
+// exactly once even when an earlier fault on the stream means it must not compute.
 void CUDART_CB runJob(cudaStream_t, cudaError_t status, void* data) {
   std::unique_ptr<Job> job(static_cast<Job*>(data));
-  if (status == cudaSuccess) {
-    cudaError_t fault = trtnSimTakeKernelFault();
-    try {
-      if (fault != cudaSuccess) throw std::runtime_error(std::string("a kernel faulted with ") + cudaGetErrorName(fault) + " (injected)");
-      std::vector<Value> outputs = execute(*job->engine, job->inputShapes, job->addresses);
-      size_t inputs = job->engine->desc.graph.inputs.size();
-      for (size_t o = 0; o < outputs.size(); ++o) {
-        if (!outputs[o].data.empty()) encode(outputs[o], job->addresses[inputs + o]);
-      }
-    } catch (const std::exception& e) {
-      logError(job->engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
-      // Device code that fails leaves the CUDA context with a sticky error, as a faulting kernel does.
-      trtnSimRaiseKernelFault(fault != cudaSuccess ? fault : cudaErrorLaunchFailure);
-    }
-  }
+  if (status == cudaSuccess) runNetwork(*job);
   job->activity->inFlight--;
 }
+
+// A run captured into a CUDA graph: a host function (callbacks cannot be captured) that may be
+// replayed any number of times; the context owns its job.
+void CUDART_CB runCapturedJob(void* data) { runNetwork(*static_cast<const Job*>(data)); }
 
 }  // namespace
 
@@ -432,6 +441,23 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
     job->activity = activity_;
     job->addresses = std::move(addresses);
     job->inputShapes = std::move(inputShapes);
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(stream, &capture) != cudaSuccess) {
+      cudaGetLastError();
+      error(where, "the stream is not a valid CUDA stream");
+      return false;
+    }
+    if (capture == cudaStreamCaptureStatusActive) {
+      // Captured work replays with the shapes and addresses of now, as TensorRT's kernels do.
+      cudaError_t status = cudaLaunchHostFunc(stream, runCapturedJob, job.get());
+      if (status != cudaSuccess) {
+        cudaGetLastError();
+        logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
+        return false;
+      }
+      capturedJobs_.push_back(std::move(job));
+      return true;
+    }
     {
       std::lock_guard<std::mutex> lock(activity_->mutex);
       activity_->stream = stream;

@@ -17,6 +17,8 @@
 
 namespace trtsim {
 
+struct Job;  // a run as enqueued (execution_context.cc)
+
 // What outlives the context object: the count of its runs still queued on a stream.
 struct ContextActivity {
   std::atomic<int> inFlight{0};
@@ -75,6 +77,9 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   bool ownsDeviceMemory_ = false;
   cudaEvent_t consumedEvent_ = nullptr;
   std::atomic<bool> enqueueing_{false};
+  // Runs captured into CUDA graphs, replayed by every launch: they live as long as the context
+  // (destroying a context whose graphs may still launch is the application's error, as in TensorRT).
+  std::vector<std::unique_ptr<Job>> capturedJobs_;
 };
 
 }  // namespace trtsim
