@@ -1,17 +1,17 @@
 /** `tensorrt-node optimize --int8`: calibration from a .npy directory, progress, report, and refusals. */
-import { Command } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { int8Mode } from '../../../lib/cli/optimize-int8.js';
-import { fp16Mode, registerOptimizeCommand } from '../../../lib/cli/optimize.js';
+import { fp16Mode } from '../../../lib/cli/optimize.js';
 import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { Tensor } from '../../../lib/tensor.js';
 import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
+import { captureStdout, optimizeCli } from '../../fixtures/optimize-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-cli-int8-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,21 +24,8 @@ for (const [folder, seed] of [[calibration, 100], [evaluation, 900]] as const) {
   for (let i = 0; i < 4; i++) writeFileSync(join(folder, `${i}.npy`), serializeNpy(new Tensor('float32', randomFloats(3 * 8 * 8, seed + i), [1, 3, 8, 8])));
 }
 
-let stdout = '';
-beforeEach(() => {
-  stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
-
-async function cli(...args: string[]): Promise<void> {
-  const program = new Command('tensorrt-node').exitOverride();
-  registerOptimizeCommand(program, [fp16Mode, int8Mode]);
-  await program.parseAsync(args, { from: 'user' });
-}
+const stdout = captureStdout();
+const cli = optimizeCli([fp16Mode, int8Mode]);
 
 describe('tensorrt-node optimize --int8', () => {
   test('calibrates from a .npy directory, writes model.int8.onnx and prints the int8 summary and quality report', async () => {
@@ -46,18 +33,18 @@ describe('tensorrt-node optimize --int8', () => {
     const output = join(dir, 'convnet.int8.onnx');
     const graph = decodeModel(readFileSync(output)).graph!;
     expect(graph.node.filter((node) => node.opType === 'QuantizeLinear').length).toBe(3);
-    expect(stdout).toMatch(/wrote .*convnet\.int8\.onnx/);
-    expect(stdout).toMatch(/int8: target tensorrt, method entropy, 4 calibration samples/);
-    expect(stdout).toMatch(/int8: 3 of 3 Conv\/ConvTranspose\/Gemm\/MatMul nodes quantized, 100\.0% of their weights int8/);
-    expect(stdout).toMatch(/quality on 4 held-out inputs/);
+    expect(stdout()).toMatch(/wrote .*convnet\.int8\.onnx/);
+    expect(stdout()).toMatch(/int8: target tensorrt, method entropy, 4 calibration samples/);
+    expect(stdout()).toMatch(/int8: 3 of 3 Conv\/ConvTranspose\/Gemm\/MatMul nodes quantized, 100\.0% of their weights int8/);
+    expect(stdout()).toMatch(/quality on 4 held-out inputs/);
   });
 
   test('--target cpu, --exclude-ops and --keep-float', async () => {
     const output = join(dir, 'cpu.onnx');
     await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--exclude-ops', 'Gemm', '--keep-float', '1', '--float-budget', '1', '-o', output);
-    expect(stdout).toMatch(/int8: target cpu, method percentile/);
-    expect(stdout).toMatch(/int8: 1 of 3 .* nodes quantized/);
-    expect(stdout).toMatch(/int8: kept in float by sensitivity: /);
+    expect(stdout()).toMatch(/int8: target cpu, method percentile/);
+    expect(stdout()).toMatch(/int8: 1 of 3 .* nodes quantized/);
+    expect(stdout()).toMatch(/int8: kept in float by sensitivity: /);
     expect(existsSync(output)).toBe(true);
   });
 

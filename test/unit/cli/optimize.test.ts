@@ -1,9 +1,7 @@
-import { Command } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { registerOptimizeCommand } from '../../../lib/cli/optimize.js';
+import { afterAll, describe, expect, test } from 'vitest';
 import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { DataType } from '../../../lib/onnx/types.js';
@@ -12,27 +10,15 @@ import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tensorElementType } from '../../../lib/optimize/type-inference.js';
 import { tinyMlp } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
+import { captureStdout, optimizeCli } from '../../fixtures/optimize-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-cli-optimize-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const input = join(dir, 'mlp.onnx');
 writeFileSync(input, tinyMlp());
 
-let stdout = '';
-beforeEach(() => {
-  stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
-
-async function cli(...args: string[]): Promise<void> {
-  const program = new Command('tensorrt-node').exitOverride();
-  registerOptimizeCommand(program);
-  await program.parseAsync(args, { from: 'user' });
-}
+const stdout = captureStdout();
+const cli = optimizeCli();
 
 describe('tensorrt-node optimize', () => {
   test('--fp16 writes model.fp16.onnx next to the input and prints a summary', async () => {
@@ -40,9 +26,9 @@ describe('tensorrt-node optimize', () => {
     const output = join(dir, 'mlp.fp16.onnx');
     const model = decodeModel(readFileSync(output));
     expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT16);
-    expect(stdout).toMatch(/wrote .*mlp\.fp16\.onnx/);
-    expect(stdout).toMatch(/fp16: 4 initializers/);
-    expect(stdout).toMatch(/size: \d+ \/ \d+ bytes = 0\.\d+x/);
+    expect(stdout()).toMatch(/wrote .*mlp\.fp16\.onnx/);
+    expect(stdout()).toMatch(/fp16: 4 initializers/);
+    expect(stdout()).toMatch(/size: \d+ \/ \d+ bytes = 0\.\d+x/);
   });
 
   test('-o, --keep-io-types and --block-ops (comma or space separated)', async () => {
@@ -50,7 +36,7 @@ describe('tensorrt-node optimize', () => {
     await cli('optimize', input, '--fp16', '--keep-io-types', '--block-ops', 'Softmax,Relu', '-o', output);
     const model = decodeModel(readFileSync(output));
     expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT);
-    expect(stdout).toMatch(/kept in float32: Relu x1, Softmax x1/);
+    expect(stdout()).toMatch(/kept in float32: Relu x1, Softmax x1/);
   });
 
   test('--eval prints the quality report from a directory of .npy inputs', async () => {
@@ -60,10 +46,10 @@ describe('tensorrt-node optimize', () => {
       writeFileSync(join(evalDir, `sample${i}`, 'x.npy'), serializeNpy(new Tensor('float32', randomFloats(8, 40 + i), [2, 4])));
     }
     await cli('optimize', input, '--fp16', '-o', join(dir, 'evaluated.onnx'), '--eval', evalDir, '--latency-rounds', '1');
-    expect(stdout).toMatch(/quality on 3 held-out inputs/);
-    expect(stdout).toMatch(/probabilities: cosine mean (0\.99\d+|1\.000000)/);
-    expect(stdout).toMatch(/top-1 agreement/);
-    expect(stdout).toMatch(/CPU latency/);
+    expect(stdout()).toMatch(/quality on 3 held-out inputs/);
+    expect(stdout()).toMatch(/probabilities: cosine mean (0\.99\d+|1\.000000)/);
+    expect(stdout()).toMatch(/top-1 agreement/);
+    expect(stdout()).toMatch(/CPU latency/);
   });
 
   test('refuses -o equal to the input and leaves it untouched', async () => {
