@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { findCmakeJs } from './native-toolchain.js';
+import { findCmakeJs, findNvcc } from './native-toolchain.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outputs = [join(root, 'build-sim', 'Release', 'tensorrt_node.node'), join(root, 'build-sim', 'Release', 'libtrtn_cudart_sim.so')];
@@ -25,6 +25,12 @@ function newestInput() {
 
 const oldestOutput = Math.min(...outputs.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
 if (oldestOutput >= newestInput()) process.exit(0);
+
+if (findNvcc() === undefined) {
+  // The simulator compiles against CUDA's own headers; without a toolkit the sim tier is skipped (vitest.config.ts).
+  console.log('tensorrt-node: no CUDA toolkit (nvcc) found; the simulator tests (test/sim) are skipped. Install the CUDA toolkit to run them.');
+  process.exit(0);
+}
 
 const cmakeJs = findCmakeJs();
 if (cmakeJs === undefined) {
