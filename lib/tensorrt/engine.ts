@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { type NativeContextOptions, type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
+import { type NativeContextOptions, type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, type NativeProfileRange, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { formatDims } from '../tensor.js';
@@ -33,11 +33,8 @@ export interface EngineTensor {
   readonly format: string;
 }
 
-export interface ProfileRange {
-  readonly min: readonly number[];
-  readonly opt: readonly number[];
-  readonly max: readonly number[];
-}
+/** min/opt/max dims of one input in one optimization profile, as the native layer reports them. */
+export type ProfileRange = NativeProfileRange;
 
 export interface EngineProfile {
   readonly index: number;

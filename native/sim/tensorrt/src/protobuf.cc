@@ -1,6 +1,7 @@
 #include "protobuf.h"
 
 #include <cstring>
+#include <type_traits>
 
 namespace trtsim {
 
@@ -91,36 +92,35 @@ float fieldAsFloat(const Field& field) {
   return value;
 }
 
-void appendFloats(const Field& field, std::vector<float>& out, bool& ok) {
-  if (field.wireType == 5) {
-    out.push_back(fieldAsFloat(field));
-    return;
-  }
-  if (field.wireType != 2 || field.bytes.size % 4 != 0) {
-    ok = false;
-    return;
-  }
-  size_t count = field.bytes.size / 4;
-  size_t start = out.size();
-  out.resize(start + count);
-  std::memcpy(out.data() + start, field.bytes.data, field.bytes.size);
-}
+namespace {
 
-void appendDoubles(const Field& field, std::vector<double>& out, bool& ok) {
-  if (field.wireType == 1) {
-    double value;
-    std::memcpy(&value, &field.varint, 8);
+// A repeated fixed-width field: one value (wire type 5 for 4 bytes, 1 for 8 bytes; its bits are in
+// `varint`) or a packed run of them (wire type 2).
+template <typename T>
+void appendFixed(const Field& field, std::vector<T>& out, bool& ok) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8, "fixed32 or fixed64");
+  constexpr int kSingleWireType = sizeof(T) == 4 ? 5 : 1;
+  if (field.wireType == kSingleWireType) {
+    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    Bits bits = static_cast<Bits>(field.varint);
+    T value;
+    std::memcpy(&value, &bits, sizeof(T));
     out.push_back(value);
     return;
   }
-  if (field.wireType != 2 || field.bytes.size % 8 != 0) {
+  if (field.wireType != 2 || field.bytes.size % sizeof(T) != 0) {
     ok = false;
     return;
   }
-  size_t count = field.bytes.size / 8;
   size_t start = out.size();
-  out.resize(start + count);
+  out.resize(start + field.bytes.size / sizeof(T));
   std::memcpy(out.data() + start, field.bytes.data, field.bytes.size);
 }
+
+}  // namespace
+
+void appendFloats(const Field& field, std::vector<float>& out, bool& ok) { appendFixed(field, out, ok); }
+
+void appendDoubles(const Field& field, std::vector<double>& out, bool& ok) { appendFixed(field, out, ok); }
 
 }  // namespace trtsim
