@@ -8,11 +8,11 @@
  * the numeric dtypes a Tensor holds are accepted; anything else is refused with a message saying
  * what was expected, never misread.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { type DType, type DTypeArrayMap, dtypeInfo } from './dtype.js';
 import { ErrorCode, TensorRTNodeError, describeValue } from './errors.js';
 import { Tensor, elementCount, formatDims } from './tensor.js';
+import { writeFileAtomic } from './util/atomic-file.js';
+import { readRegularFile } from './util/regular-file.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -192,16 +192,9 @@ export function decodeNpy(bytes: Uint8Array, source = 'the .npy data'): Tensor {
   return new Tensor(dtype, data as DTypeArrayMap[typeof dtype], header.shape);
 }
 
-/** Reads a .npy file into a Tensor. */
+/** Reads a .npy file (a regular file: never a FIFO or a device, which have no end) into a Tensor. */
 export async function loadNpy(path: string): Promise<Tensor> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable .npy file at ${path} but ${code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${code})`}`, { cause: error });
-  }
-  return decodeNpy(bytes, path);
+  return decodeNpy(await readRegularFile(path, { what: '.npy file', code: ErrorCode.IO }), path);
 }
 
 /**
@@ -232,15 +225,7 @@ export function encodeNpy(tensor: Tensor): Uint8Array {
   return out;
 }
 
-/** Writes a Tensor to a .npy file: to a temporary name first, then renamed, so no half-written file is left. */
+/** Writes a Tensor to a .npy file atomically (see writeFileAtomic: no half-written file, no device replaced). */
 export async function saveNpy(path: string, tensor: Tensor): Promise<void> {
-  const bytes = encodeNpy(tensor);
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a writable path for the .npy file ${path} but writing failed (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
-  }
+  await writeFileAtomic(path, encodeNpy(tensor));
 }

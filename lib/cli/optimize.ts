@@ -4,7 +4,8 @@
  * Each optimization is an OptimizeMode selected by its flag (--fp16 here; --int8 plugs in the same
  * way): the command reads the model, runs the mode, optionally compares the result with the
  * original on held-out inputs (--eval dir), writes the output through a temporary file and a
- * rename, and prints what it did. The output path may never be the input.
+ * rename once everything else succeeded, and prints what it did. The output path may never be the
+ * input, nor anything but a regular file or a new name.
  */
 import type { Command } from 'commander';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
@@ -108,10 +109,10 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
     try {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const result = await mode.run({ modelPath, options, signal: controller.signal, log });
-      await writeOptimizedModel(output, result.model, modelPath);
       const lines = [`wrote ${output}`, ...result.summary];
       // Self-contained bytes of the input, external data included, to compare and size against.
       const original = encodeModel(await loadModel(modelPath, { externalData: 'inline' }));
+      // The report comes before the write: a failed evaluation exits 1 and leaves no output behind.
       if (options.eval) {
         const graph = decodeModel(original, modelPath).graph;
         const inputNames = graph ? graphInputs(graph).map((input) => input.name) : [];
@@ -125,6 +126,7 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
       } else {
         lines.push(`size: ${result.model.byteLength} / ${original.byteLength} bytes = ${(result.model.byteLength / original.byteLength).toFixed(3)}x`);
       }
+      await writeOptimizedModel(output, result.model, modelPath);
       process.stdout.write(`${lines.join('\n')}\n`);
     } finally {
       process.removeListener('SIGINT', onSigint);

@@ -2,11 +2,15 @@
  * ONNX external data: a tensor with data_location EXTERNAL keeps its bytes in a file named by its
  * external_data entries (location, offset, length, checksum), relative to the model's directory.
  * Weights kept this way never pass through the protobuf, so they are not bound by its 2 GiB limit.
+ *
+ * The model may come from a user, so a location is trusted only after it resolves (links followed)
+ * to a regular file inside the model's real directory, and only the bytes the file holds are read.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { type Stats, closeSync, constants, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { type Containment, resolveContained, resolveContainedSync } from '../util/contained-path.js';
+import { READ_FLAGS, openRegularFile, openRegularFileSync } from '../util/regular-file.js';
 import type { TensorProto } from './types.js';
 
 export interface ExternalDataRef {
@@ -37,67 +41,106 @@ export function externalDataRef(tensor: TensorProto): ExternalDataRef {
   return { location, offset, length };
 }
 
-/** The file a reference points to; refuses locations that leave the model's directory. */
-export function externalDataPath(ref: ExternalDataRef, baseDir: string, tensorName: string): string {
-  const path = normalize(join(baseDir, ref.location));
-  const rel = relative(baseDir, path);
-  if (isAbsolute(ref.location) || rel === '' || rel.startsWith(`..${sep}`) || rel === '..') {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an external data location inside the model directory for tensor "${tensorName}" but received ${JSON.stringify(ref.location)}`);
+function escapes(location: string, tensorName: string): TensorRTNodeError {
+  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an external data location inside the model directory for tensor "${tensorName}" but received ${JSON.stringify(location)}`);
+}
+
+/** The real path of an external data file; refuses locations that are not inside the model's directory. */
+function existingPath(found: Containment, location: string, tensorName: string): string {
+  if (found.kind === 'outside') throw escapes(location, tensorName);
+  if (found.kind === 'missing') {
+    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected the external data file ${JSON.stringify(location)} of tensor "${tensorName}" in the model directory but it does not exist`);
   }
-  return path;
+  return found.path;
 }
 
-function shortRead(tensor: TensorProto, path: string, want: number, got: number): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected ${want} bytes of external data for tensor "${tensor.name}" in ${path} but the file ended after ${got}`);
+export async function externalDataFile(location: string, baseDir: string, tensorName: string): Promise<string> {
+  return existingPath(await resolveContained(baseDir, location), location, tensorName);
 }
 
-function ioError(tensor: TensorProto, path: string, cause: unknown): TensorRTNodeError {
+export function externalDataFileSync(location: string, baseDir: string, tensorName: string): string {
+  return existingPath(resolveContainedSync(baseDir, location), location, tensorName);
+}
+
+/**
+ * Where a model saved in `dir` may write its external data `location`: inside `dir` after links
+ * are resolved (an existing file there is replaced only if it is a regular file; see writeFileAtomic).
+ */
+export async function externalDataTarget(location: string, dir: string): Promise<string> {
+  const found = await resolveContained(dir, location);
+  if (found.kind === 'outside') {
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected an external data location inside the output model's directory for options.externalData.location but received ${JSON.stringify(location)}`);
+  }
+  return found.path;
+}
+
+/** No links at the end of the real path (it has none unless it was swapped since it was resolved). */
+const FLAGS = READ_FLAGS | constants.O_NOFOLLOW;
+
+function target(tensor: TensorProto, ref: ExternalDataRef) {
+  return { what: `external data file ${JSON.stringify(ref.location)} of tensor "${tensor.name}"`, code: ErrorCode.MODEL_LOAD };
+}
+
+/** The byte count to read, checked against what the file holds before anything is allocated. */
+function rangeLength(tensor: TensorProto, ref: ExternalDataRef, info: Stats): number {
+  const available = Math.max(0, info.size - ref.offset);
+  const length = ref.length ?? available;
+  if (ref.offset > info.size || length > available) {
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected ${length} bytes of external data for tensor "${tensor.name}" at offset ${ref.offset} of ${JSON.stringify(ref.location)} but the file ended after ${info.size} bytes`,
+    );
+  }
+  return length;
+}
+
+function readFailure(tensor: TensorProto, ref: ExternalDataRef, cause: unknown): TensorRTNodeError {
   if (cause instanceof TensorRTNodeError) return cause;
-  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Cannot read external data of tensor "${tensor.name}" from ${path}`, { cause, details: String(cause) });
+  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected readable external data for tensor "${tensor.name}" in ${JSON.stringify(ref.location)} but reading failed`, { cause, details: String(cause) });
+}
+
+function changed(tensor: TensorProto, ref: ExternalDataRef): TensorRTNodeError {
+  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected the external data file ${JSON.stringify(ref.location)} of tensor "${tensor.name}" to stay the same while it was read but it shrank`);
 }
 
 export function readExternalDataSync(tensor: TensorProto, baseDir: string): Uint8Array {
   const ref = externalDataRef(tensor);
-  const path = externalDataPath(ref, baseDir, tensor.name);
-  let fd: number | undefined;
+  const path = externalDataFileSync(ref.location, baseDir, tensor.name);
+  const { fd, info } = openRegularFileSync(path, target(tensor, ref), FLAGS);
   try {
-    fd = openSync(path, 'r');
-    const length = ref.length ?? fstatSync(fd).size - ref.offset;
+    const length = rangeLength(tensor, ref, info);
     const bytes = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const n = readSync(fd, bytes, done, length - done, ref.offset + done);
-      if (n === 0) throw shortRead(tensor, path, length, done);
+      if (n === 0) throw changed(tensor, ref);
       done += n;
     }
     return bytes;
   } catch (error) {
-    throw ioError(tensor, path, error);
+    throw readFailure(tensor, ref, error);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 
-
 export async function readExternalData(tensor: TensorProto, baseDir: string): Promise<Uint8Array> {
   const ref = externalDataRef(tensor);
-  const path = externalDataPath(ref, baseDir, tensor.name);
+  const path = await externalDataFile(ref.location, baseDir, tensor.name);
+  const { handle, info }: { handle: FileHandle; info: Stats } = await openRegularFile(path, target(tensor, ref), FLAGS);
   try {
-    const handle = await open(path, 'r');
-    try {
-      const length = ref.length ?? (await handle.stat()).size - ref.offset;
-      const bytes = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(bytes, done, length - done, ref.offset + done);
-        if (bytesRead === 0) throw shortRead(tensor, path, length, done);
-        done += bytesRead;
-      }
-      return bytes;
-    } finally {
-      await handle.close();
+    const length = rangeLength(tensor, ref, info);
+    const bytes = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(bytes, done, length - done, ref.offset + done);
+      if (bytesRead === 0) throw changed(tensor, ref);
+      done += bytesRead;
     }
+    return bytes;
   } catch (error) {
-    throw ioError(tensor, path, error);
+    throw readFailure(tensor, ref, error);
+  } finally {
+    await handle.close();
   }
 }

@@ -3,11 +3,11 @@
  * back verbatim), so decode -> encode of a model written by a protobuf library gives the same bytes.
  */
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ErrorCode, TensorRTNodeError, describeValue } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import { readExternalData } from './external-data.js';
+import { readRegularFile } from '../util/regular-file.js';
+import { externalDataTarget, readExternalData } from './external-data.js';
 import { isExternal } from './tensor-data.js';
 import { DataLocation, type GraphProto, type ModelProto, ModelProtoSchema, type TensorProto } from './types.js';
 import { create } from '@bufbuild/protobuf';
@@ -73,21 +73,20 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<ModelProto> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (cause) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Cannot read the model file ${path}`, { cause, details: String(cause) });
-  }
+  const bytes = await readRegularFile(path, { what: 'model file', code: ErrorCode.MODEL_LOAD });
   const model = decodeModel(bytes, path);
   const baseDir = resolve(dirname(path));
   setModelBaseDir(model, baseDir);
-  if (options.externalData === 'inline' && model.graph) {
-    for (const tensor of allInitializers(model.graph)) {
-      if (isExternal(tensor)) clearExternal(tensor, await readExternalData(tensor, baseDir));
-    }
-  }
+  if (options.externalData === 'inline') await inlineExternalData(model, baseDir);
   return model;
+}
+
+/** Reads every external initializer into raw_data, so the model no longer needs files beside it. */
+export async function inlineExternalData(model: ModelProto, baseDir: string): Promise<void> {
+  if (!model.graph) return;
+  for (const tensor of allInitializers(model.graph)) {
+    if (isExternal(tensor)) clearExternal(tensor, await readExternalData(tensor, baseDir));
+  }
 }
 
 export interface SaveModelOptions {
@@ -120,7 +119,7 @@ export async function saveModel(model: ModelProto, path: string, options: SaveMo
   }
   try {
     if (external) {
-      const dataPath = resolve(dirname(path), location);
+      const dataPath = await externalDataTarget(location, dirname(resolve(path)));
       await writeFileAtomic(dataPath, async (handle) => {
         let offset = 0;
         for (const tensor of tensors) {

@@ -26,9 +26,13 @@ export function tensorDType(tensor: TensorProto): DType {
   return dtype;
 }
 
-/** A tensor's dims as numbers (a dim beyond 2^53 elements could not be held in memory anyway). */
+/** A tensor's dims as numbers; negative dims, or more elements than 2^53, are refused. */
 export function tensorDims(tensor: TensorProto): number[] {
-  return tensor.dims.map(Number);
+  const dims = tensor.dims.map(Number);
+  if (!dims.every((dim) => Number.isSafeInteger(dim) && dim >= 0) || !Number.isSafeInteger(elementCount(dims))) {
+    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected non-negative dims of fewer than 2^53 elements for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+  }
+  return dims;
 }
 
 export function isExternal(tensor: TensorProto): boolean {
@@ -65,7 +69,6 @@ export function readTensor(tensor: TensorProto, options: { baseDir?: string } = 
     return { dtype, dims, data: fromBytes(dtype, tensor.rawData, count, tensor) } as TensorValue;
   }
   const info = dtypeInfo(dtype);
-  const data = new info.arrayType(count);
   let source: readonly (number | bigint)[];
   switch (tensor.dataType) {
     case DataType.FLOAT: source = tensor.floatData; break;
@@ -79,6 +82,8 @@ export function readTensor(tensor: TensorProto, options: { baseDir?: string } = 
   if (source.length !== count) {
     throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected ${count} elements for tensor "${tensor.name}" but received ${source.length}`);
   }
+  // Allocated only now: the element count comes from the model's dims, the elements from its bytes.
+  const data = new info.arrayType(count);
   for (let i = 0; i < count; i++) (data as unknown as (number | bigint)[])[i] = source[i];
   return { dtype, dims, data } as TensorValue;
 }

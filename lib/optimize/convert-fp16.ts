@@ -1,9 +1,9 @@
 /** The public FP16 entry point: model in (path or bytes), FP16 model bytes and a report out. */
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { externalDataRef } from '../onnx/external-data.js';
-import { allInitializers, decodeModel, encodeModel, loadModel, modelBaseDir } from '../onnx/model-io.js';
+import { dirname } from 'node:path';
+import { externalDataFile, externalDataRef } from '../onnx/external-data.js';
+import { allInitializers, decodeModel, encodeModel, inlineExternalData, loadModel, modelBaseDir } from '../onnx/model-io.js';
 import { isExternal } from '../onnx/tensor-data.js';
 import type { ModelProto } from '../onnx/types.js';
 import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
@@ -60,25 +60,25 @@ function checkOptions(options: ConvertToFloat16Options): void {
   }
 }
 
-/** The external data files a model refers to (paths relative to its directory). */
-function externalFiles(model: ModelProto): Set<string> {
-  const files = new Set<string>();
+/** The external data files a model refers to: location -> a tensor that names it. */
+function externalFiles(model: ModelProto): Map<string, string> {
+  const files = new Map<string, string>();
   for (const tensor of model.graph ? allInitializers(model.graph) : []) {
-    if (isExternal(tensor)) files.add(externalDataRef(tensor).location);
+    if (isExternal(tensor)) files.set(externalDataRef(tensor).location, tensor.name);
   }
   return files;
 }
 
-/** Bytes on disk: the model file and every external data file it refers to. */
+/** Bytes on disk: the model file and every external data file it refers to (each checked to be inside its folder first). */
 async function sizeOnDisk(path: string, model: ModelProto): Promise<number> {
   let total = (await stat(path)).size;
-  for (const location of externalFiles(model)) total += (await stat(join(dirname(path), location))).size;
+  for (const [location, tensorName] of externalFiles(model)) total += (await stat(await externalDataFile(location, dirname(path), tensorName))).size;
   return total;
 }
 
 /**
  * Converts an ONNX model to float16. `model` is a path (external data next to it is read) or the
- * model's bytes. The result is a self-contained model (weights inline).
+ * model's bytes. The result is a self-contained model: every weight inline, converted or not.
  */
 export async function convertToFloat16(model: string | Uint8Array, options: ConvertToFloat16Options = {}): Promise<{ model: Uint8Array; report: Float16Report }> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array)) throw invalidArgument('a model path or the bytes of an ONNX model', 'model', model);
@@ -88,7 +88,14 @@ export async function convertToFloat16(model: string | Uint8Array, options: Conv
   const originalBytes = typeof model === 'string' ? encodeModel(proto) : model;
   const originalSize = typeof model === 'string' ? await sizeOnDisk(model, proto) : model.byteLength;
   const hasExternalData = externalFiles(proto).size > 0;
-  const conversion = convertModelProtoToFloat16(proto, options, modelBaseDir(proto));
+  const baseDir = modelBaseDir(proto);
+  if (hasExternalData && baseDir === undefined) {
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a model path for model (its weights are in external data files, found next to it) but received the bytes of a model whose tensor "${[...externalFiles(proto).values()][0]}" keeps its data in ${JSON.stringify([...externalFiles(proto).keys()][0])}`);
+  }
+  const conversion = convertModelProtoToFloat16(proto, options, baseDir);
+  // Tensors left in float32 (beyond the float16 range, or read only in float32) may still name the
+  // source's data file, which means nothing next to wherever the result is written.
+  if (baseDir !== undefined) await inlineExternalData(proto, baseDir);
   const converted = encodeModel(proto);
   const report: Float16Report = { conversion, originalBytes: originalSize, optimizedBytes: converted.byteLength, sizeRatio: converted.byteLength / originalSize };
   if (options.evaluation) {

@@ -4,10 +4,10 @@
  *   dir/<sample>.npy                one file per sample, for models with a single input.
  * Samples are read in name order, one at a time.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { decodeNpy } from '../npy.js';
+import { loadNpy } from '../npy.js';
 import type { Feeds } from './ort-runner.js';
 
 async function list(dir: string): Promise<{ name: string; isDirectory: boolean }[]> {
@@ -19,9 +19,6 @@ async function list(dir: string): Promise<{ name: string; isDirectory: boolean }
   }
 }
 
-async function readNpy(path: string) {
-  return decodeNpy(await readFile(path), path);
-}
 
 /** Counts the samples without reading them. */
 export async function countFeedsDirectory(dir: string): Promise<number> {
@@ -38,17 +35,17 @@ export async function* readFeedsDirectory(dir: string, inputNames: readonly stri
       if (inputNames.length !== 1) {
         throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected one subdirectory per sample in ${dir} (the model has ${inputNames.length} inputs: ${inputNames.join(', ')}) but received the file ${entry.name}`);
       }
-      yield { [inputNames[0]]: await readNpy(path) };
+      yield { [inputNames[0]]: await loadNpy(path) };
       continue;
     }
     const files = (await list(path)).filter((file) => !file.isDirectory && file.name.endsWith('.npy'));
-    const feeds: Record<string, Awaited<ReturnType<typeof readNpy>>> = {};
+    const feeds: Record<string, Awaited<ReturnType<typeof loadNpy>>> = {};
     for (const file of files) {
       const name = file.name.slice(0, -'.npy'.length);
       if (!inputNames.includes(name)) {
         throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected files named after the model inputs (${inputNames.join(', ')}) in ${path} but received ${file.name}`);
       }
-      feeds[name] = await readNpy(join(path, file.name));
+      feeds[name] = await loadNpy(join(path, file.name));
     }
     const missing = inputNames.filter((name) => !(name in feeds));
     if (missing.length > 0) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected ${missing.map((name) => `${name}.npy`).join(', ')} in ${path} but ${missing.length === 1 ? 'it is' : 'they are'} missing`);

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { checkWritableTarget, writeFileAtomic } from '../util/atomic-file.js';
 
 async function sameFile(a: string, b: string): Promise<boolean> {
   if (resolve(a) === resolve(b)) return true;
@@ -14,11 +14,15 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   }
 }
 
-/** Throws ERR_INVALID_ARGUMENT when `outputPath` is the input model (same path, or a link to it). */
+/**
+ * Throws ERR_INVALID_ARGUMENT when `outputPath` is the input model (same path, or a link to it), or
+ * anything but a regular file or a new name (a device, FIFO, socket, directory or symbolic link).
+ */
 export async function checkOutputPath(outputPath: string, inputPath: string): Promise<void> {
   if (await sameFile(outputPath, inputPath)) {
     throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected an output path different from the input model for the optimized model but received ${JSON.stringify(outputPath)}, which is the input`);
   }
+  await checkWritableTarget(outputPath);
 }
 
 /** Refuses to write over the input (also through links); writes a temporary file, then renames it. */

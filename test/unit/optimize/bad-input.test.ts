@@ -24,7 +24,7 @@ describe('convertToFloat16 refuses bad input with clear errors', () => {
   });
 
   test('a missing file', async () => {
-    await expectCode(convertToFloat16(join(dir, 'nope.onnx')), 'ERR_MODEL_LOAD', /Cannot read the model file/);
+    await expectCode(convertToFloat16(join(dir, 'nope.onnx')), 'ERR_MODEL_LOAD', /Expected a readable model file at .*nope\.onnx but it does not exist/);
   });
 
   test('a model without a graph', async () => {
