@@ -10,7 +10,8 @@ import type { ModelProto } from '../onnx/types.js';
 import { InferenceSession } from '../session.js';
 import type { Tensor } from '../tensor.js';
 import { validateFeeds, validateSignal } from '../validate.js';
-import { countFeedsDirectory, readFeedsDirectory } from './feeds-dir.js';
+import { countFeedsDirectory, readNamedFeedsDirectory } from './feeds-dir.js';
+import { firstNonFinite } from './non-finite.js';
 import { StreamingHistogram } from './int8/histogram.js';
 
 export type Feeds = Record<string, Tensor>;
@@ -76,15 +77,26 @@ function isIterable(value: unknown): value is Iterable<Feeds> | AsyncIterable<Fe
   return typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value);
 }
 
-/** Checks the source's kind and turns it into an async iterator of feeds. */
-export function calibrationSamples(source: unknown, inputNames: readonly string[]): { samples: AsyncIterable<Feeds>; total: Promise<number | undefined> } {
-  if (typeof source === 'string') return { samples: readFeedsDirectory(source, inputNames), total: countFeedsDirectory(source).catch(() => undefined) };
+/** A sample and, when it came from a directory, its path (for messages). */
+export interface CalibrationSample {
+  feeds: Feeds;
+  path?: string;
+}
+
+/** Checks the source's kind and turns it into an async iterator of samples. */
+export function calibrationSamples(source: unknown, inputNames: readonly string[]): { samples: AsyncIterable<CalibrationSample>; total: Promise<number | undefined> } {
+  if (typeof source === 'string') {
+    const samples = (async function* () {
+      for await (const { name, feeds } of readNamedFeedsDirectory(source, inputNames)) yield { feeds, path: name };
+    })();
+    return { samples, total: countFeedsDirectory(source).catch(() => undefined) };
+  }
   if (!isIterable(source) || typeof source === 'string') {
     throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', source);
   }
   const total = Array.isArray(source) ? source.length : undefined;
   const samples = (async function* () {
-    yield* source as AsyncIterable<Feeds>;
+    for await (const feeds of source as AsyncIterable<Feeds>) yield { feeds };
   })();
   return { samples, total: Promise.resolve(total) };
 }
@@ -103,15 +115,34 @@ export function withObservedOutputs(model: ModelProto, tensors: readonly string[
   }
 }
 
-function withSampleIndex(error: unknown, index: number): unknown {
-  if (error instanceof TensorRTNodeError) return new TensorRTNodeError(error.code, `${error.message} (calibration sample ${index})`, { cause: error, details: error.details });
+function sampleLabel(index: number, path: string | undefined): string {
+  return `calibration sample ${index}${path === undefined ? '' : `: ${path}`}`;
+}
+
+function withSampleIndex(error: unknown, index: number, path: string | undefined): unknown {
+  if (error instanceof TensorRTNodeError) return new TensorRTNodeError(error.code, `${error.message} (${sampleLabel(index, path)})`, { cause: error, details: error.details });
   return error;
+}
+
+/**
+ * Refuses a sample holding NaN or +-Infinity: one such value makes a min/max range or histogram
+ * infinite or NaN, and the quantized model then outputs NaN for every input. Refusing (rather
+ * than skipping) keeps calibration on exactly the samples the user gave.
+ */
+function checkFinite(feeds: Feeds, index: number, path: string | undefined): void {
+  for (const [name, tensor] of Object.entries(feeds)) {
+    const found = firstNonFinite(tensor);
+    if (found) {
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected finite values for input "${name}" of ${sampleLabel(index, path)} but received ${found.value} at element ${found.index}`);
+    }
+  }
 }
 
 /**
  * Runs `model` over the calibration samples and returns a histogram of every tensor in `tensors`.
  * Errors: ERR_UNKNOWN_TENSOR / ERR_SHAPE_MISMATCH / ERR_DTYPE_MISMATCH / ERR_MISSING_INPUT for a bad
- * sample (its index in the message), ERR_INVALID_ARGUMENT for an empty set, ERR_ABORTED on abort.
+ * sample (its index in the message), ERR_INVALID_ARGUMENT for a sample holding NaN or Infinity
+ * (index, path and input named) or an empty set, ERR_ABORTED on abort.
  */
 export async function collectHistograms(model: ModelProto, tensors: readonly string[], source: unknown, options: CalibrateOptions = {}): Promise<CalibrationResult> {
   const signal = validateSignal(options.signal);
@@ -132,20 +163,21 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
     const sums = new Map<string, { sum: Float64Array; count: number }>();
     let done = 0;
     options.onProgress?.({ phase: 'calibration', done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
-    for await (const feeds of samples) {
+    for await (const { feeds, path } of samples) {
       if (done >= limit) break;
       if (signal?.aborted) throw abortError(signal);
       let checked: Feeds;
       try {
         checked = validateFeeds(session.inputs, feeds);
       } catch (error) {
-        throw withSampleIndex(error, done);
+        throw withSampleIndex(error, done, path);
       }
+      checkFinite(checked, done, path);
       let outputs: Record<string, Tensor>;
       try {
         outputs = await session.run(checked, tensors.length > 0 ? { outputs: tensors, signal } : { signal });
       } catch (error) {
-        throw withSampleIndex(error, done);
+        throw withSampleIndex(error, done, path);
       }
       for (const name of tensors) {
         const tensor = outputs[name];

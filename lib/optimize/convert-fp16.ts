@@ -64,7 +64,9 @@ function checkOptions(options: ConvertToFloat16Options): void {
 function externalFiles(model: ModelProto): Map<string, string> {
   const files = new Map<string, string>();
   for (const tensor of model.graph ? allInitializers(model.graph) : []) {
-    if (isExternal(tensor)) files.set(externalDataRef(tensor).location, tensor.name);
+    if (!isExternal(tensor)) continue;
+    const { location } = externalDataRef(tensor);
+    if (!files.has(location)) files.set(location, tensor.name);
   }
   return files;
 }

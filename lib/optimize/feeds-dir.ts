@@ -27,6 +27,11 @@ export async function countFeedsDirectory(dir: string): Promise<number> {
 }
 
 export async function* readFeedsDirectory(dir: string, inputNames: readonly string[]): AsyncGenerator<Feeds> {
+  for await (const sample of readNamedFeedsDirectory(dir, inputNames)) yield sample.feeds;
+}
+
+/** As readFeedsDirectory, with each sample's path (its .npy file or subdirectory) for messages. */
+export async function* readNamedFeedsDirectory(dir: string, inputNames: readonly string[]): AsyncGenerator<{ name: string; feeds: Feeds }> {
   const entries = (await list(dir)).filter((entry) => entry.isDirectory || entry.name.endsWith('.npy'));
   if (entries.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected .npy files or sample subdirectories in ${dir} but it has none`);
   for (const entry of entries) {
@@ -35,7 +40,7 @@ export async function* readFeedsDirectory(dir: string, inputNames: readonly stri
       if (inputNames.length !== 1) {
         throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected one subdirectory per sample in ${dir} (the model has ${inputNames.length} inputs: ${inputNames.join(', ')}) but received the file ${entry.name}`);
       }
-      yield { [inputNames[0]]: await loadNpy(path) };
+      yield { name: path, feeds: { [inputNames[0]]: await loadNpy(path) } };
       continue;
     }
     const files = (await list(path)).filter((file) => !file.isDirectory && file.name.endsWith('.npy'));
@@ -49,6 +54,6 @@ export async function* readFeedsDirectory(dir: string, inputNames: readonly stri
     }
     const missing = inputNames.filter((name) => !(name in feeds));
     if (missing.length > 0) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected ${missing.map((name) => `${name}.npy`).join(', ')} in ${path} but ${missing.length === 1 ? 'it is' : 'they are'} missing`);
-    yield feeds;
+    yield { name: path, feeds };
   }
 }
