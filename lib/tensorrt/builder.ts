@@ -3,11 +3,11 @@
  * comes from the model). The minimal path the runtime and its tests need; caching, progress and
  * build options beyond profiles live with the engine builder.
  */
-import { readFile } from 'node:fs/promises';
 
 import { requireBinding } from '../binding.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import type { ProfileRange } from './engine.js';
+import { readRegularFile } from '../util/regular-file.js';
 
 export interface BuildPlanOptions {
   /** Optimization profiles: per dynamic input, min/opt/max dims. Static models need none. */
@@ -37,7 +37,7 @@ export async function buildPlan(onnx: string | Uint8Array, options: BuildPlanOpt
   if (binding.buildEngine === undefined) {
     throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, 'The native addon was built without TensorRT headers');
   }
-  const bytes = typeof onnx === 'string' ? await readFile(onnx) : onnx;
+  const bytes = typeof onnx === 'string' ? await readRegularFile(onnx, { what: 'ONNX model file', code: ErrorCode.MODEL_LOAD }) : onnx;
   return binding.buildEngine(bytes, {
     profiles,
     versionCompatible: options.versionCompatible ?? false,

@@ -135,7 +135,7 @@ export function mutate(bytes: Uint8Array, r: Rng, mutations: Record<string, Muta
   const names = Object.keys(mutations);
   const applied: string[] = [];
   // A plain copy: a Buffer's slice() is a view, through which a mutation would change the seed.
-  let out = Uint8Array.from(bytes);
+  let out: Uint8Array = Uint8Array.from(bytes);
   for (let i = 1 + r.int(3); i > 0; i--) {
     const name = r.pick(names);
     applied.push(name);
