@@ -3,7 +3,6 @@
  * typed repeated field chosen by the element type; external data lives in a file next to the model.
  */
 import { create } from '@bufbuild/protobuf';
-import { readFileSync } from 'node:fs';
 import { type DType, type DTypeArrayMap, type TypedArray, dtypeFromOnnx, dtypeInfo } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { elementCount } from '../tensor.js';
