@@ -9,7 +9,7 @@
 import { type Stats, closeSync, constants, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { type Containment, resolveContained, resolveContainedSync } from '../util/contained-path.js';
+import { type Containment, openedInside, resolveContained, resolveContainedSync } from '../util/contained-path.js';
 import { READ_FLAGS, openRegularFile, openRegularFileSync } from '../util/regular-file.js';
 import type { TensorProto } from './types.js';
 
@@ -45,21 +45,17 @@ function escapes(location: string, tensorName: string): TensorRTNodeError {
   return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an external data location inside the model directory for tensor "${tensorName}" but received ${JSON.stringify(location)}`);
 }
 
-/** The real path of an external data file; refuses locations that are not inside the model's directory. */
-function existingPath(found: Containment, location: string, tensorName: string): string {
+/** The real path of an external data file (and of the model's folder); refuses locations that are not inside the folder. */
+function existingPath(found: Containment, location: string, tensorName: string): { path: string; dir: string } {
   if (found.kind === 'outside') throw escapes(location, tensorName);
   if (found.kind === 'missing') {
     throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected the external data file ${JSON.stringify(location)} of tensor "${tensorName}" in the model directory but it does not exist`);
   }
-  return found.path;
+  return found;
 }
 
 export async function externalDataFile(location: string, baseDir: string, tensorName: string): Promise<string> {
-  return existingPath(await resolveContained(baseDir, location), location, tensorName);
-}
-
-export function externalDataFileSync(location: string, baseDir: string, tensorName: string): string {
-  return existingPath(resolveContainedSync(baseDir, location), location, tensorName);
+  return existingPath(await resolveContained(baseDir, location), location, tensorName).path;
 }
 
 /**
@@ -105,9 +101,10 @@ function changed(tensor: TensorProto, ref: ExternalDataRef): TensorRTNodeError {
 
 export function readExternalDataSync(tensor: TensorProto, baseDir: string): Uint8Array {
   const ref = externalDataRef(tensor);
-  const path = externalDataFileSync(ref.location, baseDir, tensor.name);
+  const { path, dir } = existingPath(resolveContainedSync(baseDir, ref.location), ref.location, tensor.name);
   const { fd, info } = openRegularFileSync(path, target(tensor, ref), FLAGS);
   try {
+    if (!openedInside(fd, dir)) throw escapes(ref.location, tensor.name);
     const length = rangeLength(tensor, ref, info);
     const bytes = new Uint8Array(length);
     let done = 0;
@@ -126,9 +123,10 @@ export function readExternalDataSync(tensor: TensorProto, baseDir: string): Uint
 
 export async function readExternalData(tensor: TensorProto, baseDir: string): Promise<Uint8Array> {
   const ref = externalDataRef(tensor);
-  const path = await externalDataFile(ref.location, baseDir, tensor.name);
+  const { path, dir } = existingPath(await resolveContained(baseDir, ref.location), ref.location, tensor.name);
   const { handle, info }: { handle: FileHandle; info: Stats } = await openRegularFile(path, target(tensor, ref), FLAGS);
   try {
+    if (!openedInside(handle.fd, dir)) throw escapes(ref.location, tensor.name);
     const length = rangeLength(tensor, ref, info);
     const bytes = new Uint8Array(length);
     let done = 0;

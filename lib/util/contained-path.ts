@@ -9,13 +9,13 @@
  * as missing only when the deepest part of the path that does exist lies inside the directory (and
  * is not a dangling link), so every way out of the directory gets the same answer.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export type Containment =
-  /** The location exists; `path` is its real path, inside the directory. */
-  | { kind: 'inside'; path: string }
+  /** The location exists; `path` is its real path, inside `dir`, the directory's real path. */
+  | { kind: 'inside'; path: string; dir: string }
   /** The location does not exist, but the part of it that does is inside; `path` is where it would be. */
   | { kind: 'missing'; path: string }
   /** Absolute, `..` above the directory, a link that leaves it, or a link that leads nowhere. */
@@ -25,7 +25,7 @@ type Probe = { op: 'realpath'; path: string } | { op: 'lstat'; path: string };
 /** realpath: the real path or undefined; lstat: 'absent' (ENOENT, ENOTDIR) or 'present' (anything else). */
 type ProbeAnswer = string | undefined;
 
-function isWithin(dir: string, path: string): boolean {
+export function isWithin(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
@@ -48,7 +48,7 @@ function* containment(dir: string, location: string): Generator<Probe, Containme
     const real = yield { op: 'realpath', path: probe };
     if (real !== undefined) {
       if (!isWithin(realBase, real)) return { kind: 'outside' };
-      return probe === target ? { kind: 'inside', path: real } : { kind: 'missing', path: join(real, relative(probe, target)) };
+      return probe === target ? { kind: 'inside', path: real, dir: realBase } : { kind: 'missing', path: join(real, relative(probe, target)) };
     }
     // An entry that exists but does not resolve (a dangling link, a loop, no permission) may point
     // anywhere: answering "missing" for it would tell whether its target exists.
@@ -99,4 +99,18 @@ export async function resolveContained(dir: string, location: string): Promise<C
     step = steps.next(answer);
   }
   return step.value;
+}
+
+/**
+ * Whether the file open as `fd` still lies inside `dir` (a real path). Between resolving a path and
+ * opening it, a folder on the way may have been swapped for a link; on Linux the descriptor itself
+ * says where the opened file is. Elsewhere the check is the one made before opening.
+ */
+export function openedInside(fd: number, dir: string): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return isWithin(dir, readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return true; // no /proc mounted: nothing more to learn
+  }
 }

@@ -5,7 +5,7 @@
  * outside exists, and only regular files are read.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,6 +16,7 @@ import type { ModelProto } from '../../../lib/onnx/types.js';
 import { convertToFloat16 } from '../../../lib/optimize/convert-fp16.js';
 import { quantizeInt8 } from '../../../lib/optimize/quantize.js';
 import { Tensor } from '../../../lib/tensor.js';
+import { openedInside } from '../../../lib/util/contained-path.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
 import { optimizeCli } from '../../fixtures/optimize-cli.js';
@@ -152,6 +153,16 @@ describe('external data locations must resolve inside the model folder', () => {
       }
     })();
     expect(isTensorRTNodeError(sync, 'ERR_MODEL_LOAD'), String(sync)).toBe(true);
+  });
+
+  test.skipIf(process.platform !== 'linux')('after opening, the descriptor itself is checked to lie inside the folder (a folder swapped for a link meanwhile)', () => {
+    const fd = openSync(join(outside, 'secret.bin'), 'r');
+    try {
+      expect(openedInside(fd, realpathSync(outside))).toBe(true);
+      expect(openedInside(fd, realpathSync(modelDir))).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   test('a length beyond the file is refused before anything is allocated', async () => {
