@@ -33,8 +33,8 @@ function feedsMatchExactly(inputs: readonly TensorInfo[], feeds: unknown): boole
       const expected = info.shape[axis];
       if (typeof expected === 'number' && expected >= 0 && value.dims[axis] !== expected) return false;
     }
-    // The data may have changed since the Tensor was made: a transferred (detached) or shrunk buffer.
-    if (value.data.length !== elementCount(value.dims)) return false;
+    // The data may have changed since the Tensor was made: a transferred (detached) or shrunk buffer, another array.
+    if (value.data.length !== elementCount(value.dims) || !(value.data instanceof dtypeInfo(info.dtype).arrayType)) return false;
   }
   return true;
 }
