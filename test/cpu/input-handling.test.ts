@@ -61,7 +61,7 @@ describe.each(['main', 'worker'] as const)('damaged inputs (runOn %s)', (runOn) 
   it('an input whose ArrayBuffer was transferred (detached)', async () => {
     const data = randomFloats(8, 1);
     const x = new Tensor('float32', data, [2, 4]);
-    structuredClone(data.buffer, { transfer: [data.buffer] });
+    structuredClone(data.buffer as ArrayBuffer, { transfer: [data.buffer as ArrayBuffer] });
     const error = await rejection(session.run({ x }));
     expect(error.code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect(error.message).toBe(
@@ -73,7 +73,9 @@ describe.each(['main', 'worker'] as const)('damaged inputs (runOn %s)', (runOn) 
   });
 
   it('an input over a resizable ArrayBuffer that shrank', async () => {
-    const buffer = new ArrayBuffer(32, { maxByteLength: 64 });
+    // Resizable ArrayBuffers are ES2024, newer than the TypeScript lib this project targets.
+    type Resizable = ArrayBuffer & { resize(byteLength: number): void };
+    const buffer = new (ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => Resizable)(32, { maxByteLength: 64 });
     const x = new Tensor('float32', new Float32Array(buffer), [2, 4]);
     buffer.resize(16);
     const error = await rejection(session.run({ x }));
@@ -113,7 +115,7 @@ describe.each(['main', 'worker'] as const)('an input named "__proto__" (runOn %s
       Object.defineProperty(feeds, '__proto__', { value: new Tensor('float32', new Float32Array([10, 20]), [2]), enumerable: true });
       const results = await session.run(feeds);
       expect(Object.keys(results)).toEqual(['constructor']);
-      expect([...results.constructor.data]).toEqual([9, 18]);
+      expect([...(Object.getOwnPropertyDescriptor(results, 'constructor')?.value as Tensor).data]).toEqual([9, 18]);
       // Missing, it is named like any other missing input.
       const error = await rejection(session.run({ b: new Tensor('float32', new Float32Array([1, 2]), [2]) }));
       expect(error.code).toBe(ErrorCode.MISSING_INPUT);

@@ -60,7 +60,7 @@ describe('inputs on the tensorrt backend', () => {
   it('a detached input is ERR_INVALID_ARGUMENT', async () => {
     const data = randomArray(8, 6);
     const x = new Tensor('float32', data, [2, 4]);
-    structuredClone(data.buffer, { transfer: [data.buffer] });
+    structuredClone(data.buffer as ArrayBuffer, { transfer: [data.buffer as ArrayBuffer] });
     const error = await rejection(session.run({ x }));
     expect(error.code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect(error.message).toMatch(/^Expected 8 elements \(dims \[2, 4\]\) in the data of input "x" but received Float32Array\(0\): /);
