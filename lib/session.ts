@@ -178,7 +178,12 @@ export class InferenceSession implements AsyncDisposable {
     return this.disposing !== undefined;
   }
 
-  /** Runs the model. Inputs are read in place; results are new Tensors keyed by output name. */
+  /**
+   * Runs the model; results are new Tensors keyed by output name. The inputs are read (or copied)
+   * before this returns, so the caller may reuse their arrays at once; only a PinnedBuffer's memory on
+   * the TensorRT backend is read in place until the promise settles. A run whose signal fires while it
+   * waits never computes; one that has started rejects with ERR_ABORTED at once.
+   */
   async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
