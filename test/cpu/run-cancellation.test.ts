@@ -74,6 +74,30 @@ describe.each(['main', 'worker'] as const)('abort on the CPU backend (runOn %s)'
   });
 });
 
+describe('abort and inputs while runOn auto moves to a worker', () => {
+  it('runs waiting for the worker leave at once when aborted, and the others see their inputs as they were at the call', async () => {
+    // A threshold of 0 ms: the first main-thread run moves the session to a worker.
+    const backend = await CpuBackend.create(model, { runOn: 'auto', workerThresholdMs: 0 });
+    open.push(backend);
+    await backend.run(input(), ['probabilities']);
+    expect(backend.runningOn).toBe('main');
+    const expected = await CpuBackend.create(model, { runOn: 'main' }).then(async (reference) => {
+      open.push(reference);
+      return (await reference.run(input(), ['probabilities'])).probabilities.data;
+    });
+    const controller = new AbortController();
+    const aborted = Array.from({ length: 5 }, () => backend.run(input(), ['probabilities'], controller.signal));
+    const feeds = input();
+    const fresh = backend.run(feeds, ['probabilities']);
+    feeds.x.data.fill(1000);
+    controller.abort();
+    for (const run of aborted) expect((await rejection(run)).code).toBe(ErrorCode.ABORTED);
+    expect((await fresh).probabilities.data).toEqual(expected);
+    expect(backend.runningOn).toBe('worker');
+    expect(backend.computedRuns).toBe(2);
+  });
+});
+
 describe('options.maxQueue on InferenceSession (cpu)', () => {
   it('is validated and applies to the CPU backend', async () => {
     const error = await rejection(InferenceSession.create(model, { backend: 'cpu', maxQueue: -1 }));
