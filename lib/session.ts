@@ -12,7 +12,7 @@ import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorr
 import { buildPlan } from './tensorrt/builder.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
-import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal } from './validate.js';
+import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal, validateThreadCount } from './validate.js';
 
 export type BackendChoice = 'auto' | BackendName;
 
@@ -27,6 +27,12 @@ export interface SessionOptions {
    * longer than a few milliseconds.
    */
   runOn?: RunOn;
+  /**
+   * Most runs that may wait while the backend is busy, on every backend (CPU main thread, CPU worker,
+   * TensorRT context pool); one more rejects with ERR_QUEUE_FULL. Waiting runs hold a copy of their
+   * inputs, so this bounds memory under load. Default unlimited. `tensorrt.maxQueue`, when set, wins.
+   */
+  maxQueue?: number;
   /** TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode. */
   tensorrt?: Omit<TensorRTBackendOptions, 'signal'>;
 }
@@ -79,9 +85,10 @@ function normaliseOptions(options: unknown): SessionOptions {
   return {
     backend: validateEnum(options.backend, ['auto', 'cpu', 'tensorrt'] as const, 'options.backend') ?? 'auto',
     threads: threads && {
-      intraOp: validatePositiveInteger(threads.intraOp, 'options.threads.intraOp'),
-      interOp: validatePositiveInteger(threads.interOp, 'options.threads.interOp'),
+      intraOp: validateThreadCount(threads.intraOp, 'options.threads.intraOp'),
+      interOp: validateThreadCount(threads.interOp, 'options.threads.interOp'),
     },
+    maxQueue: validatePositiveInteger(options.maxQueue, 'options.maxQueue', { allowZero: true }),
     graphOptimizationLevel: validateEnum(options.graphOptimizationLevel, ['disabled', 'basic', 'extended', 'all'] as const, 'options.graphOptimizationLevel'),
     runOn: validateEnum(options.runOn, ['auto', 'main', 'worker'] as const, 'options.runOn'),
     tensorrt: normaliseTensorRTOptions(options.tensorrt),
@@ -116,6 +123,7 @@ export class InferenceSession implements AsyncDisposable {
     if (engine && choice === 'cpu') {
       throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"');
     }
+    const tensorrtOptions = { ...opts.tensorrt, maxQueue: opts.tensorrt?.maxQueue ?? opts.maxQueue };
     if (choice !== 'cpu') {
       const tensorrt = tensorrtAvailability();
       if (!tensorrt.available) {
@@ -125,7 +133,7 @@ export class InferenceSession implements AsyncDisposable {
         }
         fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
       } else if (engine) {
-        return new InferenceSession(await TensorRTBackend.load(source, opts.tensorrt ?? {}), undefined);
+        return new InferenceSession(await TensorRTBackend.load(source, tensorrtOptions), undefined);
       } else if (choice === 'tensorrt') {
         // Static-shape ONNX models build without profiles; dynamic ones need the engine builder's profiles.
         const plan = await buildPlan(source).catch((error: unknown) => {
@@ -135,7 +143,7 @@ export class InferenceSession implements AsyncDisposable {
             { cause: error, details: (error as TensorRTNodeError).details },
           );
         });
-        return new InferenceSession(await TensorRTBackend.load(plan, opts.tensorrt ?? {}), undefined);
+        return new InferenceSession(await TensorRTBackend.load(plan, tensorrtOptions), undefined);
       } else {
         fallbackReason = 'TensorRT is available but this ONNX model has no built engine; it runs on the CPU (build a .plan to run it on TensorRT)';
       }
@@ -149,6 +157,7 @@ export class InferenceSession implements AsyncDisposable {
       interOpThreads: opts.threads?.interOp,
       graphOptimizationLevel: opts.graphOptimizationLevel,
       runOn: opts.runOn,
+      maxQueue: opts.maxQueue,
     });
     return new InferenceSession(backend, fallbackReason);
   }
@@ -169,7 +178,12 @@ export class InferenceSession implements AsyncDisposable {
     return this.disposing !== undefined;
   }
 
-  /** Runs the model. Inputs are read in place; results are new Tensors keyed by output name. */
+  /**
+   * Runs the model; results are new Tensors keyed by output name. The inputs are read (or copied)
+   * before this returns, so the caller may reuse their arrays at once; only a PinnedBuffer's memory on
+   * the TensorRT backend is read in place until the promise settles. A run whose signal fires while it
+   * waits never computes; one that has started rejects with ERR_ABORTED at once.
+   */
   async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);

@@ -1,3 +1,4 @@
+import { kMaxLength } from 'node:buffer';
 import { type DType, type DTypeArrayMap, type TypedArray, dtypeInfo, dtypesForArray, isDType, isTypedArray } from './dtype.js';
 import { ErrorCode, TensorRTNodeError, describeValue, invalidArgument } from './errors.js';
 
@@ -25,6 +26,41 @@ function checkDims(dims: unknown, name: string): number[] {
     throw invalidArgument('an array of non-negative integers', `the dims of ${name}`, dims);
   }
   return dims.slice();
+}
+
+/** The most bytes one TypedArray can hold here (V8's limit; 4 GiB on Node 20, more on later versions). */
+const MAX_ARRAY_BYTES = kMaxLength;
+
+/**
+ * A zero-filled TypedArray for a tensor of `dtype` and `dims`. Dims too large for one array get
+ * ERR_INVALID_ARGUMENT before anything is allocated; an allocation the machine cannot satisfy gets
+ * ERR_OUT_OF_MEMORY (V8 reports both as a bare RangeError).
+ */
+export function allocateTensorData<D extends DType>(dtype: D, dims: Dims, name: string): DTypeArrayMap[D] {
+  const { arrayType, bytesPerElement } = dtypeInfo(dtype);
+  const bytes = elementCount(dims) * bytesPerElement;
+  if (bytes > MAX_ARRAY_BYTES) {
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected dims whose ${dtype} data fits in one array (at most ${formatBytes(MAX_ARRAY_BYTES)}) for ${name} ` +
+        `but received ${formatDims(dims)} (${formatBytes(bytes)}); use smaller dims`,
+    );
+  }
+  try {
+    return new arrayType(elementCount(dims)) as DTypeArrayMap[D];
+  } catch (error) {
+    throw new TensorRTNodeError(
+      ErrorCode.OUT_OF_MEMORY,
+      `Could not allocate ${formatBytes(bytes)} for ${name} ${formatDims(dims)}: the process is out of memory; use smaller dims`,
+      { cause: error },
+    );
+  }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toPrecision(3)} MiB`;
+  return `${bytes} bytes`;
 }
 
 /**
@@ -76,9 +112,9 @@ export class Tensor<T extends DType = DType> {
 
   /** A zero-filled tensor. */
   static zeros<D extends DType>(dtype: D, dims: Dims): Tensor<D> {
+    if (!isDType(dtype)) throw invalidArgument(`a dtype (one of ${Object.keys(dtypeNames).join(', ')})`, 'the dtype of Tensor.zeros', dtype);
     const shape = checkDims(dims, 'Tensor.zeros');
-    const data = new (dtypeInfo(dtype).arrayType)(elementCount(shape)) as DTypeArrayMap[D];
-    return new Tensor(dtype, data, shape);
+    return new Tensor(dtype, allocateTensorData(dtype, shape, 'Tensor.zeros'), shape);
   }
 
   get size(): number {

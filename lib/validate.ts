@@ -2,9 +2,11 @@
  * Argument checks shared by every backend: the session validates feeds and options once, here, so
  * backends (and native code under them) can trust what they are given.
  */
-import { ErrorCode, TensorRTNodeError, invalidArgument } from './errors.js';
+import { availableParallelism } from 'node:os';
+import { dtypeInfo, isDType } from './dtype.js';
+import { ErrorCode, TensorRTNodeError, describeValue, invalidArgument } from './errors.js';
 import type { TensorInfo } from './backends/backend.js';
-import { Tensor, formatDims } from './tensor.js';
+import { Tensor, elementCount, formatDims } from './tensor.js';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
@@ -24,14 +26,44 @@ function feedsMatchExactly(inputs: readonly TensorInfo[], feeds: unknown): boole
   if (count !== inputs.length) return false;
   for (let i = 0; i < inputs.length; i++) {
     const info = inputs[i];
-    const value = feeds[info.name];
+    // Own properties only: an input may be named "__proto__" or "constructor".
+    const value = Object.hasOwn(feeds, info.name) ? feeds[info.name] : undefined;
     if (!(value instanceof Tensor) || value.dtype !== info.dtype || value.dims.length !== info.shape.length) return false;
     for (let axis = 0; axis < info.shape.length; axis++) {
       const expected = info.shape[axis];
       if (typeof expected === 'number' && expected >= 0 && value.dims[axis] !== expected) return false;
     }
+    // The data may have changed since the Tensor was made: a transferred (detached) or shrunk buffer, another array.
+    if (value.data.length !== elementCount(value.dims) || !(value.data instanceof dtypeInfo(info.dtype).arrayType)) return false;
   }
   return true;
+}
+
+/**
+ * A Tensor checks its data when it is made, but the data can change afterwards: its ArrayBuffer
+ * transferred to a worker (detached, length 0), a resizable buffer shrunk, or a field overwritten.
+ * Backends would otherwise fail deep inside ONNX Runtime or postMessage with a bare TypeError.
+ */
+function checkTensorIntact(value: Tensor, name: string): void {
+  const dims: unknown = value.dims;
+  if (!Array.isArray(dims) || !dims.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    throw invalidArgument('dims that are an array of non-negative integers', `input "${name}"`, dims);
+  }
+  const info = dtypeInfo(value.dtype);
+  if (!(value.data instanceof info.arrayType)) {
+    throw new TensorRTNodeError(
+      ErrorCode.DTYPE_MISMATCH,
+      `Expected a ${info.arrayType.name} for the data of input "${name}" (dtype ${value.dtype}) but received ${describeValue(value.data)}; make a new Tensor instead of changing one`,
+    );
+  }
+  const count = elementCount(dims);
+  if (value.data.length !== count) {
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected ${count} elements (dims ${formatDims(dims)}) in the data of input "${name}" but received ${describeValue(value.data)}: ` +
+        'its ArrayBuffer was transferred (detached), resized or replaced after the Tensor was made; keep the buffer intact until run() returns, or make a new Tensor',
+    );
+  }
 }
 
 /**
@@ -42,7 +74,8 @@ export function validateFeeds(inputs: readonly TensorInfo[], feeds: unknown): Re
   if (feedsMatchExactly(inputs, feeds)) return feeds as Record<string, Tensor>;
   if (!isPlainObject(feeds)) throw invalidArgument('an object mapping input names to Tensors', 'feeds', feeds);
   const byName = new Map(inputs.map((info) => [info.name, info]));
-  const checked: Record<string, Tensor> = {};
+  // No prototype: assigning an input named "__proto__" must add an entry, not change the prototype.
+  const checked: Record<string, Tensor> = Object.create(null);
   for (const [name, value] of Object.entries(feeds)) {
     const info = byName.get(name);
     if (!info) {
@@ -52,6 +85,8 @@ export function validateFeeds(inputs: readonly TensorInfo[], feeds: unknown): Re
       );
     }
     if (!(value instanceof Tensor)) throw invalidArgument('a Tensor', `input "${name}"`, value);
+    if (!isDType(value.dtype)) throw invalidArgument('a dtype', `input "${name}"`, value.dtype);
+    checkTensorIntact(value, name);
     if (value.dtype !== info.dtype) {
       throw new TensorRTNodeError(ErrorCode.DTYPE_MISMATCH, `Expected dtype ${info.dtype} for input "${name}" but received ${value.dtype}`);
     }
@@ -114,6 +149,21 @@ export function validateEnum<T extends string>(value: unknown, allowed: readonly
     throw invalidArgument(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, name, value);
   }
   return value as T;
+}
+
+/** The most threads an option may ask for: more only oversubscribes the CPUs (99,999 threads took 16 GB). */
+export function maxThreads(): number {
+  return 4 * availableParallelism();
+}
+
+/** A thread count: a positive integer up to maxThreads(). */
+export function validateThreadCount(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const max = maxThreads();
+  if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw invalidArgument(`an integer from 1 to ${max} (4 per CPU core; ${availableParallelism()} here)`, name, value);
+  }
+  return value as number;
 }
 
 export function validatePositiveInteger(value: unknown, name: string, { allowZero = false } = {}): number | undefined {

@@ -1,16 +1,18 @@
 /**
  * The main-thread side of the CPU backend's worker thread (lib/backends/cpu-worker.cjs).
- * Large inputs are copied once into a pool buffer that is transferred (StagingPool); small ones travel
- * by structured clone; shared memory (SharedArrayBuffer) is passed as is and copied in the worker,
- * since ORT refuses it. Outputs come back by transfer, without a copy.
+ * Inputs are copied when run() is called: large ones into a pool buffer (StagingPool), small ones
+ * into a fresh buffer, and either is transferred to the worker without another copy. Outputs come
+ * back by transfer, without a copy.
  */
 import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
 import { dtypeInfo } from '../dtype.js';
-import { ErrorCode, TensorRTNodeError, abortError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Runner } from './cpu.js';
 import { fromOrtTensor, mapOrtError, ortEntryPath } from './ort.js';
+import { setEntry } from '../util/records.js';
+import { RunQueue } from './run-queue.js';
 import { StagingPool } from './staging-pool.js';
 
 interface WireTensor {
@@ -33,23 +35,32 @@ type ReadyMessage =
 
 type RunReply = ({ id: number; results: Record<string, WireTensor> } | { id: number; error: { message: string } }) & { staged?: ArrayBuffer[] };
 
-/** From this size on, inputs are copied into a transferred pool buffer (StagingPool) rather than cloned. */
+/** From this size on, inputs are copied into a transferred pool buffer (StagingPool) rather than a fresh one. */
 const STAGE_FROM_BYTES = 16 * 1024;
 
-/** A view over part of a larger buffer would clone the whole buffer; copy just its bytes instead. */
-function wireData(data: Tensor['data']): Tensor['data'] {
-  if (data.buffer instanceof SharedArrayBuffer || data.byteLength === data.buffer.byteLength) return data;
-  return data.slice() as Tensor['data'];
+/** A run's inputs, copied when run() is called and sent when its turn comes. */
+interface PreparedRun {
+  feeds: Record<string, WireTensor>;
+  transfer: ArrayBuffer[];
+  /** The pool buffers among `transfer`, to give back if the run never reaches the worker. */
+  staged: ArrayBuffer[];
 }
 
 export class WorkerRunner implements Runner {
   private readonly pending = new Map<number, Pending>();
   private readonly staging = new StagingPool();
+  private readonly queue: RunQueue;
   private nextId = 1;
   private failure: TensorRTNodeError | undefined;
   private exited: Promise<void>;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    maxQueue: number,
+  ) {
+    // Runs go to the worker one at a time: the rest wait here, where an abort can still take them
+    // back. The worker is ref'd only while a run is out, so an idle one never keeps the process alive.
+    this.queue = new RunQueue(maxQueue, "the CPU backend's worker thread", (busy) => (busy ? worker.ref() : worker.unref()));
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (reply: RunReply) => this.settle(reply));
     worker.on('error', (error) => this.fail(new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `The CPU backend's worker thread failed: ${error.message}`, { cause: error })));
@@ -57,7 +68,7 @@ export class WorkerRunner implements Runner {
     worker.unref();
   }
 
-  static async start(model: string | Uint8Array, sessionOptions: Ort.InferenceSession.SessionOptions) {
+  static async start(model: string | Uint8Array, sessionOptions: Ort.InferenceSession.SessionOptions, maxQueue = Number.POSITIVE_INFINITY) {
     const worker = new Worker(new URL('./cpu-worker.cjs', import.meta.url), {
       workerData: { ortPath: ortEntryPath(), model, sessionOptions },
     });
@@ -69,37 +80,70 @@ export class WorkerRunner implements Runner {
       await worker.terminate();
       throw mapOrtError(new Error(ready.error.message), 'load');
     }
-    return { runner: new WorkerRunner(worker), inputs: ready.inputs, outputs: ready.outputs };
+    return { runner: new WorkerRunner(worker, maxQueue), inputs: ready.inputs, outputs: ready.outputs };
+  }
+
+  get computed(): number {
+    return this.queue.computed;
   }
 
   run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
     if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    const wireFeeds: Record<string, WireTensor> = {};
+    let prepared: PreparedRun;
+    try {
+      prepared = this.prepare(feeds);
+    } catch (error) {
+      return Promise.reject(
+        new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected inputs that can be copied for the CPU backend's worker thread but copying failed: ${(error as Error).message}`, { cause: error }),
+      );
+    }
+    return this.queue.enqueue(
+      () => this.send(prepared, outputNames),
+      signal,
+      () => this.staging.release(prepared.staged),
+    );
+  }
+
+  /**
+   * Copies the inputs now (the caller may reuse its arrays once run() returns): large ones into a
+   * pool buffer, small ones into a fresh one; either is transferred, not cloned, when sent. Shared
+   * memory is copied here too, since onnxruntime-node refuses it.
+   */
+  private prepare(feeds: Readonly<Record<string, Tensor>>): PreparedRun {
+    const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
+    const staged: ArrayBuffer[] = [];
     for (const name of Object.keys(feeds)) {
       const tensor = feeds[name];
       const type = dtypeInfo(tensor.dtype).ort;
-      wireFeeds[name] =
-        tensor.data.byteLength >= STAGE_FROM_BYTES && !(tensor.data.buffer instanceof SharedArrayBuffer)
-          ? { type, dims: tensor.dims, data: this.staging.stage(tensor.data, transfer), staged: true }
-          : { type, dims: tensor.dims, data: wireData(tensor.data) };
+      if (tensor.data.byteLength >= STAGE_FROM_BYTES) {
+        const data = this.staging.stage(tensor.data, staged);
+        setEntry(wire, name, { type, dims: tensor.dims, data, staged: true });
+      } else {
+        const data = tensor.data.slice() as Tensor['data'];
+        transfer.push(data.buffer as ArrayBuffer);
+        setEntry(wire, name, { type, dims: tensor.dims, data });
+      }
     }
+    transfer.push(...staged);
+    return { feeds: wire, transfer, staged };
+  }
+
+  private send(prepared: PreparedRun, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
+    if (this.failure) {
+      this.staging.release(prepared.staged);
+      return Promise.reject(this.failure);
+    }
+    const id = this.nextId++;
     return new Promise<Record<string, Tensor>>((resolve, reject) => {
-      // The worker cannot stop ORT mid-run: an abort settles the caller's promise now and drops the result later.
-      const onAbort = () => {
-        if (this.pending.delete(id)) this.idle();
-        reject(abortError(signal as AbortSignal));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = () => signal?.removeEventListener('abort', onAbort);
-      this.pending.set(id, {
-        outputNames,
-        resolve: (results) => (done(), resolve(results)),
-        reject: (error) => (done(), reject(error)),
-      });
-      if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, feeds: wireFeeds, outputs: outputNames }, transfer);
+      this.pending.set(id, { outputNames, resolve, reject });
+      try {
+        this.worker.postMessage({ id, feeds: prepared.feeds, outputs: outputNames }, prepared.transfer);
+      } catch (error) {
+        // Nothing reached the worker: the run fails here, and the queue moves on (and unrefs the worker).
+        this.pending.delete(id);
+        reject(new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `Could not send the run to the CPU backend's worker thread: ${(error as Error).message}`, { cause: error }));
+      }
     });
   }
 
@@ -108,7 +152,6 @@ export class WorkerRunner implements Runner {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
-    this.idle();
     if ('error' in reply) {
       pending.reject(mapOrtError(new Error(reply.error.message), 'run'));
       return;
@@ -117,7 +160,7 @@ export class WorkerRunner implements Runner {
       const results: Record<string, Tensor> = {};
       for (const name of pending.outputNames) {
         const wire = reply.results[name];
-        results[name] = fromOrtTensor({ type: wire.type, dims: wire.dims, data: wire.data } as unknown as Ort.Tensor, name);
+        setEntry(results, name, fromOrtTensor({ type: wire.type, dims: wire.dims, data: wire.data } as unknown as Ort.Tensor, name));
       }
       pending.resolve(results);
     } catch (error) {
@@ -125,13 +168,9 @@ export class WorkerRunner implements Runner {
     }
   }
 
-  /** An idle worker must not keep the process alive. */
-  private idle(): void {
-    if (this.pending.size === 0) this.worker.unref();
-  }
-
   private fail(error: TensorRTNodeError): void {
     this.failure ??= error;
+    this.queue.failWaiting(error);
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
     this.staging.clear();
@@ -139,6 +178,7 @@ export class WorkerRunner implements Runner {
 
   async close(): Promise<void> {
     if (!this.failure) {
+      await this.queue.idle();
       this.worker.ref();
       this.worker.postMessage('close');
       this.failure = new TensorRTNodeError(ErrorCode.DISPOSED, 'The CPU backend was closed');

@@ -9,6 +9,12 @@ const { parentPort, workerData } = require('node:worker_threads');
 
 const ort = require(workerData.ortPath);
 
+// Tensor names come from the model and may be "__proto__": set entries as own properties.
+function setEntry(record, key, value) {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
+}
+
 function describe(error) {
   return { message: error instanceof Error ? error.message : String(error) };
 }
@@ -35,17 +41,14 @@ async function main() {
       const ortFeeds = {};
       for (const name of Object.keys(feeds)) {
         const feed = feeds[name];
-        // onnxruntime-node refuses TypedArrays over a SharedArrayBuffer ("Invalid argument"): a
-        // caller's shared-memory input is copied out here, once, off the main thread.
-        const data = feed.data.buffer instanceof SharedArrayBuffer ? feed.data.slice() : feed.data;
-        ortFeeds[name] = new ort.Tensor(feed.type, data, feed.dims);
+        setEntry(ortFeeds, name, new ort.Tensor(feed.type, feed.data, feed.dims));
       }
       const values = await session.run(ortFeeds, outputs);
       const results = {};
       const transfer = [];
       for (const name of Object.keys(values)) {
         const value = values[name];
-        results[name] = { type: value.type, dims: value.dims, data: value.data };
+        setEntry(results, name, { type: value.type, dims: value.dims, data: value.data });
         // ORT gives each output its own ArrayBuffer, so handing it over moves it without a copy.
         if (value.data.byteLength === value.data.buffer.byteLength) transfer.push(value.data.buffer);
       }

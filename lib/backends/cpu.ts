@@ -8,12 +8,29 @@
  * than `workerThresholdMs` (see WorkerMovePolicy); runs issued while the worker starts wait for it.
  */
 import type * as Ort from 'onnxruntime-node';
-import { abortError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { ErrorCode, TensorRTNodeError, abortError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { onAbort } from '../util/abort-listeners.js';
+import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
 import { type OrtModule, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
 import { WorkerRunner } from './cpu-worker-runner.js';
+import { RunQueue } from './run-queue.js';
 import { WorkerMovePolicy } from './run-on-policy.js';
+
+function maxQueueOf(options: CpuBackendOptions): number {
+  return options.maxQueue ?? Number.POSITIVE_INFINITY;
+}
+
+/** Copies of the feeds' data, for runs that wait: the caller may reuse its arrays once run() returns. */
+function copyFeeds(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+  const copies: Record<string, Tensor> = {};
+  for (const name of Object.keys(feeds)) {
+    const tensor = feeds[name];
+    setEntry(copies, name, new Tensor(tensor.dtype, tensor.data.slice() as Tensor['data'], tensor.dims, { name }));
+  }
+  return copies;
+}
 
 export type RunOn = 'auto' | 'main' | 'worker';
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -25,55 +42,75 @@ export interface CpuBackendOptions {
   runOn?: RunOn;
   /** With runOn 'auto': main-thread runs reliably longer than this move the session to a worker. Default 4 ms. */
   workerThresholdMs?: number;
+  /** Most runs that may wait while one computes; more reject with ERR_QUEUE_FULL. Default unlimited. */
+  maxQueue?: number;
 }
 
 export interface Runner {
   run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
+  /** Runs handed to ONNX Runtime so far. */
+  readonly computed: number;
 }
 
-/** Runs on the calling thread: no hop, no copy, but blocks the event loop for the whole inference. */
+/**
+ * Runs on the calling thread: no hop, but blocks the event loop for the whole inference. Runs go
+ * to ONNX Runtime one at a time (RunQueue), so a run aborted while it waits never computes.
+ */
 class MainThreadRunner implements Runner {
-  private inFlight = 0;
-  private idle: (() => void) | undefined;
+  private readonly queue: RunQueue;
   /** Told each successful run's duration (runOn 'auto' decides from it whether to move to a worker). */
   observer: ((elapsedMs: number) => void) | undefined;
 
-  constructor(private readonly ort: OrtModule, readonly session: Ort.InferenceSession) {}
+  constructor(
+    private readonly ort: OrtModule,
+    readonly session: Ort.InferenceSession,
+    maxQueue: number,
+  ) {
+    this.queue = new RunQueue(maxQueue, 'the CPU backend');
+  }
+
+  get computed(): number {
+    return this.queue.computed;
+  }
 
   // Promise callbacks rather than async/await: a tiny model runs in ~10 us, and each async layer adds
   // a promise and a tick to every call.
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
+    // onnxruntime-node reads the inputs in a later tick (its run starts in a setImmediate), and a
+    // queued run later still: copy them now, so that a caller may reuse its arrays once run()
+    // returns, as on every other backend.
     const ortFeeds: Record<string, Ort.Tensor> = {};
-    for (const name of Object.keys(feeds)) ortFeeds[name] = toOrtTensor(this.ort, feeds[name]);
-    this.inFlight++;
+    try {
+      for (const name of Object.keys(feeds)) setEntry(ortFeeds, name, toOrtTensor(this.ort, feeds[name], { copy: true }));
+    } catch (error) {
+      return Promise.reject(mapOrtError(error, 'run'));
+    }
+    return this.queue.enqueue(() => this.compute(ortFeeds, outputNames), signal);
+  }
+
+  private compute(ortFeeds: Record<string, Ort.Tensor>, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
     const started = this.observer ? performance.now() : 0;
     return this.session.run(ortFeeds, outputNames as string[]).then(
       (values) => {
-        this.settled();
         this.observer?.(performance.now() - started);
         const results: Record<string, Tensor> = {};
-        for (const name of outputNames) results[name] = fromOrtTensor(values[name] as Ort.Tensor, name);
+        for (const name of outputNames) setEntry(results, name, fromOrtTensor(values[name] as Ort.Tensor, name));
         return results;
       },
       (error: unknown) => {
-        this.settled();
         throw mapOrtError(error, 'run');
       },
     );
   }
 
-  private settled(): void {
-    if (--this.inFlight === 0) this.idle?.();
-  }
-
   /**
    * onnxruntime-node's run() starts its work in a setImmediate, so a run can be pending here when the
    * session moves to a worker: releasing the session then would fail that run ("Session already
-   * disposed"). Close waits for the runs already started.
+   * disposed"). Close waits for the runs already started or queued.
    */
   async close(): Promise<void> {
-    while (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await this.queue.idle();
     return this.session.release();
   }
 }
@@ -98,6 +135,10 @@ export class CpuBackend implements Backend {
   private migration: Promise<void> | undefined;
   /** A worker is starting: runs wait for it. */
   private moving = false;
+  /** Runs waiting for the worker to start (they count against maxQueue). */
+  private waitingForWorker = 0;
+  /** Runs computed by runners this backend has left behind (a main thread runner, after a move). */
+  private computedBefore = 0;
   private closed = false;
 
   private constructor(
@@ -125,7 +166,7 @@ export class CpuBackend implements Backend {
     const ort = requireOrt();
     const sessionOptions = ortSessionOptions(options);
     if (options.runOn === 'worker') {
-      const { runner, inputs, outputs } = await WorkerRunner.start(model, sessionOptions);
+      const { runner, inputs, outputs } = await WorkerRunner.start(model, sessionOptions, maxQueueOf(options));
       return new CpuBackend(model, options, runner, inputs.map(tensorInfoFromOrt), outputs.map(tensorInfoFromOrt));
     }
     let session: Ort.InferenceSession;
@@ -135,7 +176,7 @@ export class CpuBackend implements Backend {
       throw mapOrtError(error, 'load');
     }
     try {
-      return new CpuBackend(model, options, new MainThreadRunner(ort, session), session.inputMetadata.map(tensorInfoFromOrt), session.outputMetadata.map(tensorInfoFromOrt));
+      return new CpuBackend(model, options, new MainThreadRunner(ort, session, maxQueueOf(options)), session.inputMetadata.map(tensorInfoFromOrt), session.outputMetadata.map(tensorInfoFromOrt));
     } catch (error) {
       await session.release();
       throw error;
@@ -147,18 +188,49 @@ export class CpuBackend implements Backend {
     return this.runner instanceof MainThreadRunner ? 'main' : 'worker';
   }
 
+  /** Runs handed to ONNX Runtime so far, on whichever thread; runs aborted while waiting are not among them. */
+  get computedRuns(): number {
+    return this.computedBefore + this.runner.computed;
+  }
+
   run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
-    const runner = this.runner;
-    if (!(runner instanceof MainThreadRunner)) return runner.run(feeds, outputNames, signal);
-    if (this.moving) {
-      // A model slow enough to move waits for its worker (its model load) rather than blocking the
-      // event loop for every run until then.
-      return (this.migration as Promise<void>).then(() => {
-        if (signal?.aborted) throw abortError(signal);
-        return this.run(feeds, outputNames, signal);
-      });
+    if (this.moving) return this.runAfterMove(feeds, outputNames, signal);
+    return this.runner.run(feeds, outputNames, signal);
+  }
+
+  /**
+   * A model slow enough to move waits for its worker (its model load) rather than blocking the
+   * event loop for every run until then. Like any queued run, it copies its inputs now and leaves
+   * at once when its signal fires.
+   */
+  private runAfterMove(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
+    const maxQueue = maxQueueOf(this.options);
+    if (this.waitingForWorker >= maxQueue) {
+      return Promise.reject(
+        new TensorRTNodeError(ErrorCode.QUEUE_FULL, `Expected at most ${maxQueue} runs waiting for the CPU backend but received one more; wait for runs to settle or raise maxQueue`),
+      );
     }
-    return runner.run(feeds, outputNames);
+    let copies: Record<string, Tensor>;
+    try {
+      copies = copyFeeds(feeds);
+    } catch (error) {
+      return Promise.reject(mapOrtError(error, 'run'));
+    }
+    this.waitingForWorker++;
+    return new Promise((resolve, reject) => {
+      let left = false;
+      const unsubscribe = signal
+        ? onAbort(signal, () => {
+            left = true;
+            reject(abortError(signal));
+          })
+        : () => {};
+      (this.migration as Promise<void>).then(() => {
+        this.waitingForWorker--;
+        unsubscribe();
+        if (!left) this.run(copies, outputNames, signal).then(resolve, reject);
+      });
+    });
   }
 
   /** Starts a worker in the background; runs wait for it, or stay on the main thread if it cannot start. */
@@ -166,12 +238,13 @@ export class CpuBackend implements Backend {
     if (this.migration) return;
     const mainRunner = this.runner;
     this.moving = true;
-    this.migration = WorkerRunner.start(this.model, ortSessionOptions(this.options)).then(
+    this.migration = WorkerRunner.start(this.model, ortSessionOptions(this.options), maxQueueOf(this.options)).then(
       async ({ runner }) => {
         this.moving = false;
         if (this.closed) return runner.close();
         this.runner = runner;
         await mainRunner.close();
+        this.computedBefore += mainRunner.computed;
       },
       // A worker that cannot start (memory, a platform without workers) leaves the session on the main thread.
       () => {

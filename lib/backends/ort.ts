@@ -54,11 +54,12 @@ export function tensorInfoFromOrt(meta: Ort.InferenceSession.ValueMetadata): Ten
 }
 
 /**
- * Our Tensor as an ORT tensor over the same memory. onnxruntime-node refuses TypedArrays over a
- * SharedArrayBuffer ("Invalid argument"), so those, alone, are copied.
+ * Our Tensor as an ORT tensor, over the same memory or, with `copy`, over a copy. onnxruntime-node
+ * refuses TypedArrays over a SharedArrayBuffer ("Invalid argument"), so those are always copied
+ * (slice() gives a copy over an ordinary ArrayBuffer).
  */
-export function toOrtTensor(ort: OrtModule, tensor: Tensor): Ort.Tensor {
-  const data = tensor.data.buffer instanceof SharedArrayBuffer ? tensor.data.slice() : tensor.data;
+export function toOrtTensor(ort: OrtModule, tensor: Tensor, { copy = false } = {}): Ort.Tensor {
+  const data = copy || tensor.data.buffer instanceof SharedArrayBuffer ? tensor.data.slice() : tensor.data;
   return new ort.Tensor(dtypeInfo(tensor.dtype).ort as 'float32', data as Float32Array, tensor.dims);
 }
 

@@ -10,6 +10,7 @@ import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { Tensor, formatDims } from '../tensor.js';
 import { ContextPool, type ContextPoolOptions } from '../tensorrt/context-pool.js';
 import { Engine, type EngineLoadOptions, profileMisfit, selectProfile } from '../tensorrt/engine.js';
+import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
 
 export interface TensorRTBackendOptions extends EngineLoadOptions, ContextPoolOptions {
@@ -72,15 +73,17 @@ export class TensorRTBackend implements Backend {
     for (const input of this.engine.inputs) {
       const feed = feeds[input.name];
       if (feed === undefined) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected a tensor for input "${input.name}" but received none`);
-      dims[input.name] = feed.dims;
+      setEntry(dims, input.name, feed.dims);
     }
     const profile = this.profileFor(dims);
     const inputs = this.engine.inputs.map((input) => {
       const feed = feeds[input.name] as Tensor;
-      return { name: input.name, data: feed.data as NativeHostView, dims: feed.dims };
+      // The addon reads ArrayBuffers only; shared memory is copied here, as the CPU backend does.
+      const data = feed.data.buffer instanceof SharedArrayBuffer ? feed.data.slice() : feed.data;
+      return { name: input.name, data: data as NativeHostView, dims: feed.dims };
     });
     const outputs: NativeRunOutputRequest[] = outputNames.map((name) => {
-      const buffer = outputBuffers[name];
+      const buffer = Object.hasOwn(outputBuffers, name) ? outputBuffers[name] : undefined;
       return buffer === undefined ? { name } : { name, data: buffer.data as NativeHostView };
     });
     const results = await this.pool.run({ inputs, outputs, profile }, signal);
@@ -88,17 +91,17 @@ export class TensorRTBackend implements Backend {
     for (const result of results) {
       const info = this.engine.outputs.find((output) => output.name === result.name);
       if (info === undefined) continue;
-      const given = outputBuffers[result.name];
+      const given = Object.hasOwn(outputBuffers, result.name) ? outputBuffers[result.name] : undefined;
       if (given !== undefined) {
         const count = result.dims.reduce((a, b) => a * b, 1);
         // A larger caller buffer (sized for the profile's max) holds the output in its first elements.
         const data = given.data.length === count ? given.data : (given.data.subarray(0, count) as typeof given.data);
-        tensors[result.name] = new Tensor(given.dtype, data, result.dims, { name: result.name });
+        setEntry(tensors, result.name, new Tensor(given.dtype, data, result.dims, { name: result.name }));
         continue;
       }
       const { arrayType } = dtypeInfo(info.dtype);
       const data = new arrayType(result.data as ArrayBuffer, 0, (result.data as ArrayBuffer).byteLength / arrayType.BYTES_PER_ELEMENT);
-      tensors[result.name] = new Tensor(info.dtype, data as DTypeArrayMap[typeof info.dtype], result.dims, { name: result.name });
+      setEntry(tensors, result.name, new Tensor(info.dtype, data as DTypeArrayMap[typeof info.dtype], result.dims, { name: result.name }));
     }
     return tensors;
   }

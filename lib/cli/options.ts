@@ -4,11 +4,12 @@
  */
 import { invalidArgument } from '../errors.js';
 
-export function integerOption(flag: string, { min }: { min: number }): (value: string) => number {
+export function integerOption(flag: string, { min, max }: { min: number; max?: number }): (value: string) => number {
   return (value) => {
     const number = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(number) || number < min) {
-      throw invalidArgument(min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, flag, value);
+    if (!Number.isSafeInteger(number) || number < min || (max !== undefined && number > max)) {
+      const what = max !== undefined ? `an integer from ${min} to ${max}` : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+      throw invalidArgument(what, flag, value);
     }
     return number;
   };

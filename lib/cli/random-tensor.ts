@@ -3,9 +3,9 @@
  * and in ranges that keep common models on their normal paths: floats in [-1, 1), integers in
  * [0, 10) (small enough to be valid indices or token ids), booleans 0/1.
  */
-import { type DType, type DTypeArrayMap, dtypeInfo } from '../dtype.js';
+import { type DType, type DTypeArrayMap } from '../dtype.js';
 import { float32ToFloat16Bits } from '../onnx/float16.js';
-import { Tensor, elementCount } from '../tensor.js';
+import { Tensor, allocateTensorData, elementCount } from '../tensor.js';
 
 /** mulberry32: a tiny, fast 32-bit generator; plenty for benchmark inputs. */
 export function seededRandom(seed: number): () => number {
@@ -22,9 +22,10 @@ export function seededRandom(seed: number): () => number {
 const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
-export function randomTensor(dtype: DType, dims: readonly number[], random: () => number): Tensor {
+/** `name` says whose data it is in an error (dims too large to allocate). */
+export function randomTensor(dtype: DType, dims: readonly number[], random: () => number, name = 'a random tensor'): Tensor {
   const count = elementCount(dims);
-  const data = new (dtypeInfo(dtype).arrayType)(count);
+  const data = allocateTensorData(dtype, dims, name);
   const float = () => random() * 2 - 1;
   const integer = () => Math.floor(random() * 10);
   switch (dtype) {

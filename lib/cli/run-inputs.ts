@@ -136,7 +136,7 @@ export async function resolveInputs(
         dims = info.shape as number[];
       }
       checkAgainstModel(info, dims, given ? '--shapes' : 'the default shape');
-      tensor = randomTensor(info.dtype, dims, random);
+      tensor = randomTensor(info.dtype, dims, random, `the random data of input "${info.name}"`);
     }
     feeds[info.name] = tensor;
     planned.push({ name: info.name, dtype: info.dtype, dims: [...tensor.dims], source: source.kind === 'file' ? source.path : 'random' });

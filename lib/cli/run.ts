@@ -9,8 +9,9 @@ import type { RunOn } from '../backends/cpu.js';
 import { type BackendChoice, InferenceSession } from '../session.js';
 import { resolveDefaultModel } from './default-model.js';
 import { formatMs, formatShape, table, toJson } from './format.js';
-import { type LatencyStats, latencyStats } from './latency.js';
+import { LatencyRecorder, type LatencyStats } from './latency.js';
 import { choiceOption, collect, integerOption } from './options.js';
+import { maxThreads } from '../validate.js';
 import { type PlannedInput, parseInputSpecs, parseShapeSpecs, resolveInputs } from './run-inputs.js';
 
 export interface RunCommandOptions {
@@ -52,12 +53,12 @@ export async function runBenchmark(modelArg: string | undefined, options: RunCom
 
     let results = undefined;
     for (let i = 0; i < options.warmup; i++) results = await session.run(feeds);
-    const samples: number[] = [];
+    const latency = new LatencyRecorder();
     const started = performance.now();
     for (let i = 0; i < options.iterations; i++) {
       const before = performance.now();
       results = await session.run(feeds);
-      samples.push(performance.now() - before);
+      latency.record(performance.now() - before);
     }
     const totalMs = performance.now() - started;
     const outputs = session.outputs.map((info) => ({ name: info.name, dtype: info.dtype, dims: results ? [...results[info.name].dims] : [] }));
@@ -70,7 +71,7 @@ export async function runBenchmark(modelArg: string | undefined, options: RunCom
       inputs: planned,
       outputs,
       warmup: options.warmup,
-      latency: latencyStats(samples, totalMs),
+      latency: latency.stats(totalMs),
     };
   } finally {
     await session.dispose();
@@ -107,7 +108,7 @@ export function registerRun(program: Command): void {
     .option('--warmup <n>', 'untimed runs first', integerOption('--warmup', { min: 0 }), 3)
     .option('--backend <name>', 'auto, cpu or tensorrt', choiceOption('--backend', ['auto', 'cpu', 'tensorrt'] as const), 'auto')
     .option('--run-on <where>', 'CPU backend: auto, main or worker thread', choiceOption('--run-on', ['auto', 'main', 'worker'] as const), 'auto')
-    .option('--threads <n>', 'CPU backend: intra-op threads (default: ONNX Runtime\'s choice)', integerOption('--threads', { min: 1 }))
+    .option('--threads <n>', `CPU backend: intra-op threads, 1 to ${maxThreads()} (default: ONNX Runtime's choice)`, integerOption('--threads', { min: 1, max: maxThreads() }))
     .option('--seed <n>', 'seed for random inputs', integerOption('--seed', { min: 0 }), 1)
     .option('--json', 'print the report as JSON')
     .action(async (model: string | undefined, options: RunCommandOptions) => {

@@ -6,6 +6,7 @@
  */
 import type { NativeExecutionContext, NativeRunInput, NativeRunOutput, NativeRunOutputRequest } from '../binding.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { onAbort } from '../util/abort-listeners.js';
 import type { Engine } from './engine.js';
 
 export interface ContextPoolOptions {
@@ -74,9 +75,25 @@ export class ContextPool {
     return this.#waiting.length;
   }
 
-  /** Runs `request` on a free context. An abort only withdraws a run that is still waiting. */
-  async run(request: PoolRunRequest, signal?: AbortSignal): Promise<NativeRunOutput[]> {
-    const context = await this.#acquire(signal);
+  /**
+   * Runs `request` on a free context. With one free, the run starts before this returns, and the
+   * native run copies pageable inputs then; a run that has to wait copies its inputs now. Either
+   * way the caller may reuse its arrays once run() returns (a PinnedBuffer's memory is the one
+   * exception: the GPU reads it in place until the run settles). An abort withdraws a waiting run.
+   */
+  run(request: PoolRunRequest, signal?: AbortSignal): Promise<NativeRunOutput[]> {
+    let acquired: NativeExecutionContext | Promise<NativeExecutionContext>;
+    try {
+      acquired = this.#acquire(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!(acquired instanceof Promise)) return this.#runOn(acquired, request);
+    const waiting: PoolRunRequest = { ...request, inputs: request.inputs.map((input) => ({ ...input, data: input.data.slice() })) };
+    return acquired.then((context) => this.#runOn(context, waiting));
+  }
+
+  #runOn(context: NativeExecutionContext, request: PoolRunRequest): Promise<NativeRunOutput[]> {
     const running = (async () => {
       try {
         return await context.run(request.inputs, request.outputs, request.profile);
@@ -85,50 +102,48 @@ export class ContextPool {
       }
     })();
     this.#running.add(running);
-    try {
-      return await running;
-    } finally {
-      this.#running.delete(running);
-    }
+    return running.finally(() => this.#running.delete(running));
   }
 
-  #acquire(signal: AbortSignal | undefined): Promise<NativeExecutionContext> {
-    if (this.#disposed) return Promise.reject(new TensorRTNodeError(ErrorCode.DISPOSED, 'The context pool was disposed'));
-    if (signal?.aborted) return Promise.reject(new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted', { cause: signal.reason }));
+  /** A free context now, a promise of one when the run must wait; throws when it cannot run. */
+  #acquire(signal: AbortSignal | undefined): NativeExecutionContext | Promise<NativeExecutionContext> {
+    if (this.#disposed) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The context pool was disposed');
+    if (signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted', { cause: signal.reason });
     const idle = this.#idle.pop();
-    if (idle !== undefined) return Promise.resolve(idle);
+    if (idle !== undefined) return idle;
     if (this.#all.length < this.size) {
       try {
         const context = this.#engine.createContext({ cudaGraph: this.cudaGraph });
         this.#all.push(context);
-        return Promise.resolve(context);
+        return context;
       } catch (error) {
-        if (this.#all.length === 0) return Promise.reject(error);
+        if (this.#all.length === 0) throw error;
         // Out of memory for one more context: wait for an existing one instead.
       }
     }
     if (this.#waiting.length >= this.maxQueue) {
-      return Promise.reject(
-        new TensorRTNodeError(ErrorCode.QUEUE_FULL, `All ${this.#all.length} execution contexts are busy and ${this.#waiting.length} runs are already waiting`),
-      );
+      throw new TensorRTNodeError(ErrorCode.QUEUE_FULL, `All ${this.#all.length} execution contexts are busy and ${this.#waiting.length} runs are already waiting`);
     }
     return new Promise<NativeExecutionContext>((resolve, reject) => {
-      const onAbort = (): void => {
-        const index = this.#waiting.indexOf(waiter);
-        if (index >= 0) this.#waiting.splice(index, 1);
-        reject(new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted while waiting for an execution context', { cause: signal?.reason }));
-      };
+      let unsubscribe = (): void => {};
       const waiter: Waiter = {
         resolve: (context) => {
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe();
           resolve(context);
         },
         reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe();
           reject(error);
         },
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // One listener per signal however many runs share it (onAbort fans out).
+      if (signal !== undefined) {
+        unsubscribe = onAbort(signal, () => {
+          const index = this.#waiting.indexOf(waiter);
+          if (index >= 0) this.#waiting.splice(index, 1);
+          reject(new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted while waiting for an execution context', { cause: signal.reason }));
+        });
+      }
       this.#waiting.push(waiter);
     });
   }

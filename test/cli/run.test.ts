@@ -87,6 +87,8 @@ describe('tensorrt-node run: bad arguments exit 1 with one error line and its co
     ['an unknown input', ['run', models.ocrCls, '--input', 'image=random'], 'ERR_UNKNOWN_TENSOR', /Expected one of the model's inputs \("x"\) for --input but received an unknown input "image"/],
     ['a missing .npy file', ['run', models.ocrCls, '--input', 'x=/nonexistent/x.npy'], 'ERR_IO', /\/nonexistent\/x\.npy but it does not exist/],
     ['a missing model', ['run', '/nonexistent/model.onnx'], 'ERR_MODEL_LOAD', /\/nonexistent\/model\.onnx but it does not exist/],
+    ['shapes too large for memory', ['run', models.ocrCls, '--shapes', 'x:100000x3x48x100000'], 'ERR_INVALID_ARGUMENT', /^Expected dims whose float32 data fits in one array \(at most [\d.]+ [GM]iB\) for the random data of input "x" but received \[100000, 3, 48, 100000\] \([\d.e+]+ GiB\); use smaller dims$/],
+    ['a thousand threads', ['run', models.ocrCls, '--threads', '1000'], 'ERR_INVALID_ARGUMENT', /^Expected an integer from 1 to \d+ for --threads but received "1000"$/],
     ['zero iterations', ['run', models.ocrCls, '--iterations', '0'], 'ERR_INVALID_ARGUMENT', /Expected an integer >= 1 for --iterations but received "0"/],
     ['a non-numeric warmup', ['run', models.ocrCls, '--warmup', 'many'], 'ERR_INVALID_ARGUMENT', /for --warmup but received "many"/],
     ['an unknown backend', ['run', models.ocrCls, '--backend', 'gpu'], 'ERR_INVALID_ARGUMENT', /Expected one of auto, cpu, tensorrt for --backend but received "gpu"/],

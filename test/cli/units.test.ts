@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TensorInfo } from '../../lib/backends/backend.js';
 import { listDevices } from '../../lib/cli/devices.js';
 import { formatInfo } from '../../lib/cli/info.js';
-import { latencyStats, percentile } from '../../lib/cli/latency.js';
+import { LatencyRecorder } from '../../lib/cli/latency.js';
 import { randomTensor, seededRandom } from '../../lib/cli/random-tensor.js';
 import { parseInputSpecs, parseShapeSpecs } from '../../lib/cli/run-inputs.js';
 import { ErrorCode } from '../../lib/errors.js';
@@ -14,19 +14,42 @@ const inputs: TensorInfo[] = [
   { name: 'input:0', dtype: 'float32', shape: [2] },
 ];
 
-describe('percentile and latencyStats', () => {
-  it('uses the nearest rank', () => {
-    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(sorted, 50)).toBe(50);
-    expect(percentile(sorted, 90)).toBe(90);
-    expect(percentile(sorted, 99)).toBe(99);
-    expect(percentile([5], 99)).toBe(5);
-    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
+function recorded(samples: readonly number[]): LatencyRecorder {
+  const recorder = new LatencyRecorder();
+  for (const sample of samples) recorder.record(sample);
+  return recorder;
+}
+
+describe('LatencyRecorder', () => {
+  it('uses the nearest rank, within the histogram\'s 0.1%', () => {
+    const recorder = recorded(Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(recorder.percentile(50)).toBeCloseTo(50, 1);
+    expect(recorder.percentile(90)).toBeCloseTo(90, 1);
+    expect(recorder.percentile(99)).toBeCloseTo(99, 1);
+    expect(recorded([5]).percentile(99)).toBe(5);
+    expect(recorded([1, 2, 3, 4]).percentile(50)).toBeCloseTo(2, 2);
+    expect(() => new LatencyRecorder().percentile(50)).toThrow(RangeError);
   });
 
-  it('summarises samples and throughput', () => {
-    const stats = latencyStats([4, 1, 3, 2], 20);
-    expect(stats).toEqual({ iterations: 4, minMs: 1, maxMs: 4, meanMs: 2.5, p50Ms: 2, p90Ms: 4, p99Ms: 4, throughputQps: 200, totalMs: 20 });
+  it('summarises samples and throughput: count, min, max and mean exact', () => {
+    const stats = recorded([4, 1, 3, 2]).stats(20);
+    expect(stats).toMatchObject({ iterations: 4, minMs: 1, maxMs: 4, meanMs: 2.5, p90Ms: 4, p99Ms: 4, throughputQps: 200, totalMs: 20 });
+    expect(stats.p50Ms).toBeCloseTo(2, 2);
+  });
+
+  it('keeps no sample: memory stays flat over two million runs', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc).toBeTypeOf('function');
+    const recorder = new LatencyRecorder();
+    recorder.record(1);
+    (gc as () => void)();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 2_000_000; i++) recorder.record(0.5 + (i % 1000) / 100);
+    (gc as () => void)();
+    // Two million numbers in an array would hold 16 MB on the heap.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(2 * 1024 * 1024);
+    expect(recorder.iterations).toBe(2_000_001);
+    expect(recorder.percentile(50)).toBeCloseTo(5.5, 1);
   });
 });
 

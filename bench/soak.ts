@@ -1,0 +1,132 @@
+/**
+ * Soak test (outside the default suite): many runs per backend on a small model, watching the
+ * process's resident memory. A leak of one input copy, promise, listener or native block per run
+ * shows up as growth over 10^5 runs; steady state does not. Exits 1 when any backend grows RSS by
+ * more than the limit.
+ *
+ *   npm run soak -- [--runs N] [--limit PERCENT] [--concurrency N]
+ *
+ * Backends: cpu on the main thread, cpu on a worker thread, and tensorrt on the simulator build
+ * (TENSORRT_NODE_BINDING=sim: simulated CUDA streams and TensorRT, the same addon code paths).
+ * Every 50th run carries an AbortSignal that fires while it waits, so the abort path soaks too.
+ *
+ * Measured after a warm-up (default 10^5 runs, its RSS step printed too: the first runs fill V8's
+ * young generation page by page, ONNX Runtime's arenas and malloc's per-thread caches, a one-time
+ * step of tens of MiB that levels off; a 10^6-run soak of the simulator stayed level after it) and with V8's young generation pinned at its largest size (npm run soak
+ * passes --min/max-semi-space-size=16): otherwise V8 doubles the new space whenever allocation
+ * pressure says so, a one-time step of up to 16 MiB per isolate that says nothing about leaks.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { ErrorCode, InferenceSession, type SessionOptions, Tensor, TensorRTNodeError } from '../lib/index.js';
+import { buildPlan } from '../lib/tensorrt/builder.js';
+import { randomArray, staticTanh } from '../test/fixtures/trt-models.js';
+
+process.env.TENSORRT_NODE_BINDING ??= 'sim';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '100000' },
+    limit: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '100000' },
+    'abort-every': { type: 'string', default: '50' },
+    only: { type: 'string' },
+  },
+});
+const runs = Number(args.runs);
+const limitPercent = Number(args.limit);
+const concurrency = Number(args.concurrency);
+const warmupRuns = Number(args.warmup);
+const abortEvery = Number(args['abort-every']);
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc (npm run soak does)');
+
+/** RSS once garbage is collected and native frees have had a turn of the event loop. */
+async function settledRss(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    (gc as () => void)();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage().rss;
+}
+
+/** `count` runs, `concurrency` at a time; every 50th is aborted while it waits behind the others. */
+async function drive(session: InferenceSession, count: number): Promise<{ ok: number; aborted: number }> {
+  const x = new Tensor('float32', randomArray(16, 1), [1, 16]);
+  let next = 0;
+  let ok = 0;
+  let aborted = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        if (process.env.SOAK_VERBOSE && index % Math.max(1, Math.floor(count / 10)) === 0) console.log(`    run ${index}: RSS ${mib(process.memoryUsage().rss)}`);
+        if (abortEvery > 0 && index % abortEvery === abortEvery - 1) {
+          const controller = new AbortController();
+          const run = session.run({ x }, { signal: controller.signal });
+          controller.abort();
+          try {
+            await run;
+            ok++;
+          } catch (error) {
+            if (!(error instanceof TensorRTNodeError && error.code === ErrorCode.ABORTED)) throw error;
+            aborted++;
+          }
+        } else {
+          await session.run({ x });
+          ok++;
+        }
+      }
+    }),
+  );
+  return { ok, aborted };
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+const fixture = staticTanh();
+const plan = args.only === undefined || args.only.includes('tensorrt') ? await buildPlan(fixture.bytes) : new Uint8Array();
+const backends: [string, Uint8Array, SessionOptions][] = [
+  ['cpu (main thread)', fixture.bytes, { backend: 'cpu', runOn: 'main', threads: { intraOp: 1 } }],
+  ['cpu (worker thread)', fixture.bytes, { backend: 'cpu', runOn: 'worker', threads: { intraOp: 1 } }],
+  ['tensorrt (simulator)', plan, { backend: 'tensorrt', tensorrt: { size: 2 } }],
+];
+
+const only = args.only;
+if (only === undefined) {
+  // Each backend soaks in a process of its own, so one's heap and allocator growth is not
+  // charged to the next.
+  console.log(`soak: ${runs} runs per backend after ${warmupRuns} warm-up runs, concurrency ${concurrency}, model x[1,16] -> MatMul -> Tanh; limit ${limitPercent}% RSS growth`);
+  let failed = false;
+  for (const [name] of backends) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--only', name], { stdio: 'inherit' });
+    if (child.status !== 0) failed = true;
+  }
+  process.exitCode = failed ? 1 : 0;
+} else {
+  const [name, model, options] = backends.find(([candidate]) => candidate === only) ?? [];
+  if (name === undefined) throw new Error(`--only: expected one of ${backends.map(([n]) => JSON.stringify(n)).join(', ')} but received ${JSON.stringify(only)}`);
+  const start = await settledRss();
+  const session = await InferenceSession.create(model as Uint8Array, options);
+  await drive(session, warmupRuns);
+  const before = await settledRss();
+  const heapBefore = process.memoryUsage();
+  const { ok, aborted } = await drive(session, runs);
+  const after = await settledRss();
+  const heapAfter = process.memoryUsage();
+  await session.dispose();
+  if (process.env.SOAK_VERBOSE) {
+    for (const key of ['heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const) console.log(`    ${key}: ${mib(heapBefore[key])} -> ${mib(heapAfter[key])}`);
+  }
+  const growth = ((after - before) / before) * 100;
+  const verdict = growth > limitPercent ? 'FAIL' : 'ok';
+  console.log(
+    `  ${name.padEnd(21)} RSS before ${mib(before)}, after ${mib(after)}, growth ${growth.toFixed(2)}%  (${ok} completed, ${aborted} aborted)  ${verdict}` +
+      `   [at start ${mib(start)}, warm-up step +${mib(before - start)}]`,
+  );
+  process.exitCode = growth > limitPercent ? 1 : 0;
+}
