@@ -51,12 +51,19 @@ std::string Folder(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
-// The file a handle was loaded from, symlinks resolved ("" when unknown).
-std::string RealFile(void* handle) {
+// The path a handle was loaded from, as the dynamic linker found it ("" when unknown).
+std::string LoadedPath(void* handle) {
   struct link_map* map = nullptr;
   if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr || map->l_name == nullptr) return "";
+  return map->l_name;
+}
+
+// The file behind that path, symlinks resolved: its name carries the full release
+// (libnvonnxparser.so.10 -> libnvonnxparser.so.10.16.0).
+std::string RealFile(void* handle) {
+  std::string path = LoadedPath(handle);
   char resolved[PATH_MAX];
-  return realpath(map->l_name, resolved) != nullptr ? resolved : map->l_name;
+  return !path.empty() && realpath(path.c_str(), resolved) != nullptr ? resolved : path;
 }
 
 // "libnvonnxparser.so.10.16.0" -> 101600; 0 unless the name carries major.minor.patch.
@@ -278,7 +285,7 @@ TensorRTLibrary Load() {
   }
 
   // The parser and the plugins come from the same TensorRT release: next to libnvinfer first.
-  const std::string folder = Folder(RealFile(nvinfer));
+  const std::string folder = Folder(LoadedPath(nvinfer));
   const std::vector<int> major{lib.version / 10000};
   Search parser_search;
   void* parser = parser_search.Run("TENSORRT_NODE_ONNXPARSER", "libnvonnxparser", major, folder, &lib.parser_path, [&](void* handle, std::string* why) {

@@ -79,11 +79,11 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
     return {"ERR_ENGINE_CORRUPT", "The data starts with TensorRT's plan tag but is not a plan TensorRT can read (its serialization version tag is "
                                   "damaged): the file is corrupted or not a plan. Copy the plan again or rebuild the engine."};
   }
+  if (c.header.size < kRealPlanHeaderBytes) {
+    return {"ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan: " + std::to_string(c.header.size) +
+                                      " bytes is shorter than a plan header. Pass a .plan/.engine file written by a TensorRT builder."};
+  }
   if (!c.header.has_tag || Has(log, "Magic tag does not match")) {
-    if (c.header.size < kRealPlanHeaderBytes) {
-      return {"ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan: " + std::to_string(c.header.size) +
-                                        " bytes is shorter than a plan header. Pass a .plan/.engine file written by a TensorRT builder."};
-    }
     return {"ERR_ENGINE_CORRUPT",
             "The data is not a TensorRT plan (it does not start with the plan tag \"ftrt\"); pass a .plan/.engine file written by a TensorRT builder."};
   }

@@ -19,7 +19,10 @@ extern "C" TENSORRTAPI int32_t getInferLibMinorVersion() noexcept { return trtsi
 extern "C" TENSORRTAPI int32_t getInferLibPatchVersion() noexcept { return trtsim::libraryVersion().patch; }
 extern "C" TENSORRTAPI int32_t getInferLibBuildVersion() noexcept { return trtsim::libraryVersion().build; }
 
-extern "C" TENSORRTAPI void* createInferRuntime_INTERNAL(void* logger, int32_t version) noexcept {
+namespace {
+// Called by both runtime entry points; a call through the exported name could be bound to the
+// lean runtime's own export (it comes first in the lean library's lookup scope).
+void* createRuntime(void* logger, int32_t version) noexcept {
   auto* log = static_cast<nvinfer1::ILogger*>(logger);
   if (!sameMajor(version)) {
     trtsim::logError(log, trtsim::ErrorKind::kApiUsage, "createInferRuntime",
@@ -29,6 +32,9 @@ extern "C" TENSORRTAPI void* createInferRuntime_INTERNAL(void* logger, int32_t v
   }
   return static_cast<nvinfer1::IRuntime*>(new (std::nothrow) trtsim::Runtime(log));
 }
+}  // namespace
+
+extern "C" TENSORRTAPI void* createInferRuntime_INTERNAL(void* logger, int32_t version) noexcept { return createRuntime(logger, version); }
 
 extern "C" TENSORRTAPI void* createInferBuilder_INTERNAL(void* logger, int32_t version) noexcept {
   auto* log = static_cast<nvinfer1::ILogger*>(logger);
@@ -54,5 +60,5 @@ extern "C" TENSORRTAPI void* trtsimCreateOnnxParser(void* network, void* logger)
 }
 
 // The simulated lean runtime (libnvinfer_lean) forwards here: the same runtime, without a builder.
-extern "C" TENSORRTAPI void* trtsimCreateRuntime(void* logger, int32_t version) noexcept { return createInferRuntime_INTERNAL(logger, version); }
+extern "C" TENSORRTAPI void* trtsimCreateRuntime(void* logger, int32_t version) noexcept { return createRuntime(logger, version); }
 extern "C" TENSORRTAPI int32_t trtsimLibraryVersion() noexcept { return trtsim::libraryVersion().packed(); }
