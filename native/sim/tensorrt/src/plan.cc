@@ -151,6 +151,31 @@ Graph readGraph(Reader& r) {
   return g;
 }
 
+// What the runtime's accessors index by (I/O entries, profiles per input, memory per profile)
+// must agree, as TensorRT's deserializer asserts before it hands out an engine.
+void checkConsistent(const EngineDesc& e) {
+  size_t inputs = 0;
+  for (const IOTensor& t : e.io) {
+    if (t.mode != nvinfer1::TensorIOMode::kINPUT && t.mode != nvinfer1::TensorIOMode::kOUTPUT) throw std::runtime_error("I/O tensor mode out of range");
+    if (static_cast<uint32_t>(t.type) > static_cast<uint32_t>(DataType::kE8M0)) throw std::runtime_error("I/O tensor type out of range");
+    if (t.mode == nvinfer1::TensorIOMode::kINPUT) ++inputs;
+  }
+  for (size_t i = 0; i < inputs; ++i) {
+    if (e.io[i].mode != nvinfer1::TensorIOMode::kINPUT) throw std::runtime_error("inputs must come first among the I/O tensors");
+  }
+  for (const ProfileRanges& p : e.profiles) {
+    if (p.min.size() != inputs || p.opt.size() != inputs || p.max.size() != inputs) throw std::runtime_error("profile does not cover every input");
+    for (size_t i = 0; i < inputs; ++i) {
+      size_t rank = e.io[i].dims.size();
+      if (p.min[i].size() != rank || p.opt[i].size() != rank || p.max[i].size() != rank) throw std::runtime_error("profile shape rank does not match its input");
+    }
+  }
+  if (e.deviceMemory.size() != e.profiles.size()) throw std::runtime_error("device memory sizes do not match the profiles");
+  for (int64_t bytes : e.deviceMemory) {
+    if (bytes < 0) throw std::runtime_error("negative device memory size");
+  }
+}
+
 }  // namespace
 
 bool currentComputeCapability(uint8_t compute[2]) {
@@ -278,6 +303,7 @@ PlanProblem readPlanPayload(const void* data, size_t size, const PlanHeader& h, 
     uint32_t mem = r.count(1024);
     for (uint32_t i = 0; i < mem; ++i) e.deviceMemory.push_back(r.i64());
     if (!r.done()) throw std::runtime_error("trailing bytes after the engine description");
+    checkConsistent(e);
     e.hostCode = (h.flags & kPlanFlagHostCode) != 0;
     std::memcpy(e.version, h.version, 4);
     std::memcpy(e.compute, h.compute, 2);
