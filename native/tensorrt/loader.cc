@@ -267,7 +267,7 @@ TensorRTLibrary Load() {
     lib.reason = nvinfer_search.Reason("libnvinfer", majors) +
                  ". Set TENSORRT_NODE_NVINFER to the library or its folder (for TensorRT from pip, the tensorrt_libs folder in "
                  "site-packages), or add that folder to LD_LIBRARY_PATH.";
-    lib.builder_reason = lib.reason;
+    lib.builder_reason = "libnvinfer is not available";
     lib.parser_reason = "libnvinfer is not available";
     lib.plugins_reason = "libnvinfer is not available";
     return lib;
