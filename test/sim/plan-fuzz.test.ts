@@ -23,8 +23,13 @@ const HEADER = 40;
 const CRC_OFFSET = 32;
 const EXPECTED_CODES = new Set<string>([ErrorCode.ENGINE_CORRUPT, ErrorCode.ENGINE_INCOMPATIBLE, ErrorCode.UNSUPPORTED]);
 
+interface Random {
+  int(n: number): number;
+  pick<T>(items: readonly T[]): T;
+}
+
 /** xorshift32: fast, seedable, plenty for choosing mutations. */
-function generator(seed: number): { int(n: number): number; pick<T>(items: readonly T[]): T } {
+function generator(seed: number): Random {
   let state = seed || 1;
   const next = () => {
     state ^= state << 13;
@@ -32,7 +37,12 @@ function generator(seed: number): { int(n: number): number; pick<T>(items: reado
     state ^= state << 5;
     return state >>> 0;
   };
-  return { int: (n) => next() % n, pick: (items) => items[next() % items.length] as T };
+  return {
+    int: (n) => next() % n,
+    pick<T>(items: readonly T[]): T {
+      return items[next() % items.length] as T;
+    },
+  };
 }
 
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, i) => {
@@ -55,7 +65,7 @@ function fixChecksum(plan: Uint8Array): Uint8Array {
 
 const INTERESTING_U32 = [0, 1, 2, 7, 8, 9, 0xff, 0x100, 0xffff, 0x10000, 0x100000, 0x100001, 0x7fffffff, 0x80000000, 0xffffffff];
 
-type Mutation = (plan: Uint8Array, rng: ReturnType<typeof generator>) => Uint8Array;
+type Mutation = (plan: Uint8Array, rng: Random) => Uint8Array;
 
 const mutations: Record<string, Mutation> = {
   truncate: (plan, rng) => plan.slice(0, rng.int(plan.length)),
