@@ -21,7 +21,8 @@ std::string Word(const std::string& text, const std::string& key) {
 // Header bytes are only a hint: a real TensorRT release number has a major version TensorRT has
 // used (junk that happens to carry the tag and a zero word does not).
 bool PlausibleVersion(const PlanHeader& header) {
-  return header.version_known && header.version.major >= 1 && header.version.major <= 99;
+  const LibraryVersion& v = header.version;
+  return header.version_known && v.major >= 1 && v.major <= 99 && v.minor <= 99 && v.patch <= 99;
 }
 
 bool SameRelease(const LibraryVersion& a, const LibraryVersion& b) {
