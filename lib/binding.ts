@@ -65,7 +65,11 @@ export interface NativeLibraryInfo {
 }
 
 export interface NativeTensorRTInfo extends NativeLibraryInfo {
+  /** The builder (absent from lean and dispatch runtimes). */
+  readonly builder: NativeLibraryInfo;
   readonly parser: NativeLibraryInfo;
+  /** libnvinfer_plugin: TensorRT's standard plugins. */
+  readonly plugins: NativeLibraryInfo;
 }
 
 export interface NativeStream {
@@ -193,7 +197,7 @@ export interface NativeBuildOptions {
 export interface NativeBinding {
   /** False when the addon was built without TensorRT headers: the runtime members below are absent. */
   readonly tensorrtHeaders: boolean;
-  /** Deserializes a plan on the libuv pool after checking its header. */
+  /** Deserializes a plan on the libuv pool; TensorRT decides, its log and the plan header word a refusal. */
   loadEngine?(plan: Uint8Array, allowHostCode: boolean): Promise<NativeEngine>;
   /** ONNX bytes -> plan bytes on the libuv pool (strongly typed network). */
   buildEngine?(onnx: Uint8Array, options: NativeBuildOptions): Promise<Uint8Array>;

@@ -4,7 +4,7 @@
  */
 import { loadBinding } from '../binding.js';
 import { type CudaInfo, cudaInfo } from '../cuda/info.js';
-import { type TensorRTLibraryInfo, tensorrtLibraryInfo } from '../tensorrt/info.js';
+import { type LibraryInfo, type TensorRTLibraryInfo, tensorrtLibraryInfo } from '../tensorrt/info.js';
 import { loadOrt } from './ort.js';
 
 export interface BackendAvailability {
@@ -14,9 +14,17 @@ export interface BackendAvailability {
   readonly version?: string;
 }
 
+export interface TensorRTAvailability extends BackendAvailability {
+  readonly library: TensorRTLibraryInfo;
+  /** Whether TensorRT's standard plugins (libnvinfer_plugin) are there for plans and models that use them. */
+  readonly plugins: BackendAvailability;
+  /** Whether engines can be built here (lean and dispatch runtimes only run plans). */
+  readonly builder: BackendAvailability;
+}
+
 export interface BackendsReport {
   /** TensorRT: usable when its library loads and CUDA has a device. */
-  readonly tensorrt: BackendAvailability & { readonly library: TensorRTLibraryInfo };
+  readonly tensorrt: TensorRTAvailability;
   readonly cuda: CudaInfo;
   /** ONNX Runtime on the CPU (onnxruntime-node). */
   readonly cpu: BackendAvailability;
@@ -37,17 +45,24 @@ function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsR
   }
   // Without the addon both reasons are the same load failure: say it once.
   if (!cuda.available && cuda.reason !== library.reason) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+  const part = (info: LibraryInfo): BackendAvailability => ({
+    available: info.available,
+    ...(info.version !== undefined ? { version: info.version } : {}),
+    ...(!info.available && info.reason !== undefined ? { reason: info.reason } : {}),
+  });
   return {
     available: reasons.length === 0,
     ...(library.version !== undefined ? { version: library.version } : {}),
     ...(reasons.length > 0 ? { reason: reasons.join(' ') } : {}),
     library,
+    plugins: part(library.plugins),
+    builder: part(library.builder),
   };
 }
 
 /** TensorRT needs the native addon, its library, and a CUDA device. Never throws. */
 export function tensorrtAvailability(): BackendAvailability {
-  const { library, ...availability } = tensorrtReport(cudaInfo(), tensorrtLibraryInfo());
+  const { library: _library, plugins: _plugins, builder: _builder, ...availability } = tensorrtReport(cudaInfo(), tensorrtLibraryInfo());
   return availability;
 }
 

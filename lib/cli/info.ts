@@ -1,6 +1,7 @@
 /** `tensorrt-node info`: versions, which backends can run here (and why not), CUDA and its devices. */
 import type { Command } from 'commander';
 import { type BackendAvailability, type BackendsReport, backends } from '../backends/availability.js';
+import type { LibraryInfo } from '../tensorrt/info.js';
 import { type DeviceReport, listDevices } from './devices.js';
 import { table, toJson } from './format.js';
 import { packageInfo } from './package-info.js';
@@ -37,6 +38,27 @@ function cudaLine(cuda: InfoReport['cuda']): string {
   return cuda.available ? `  ${versions || 'available'}${simulator}` : `  unavailable: ${cuda.reason ?? 'no reason given'}${versions ? ` (${versions})` : ''}${simulator}`;
 }
 
+function libraryRow(name: string, library: LibraryInfo, where = ''): string[] {
+  if (!library.available) return [name, 'unavailable', library.reason ?? 'no reason given'];
+  return [name, 'available', [library.version, library.library].filter(Boolean).join('  ') || where];
+}
+
+/** The parts of TensorRT that were found (once libnvinfer itself was: otherwise the tensorrt row says why). */
+function tensorrtLines(tensorrt: BackendsReport['tensorrt']): string[] {
+  const { library } = tensorrt;
+  if (!library.available) return [];
+  return [
+    'tensorrt libraries:',
+    table([
+      libraryRow('runtime', library),
+      libraryRow('builder', library.builder, 'in the runtime library'),
+      libraryRow('onnx parser', library.parser),
+      libraryRow('plugins', library.plugins),
+    ]),
+    '',
+  ];
+}
+
 export function formatInfo(report: InfoReport): string {
   const lines = [
     `${report.package.name} ${report.package.version}`,
@@ -45,6 +67,7 @@ export function formatInfo(report: InfoReport): string {
     'backends:',
     table([availabilityRow('cpu', report.backends.cpu, 'onnxruntime-node'), availabilityRow('tensorrt', report.backends.tensorrt, 'TensorRT')]),
     '',
+    ...tensorrtLines(report.backends.tensorrt),
     'cuda:',
     cudaLine(report.cuda),
     '',

@@ -1,9 +1,9 @@
 /**
  * Engine: a TensorRT engine (plan file) loaded through the native addon. Loading reads the file
- * and deserializes on the libuv pool; the plan header is checked first, so a file that is not a
- * plan fails with ERR_ENGINE_CORRUPT and a plan from another TensorRT version with
- * ERR_ENGINE_INCOMPATIBLE naming both versions. The metadata (I/O tensors, profiles, memory) is
- * read once at load.
+ * and deserializes on the libuv pool. TensorRT decides whether the plan loads; its log and the plan
+ * header word a refusal: ERR_ENGINE_CORRUPT for data that is not a usable plan,
+ * ERR_ENGINE_INCOMPATIBLE for a plan of another release (naming both), another GPU model, a missing
+ * plugin or host code not allowed. The metadata (I/O tensors, profiles, memory) is read once at load.
  */
 import { readFile } from 'node:fs/promises';
 

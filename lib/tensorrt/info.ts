@@ -11,7 +11,12 @@ export interface LibraryInfo {
 }
 
 export interface TensorRTLibraryInfo extends LibraryInfo {
+  /** Building engines; lean and dispatch runtimes run plans without one. */
+  readonly builder: LibraryInfo;
+  /** The ONNX parser; its version is the TensorRT release it came with (from the library's file name), when known. */
   readonly parser: LibraryInfo;
+  /** TensorRT's standard plugins (libnvinfer_plugin), registered before the first engine loads or builds. */
+  readonly plugins: LibraryInfo;
 }
 
 /** TensorRT (since 10) and its ONNX parser encode versions as major * 10000 + minor * 100 + patch. */
@@ -29,14 +34,16 @@ function libraryInfo(native: NativeLibraryInfo): LibraryInfo {
 }
 
 /**
- * What the TensorRT loader found: libnvinfer (.so.11, then .so.10, or TENSORRT_NODE_NVINFER) and
- * libnvonnxparser (or TENSORRT_NODE_ONNXPARSER). Never throws.
+ * What the TensorRT loader found: libnvinfer (TENSORRT_NODE_NVINFER, or libnvinfer.so.11 / .so.10
+ * through the dynamic linker and TensorRT's install folders), its builder, libnvonnxparser
+ * (TENSORRT_NODE_ONNXPARSER) and libnvinfer_plugin (TENSORRT_NODE_NVINFER_PLUGIN). Never throws.
  */
 export function tensorrtLibraryInfo(): TensorRTLibraryInfo {
   const load = loadBinding();
   if (!load.ok) {
-    return { available: false, reason: load.reason, parser: { available: false, reason: load.reason } };
+    const missing = { available: false, reason: load.reason };
+    return { ...missing, builder: missing, parser: missing, plugins: missing };
   }
   const native = load.binding.tensorrtInfo();
-  return { ...libraryInfo(native), parser: libraryInfo(native.parser) };
+  return { ...libraryInfo(native), builder: libraryInfo(native.builder), parser: libraryInfo(native.parser), plugins: libraryInfo(native.plugins) };
 }

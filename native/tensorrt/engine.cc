@@ -8,6 +8,7 @@
 #include "tensorrt/execution_context.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
+#include "tensorrt/plan_failure.h"
 #include "tensorrt/plan_header.h"
 #include "tensorrt/tensorrt_types.h"
 
@@ -43,23 +44,7 @@ class LoadWorker : public PromiseWorker {
     std::string mismatch = HeaderLibraryMismatch(lib.version);
     if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
 
-    PlanHeader header = ReadPlanHeader(data_, size_);
-    LibraryVersion library = UnpackLibraryVersion(lib.version);
-    if (header.too_small) {
-      return Fail("ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan: " + std::to_string(size_) + " bytes is shorter than a plan header");
-    }
-    if (!header.is_plan) {
-      return Fail("ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan (it does not start with a plan tag); pass a .plan/.engine file written by a TensorRT builder");
-    }
-    bool same = header.major == library.major && header.minor == library.minor && header.patch == library.patch;
-    // Version-compatible plans carry their own lean runtime (host code): TensorRT decides about those.
-    if (!same && !allow_host_code_) {
-      return Fail("ERR_ENGINE_INCOMPATIBLE",
-                  "The plan was built with TensorRT " + header.Version() + " but the loaded TensorRT library is " + library.Version() +
-                      ". Rebuild the engine with TensorRT " + library.Version() +
-                      ", or build it version-compatible and load it with allowHostCode: true.");
-    }
-
+    // TensorRT alone decides whether a plan loads: the header is read only to explain a refusal.
     LogCapture capture;
     auto runtime = std::make_shared<RuntimeCore>();
     runtime->runtime = static_cast<nvinfer1::IRuntime*>(
@@ -68,21 +53,17 @@ class LoadWorker : public PromiseWorker {
       return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT could not create a runtime", capture.Text());
     }
     runtime->runtime->setEngineHostCodeAllowed(allow_host_code_);
-    nvinfer1::ICudaEngine* engine = runtime->runtime->deserializeCudaEngine(data_, size_);
+    static const uint8_t kNoBytes = 0;  // an empty Uint8Array may have no data pointer
+    nvinfer1::ICudaEngine* engine = runtime->runtime->deserializeCudaEngine(data_ != nullptr ? data_ : &kNoBytes, size_);
     if (engine == nullptr) {
-      if (!allow_host_code_ && capture.Contains("host code")) {
-        return Fail("ERR_ENGINE_INCOMPATIBLE",
-                    "The plan embeds host code (it was built version-compatible); TensorRT runs such plans only when allowed. "
-                    "Load it with allowHostCode: true if you trust where the file came from.",
-                    capture.Text());
-      }
-      if (!same) {
-        return Fail("ERR_ENGINE_INCOMPATIBLE",
-                    "TensorRT " + library.Version() + " could not deserialize the plan built with TensorRT " + header.Version() +
-                        "; rebuild the engine with this TensorRT version.",
-                    capture.Text());
-      }
-      return Fail("ERR_ENGINE_CORRUPT", "TensorRT could not deserialize the plan (truncated or corrupted file?)", capture.Text());
+      PlanFailureContext context;
+      context.header = ReadPlanHeader(data_, size_);
+      context.library = UnpackLibraryVersion(lib.version, lib.build);
+      context.log = capture.Text();
+      context.allow_host_code = allow_host_code_;
+      context.plugins = lib.PluginState();
+      PlanFailure failure = DiagnosePlanFailure(context);
+      return Fail(failure.code, failure.message, context.log);
     }
     core_ = std::make_shared<EngineCore>();
     core_->runtime = std::move(runtime);

@@ -1,6 +1,6 @@
-// Engine: a deserialized TensorRT engine exposed to JS. Engine.load reads the plan header first
-// (not a plan: ERR_ENGINE_CORRUPT; built by another TensorRT version: ERR_ENGINE_INCOMPATIBLE
-// naming both versions), then deserializes on the libuv pool. Execution contexts keep the engine's
+// Engine: a deserialized TensorRT engine exposed to JS. Engine.load deserializes on the libuv pool
+// and lets TensorRT decide; when it refuses, its log and the plan header word the error
+// (plan_failure.h: ERR_ENGINE_INCOMPATIBLE or ERR_ENGINE_CORRUPT). Execution contexts keep the engine's
 // core alive, and the core keeps its runtime alive, so JS may drop an engine before its contexts.
 #pragma once
 

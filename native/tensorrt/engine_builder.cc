@@ -44,6 +44,7 @@ class BuildWorker : public PromiseWorker {
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
     if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    if (!lib.builder_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT builder is not available: " + lib.builder_reason);
     if (!lib.parser_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT ONNX parser is not available: " + lib.parser_reason);
     std::string mismatch = HeaderLibraryMismatch(lib.version);
     if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);

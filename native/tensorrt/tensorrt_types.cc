@@ -33,11 +33,7 @@ size_t DataTypeSize(nvinfer1::DataType type) {
 }
 
 std::string HeaderLibraryMismatch(int32_t library_version) {
-  LibraryVersion lib = UnpackLibraryVersion(library_version);
-  if (lib.major == NV_TENSORRT_MAJOR) return "";
-  return "tensorrt-node was compiled against TensorRT " + std::to_string(NV_TENSORRT_MAJOR) + ".x headers but loaded TensorRT " +
-         lib.Version() + "; rebuild the addon against this TensorRT (npm rebuild tensorrt-node) or install TensorRT " +
-         std::to_string(NV_TENSORRT_MAJOR) + ".x";
+  return HeadersLibraryMismatch(LibraryVersion{NV_TENSORRT_MAJOR, NV_TENSORRT_MINOR, NV_TENSORRT_PATCH}, UnpackLibraryVersion(library_version));
 }
 
 }  // namespace trtn

@@ -13,8 +13,8 @@ const char* DataTypeName(nvinfer1::DataType type);
 // Bytes per element, 0 for sub-byte or unknown types.
 size_t DataTypeSize(nvinfer1::DataType type);
 
-// The addon and the library it loaded must share the major version of the headers the addon was
-// compiled against (the classes' layout differs between majors). Empty when they do.
+// The library must be of the headers' major version with a minor at least the headers' (see
+// HeadersLibraryMismatch). Empty when it is.
 std::string HeaderLibraryMismatch(int32_t library_version);
 
 }  // namespace trtn

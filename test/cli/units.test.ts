@@ -114,11 +114,20 @@ describe('info rendering of CUDA devices', () => {
     const text = formatInfo({
       package: { name: 'tensorrt-node', version: '0.0.0' },
       node: { version: 'v20.0.0', platform: 'linux', arch: 'x64', napi: '9' },
-      backends: { cpu: { available: true, version: '1.30.0' }, tensorrt: { available: true, version: '10.3.0', library: { available: true, version: '10.3.0', parser: { available: true } } } },
+      backends: { cpu: { available: true, version: '1.30.0' }, tensorrt: {
+          available: true,
+          version: '10.3.0',
+          library: { available: true, version: '10.3.0', library: 'libnvinfer.so.10', builder: { available: true }, parser: { available: true, version: '10.3.0' }, plugins: { available: false, reason: 'not found' } },
+          plugins: { available: false, reason: 'not found' },
+          builder: { available: true },
+        },
+      },
       cuda: { available: true, simulator: false, runtimeVersion: '13.0', driverVersion: '13.0' },
       devices,
     });
     expect(text).toContain('tensorrt  available  TensorRT 10.3.0');
+    expect(text).toContain('tensorrt libraries:\n  runtime      available    10.3.0  libnvinfer.so.10\n  builder      available    in the runtime library\n');
+    expect(text).toContain('  plugins      unavailable  not found\n');
     expect(text).toContain('cuda:\n  runtime 13.0, driver supports 13.0\n');
     expect(text).toMatch(/devices:\n {2}0 {2}NVIDIA H200 {2}compute 9\.0 {2}132 SMs {2}139\.7 GiB$/);
   });

@@ -140,7 +140,7 @@ describe('unusable plans', () => {
     const truncated = await rejection(Engine.load(plan.subarray(0, plan.length - 17)));
     expect(truncated.code).toBe(ErrorCode.ENGINE_CORRUPT);
     expect(truncated.details).toContain('Serialization assertion plan size failed');
-    const corrupted = plan.slice();
+    const corrupted = new Uint8Array(plan);
     corrupted[corrupted.length - 40] ^= 0x55;
     const bad = await rejection(Engine.load(corrupted));
     expect(bad.code).toBe(ErrorCode.ENGINE_CORRUPT);
@@ -148,7 +148,7 @@ describe('unusable plans', () => {
   });
 
   it('names both versions when the plan comes from another TensorRT', async () => {
-    const plan = (await planFor(mlp())).slice();
+    const plan = new Uint8Array(await planFor(mlp()));
     plan[24] = 10;
     plan[25] = 16;
     const error = await rejection(Engine.load(plan));
@@ -168,7 +168,7 @@ describe('unusable plans', () => {
     expect(engine.inputs[0]?.name).toBe('x');
     engine.dispose();
     // A version-compatible plan from an older 11.x runs on this library when host code is allowed.
-    const older = plan.slice();
+    const older = new Uint8Array(plan);
     older[25] = 0;
     const olderEngine = await Engine.load(older, { allowHostCode: true });
     olderEngine.dispose();

@@ -1,5 +1,6 @@
 #include "builder.h"
 
+#include "library_version.h"
 #include "log.h"
 #include "network.h"
 #include "ops.h"
@@ -233,10 +234,11 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
   }
   if (auto* monitor = config.getProgressMonitor()) monitor->phaseFinish("Building engine");
   engine.hostCode = config.getFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE) && !config.getFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
-  engine.version[0] = NV_TENSORRT_MAJOR;
-  engine.version[1] = NV_TENSORRT_MINOR;
-  engine.version[2] = NV_TENSORRT_PATCH;
-  engine.version[3] = NV_TENSORRT_BUILD;
+  const LibraryVersion& version = libraryVersion();
+  engine.version[0] = version.major;
+  engine.version[1] = version.minor;
+  engine.version[2] = version.patch;
+  engine.version[3] = version.build;
   return true;
 }
 

@@ -2,6 +2,8 @@
 
 #include "builder.h"
 #include "execution_context.h"
+#include "library_version.h"
+#include "plugin_registry.h"
 #include "log.h"
 
 #include <cstring>
@@ -144,17 +146,29 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
                                                    std::to_string(size) + " bytes, too few for a plan");
     }
     if (problem == PlanProblem::kBadMagic) return failed(ErrorKind::kSerialization, "Serialization assertion magicTagRead == kMAGIC_TAG failed. Magic tag does not match");
-    if (problem == PlanProblem::kMalformed) return failed(ErrorKind::kSerialization, "Serialization assertion plan format version failed. Unknown plan format version " + std::to_string(header.formatVersion));
-    bool sameVersion = header.version[0] == NV_TENSORRT_MAJOR && header.version[1] == NV_TENSORRT_MINOR && header.version[2] == NV_TENSORRT_PATCH;
+    if (problem == PlanProblem::kSerializationVersion) {
+      return failed(ErrorKind::kSerialization, "Serialization assertion stdVersionRead == kSERIALIZATION_VERSION failed. Version tag does not match. Note: Current Version: " +
+                                                   std::to_string(kSerializationVersion) + ", Serialized Engine Version: " + std::to_string(header.serializationVersion));
+    }
+    const LibraryVersion& library = libraryVersion();
+    const uint8_t* v = header.version;
+    // Plans hold the full release, build number included, and run only on that release...
+    bool sameVersion = v[0] == library.major && v[1] == library.minor && v[2] == library.patch && v[3] == library.build;
     bool hostCode = (header.flags & kPlanFlagHostCode) != 0;
-    std::string planVersion = std::to_string(header.version[0]) + "." + std::to_string(header.version[1]) + "." + std::to_string(header.version[2]);
-    std::string libVersion = std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR) + "." + std::to_string(NV_TENSORRT_PATCH);
-    // Version-compatible plans (with an embedded lean runtime) run on newer libraries of the same major version.
-    bool compatible = sameVersion || (hostCode && header.version[0] == NV_TENSORRT_MAJOR &&
-                                      (header.version[1] < NV_TENSORRT_MINOR || (header.version[1] == NV_TENSORRT_MINOR && header.version[2] <= NV_TENSORRT_PATCH)));
+    std::string planVersion = std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]) + "." + std::to_string(v[3]);
+    // ...except version-compatible plans (with an embedded lean runtime), which run on the same or a newer library of their major version.
+    bool compatible = sameVersion || (hostCode && v[0] == library.major &&
+                                      (v[1] < library.minor || (v[1] == library.minor && (v[2] < library.patch || (v[2] == library.patch && v[3] <= library.build)))));
     if (!compatible) {
       return failed(ErrorKind::kSerialization, "The engine plan file is not compatible with this version of TensorRT, expecting library version " +
-                                                   libVersion + " got " + planVersion + ", please rebuild.");
+                                                   library.text() + " got " + planVersion + ", please rebuild.");
+    }
+    if (problem == PlanProblem::kMalformed) return failed(ErrorKind::kSerialization, "Serialization assertion plan format failed. Unknown plan format " + std::to_string(header.formatVersion));
+    uint8_t device[2] = {0, 0};
+    if (currentComputeCapability(device) && (device[0] != header.compute[0] || device[1] != header.compute[1])) {
+      return failed(ErrorKind::kSerialization, "The engine plan file is generated on an incompatible device, expecting compute " + std::to_string(device[0]) + "." +
+                                                   std::to_string(device[1]) + " got compute " + std::to_string(header.compute[0]) + "." +
+                                                   std::to_string(header.compute[1]) + ", please rebuild.");
     }
     if (hostCode && !hostCodeAllowed_) {
       return failed(ErrorKind::kSerialization, "The engine plan embeds host code (a version-compatible engine); deserializing it requires IRuntime::setEngineHostCodeAllowed(true).");
@@ -164,6 +178,19 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
     if (problem == PlanProblem::kTruncated) return failed(ErrorKind::kSerialization, "Serialization assertion plan size failed. " + detail);
     if (problem == PlanProblem::kChecksum) return failed(ErrorKind::kSerialization, "Serialization assertion checksum failed. The plan is corrupted (" + detail + ")");
     if (problem != PlanProblem::kNone) return failed(ErrorKind::kSerialization, "Serialization assertion failed while reading the engine: " + detail);
+    // Plugin layers are rebuilt through their creators, which must be registered by now.
+    for (const Node& node : desc.graph.nodes) {
+      const Attribute* version = node.attr(kPluginVersionAttr);
+      if (version == nullptr) continue;
+      const TrtsimPlugin* plugin = findPlugin(node.op);
+      if (plugin == nullptr || version->s != plugin->version) {
+        const Attribute* space = node.attr(kPluginNamespaceAttr);
+        logError(logger_, ErrorKind::kInternal, "IPluginRegistry::getCreator",
+                 "getPluginCreator could not find plugin: " + node.op + " version: " + version->s + " namespace: " + (space ? space->s : ""));
+        return failed(ErrorKind::kSerialization,
+                      "Serialization assertion creator failed. Cannot deserialize plugin since corresponding IPluginCreator not found in Plugin Registry");
+      }
+    }
 
     auto shared = std::make_shared<EngineShared>();
     shared->desc = std::move(desc);

@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "ops.h"
+#include "plugin_registry.h"
 #include "protobuf.h"
 #include "value.h"
 
@@ -378,13 +379,21 @@ bool OnnxParser::parse(const void* data, size_t size, const char*) noexcept {
         graph.tensors[static_cast<size_t>(index)] = std::move(t);
         continue;
       }
-      if (!isSupportedOp(raw.op)) {
+      // As TensorRT's parser does, an op without an importer is looked up in the plugin registry.
+      const TrtsimPlugin* plugin = isSupportedOp(raw.op) ? nullptr : findPlugin(raw.op);
+      if (!isSupportedOp(raw.op) && plugin == nullptr) {
         fail(ErrorCode::kUNSUPPORTED_NODE, "no importer registered for op: " + raw.op, static_cast<int>(n), label, raw.op);
         return false;
       }
       Node node;
       node.op = raw.op;
       node.name = label;
+      if (plugin != nullptr) {
+        node.attrs[kPluginVersionAttr].kind = Attribute::Kind::kString;
+        node.attrs[kPluginVersionAttr].s = plugin->version;
+        node.attrs[kPluginNamespaceAttr].kind = Attribute::Kind::kString;
+        node.attrs[kPluginNamespaceAttr].s = pluginNamespace(raw.op);
+      }
       for (const std::string& in : raw.inputs) {
         if (in.empty()) {
           node.inputs.push_back(-1);

@@ -1,5 +1,7 @@
 #include "ops.h"
 
+#include "plugin_registry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -152,6 +154,7 @@ const std::vector<std::string>& supportedOps() { return kOps; }
 bool isSupportedOp(const std::string& op) { return std::find(kOps.begin(), kOps.end(), op) != kOps.end(); }
 
 bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& outTypes, std::string& error) {
+  if (findPlugin(node.op) != nullptr) return pluginInferTypes(graph, node, outTypes, error);
   auto typeOf = [&](size_t i) { return graph.tensors[static_cast<size_t>(node.inputs[i])].type; };
   auto has = [&](size_t i) { return i < node.inputs.size() && node.inputs[i] >= 0; };
   const std::string& op = node.op;
@@ -252,6 +255,10 @@ bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>&
                  std::string& error) {
   const std::string& op = node.op;
   Shape out;
+  if (findPlugin(op) != nullptr) {
+    outShapes = {in[0]};
+    return true;
+  }
   if (op == "Identity" || op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Cast" || op == "QuantizeLinear" ||
       op == "DequantizeLinear") {
     out = in[0];
@@ -574,6 +581,7 @@ void runNode(const Node& node, int64_t opset, const std::vector<const Value*>& i
   Value& out = outputs[0];
   const std::string& op = node.op;
   const Value& x = *in[0];
+  if (const TrtsimPlugin* plugin = findPlugin(op)) return runPlugin(*plugin, node, x, out);
   if (op == "Identity" || op == "Reshape" || op == "Flatten") {
     out.data = x.data;  // the shape was computed by inferShapes and set by the caller
   } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh") {

@@ -1,5 +1,7 @@
 #include "plan.h"
 
+#include <cuda_runtime_api.h>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -149,7 +151,43 @@ Graph readGraph(Reader& r) {
   return g;
 }
 
+// What the runtime's accessors index by (I/O entries, profiles per input, memory per profile)
+// must agree, as TensorRT's deserializer asserts before it hands out an engine.
+void checkConsistent(const EngineDesc& e) {
+  size_t inputs = 0;
+  for (const IOTensor& t : e.io) {
+    if (t.mode != nvinfer1::TensorIOMode::kINPUT && t.mode != nvinfer1::TensorIOMode::kOUTPUT) throw std::runtime_error("I/O tensor mode out of range");
+    if (static_cast<uint32_t>(t.type) > static_cast<uint32_t>(DataType::kE8M0)) throw std::runtime_error("I/O tensor type out of range");
+    if (t.mode == nvinfer1::TensorIOMode::kINPUT) ++inputs;
+  }
+  for (size_t i = 0; i < inputs; ++i) {
+    if (e.io[i].mode != nvinfer1::TensorIOMode::kINPUT) throw std::runtime_error("inputs must come first among the I/O tensors");
+  }
+  for (const ProfileRanges& p : e.profiles) {
+    if (p.min.size() != inputs || p.opt.size() != inputs || p.max.size() != inputs) throw std::runtime_error("profile does not cover every input");
+    for (size_t i = 0; i < inputs; ++i) {
+      size_t rank = e.io[i].dims.size();
+      if (p.min[i].size() != rank || p.opt[i].size() != rank || p.max[i].size() != rank) throw std::runtime_error("profile shape rank does not match its input");
+    }
+  }
+  if (e.deviceMemory.size() != e.profiles.size()) throw std::runtime_error("device memory sizes do not match the profiles");
+  for (int64_t bytes : e.deviceMemory) {
+    if (bytes < 0) throw std::runtime_error("negative device memory size");
+  }
+}
+
 }  // namespace
+
+bool currentComputeCapability(uint8_t compute[2]) {
+  int device = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
+    return false;
+  }
+  compute[0] = static_cast<uint8_t>(major);
+  compute[1] = static_cast<uint8_t>(minor);
+  return true;
+}
 
 uint32_t crc32(const uint8_t* data, size_t size) {
   static uint32_t table[256];
@@ -191,14 +229,20 @@ std::vector<uint8_t> writePlan(const EngineDesc& e) {
   body.u32(static_cast<uint32_t>(e.deviceMemory.size()));
   for (int64_t m : e.deviceMemory) body.i64(m);
 
+  uint8_t compute[2] = {e.compute[0], e.compute[1]};
+  if (compute[0] == 0) currentComputeCapability(compute);
   Writer plan;
   plan.raw(kMagic, 4);
+  plan.u32(kSerializationVersion);
   plan.raw(kSimTag, 4);
   plan.u32(kPlanFormatVersion);
-  plan.u32(e.hostCode ? kPlanFlagHostCode : 0);
   plan.i64(static_cast<int64_t>(body.out.size()));
   plan.raw(e.version, 4);
+  plan.u32(e.hostCode ? kPlanFlagHostCode : 0);
   plan.u32(crc32(body.out.data(), body.out.size()));
+  plan.raw(compute, 2);
+  plan.u8(0);
+  plan.u8(0);
   plan.raw(body.out.data(), body.out.size());
   return plan.out;
 }
@@ -206,12 +250,16 @@ std::vector<uint8_t> writePlan(const EngineDesc& e) {
 PlanProblem readPlanHeader(const void* data, size_t size, PlanHeader& h) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
   if (!data || size < kPlanHeaderSize) return PlanProblem::kTooSmall;
-  if (std::memcmp(p, kMagic, 4) != 0 || std::memcmp(p + 4, kSimTag, 4) != 0) return PlanProblem::kBadMagic;
-  std::memcpy(&h.formatVersion, p + 8, 4);
-  std::memcpy(&h.flags, p + 12, 4);
+  if (std::memcmp(p, kMagic, 4) != 0) return PlanProblem::kBadMagic;
+  std::memcpy(&h.serializationVersion, p + 4, 4);
+  if (h.serializationVersion != kSerializationVersion) return PlanProblem::kSerializationVersion;
+  std::memcpy(&h.formatVersion, p + 12, 4);
   std::memcpy(&h.payloadSize, p + 16, 8);
   std::memcpy(h.version, p + 24, 4);
-  std::memcpy(&h.crc, p + 28, 4);
+  std::memcpy(&h.flags, p + 28, 4);
+  std::memcpy(&h.crc, p + 32, 4);
+  std::memcpy(h.compute, p + 36, 2);
+  if (std::memcmp(p + 8, kSimTag, 4) != 0) return PlanProblem::kMalformed;
   if (h.formatVersion != kPlanFormatVersion) return PlanProblem::kMalformed;
   return PlanProblem::kNone;
 }
@@ -255,8 +303,10 @@ PlanProblem readPlanPayload(const void* data, size_t size, const PlanHeader& h, 
     uint32_t mem = r.count(1024);
     for (uint32_t i = 0; i < mem; ++i) e.deviceMemory.push_back(r.i64());
     if (!r.done()) throw std::runtime_error("trailing bytes after the engine description");
+    checkConsistent(e);
     e.hostCode = (h.flags & kPlanFlagHostCode) != 0;
     std::memcpy(e.version, h.version, 4);
+    std::memcpy(e.compute, h.compute, 2);
   } catch (const std::exception& ex) {
     detail = ex.what();
     return PlanProblem::kMalformed;

@@ -1,8 +1,11 @@
-// The simulator's plan format. Its first 32 bytes follow the layout tensorrt-node reads from real
-// plans: the tag "ftrt" at offset 0 and the building TensorRT's major, minor, patch and build
-// numbers at offsets 24..27. The rest is the simulator's own: a second tag "NSIM", a format
-// version, flags (bit 0: the plan embeds host code, i.e. it was built version-compatible), the
-// payload size and a CRC-32 of the payload, which holds the engine description.
+// The simulator's plan format. Its header follows the layout NVIDIA's trtexec reads from real
+// plans: the tag "ftrt" at offset 0, a 32-bit serialization version at offset 4 (0 for the
+// current format; only then do bytes 24..27 hold the building TensorRT's major, minor, patch and
+// build numbers). The rest is the simulator's own (all little-endian):
+//   8 "NSIM"   12 format version   16 payload size (u64)   24..27 TensorRT version
+//   28 flags (bit 0: the plan embeds host code, i.e. it was built version-compatible)
+//   32 CRC-32 of the payload   36 compute capability major, minor of the building GPU   38 zero
+// The payload that follows holds the engine description.
 #pragma once
 
 #include "graph.h"
@@ -13,7 +16,8 @@
 
 namespace trtsim {
 
-constexpr size_t kPlanHeaderSize = 32;
+constexpr size_t kPlanHeaderSize = 40;
+constexpr uint32_t kSerializationVersion = 0;
 constexpr uint32_t kPlanFormatVersion = 1;
 constexpr uint32_t kPlanFlagHostCode = 1;
 
@@ -38,25 +42,31 @@ struct EngineDesc {
   std::vector<int64_t> deviceMemory;  // activation bytes per profile
   bool hostCode = false;
   uint8_t version[4] = {0, 0, 0, 0};  // the TensorRT version that built the plan
+  uint8_t compute[2] = {0, 0};        // the building GPU's compute capability; {0, 0}: the current device's
 };
 
 std::vector<uint8_t> writePlan(const EngineDesc& engine);
 
-enum class PlanProblem { kNone, kTooSmall, kBadMagic, kVersion, kHostCode, kTruncated, kChecksum, kMalformed };
+enum class PlanProblem { kNone, kTooSmall, kBadMagic, kSerializationVersion, kVersion, kHostCode, kTruncated, kChecksum, kMalformed };
 
 struct PlanHeader {
+  uint32_t serializationVersion = 0;
   uint32_t formatVersion = 0;
   uint32_t flags = 0;
   uint64_t payloadSize = 0;
   uint8_t version[4] = {0, 0, 0, 0};
   uint32_t crc = 0;
+  uint8_t compute[2] = {0, 0};
 };
 
-// Header only: kTooSmall, kBadMagic or kNone.
+// Header only: kTooSmall, kBadMagic, kSerializationVersion, kMalformed (not the simulator's format) or kNone.
 PlanProblem readPlanHeader(const void* data, size_t size, PlanHeader& header);
 // Payload (after the header checks the runtime makes itself): kTruncated, kChecksum, kMalformed or kNone.
 PlanProblem readPlanPayload(const void* data, size_t size, const PlanHeader& header, EngineDesc& engine, std::string& detail);
 
 uint32_t crc32(const uint8_t* data, size_t size);
+
+// The current CUDA device's compute capability; false when CUDA cannot say.
+bool currentComputeCapability(uint8_t compute[2]);
 
 }  // namespace trtsim
