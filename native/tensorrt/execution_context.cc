@@ -9,17 +9,25 @@
 #include "errors.h"
 #include "tensorrt/dims.h"
 #include "tensorrt/logger.h"
+#include "tensorrt/off_thread.h"
 #include "tensorrt/tensorrt_types.h"
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace trtn {
 
 namespace {
 
-constexpr size_t kArenaAlignment = 256;
+constexpr size_t kArenaAlignment = 256;  // what setTensorAddress asks of device pointers
+
+std::string DimsText(const nvinfer1::Dims& dims) {
+  std::string text = "[";
+  for (int32_t d = 0; d < dims.nbDims; ++d) text += (d ? ", " : "") + std::to_string(dims.d[d]);
+  return text + "]";
+}
 
 struct InputPlan {
   int32_t index;
@@ -27,63 +35,22 @@ struct InputPlan {
   size_t bytes;
 };
 
-struct OutputPlan {
-  std::string name;
-  int32_t index;
-  nvinfer1::Dims dims;
-  size_t bytes;
-  Napi::Reference<Napi::Value> target;  // the caller's TypedArray or a fresh ArrayBuffer
-  void* host;
+// Where an output's bytes reach the caller's array.
+enum class Landing {
+  kStaged,  // a device-to-host copy into the array or a pinned staging block (host_staging.h)
+  kGraph,   // the graph's own pinned block, copied into the array on settling
+  kHost,    // a kHOST output: TensorRT wrote the context's host block, copied on settling
 };
 
-std::shared_ptr<PinnedMemory> GraphBlock(size_t bytes) {
-  auto block = std::make_shared<PinnedMemory>();
-  if (cudaHostAlloc(&block->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault) != cudaSuccess) {
-    cudaGetLastError();
-    block->ptr = nullptr;
-    return nullptr;
-  }
-  block->bytes = bytes;
-  return block;
-}
-
-// Captures the run's work (input copies from pinned blocks of the graph's own, enqueueV3, output
-// copies into pinned blocks) into core.graph for `key`. A graph is an optimisation: when anything
-// refuses, the capture is dropped and runs go on uncaptured.
-void CaptureGraph(ContextCore& core, const std::string& key, const std::vector<InputPlan>& inputs, const std::vector<OutputPlan>& outputs) {
-  cudaStream_t stream = core.stream->handle;
-  GraphCache fresh;
-  fresh.key = key;
-  for (const InputPlan& input : inputs) {
-    fresh.inputs.push_back(GraphBlock(input.bytes));
-    if (!fresh.inputs.back()) return;
-  }
-  for (const OutputPlan& output : outputs) {
-    fresh.outputs.push_back(GraphBlock(output.bytes));
-    if (!fresh.outputs.back()) return;
-  }
-  if (cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
-    cudaGetLastError();
-    return;
-  }
-  bool ok = true;
-  for (size_t k = 0; k < inputs.size() && ok; ++k) {
-    ok = cudaMemcpyAsync(core.arena[static_cast<size_t>(inputs[k].index)].ptr, fresh.inputs[k]->ptr, inputs[k].bytes, cudaMemcpyHostToDevice, stream) == cudaSuccess;
-  }
-  ok = ok && core.context->enqueueV3(stream);
-  for (size_t j = 0; j < outputs.size() && ok; ++j) {
-    if (outputs[j].bytes == 0) continue;
-    ok = cudaMemcpyAsync(fresh.outputs[j]->ptr, core.arena[static_cast<size_t>(outputs[j].index)].ptr, outputs[j].bytes, cudaMemcpyDeviceToHost, stream) == cudaSuccess;
-  }
-  cudaGraph_t graph = nullptr;
-  ok = cudaStreamEndCapture(stream, &graph) == cudaSuccess && ok;
-  ok = ok && cudaGraphInstantiate(&fresh.exec, graph, 0) == cudaSuccess;
-  if (graph != nullptr) cudaGraphDestroy(graph);
-  cudaGetLastError();
-  if (!ok) return;
-  if (core.graph.exec != nullptr) cudaGraphExecDestroy(core.graph.exec);
-  core.graph = std::move(fresh);
-}
+struct OutputPlan {
+  std::string name;
+  int32_t index = -1;
+  nvinfer1::Dims dims{};
+  size_t bytes = 0;
+  Napi::Reference<Napi::Value> target;  // the caller's TypedArray or a fresh ArrayBuffer
+  Napi::Reference<Napi::Value> view;    // what the bytes land in (a view of target)
+  void* host = nullptr;                 // kStaged: the copy's destination
+};
 
 // The error for a run whose work on the stream failed with `status`. Device errors are sticky in
 // CUDA (the stream keeps reporting them): the CUDA context, and with it this process's GPU work,
@@ -101,32 +68,19 @@ Napi::Error RunFailure(Napi::Env env, ContextCore& core, cudaError_t status, con
   return MakeError(env, status == cudaErrorMemoryAllocation ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", message, details);
 }
 
+// A run's promise. Failures of its work name the CUDA error and what TensorRT logged while the
+// run was enqueued: TensorRT does not log kernel faults (CUDA reports them on the stream), so
+// nothing is collected while the work executes.
 class RunOp : public PendingOp {
  public:
   RunOp(Napi::Env env, std::shared_ptr<ContextCore> core) : PendingOp(env), core_(std::move(core)) {}
 
   std::vector<OutputPlan> outputs;
-  std::string enqueue_log;  // what TensorRT logged while the run was enqueued
-  StreamLogCapture stream_log;  // what it logged while the run's work executed
-
-  // The stream callback that opens stream_log, enqueued before the run's work.
-  static void CUDART_CB BeginLog(cudaStream_t, cudaError_t status, void* data) {
-    if (status == cudaSuccess) static_cast<RunOp*>(data)->stream_log.Begin();
-  }
-
-  void Reached(cudaError_t) override { stream_log.End(); }
+  std::string enqueue_log;
 
   void Fail(Napi::Env env, Napi::Promise::Deferred& deferred, cudaError_t status) override {
     core_->busy = false;
-    deferred.Reject(RunFailure(env, *core_, status, "The inference failed on the GPU", Log()).Value());
-  }
-
-  // Everything TensorRT logged for this run so far.
-  std::string Log() const {
-    std::string text = enqueue_log;
-    std::string executed = stream_log.Text();
-    if (!executed.empty()) text += (text.empty() ? "" : "\n") + executed;
-    return text;
+    deferred.Reject(RunFailure(env, *core_, status, "The inference failed on the GPU", enqueue_log).Value());
   }
 
   void Settle(Napi::Env env, Napi::Promise::Deferred& deferred) override {
@@ -146,41 +100,511 @@ class RunOp : public PendingOp {
   std::shared_ptr<ContextCore> core_;
 };
 
-}  // namespace
+struct OutputRequest {
+  std::string name;
+  int32_t index;
+  // A TypedArray to write into, or undefined. Referenced: data-dependent outputs are planned in a
+  // later callback, where handles of the run() call are gone.
+  Napi::Reference<Napi::Value> data;
+};
 
-void* ArenaOutputAllocator::reallocateOutputAsync(const char*, void*, uint64_t size, uint64_t, cudaStream_t) {
-  size_t wanted = (std::max<size_t>(static_cast<size_t>(size), 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
-  if (block_->bytes < wanted) {
-    FreeDeviceMemoryLater(block_->ptr);
-    *block_ = ArenaBlock{};
-    if (cudaMalloc(&block_->ptr, wanted) != cudaSuccess) {
-      cudaGetLastError();
-      block_->ptr = nullptr;
-      return nullptr;  // TensorRT reports the failure through the logger
-    }
-    block_->bytes = wanted;
+// One run() call, set up step by step on the JS thread.
+class RunSetup : public std::enable_shared_from_this<RunSetup> {
+ public:
+  RunSetup(Napi::Env env, std::shared_ptr<ContextCore> core)
+      : env_(env), core_(std::move(core)), op_(std::make_unique<RunOp>(env, core_)), promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
+    capture_.emplace();
   }
-  return block_->ptr;
+
+  void SelectProfile(int32_t profile);
+  void SetInputs(Napi::Array inputs);
+  void RequestOutputs(Napi::Array outputs);
+  void BindTensors();
+  void CheckInputSizes();
+  Napi::Value Enqueue();
+
+ private:
+  nvinfer1::IExecutionContext& context() { return *core_->context; }
+  nvinfer1::ICudaEngine& engine() { return *core_->engine->engine; }
+  cudaStream_t stream() { return core_->stream->handle; }
+  int32_t IndexOf(const std::string& name);
+  bool AnyDataDependent() const { return std::any_of(data_dependent_.begin(), data_dependent_.end(), [](bool d) { return d; }); }
+  bool AnyOnHost() const { return std::any_of(core_->on_host.begin(), core_->on_host.end(), [](bool h) { return h; }); }
+  std::string GraphKey();
+  OutputPlan PlanOutput(const OutputRequest& request, Landing landing);
+  void PlanOutputs(Landing device_landing, bool data_dependent);
+  Napi::Error Failure(const char* code, const std::string& message, cudaError_t status = cudaSuccess);
+  std::string Log() const { return capture_ ? capture_->Text() : ""; }
+  // Moves what was logged on the JS thread into the op before the run goes to the pool (the
+  // capture collects what its own thread logs).
+  void StopCapture() {
+    op_->enqueue_log += Log();
+    capture_.reset();
+  }
+  Napi::Value Launch();
+  Napi::Value Replay(GraphEntry& entry);
+  Napi::Value CaptureOffThread(const std::string& key);
+  Napi::Value EnqueueInline();
+  Napi::Value EnqueueOffThread();
+  void EnqueueOutputCopies();
+
+  Napi::Env env_;
+  std::shared_ptr<ContextCore> core_;
+  std::unique_ptr<RunOp> op_;
+  Napi::Reference<Napi::Object> promise_;  // the op's promise, for runs launched from a later callback
+  std::optional<LogCapture> capture_;
+  int32_t profile_ = 0;
+  std::vector<InputPlan> inputs_;
+  std::vector<OutputRequest> requests_;
+  std::vector<size_t> bytes_of_;        // per I/O tensor with a known shape
+  std::vector<bool> data_dependent_;    // per I/O tensor
+};
+
+int32_t RunSetup::IndexOf(const std::string& name) {
+  for (int32_t i = 0; i < engine().getNbIOTensors(); ++i) {
+    if (name == engine().getIOTensorName(i)) return i;
+  }
+  throw MakeError(env_, "ERR_UNKNOWN_TENSOR", "The engine has no tensor named \"" + name + "\"");
 }
 
-void ArenaOutputAllocator::notifyShape(const char*, const nvinfer1::Dims& dims) noexcept {
-  dims_ = dims;
-  notified_ = true;
+void RunSetup::SelectProfile(int32_t profile) {
+  profile_ = profile;
+  if (profile == core_->profile && context().getOptimizationProfile() == profile) return;
+  if (!context().setOptimizationProfileAsync(profile, stream())) {
+    throw MakeError(env_, "ERR_SHAPE_MISMATCH", "TensorRT refused optimization profile " + std::to_string(profile), Log());
+  }
+  core_->profile = profile;
+  // TensorRT sets the new profile up in the next enqueueV3; graphs replay the old one's state.
+  core_->graphs.Clear();
+  core_->warm = false;
 }
+
+void RunSetup::SetInputs(Napi::Array inputs) {
+  for (uint32_t i = 0; i < inputs.Length(); ++i) {
+    Napi::Object input = inputs.Get(i).As<Napi::Object>();
+    std::string name = input.Get("name").As<Napi::String>().Utf8Value();
+    int32_t index = IndexOf(name);
+    nvinfer1::Dims dims = ToDims(input.Get("dims").As<Napi::Array>());
+    if (!context().setInputShape(name.c_str(), dims)) {
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH", "TensorRT rejected the shape of input \"" + name + "\" for profile " + std::to_string(profile_),
+                      Log());
+    }
+    Napi::TypedArray data = input.Get("data").As<Napi::TypedArray>();
+    inputs_.push_back({index, data, data.ByteLength()});
+    if (!core_->on_host[static_cast<size_t>(index)]) continue;
+    // A shape tensor's value decides output shapes: TensorRT reads it through a host pointer when
+    // output shapes are asked for and copies it at enqueueV3, so it goes into the context's host
+    // block now, which stays put until then.
+    size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine().getTensorDataType(name.c_str()));
+    if (data.ByteLength() != bytes) {
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+                      "Expected " + std::to_string(bytes) + " bytes for input \"" + name + "\" but received " + std::to_string(data.ByteLength()));
+    }
+    std::shared_ptr<PinnedMemory>& block = core_->host[static_cast<size_t>(index)];
+    if (!block || block->bytes < bytes) {
+      auto fresh = std::make_shared<PinnedMemory>();
+      CheckCuda(env_, cudaHostAlloc(&fresh->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault), "cudaHostAlloc");
+      fresh->bytes = bytes;
+      block = std::move(fresh);
+    }
+    if (bytes != 0) std::memcpy(block->ptr, static_cast<uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset(), bytes);
+    if (!context().setTensorAddress(name.c_str(), block->ptr)) {
+      throw MakeError(env_, "ERR_INFERENCE_FAILED", "TensorRT refused the host address of shape tensor \"" + name + "\"", Log());
+    }
+  }
+}
+
+void RunSetup::RequestOutputs(Napi::Array outputs) {
+  for (uint32_t i = 0; i < outputs.Length(); ++i) {
+    Napi::Object output = outputs.Get(i).As<Napi::Object>();
+    std::string name = output.Get("name").As<Napi::String>().Utf8Value();
+    Napi::Value data = output.Get("data");
+    // (N-API 8 references only objects: no reference means "allocate a fresh buffer".)
+    requests_.push_back({name, IndexOf(name), data.IsTypedArray() ? Napi::Persistent(data) : Napi::Reference<Napi::Value>()});
+  }
+}
+
+// Every I/O tensor needs an address, requested or not; the arena only grows.
+void RunSetup::BindTensors() {
+  size_t count = core_->arena.size();
+  bytes_of_.assign(count, 0);
+  data_dependent_.assign(count, false);
+  for (int32_t i = 0; i < static_cast<int32_t>(count); ++i) {
+    size_t k = static_cast<size_t>(i);
+    const char* name = engine().getIOTensorName(i);
+    bool output = engine().getTensorIOMode(name) == nvinfer1::TensorIOMode::kOUTPUT;
+    nvinfer1::Dims dims = context().getTensorShape(name);
+    if (output && dims.nbDims >= 0 && HasUnknownDims(dims) && !core_->on_host[k]) {
+      // Known only once the data is: TensorRT asks the allocator for memory inside enqueueV3.
+      data_dependent_[k] = true;
+      auto& allocator = core_->allocators[k];
+      if (!allocator) {
+        allocator = std::make_unique<ArenaOutputAllocator>(&core_->arena[k]);
+        if (!context().setOutputAllocator(name, allocator.get())) {
+          allocator.reset();
+          throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused an output allocator for \"") + name + "\"", Log());
+        }
+      }
+      allocator->Reset();
+      continue;
+    }
+    if (HasUnknownDims(dims)) {
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH", std::string("TensorRT could not determine the shape of \"") + name + "\"", Log());
+    }
+    size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine().getTensorDataType(name));
+    bytes_of_[k] = bytes;
+    if (core_->on_host[k]) {
+      if (!output) continue;  // bound by SetInputs
+      std::shared_ptr<PinnedMemory>& block = core_->host[k];
+      if (!block || block->bytes < bytes) {
+        auto fresh = std::make_shared<PinnedMemory>();
+        CheckCuda(env_, cudaHostAlloc(&fresh->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault), "cudaHostAlloc");
+        fresh->bytes = bytes;
+        block = std::move(fresh);
+      }
+      if (!context().setTensorAddress(name, block->ptr)) {
+        throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the host address of \"") + name + "\"", Log());
+      }
+      continue;
+    }
+    CheckCuda(env_, GrowArenaBlock(core_->arena[k], bytes, kArenaAlignment), "cudaMalloc(" + std::to_string(bytes) + " bytes)");
+    if (!context().setTensorAddress(name, core_->arena[k].ptr)) {
+      throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the address of \"") + name + "\"", Log());
+    }
+  }
+}
+
+// A short or long input buffer would make the copy read past the caller's array or write past
+// the arena block: refuse it here, whoever called.
+void RunSetup::CheckInputSizes() {
+  for (const InputPlan& input : inputs_) {
+    size_t wanted = bytes_of_[static_cast<size_t>(input.index)];
+    if (input.bytes != wanted) {
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH", std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" +
+                                                      engine().getIOTensorName(input.index) + "\" but received " + std::to_string(input.bytes));
+    }
+  }
+}
+
+// A graph replays the addresses and shapes it was captured with, so the key holds everything
+// that decides them.
+std::string RunSetup::GraphKey() {
+  std::string key = "profile " + std::to_string(profile_);
+  for (const InputPlan& input : inputs_) {
+    key += "|in " + std::to_string(input.index) + ":";
+    nvinfer1::Dims dims = context().getTensorShape(engine().getIOTensorName(input.index));
+    for (int32_t d = 0; d < dims.nbDims; ++d) key += std::to_string(dims.d[d]) + ",";
+  }
+  for (const OutputRequest& request : requests_) key += "|out " + request.name;
+  for (const ArenaBlock& block : core_->arena) key += "|" + std::to_string(reinterpret_cast<uintptr_t>(block.ptr));
+  return key;
+}
+
+OutputPlan RunSetup::PlanOutput(const OutputRequest& request, Landing landing) {
+  size_t k = static_cast<size_t>(request.index);
+  nvinfer1::Dims dims = context().getTensorShape(request.name.c_str());
+  size_t element = DataTypeSize(engine().getTensorDataType(request.name.c_str()));
+  if (data_dependent_[k]) {
+    const ArenaOutputAllocator& allocator = *core_->allocators[k];
+    if (!allocator.notified()) {
+      throw MakeError(env_, "ERR_INFERENCE_FAILED", "TensorRT did not report the shape of data-dependent output \"" + request.name + "\"",
+                      op_->enqueue_log);
+    }
+    if (!allocator.ResolvedDims(element, dims)) {
+      throw MakeError(env_, "ERR_INFERENCE_FAILED",
+                      "TensorRT reported the shape " + DimsText(dims) + " for data-dependent output \"" + request.name + "\", which has unknown extents",
+                      op_->enqueue_log);
+    }
+  }
+  size_t bytes = static_cast<size_t>(Volume(dims)) * element;
+  Napi::Value target = request.data.IsEmpty() ? env_.Undefined() : request.data.Value();
+  Napi::TypedArray view;
+  if (target.IsTypedArray()) {
+    view = target.As<Napi::TypedArray>();
+    if (view.ByteLength() < bytes) {
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH", "The buffer for output \"" + request.name + "\" holds " + std::to_string(view.ByteLength()) +
+                                                      " bytes but the output needs " + std::to_string(bytes));
+    }
+  } else {
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env_, bytes);
+    view = Napi::Uint8Array::New(env_, bytes, buffer, 0);
+    target = buffer;
+  }
+  op_->KeepAlive(target);
+  OutputPlan plan;
+  plan.name = request.name;
+  plan.index = request.index;
+  plan.dims = dims;
+  plan.bytes = bytes;
+  plan.target = Napi::Persistent(target);
+  plan.view = Napi::Persistent(Napi::Value(view));
+  if (landing == Landing::kHost) {
+    op_->CopyIntoOnSettle(view, core_->host[k], bytes);
+    op_->Hold(core_->host[k]);
+  } else if (landing == Landing::kStaged && bytes != 0) {
+    // Pageable memory would make cudaMemcpyAsync wait for the stream on the JS thread: the copy
+    // lands in a pinned block copied into the array when the run settles (an array inside a
+    // PinnedBuffer is written in place).
+    void* data = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+    plan.host = StageDownload(env_, *op_, view, data, bytes);
+  }
+  return plan;
+}
+
+// Outputs go back in the order asked for. Data-dependent ones are planned after enqueueV3, when
+// their shapes are known: `data_dependent` picks which of the two passes this is.
+void RunSetup::PlanOutputs(Landing device_landing, bool data_dependent) {
+  op_->outputs.resize(requests_.size());
+  for (size_t i = 0; i < requests_.size(); ++i) {
+    size_t k = static_cast<size_t>(requests_[i].index);
+    if (data_dependent_[k] != data_dependent) continue;
+    op_->outputs[i] = PlanOutput(requests_[i], core_->on_host[k] ? Landing::kHost : device_landing);
+  }
+}
+
+// From the first enqueued work on, any failure must wait for the stream before the caller's
+// arrays may be let go.
+Napi::Error RunSetup::Failure(const char* code, const std::string& message, cudaError_t status) {
+  cudaError_t synced = cudaStreamSynchronize(stream());
+  op_->enqueue_log += Log();
+  if (status != cudaSuccess) return RunFailure(env_, *core_, status, message + " failed", op_->enqueue_log);
+  // TensorRT refusing to enqueue may be a device fault it ran into (e.g. waiting for the stream).
+  if (synced != cudaSuccess) return RunFailure(env_, *core_, synced, message, op_->enqueue_log);
+  return MakeError(env_, code, message, op_->enqueue_log);
+}
+
+Napi::Value RunSetup::Launch() {
+  op_->Hold(core_->stream);
+  op_->Hold(core_);
+  op_->enqueue_log += Log();
+  core_->busy = true;
+  try {
+    return AddonState::Get(env_)->completions->Launch(env_, std::move(op_), stream());
+  } catch (...) {
+    core_->busy = false;
+    throw;
+  }
+}
+
+void RunSetup::EnqueueOutputCopies() {
+  for (OutputPlan& output : op_->outputs) {
+    if (output.bytes == 0 || output.host == nullptr) continue;
+    cudaError_t status = cudaMemcpyAsync(output.host, core_->arena[static_cast<size_t>(output.index)].ptr, output.bytes, cudaMemcpyDeviceToHost, stream());
+    if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (output)", status);
+  }
+}
+
+Napi::Value RunSetup::Enqueue() {
+  // CUDA graphs serve fixed shapes on the device: outputs whose size TensorRT learns during
+  // enqueueV3 cannot be replayed, and shape tensors are read on the host at each enqueueV3.
+  bool graphable = core_->cuda_graph && !AnyDataDependent() && !AnyOnHost();
+  if (graphable && core_->warm) {
+    std::string key = GraphKey();
+    if (std::shared_ptr<GraphEntry> entry = core_->graphs.Find(key)) return Replay(*entry);
+    return CaptureOffThread(key);
+  }
+  return AnyDataDependent() ? EnqueueOffThread() : EnqueueInline();
+}
+
+Napi::Value RunSetup::Replay(GraphEntry& entry) {
+  PlanOutputs(Landing::kGraph, false);
+  for (size_t j = 0; j < op_->outputs.size(); ++j) {
+    op_->CopyIntoOnSettle(op_->outputs[j].view.Value(), entry.outputs[j], op_->outputs[j].bytes);
+    op_->Hold(entry.outputs[j]);
+  }
+  // The graph reads the inputs from its own pinned blocks: the caller's bytes go there now (the
+  // previous run has settled: a context runs one run at a time).
+  for (size_t k = 0; k < inputs_.size(); ++k) {
+    const InputPlan& input = inputs_[k];
+    if (input.bytes != 0) std::memcpy(entry.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
+    op_->Hold(entry.inputs[k]);
+  }
+  if (cudaError_t status = cudaGraphLaunch(entry.exec, stream()); status != cudaSuccess) throw Failure("ERR_CUDA", "cudaGraphLaunch", status);
+  core_->graph_launches += 1;
+  return Launch();
+}
+
+// Capturing and instantiating a graph takes long and starts by waiting for the stream: done on
+// the libuv pool, after which the run is served by launching the new graph. When the capture is
+// refused the same work runs uncaptured there, and the graphs captured so far are dropped.
+Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
+  PlanOutputs(Landing::kGraph, false);
+  struct Work {
+    std::shared_ptr<ContextCore> core;
+    std::vector<GraphCopy> uploads, downloads;
+    std::vector<std::vector<uint8_t>> staged;  // the caller's input bytes, copied now
+    std::shared_ptr<GraphEntry> entry = std::make_shared<GraphEntry>();
+    bool captured = false;
+    bool enqueued = false;
+    cudaError_t status = cudaSuccess;
+    std::string log;
+  };
+  auto work = std::make_shared<Work>();
+  work->core = core_;
+  for (const InputPlan& input : inputs_) {
+    work->uploads.push_back({core_->arena[static_cast<size_t>(input.index)].ptr, input.bytes});
+    const auto* data = static_cast<const uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
+    work->staged.emplace_back(data, data + input.bytes);
+  }
+  for (const OutputPlan& output : op_->outputs) work->downloads.push_back({core_->arena[static_cast<size_t>(output.index)].ptr, output.bytes});
+  StopCapture();
+  core_->busy = true;
+  auto execute = [work] {
+    LogCapture capture;
+    ContextCore& core = *work->core;
+    cudaStream_t stream = core.stream->handle;
+    work->status = cudaStreamSynchronize(stream);
+    if (work->status == cudaSuccess && !AllocateGraphBlocks(*work->entry, work->uploads, work->downloads)) work->status = cudaErrorMemoryAllocation;
+    if (work->status == cudaSuccess) {
+      for (size_t k = 0; k < work->staged.size(); ++k) {
+        if (!work->staged[k].empty()) std::memcpy(work->entry->inputs[k]->ptr, work->staged[k].data(), work->staged[k].size());
+      }
+      work->captured = CaptureGraphWork(*core.context, stream, *work->entry, work->uploads, work->downloads);
+      if (work->captured) {
+        work->status = cudaGraphLaunch(work->entry->exec, stream);
+        work->enqueued = work->status == cudaSuccess;
+      } else {
+        work->enqueued = EnqueueGraphWork(*core.context, stream, *work->entry, work->uploads, work->downloads, work->status);
+      }
+      if (!work->enqueued) cudaStreamSynchronize(stream);
+    }
+    cudaGetLastError();
+    work->log = capture.Text();
+  };
+  auto finish = [work, key, setup = shared_from_this()](Napi::Env) -> Napi::Value {
+    ContextCore& core = *work->core;
+    RunOp& op = *setup->op_;
+    op.enqueue_log += work->log;
+    if (work->captured) {
+      core.graphs.Insert(key, work->entry);
+      core.graph_launches += 1;
+    } else {
+      core.graphs.Clear();  // a refused capture may leave TensorRT's state changed; so does the uncaptured run
+    }
+    if (!work->enqueued) {
+      core.busy = false;
+      if (work->status != cudaSuccess) throw RunFailure(setup->env_, core, work->status, "The inference could not be enqueued", op.enqueue_log);
+      throw MakeError(setup->env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", op.enqueue_log);
+    }
+    if (!work->captured) core.warm = true;
+    for (size_t j = 0; j < op.outputs.size(); ++j) op.CopyIntoOnSettle(op.outputs[j].view.Value(), work->entry->outputs[j], op.outputs[j].bytes);
+    op.Hold(work->entry);
+    core.busy = false;  // Launch marks it again
+    setup->Launch();
+    return setup->promise_.Value();
+  };
+  return RunOffThread(env_, "tensorrt-node:captureGraph", std::move(execute), std::move(finish));
+}
+
+Napi::Value RunSetup::EnqueueInline() {
+  PlanOutputs(Landing::kStaged, false);
+  for (InputPlan& input : inputs_) {
+    if (core_->on_host[static_cast<size_t>(input.index)]) continue;  // in its host block already
+    // Staged like the outputs: pageable bytes are copied into a pinned block now, so the caller may
+    // reuse the array once run() returns; an array inside a PinnedBuffer is read in place.
+    void* data = static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
+    const void* src;
+    try {
+      src = StageUpload(env_, *op_, input.data, data, input.bytes);
+    } catch (...) {
+      cudaStreamSynchronize(stream());
+      throw;
+    }
+    cudaError_t status = cudaMemcpyAsync(core_->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes, cudaMemcpyHostToDevice, stream());
+    if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (input)", status);
+  }
+  bool enqueued = context().enqueueV3(stream());
+  // An uncaptured enqueueV3 rewrites the state captured graphs replay.
+  core_->graphs.Clear();
+  if (!enqueued) throw Failure("ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference");
+  core_->warm = true;
+  EnqueueOutputCopies();
+  return Launch();
+}
+
+// With data-dependent output shapes, TensorRT's enqueueV3 waits for the GPU (it must know the
+// sizes to ask the output allocators for memory): it runs on the libuv pool, and the outputs are
+// planned back on the JS thread once their shapes are known.
+Napi::Value RunSetup::EnqueueOffThread() {
+  PlanOutputs(Landing::kStaged, false);
+  struct Upload {
+    void* device;
+    const void* host;
+    size_t bytes;
+  };
+  struct Work {
+    std::shared_ptr<ContextCore> core;
+    std::vector<Upload> uploads;
+    bool enqueued = false;
+    cudaError_t status = cudaSuccess;
+    std::string log;
+  };
+  auto work = std::make_shared<Work>();
+  work->core = core_;
+  for (InputPlan& input : inputs_) {
+    if (core_->on_host[static_cast<size_t>(input.index)]) continue;
+    void* data = static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
+    const void* src = StageUpload(env_, *op_, input.data, data, input.bytes);  // pinned: usable from any thread
+    work->uploads.push_back({core_->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes});
+  }
+  StopCapture();
+  core_->busy = true;
+  auto execute = [work] {
+    LogCapture capture;
+    ContextCore& core = *work->core;
+    cudaStream_t stream = core.stream->handle;
+    for (const Upload& upload : work->uploads) {
+      if (work->status == cudaSuccess) work->status = cudaMemcpyAsync(upload.device, upload.host, upload.bytes, cudaMemcpyHostToDevice, stream);
+    }
+    work->enqueued = work->status == cudaSuccess && core.context->enqueueV3(stream);
+    if (!work->enqueued) {
+      cudaError_t synced = cudaStreamSynchronize(stream);
+      if (work->status == cudaSuccess) work->status = synced;
+    }
+    cudaGetLastError();
+    work->log = capture.Text();
+  };
+  auto finish = [work, setup = shared_from_this()](Napi::Env) -> Napi::Value {
+    ContextCore& core = *work->core;
+    RunSetup& run = *setup;
+    run.op_->enqueue_log += work->log;
+    core.graphs.Clear();
+    if (!work->enqueued) {
+      core.busy = false;
+      if (work->status != cudaSuccess) throw RunFailure(run.env_, core, work->status, "The inference could not be enqueued", run.op_->enqueue_log);
+      throw MakeError(run.env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", run.op_->enqueue_log);
+    }
+    core.warm = true;
+    try {
+      run.PlanOutputs(Landing::kStaged, true);
+    } catch (...) {
+      core.busy = false;
+      cudaStreamSynchronize(run.stream());
+      throw;
+    }
+    core.busy = false;  // Launch marks it again
+    run.EnqueueOutputCopies();
+    run.Launch();
+    return run.promise_.Value();
+  };
+  return RunOffThread(env_, "tensorrt-node:enqueue", std::move(execute), std::move(finish));
+}
+
+}  // namespace
 
 ContextCore::~ContextCore() {
   // Deleting a context and freeing its arena free device memory, which synchronizes the device:
-  // done on the release thread, never on the JS thread. The context goes before its engine and
-  // stream, which the release holds until then.
+  // done on the release thread, never on the JS thread. Graphs go first (their replays run the
+  // context's work), the context before its engine and stream, which the release holds until then.
   std::vector<void*> blocks;
   for (ArenaBlock& block : arena) {
-    if (block.ptr) blocks.push_back(block.ptr);
+    if (block.base) blocks.push_back(block.base);
   }
   // std::function needs a copyable callable: the allocators travel behind a shared_ptr.
   auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
-  ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine),
-               stream = std::move(stream), exec = graph.exec]() mutable {
-    if (exec != nullptr) cudaGraphExecDestroy(exec);  // its replays reference the context's work
+  ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine), stream = std::move(stream),
+                graphs = graphs.Take()]() mutable {
+    graphs.clear();
     delete context;
     owned_allocators.reset();  // TensorRT may use them until the context is gone
     for (void* block : blocks) cudaFree(block);
@@ -192,6 +616,7 @@ ContextCore::~ContextCore() {
 size_t ContextCore::ArenaBytes() const {
   size_t total = 0;
   for (const ArenaBlock& block : arena) total += block.bytes;
+  for (const auto& block : host) total += block ? block->bytes : 0;
   return total;
 }
 
@@ -219,8 +644,14 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
                     capture.Text());
   }
   core->activation_bytes = static_cast<size_t>(std::max<int64_t>(engine->engine->getDeviceMemorySizeV2(), 0));
-  core->arena.resize(static_cast<size_t>(engine->engine->getNbIOTensors()));
-  core->allocators.resize(core->arena.size());
+  size_t count = static_cast<size_t>(engine->engine->getNbIOTensors());
+  core->arena.resize(count);
+  core->host.resize(count);
+  core->allocators.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const char* name = engine->engine->getIOTensorName(static_cast<int32_t>(i));
+    core->on_host.push_back(engine->engine->getTensorLocation(name) == nvinfer1::TensorLocation::kHOST);
+  }
   Napi::Object object = AddonState::Get(env)->context_class.New({});
   ExecutionContext* wrapper = Unwrap(object);
   wrapper->core_ = std::move(core);
@@ -267,236 +698,20 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
                     std::string(cudaGetErrorName(core->fault)) + ": " + cudaGetErrorString(core->fault));
   }
   if (core->busy) throw MakeError(env, "ERR_INFERENCE_FAILED", "This execution context is already running; TensorRT contexts run one inference at a time");
-  Napi::Array inputs = info[0].As<Napi::Array>();
-  Napi::Array outputs = info[1].As<Napi::Array>();
-  int32_t profile = info[2].As<Napi::Number>().Int32Value();
-  nvinfer1::IExecutionContext& context = *core->context;
-  nvinfer1::ICudaEngine& engine = *core->engine->engine;
-  cudaStream_t stream = core->stream->handle;
-  LogCapture capture;
-
-  if (profile != core->profile || context.getOptimizationProfile() != profile) {
-    if (!context.setOptimizationProfileAsync(profile, stream)) {
-      throw MakeError(env, "ERR_SHAPE_MISMATCH", "TensorRT refused optimization profile " + std::to_string(profile), capture.Text());
-    }
-    core->profile = profile;
+  Report(env);  // memory a previous run grew while off the JS thread
+  auto run = std::make_shared<RunSetup>(env, core);
+  run->SelectProfile(info[2].As<Napi::Number>().Int32Value());
+  run->SetInputs(info[0].As<Napi::Array>());
+  run->RequestOutputs(info[1].As<Napi::Array>());
+  try {
+    run->BindTensors();
+  } catch (...) {
+    Report(env);
+    throw;
   }
-  auto index_of = [&](const std::string& name) {
-    for (int32_t i = 0; i < engine.getNbIOTensors(); ++i) {
-      if (name == engine.getIOTensorName(i)) return i;
-    }
-    throw MakeError(env, "ERR_UNKNOWN_TENSOR", "The engine has no tensor named \"" + name + "\"");
-  };
-
-  std::vector<InputPlan> input_plans;
-  for (uint32_t i = 0; i < inputs.Length(); ++i) {
-    Napi::Object input = inputs.Get(i).As<Napi::Object>();
-    std::string name = input.Get("name").As<Napi::String>().Utf8Value();
-    int32_t index = index_of(name);
-    nvinfer1::Dims dims = ToDims(input.Get("dims").As<Napi::Array>());
-    if (!context.setInputShape(name.c_str(), dims)) {
-      throw MakeError(env, "ERR_SHAPE_MISMATCH", "TensorRT rejected the shape of input \"" + name + "\" for profile " + std::to_string(profile),
-                      capture.Text());
-    }
-    Napi::TypedArray data = input.Get("data").As<Napi::TypedArray>();
-    input_plans.push_back({index, data, data.ByteLength()});
-  }
-
-  // Every I/O tensor needs an address, requested or not; the arena only grows.
-  size_t before = core->ArenaBytes();
-  std::vector<size_t> bytes_of(core->arena.size(), 0);
-  std::vector<bool> data_dependent(core->arena.size(), false);
-  for (int32_t i = 0; i < engine.getNbIOTensors(); ++i) {
-    const char* name = engine.getIOTensorName(i);
-    nvinfer1::Dims dims = context.getTensorShape(name);
-    bool output = engine.getTensorIOMode(name) == nvinfer1::TensorIOMode::kOUTPUT;
-    if (output && dims.nbDims >= 0 && HasUnknownDims(dims)) {
-      // Known only once the data is: TensorRT asks the allocator for memory inside enqueueV3.
-      data_dependent[static_cast<size_t>(i)] = true;
-      auto& allocator = core->allocators[static_cast<size_t>(i)];
-      if (!allocator) {
-        allocator = std::make_unique<ArenaOutputAllocator>(&core->arena[static_cast<size_t>(i)]);
-        if (!context.setOutputAllocator(name, allocator.get())) {
-          allocator.reset();
-          throw MakeError(env, "ERR_INFERENCE_FAILED", std::string("TensorRT refused an output allocator for \"") + name + "\"", capture.Text());
-        }
-      }
-      allocator->Reset();
-      continue;
-    }
-    if (HasUnknownDims(dims)) {
-      throw MakeError(env, "ERR_SHAPE_MISMATCH", std::string("TensorRT could not determine the shape of \"") + name + "\"", capture.Text());
-    }
-    size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine.getTensorDataType(name));
-    bytes_of[static_cast<size_t>(i)] = bytes;
-    ArenaBlock& block = core->arena[static_cast<size_t>(i)];
-    size_t wanted = (std::max<size_t>(bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
-    if (block.bytes < wanted) {
-      FreeDeviceMemoryLater(block.ptr);  // cudaFree would stall the event loop on a device sync
-      block = ArenaBlock{};
-      CheckCuda(env, cudaMalloc(&block.ptr, wanted), "cudaMalloc(" + std::to_string(wanted) + " bytes)");
-      block.bytes = wanted;
-    }
-    if (!context.setTensorAddress(name, block.ptr)) {
-      throw MakeError(env, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the address of \"") + name + "\"", capture.Text());
-    }
-  }
-  if (core->ArenaBytes() != before) Report(env);
-  // A short or long input buffer would make the copy read past the caller's array or write past
-  // the arena block: refuse it here, whoever called.
-  for (const InputPlan& input : input_plans) {
-    size_t wanted = bytes_of[static_cast<size_t>(input.index)];
-    if (input.bytes != wanted) {
-      throw MakeError(env, "ERR_SHAPE_MISMATCH", std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" +
-                                                     engine.getIOTensorName(input.index) + "\" but received " + std::to_string(input.bytes));
-    }
-  }
-
-  // CUDA graphs (cudaGraph: true) serve fixed shapes: outputs whose size TensorRT learns during
-  // enqueueV3 cannot be replayed. A graph replays the addresses it was captured with, so the key
-  // holds everything that decides them.
-  bool graphable = core->cuda_graph && std::none_of(data_dependent.begin(), data_dependent.end(), [](bool d) { return d; });
-  std::string key;
-  if (graphable) {
-    key = "profile " + std::to_string(profile);
-    for (const InputPlan& input : input_plans) {
-      key += "|in " + std::to_string(input.index) + ":";
-      nvinfer1::Dims dims = context.getTensorShape(engine.getIOTensorName(input.index));
-      for (int32_t d = 0; d < dims.nbDims; ++d) key += std::to_string(dims.d[d]) + ",";
-    }
-    for (uint32_t i = 0; i < outputs.Length(); ++i) {
-      key += "|out " + outputs.Get(i).As<Napi::Object>().Get("name").As<Napi::String>().Utf8Value();
-    }
-    for (const ArenaBlock& block : core->arena) key += "|" + std::to_string(reinterpret_cast<uintptr_t>(block.ptr));
-  }
-  bool replay = graphable && core->graph.exec != nullptr && core->graph.key == key;
-
-  auto op = std::make_unique<RunOp>(env, core);
-  // Outputs go back in the order asked for; data-dependent ones are planned after enqueueV3, when
-  // their shapes are known.
-  auto plan_output = [&](uint32_t i) {
-    Napi::Object output = outputs.Get(i).As<Napi::Object>();
-    std::string name = output.Get("name").As<Napi::String>().Utf8Value();
-    int32_t index = index_of(name);
-    nvinfer1::Dims dims = context.getTensorShape(name.c_str());
-    if (data_dependent[static_cast<size_t>(index)]) {
-      const ArenaOutputAllocator& allocator = *core->allocators[static_cast<size_t>(index)];
-      if (!allocator.notified()) {
-        throw MakeError(env, "ERR_INFERENCE_FAILED", "TensorRT did not report the shape of data-dependent output \"" + name + "\"", capture.Text());
-      }
-      dims = allocator.dims();
-    }
-    size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine.getTensorDataType(name.c_str()));
-    Napi::Value target = output.Get("data");
-    Napi::TypedArray view;  // what the download lands in
-    if (target.IsTypedArray()) {
-      view = target.As<Napi::TypedArray>();
-      if (view.ByteLength() < bytes) {
-        throw MakeError(env, "ERR_SHAPE_MISMATCH", "The buffer for output \"" + name + "\" holds " + std::to_string(view.ByteLength()) +
-                                                       " bytes but the output needs " + std::to_string(bytes));
-      }
-    } else {
-      Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
-      view = Napi::Uint8Array::New(env, bytes, buffer, 0);
-      target = buffer;
-    }
-    op->KeepAlive(target);
-    // Pageable memory would make cudaMemcpyAsync wait for the stream on the JS thread: the copy
-    // lands in a pinned block that is copied into the array when the run settles (an array inside
-    // a PinnedBuffer is written in place).
-    void* host = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
-    if (replay) {
-      // The graph copies the output into its own pinned block, copied into the array on settling.
-      op->CopyIntoOnSettle(view, core->graph.outputs[i], bytes);
-      op->Hold(core->graph.outputs[i]);
-    } else if (bytes != 0) {
-      host = StageDownload(env, *op, view, host, bytes);
-    }
-    return OutputPlan{name, index, dims, bytes, Napi::Persistent(target), host};
-  };
-  std::vector<OutputPlan> planned(outputs.Length());
-  std::vector<bool> is_planned(outputs.Length(), false);
-  for (uint32_t i = 0; i < outputs.Length(); ++i) {
-    std::string name = outputs.Get(i).As<Napi::Object>().Get("name").As<Napi::String>().Utf8Value();
-    if (data_dependent[static_cast<size_t>(index_of(name))]) continue;
-    planned[i] = plan_output(i);
-    is_planned[i] = true;
-  }
-
-  // From here on work is queued: any failure must wait for the stream before the caller's
-  // arrays may be let go.
-  auto fail = [&](const char* code, const std::string& message, cudaError_t status = cudaSuccess) {
-    cudaError_t synced = cudaStreamSynchronize(stream);
-    op->enqueue_log = capture.Text();
-    if (status != cudaSuccess) return RunFailure(env, *core, status, message + " failed", op->Log());
-    // TensorRT refusing to enqueue may be a device fault it ran into (e.g. waiting for the stream).
-    if (synced != cudaSuccess) return RunFailure(env, *core, synced, message, op->Log());
-    return MakeError(env, code, message, op->Log());
-  };
-  auto Settle = [&](std::unique_ptr<RunOp> ready) {
-    ready->Hold(core->stream);
-    ready->Hold(core);
-    ready->enqueue_log = capture.Text();
-    core->busy = true;
-    try {
-      return AddonState::Get(env)->completions->Launch(env, std::move(ready), stream);
-    } catch (...) {
-      core->busy = false;
-      throw;
-    }
-  };
-  // Lines TensorRT logs while the work runs are collected on the stream's callback thread.
-  if (cudaError_t status = cudaStreamAddCallback(stream, &RunOp::BeginLog, op.get(), 0); status != cudaSuccess) {
-    throw fail("ERR_CUDA", "cudaStreamAddCallback", status);
-  }
-  if (replay) {
-    // The graph reads the inputs from its own pinned blocks: the caller's bytes go there now (the
-    // previous replay has settled: a context runs one run at a time).
-    for (size_t k = 0; k < input_plans.size(); ++k) {
-      const InputPlan& input = input_plans[k];
-      if (input.bytes != 0) std::memcpy(core->graph.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
-      op->Hold(core->graph.inputs[k]);
-    }
-    if (cudaError_t status = cudaGraphLaunch(core->graph.exec, stream); status != cudaSuccess) throw fail("ERR_CUDA", "cudaGraphLaunch", status);
-    op->outputs = std::move(planned);
-    core->graph_launches += 1;
-    return Settle(std::move(op));
-  }
-  for (InputPlan& input : input_plans) {
-    // Staged like the outputs: pageable bytes are copied into a pinned block now, so the caller may
-    // reuse the array once run() returns; an array inside a PinnedBuffer is read in place.
-    void* data = static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
-    const void* src;
-    try {
-      src = StageUpload(env, *op, input.data, data, input.bytes);
-    } catch (...) {
-      cudaStreamSynchronize(stream);
-      throw;
-    }
-    cudaError_t status = cudaMemcpyAsync(core->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes, cudaMemcpyHostToDevice, stream);
-    if (status != cudaSuccess) throw fail("ERR_CUDA", "cudaMemcpyAsync (input)", status);
-  }
-  if (!context.enqueueV3(stream)) throw fail("ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference");
-  for (uint32_t i = 0; i < outputs.Length(); ++i) {
-    if (is_planned[i]) continue;
-    try {
-      planned[i] = plan_output(i);
-    } catch (...) {
-      cudaStreamSynchronize(stream);
-      throw;
-    }
-  }
-  if (core->ArenaBytes() != before) Report(env);
-  op->outputs = std::move(planned);
-  for (OutputPlan& output : op->outputs) {
-    if (output.bytes == 0) continue;
-    cudaError_t status = cudaMemcpyAsync(output.host, core->arena[static_cast<size_t>(output.index)].ptr, output.bytes, cudaMemcpyDeviceToHost, stream);
-    if (status != cudaSuccess) throw fail("ERR_CUDA", "cudaMemcpyAsync (output)", status);
-  }
-  // TensorRT wants one enqueueV3 outside a capture before capturing (it may set things up on the
-  // first): the graph is captured after this run's own work and replayed from the next run on.
-  if (graphable) CaptureGraph(*core, key, input_plans, op->outputs);
-  return Settle(std::move(op));
+  Report(env);
+  run->CheckInputSizes();
+  return run->Enqueue();
 }
 
 Napi::Value ExecutionContext::Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), core_ && core_->busy); }

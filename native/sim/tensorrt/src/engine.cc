@@ -8,6 +8,19 @@
 
 namespace trtsim {
 
+// Network inputs that give a Reshape its target shape: TensorRT builds them as shape tensors and
+// places them on the host.
+static std::vector<bool> shapeTensorIo(const EngineDesc& desc) {
+  std::vector<bool> host(desc.io.size(), false);
+  for (size_t i = 0; i < desc.io.size(); ++i) {
+    if (desc.io[i].mode != nvinfer1::TensorIOMode::kINPUT) continue;
+    for (const Node& node : desc.graph.nodes) {
+      if (node.op == "Reshape" && node.inputs.size() > 1 && node.inputs[1] == desc.io[i].tensor) host[i] = true;
+    }
+  }
+  return host;
+}
+
 int EngineShared::ioIndex(const char* name) const {
   if (!name) return -1;
   for (size_t i = 0; i < desc.io.size(); ++i) {
@@ -55,7 +68,9 @@ nvinfer1::Dims Engine::getTensorShape(const char* name) const noexcept {
   return toDims(shared_->desc.io[static_cast<size_t>(i)].dims);
 }
 
-nvinfer1::TensorLocation Engine::getTensorLocation(const char*) const noexcept { return nvinfer1::TensorLocation::kDEVICE; }
+nvinfer1::TensorLocation Engine::getTensorLocation(const char* name) const noexcept {
+  return shared_->onHost(shared_->ioIndex(name)) ? nvinfer1::TensorLocation::kHOST : nvinfer1::TensorLocation::kDEVICE;
+}
 
 const char* Engine::getTensorFormatDesc(const char* name) const noexcept {
   int i = shared_->ioIndex(name);
@@ -173,6 +188,7 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
       const TensorInfo& info = shared->desc.graph.tensors[t];
       if (info.constant) shared->constants[t] = decode(info.type, info.dims, info.bytes.data());
     }
+    shared->hostIo = shapeTensorIo(shared->desc);
     logMessage(logger_, Severity::kINFO, "Loaded engine of " + std::to_string(size) + " bytes built by TensorRT " + planVersion);
     return new Engine(std::move(shared), shared_);
   } catch (const std::exception& e) {

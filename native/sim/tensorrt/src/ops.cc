@@ -195,8 +195,14 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
       return false;
     }
     std::vector<int64_t> target;
-    if (!constantInts(graph, node.inputs[1], target)) {
-      error = "Reshape's shape input must be a constant (initializer or Constant node)";
+    bool fromInput = std::find(graph.inputs.begin(), graph.inputs.end(), node.inputs[1]) != graph.inputs.end();
+    if (!constantInts(graph, node.inputs[1], target) && !fromInput) {
+      error = "Reshape's shape input must be a constant (initializer or Constant node) or a network input";
+      return false;
+    }
+    const Shape& dims = graph.tensors[static_cast<size_t>(node.inputs[1])].dims;
+    if (fromInput && (dims.size() != 1 || dims[0] < 0)) {
+      error = "Reshape's shape input must have one dimension of fixed length, got " + formatShape(dims);
       return false;
     }
   } else if (op == "NonZero") {
@@ -249,7 +255,7 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
 }
 
 bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>& in, std::vector<Shape>& outShapes,
-                 std::string& error) {
+                 std::string& error, const std::vector<const Value*>* values) {
   const std::string& op = node.op;
   Shape out;
   if (op == "Identity" || op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Cast" || op == "QuantizeLinear" ||
@@ -311,7 +317,16 @@ bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>&
     }
   } else if (op == "Reshape") {
     std::vector<int64_t> target;
-    constantInts(graph, node.inputs[1], target);
+    if (!constantInts(graph, node.inputs[1], target)) {
+      // A shape tensor fed by a network input: its values decide the shape, so without them
+      // only the rank is known.
+      const Value* value = values != nullptr && values->size() > 1 ? (*values)[1] : nullptr;
+      if (value == nullptr) {
+        outShapes.assign(1, Shape(static_cast<size_t>(std::max<int64_t>(in[1].empty() ? 0 : in[1][0], 0)), -1));
+        return true;
+      }
+      for (double x : value->data) target.push_back(static_cast<int64_t>(x));
+    }
     bool allowZero = node.intAttr("allowzero", 0) != 0;
     int64_t known = 1;
     int inferAt = -1;
