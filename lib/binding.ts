@@ -117,6 +117,8 @@ export interface NativeEngineTensor {
   readonly linear: boolean;
   /** TensorRT's own description of the layout. */
   readonly format: string;
+  /** Where TensorRT wants the tensor: shape tensors (e.g. a Reshape's target shape) live on the host. */
+  readonly location: 'host' | 'device';
 }
 
 export interface NativeProfileRange {

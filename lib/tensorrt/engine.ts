@@ -31,6 +31,8 @@ export interface EngineTensor {
   readonly shape: readonly number[];
   /** TensorRT's description of the memory layout. */
   readonly format: string;
+  /** Where TensorRT reads or writes it: shape tensors (e.g. a Reshape's target shape) live on the host. */
+  readonly location: 'host' | 'device';
 }
 
 /** min/opt/max dims of one input in one optimization profile, as the native layer reports them. */
@@ -61,7 +63,7 @@ function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {
         `Tensor "${tensor.name}" of the engine uses the vectorized layout "${tensor.format}"; tensorrt-node passes row-major (kLINEAR) I/O only`,
       );
     }
-    return { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format };
+    return { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format, location: tensor.location };
   });
 }
 

@@ -156,6 +156,7 @@ Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
     tensor.Set("linear", Napi::Boolean::New(env, engine.getTensorFormat(name) == nvinfer1::TensorFormat::kLINEAR));
     const char* format = engine.getTensorFormatDesc(name);
     tensor.Set("format", format ? format : "");
+    tensor.Set("location", engine.getTensorLocation(name) == nvinfer1::TensorLocation::kHOST ? "host" : "device");
     tensors.Set(static_cast<uint32_t>(i), tensor);
   }
   result.Set("tensors", tensors);

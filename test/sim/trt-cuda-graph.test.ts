@@ -66,6 +66,27 @@ describe('CUDA graphs', () => {
     engine.dispose();
   });
 
+  it('never replay a graph whose TensorRT state went stale: profile switches and uncaptured runs drop them', async () => {
+    // The simulator's captured kernels read the context's state as the last uncaptured enqueueV3
+    // left it (as TensorRT's do): a graph replayed after the context ran uncaptured or switched
+    // profiles computes garbage.
+    const fixture: Fixture = { ...mlp(), name: 'mlp_two_profiles', profiles: [{ x: [[1, 4], [2, 4], [4, 4]] }, { x: [[5, 4], [6, 4], [8, 4]] }] };
+    const engine = await Engine.load(await planFor(fixture));
+    const context = engine.createContext({ cudaGraph: true });
+    const launches: number[] = [];
+    const schedule = [[0, 2], [0, 2], [0, 3], [1, 6], [1, 6], [0, 2], [0, 3], [0, 2], [1, 6]] as const;
+    for (const [step, [profile, batch]] of schedule.entries()) {
+      const x = randomArray(batch * 4, 40 + step, 2);
+      const [out] = await context.run([{ name: 'x', data: x, dims: [batch, 4] }], [{ name: 'y' }], profile);
+      expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `step ${step}`).toBeLessThan(1e-6);
+      launches.push(context.graphLaunches);
+    }
+    // Per profile: one uncaptured run, then captures and replays; a switch starts over.
+    expect(launches).toEqual([0, 1, 2, 2, 3, 3, 4, 5, 5]);
+    context.dispose();
+    engine.dispose();
+  });
+
   it('leave engines with data-dependent output shapes uncaptured, and work through the backend', async () => {
     const backend = await TensorRTBackend.load(await planFor(nonZero()), { size: 1, cudaGraph: true });
     for (let i = 0; i < 3; i++) {
