@@ -119,6 +119,8 @@ export interface NativeEngineTensor {
   readonly format: string;
   /** Where TensorRT wants the tensor: shape tensors (e.g. a Reshape's target shape) live on the host. */
   readonly location: 'host' | 'device';
+  /** For an output TensorRT writes into an input's memory (an in-place update such as a KV cache): that input. */
+  readonly aliasOf?: string;
 }
 
 export interface NativeProfileRange {

@@ -33,6 +33,8 @@ export interface EngineTensor {
   readonly format: string;
   /** Where TensorRT reads or writes it: shape tensors (e.g. a Reshape's target shape) live on the host. */
   readonly location: 'host' | 'device';
+  /** For an output TensorRT writes into an input's memory (an in-place update such as a KV cache): that input. */
+  readonly aliasOf?: string;
 }
 
 /** min/opt/max dims of one input in one optimization profile, as the native layer reports them. */
@@ -63,7 +65,8 @@ function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {
         `Tensor "${tensor.name}" of the engine uses the vectorized layout "${tensor.format}"; tensorrt-node passes row-major (kLINEAR) I/O only`,
       );
     }
-    return { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format, location: tensor.location };
+    const described: EngineTensor = { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format, location: tensor.location };
+    return tensor.aliasOf === undefined ? described : { ...described, aliasOf: tensor.aliasOf };
   });
 }
 

@@ -157,6 +157,8 @@ Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
     const char* format = engine.getTensorFormatDesc(name);
     tensor.Set("format", format ? format : "");
     tensor.Set("location", engine.getTensorLocation(name) == nvinfer1::TensorLocation::kHOST ? "host" : "device");
+    const char* alias = input ? nullptr : AliasedInputOf(engine, name);
+    if (alias != nullptr) tensor.Set("aliasOf", alias);
     tensors.Set(static_cast<uint32_t>(i), tensor);
   }
   result.Set("tensors", tensors);

@@ -224,12 +224,20 @@ void RunSetup::RequestOutputs(Napi::Array outputs) {
   }
 }
 
-// Every I/O tensor needs an address, requested or not; the arena only grows.
+// Every I/O tensor needs an address, requested or not; the arena only grows. Inputs go first:
+// an output updated in place takes its input's block.
 void RunSetup::BindTensors() {
   size_t count = core_->arena.size();
   bytes_of_.assign(count, 0);
   data_dependent_.assign(count, false);
-  for (int32_t i = 0; i < static_cast<int32_t>(count); ++i) {
+  std::vector<int32_t> order;
+  for (int32_t pass = 0; pass < 2; ++pass) {
+    for (int32_t i = 0; i < static_cast<int32_t>(count); ++i) {
+      bool output = engine().getTensorIOMode(engine().getIOTensorName(i)) == nvinfer1::TensorIOMode::kOUTPUT;
+      if (output == (pass == 1)) order.push_back(i);
+    }
+  }
+  for (int32_t i : order) {
     size_t k = static_cast<size_t>(i);
     const char* name = engine().getIOTensorName(i);
     bool output = engine().getTensorIOMode(name) == nvinfer1::TensorIOMode::kOUTPUT;
@@ -264,6 +272,18 @@ void RunSetup::BindTensors() {
       }
       if (!context().setTensorAddress(name, block->ptr)) {
         throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the host address of \"") + name + "\"", Log());
+      }
+      continue;
+    }
+    if (int32_t alias = core_->alias_of[k]; alias >= 0) {
+      // TensorRT updates the input in place and writes the output there (a KV cache update).
+      const ArenaBlock& block = core_->arena[static_cast<size_t>(alias)];
+      if (block.bytes < bytes) {
+        throw MakeError(env_, "ERR_SHAPE_MISMATCH", std::string("Output \"") + name + "\" is written into input \"" + engine().getIOTensorName(alias) +
+                                                        "\", which holds " + std::to_string(block.bytes) + " bytes but the output needs " + std::to_string(bytes));
+      }
+      if (!context().setTensorAddress(name, block.ptr)) {
+        throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the address of \"") + name + "\"", Log());
       }
       continue;
     }
@@ -389,7 +409,7 @@ Napi::Value RunSetup::Launch() {
 void RunSetup::EnqueueOutputCopies() {
   for (OutputPlan& output : op_->outputs) {
     if (output.bytes == 0 || output.host == nullptr) continue;
-    cudaError_t status = cudaMemcpyAsync(output.host, core_->arena[static_cast<size_t>(output.index)].ptr, output.bytes, cudaMemcpyDeviceToHost, stream());
+    cudaError_t status = cudaMemcpyAsync(output.host, core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes, cudaMemcpyDeviceToHost, stream());
     if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (output)", status);
   }
 }
@@ -446,7 +466,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     const auto* data = static_cast<const uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
     work->staged.emplace_back(data, data + input.bytes);
   }
-  for (const OutputPlan& output : op_->outputs) work->downloads.push_back({core_->arena[static_cast<size_t>(output.index)].ptr, output.bytes});
+  for (const OutputPlan& output : op_->outputs) work->downloads.push_back({core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes});
   StopCapture();
   core_->busy = true;
   auto execute = [work] {
@@ -651,6 +671,12 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
   for (size_t i = 0; i < count; ++i) {
     const char* name = engine->engine->getIOTensorName(static_cast<int32_t>(i));
     core->on_host.push_back(engine->engine->getTensorLocation(name) == nvinfer1::TensorLocation::kHOST);
+    core->alias_of.push_back(-1);
+    if (const char* input = AliasedInputOf(*engine->engine, name)) {
+      for (size_t j = 0; j < count; ++j) {
+        if (std::strcmp(engine->engine->getIOTensorName(static_cast<int32_t>(j)), input) == 0) core->alias_of.back() = static_cast<int32_t>(j);
+      }
+    }
   }
   Napi::Object object = AddonState::Get(env)->context_class.New({});
   ExecutionContext* wrapper = Unwrap(object);

@@ -39,6 +39,9 @@ struct ContextCore {
   std::vector<bool> on_host;
   std::vector<std::shared_ptr<PinnedMemory>> host;
   std::vector<std::unique_ptr<ArenaOutputAllocator>> allocators;  // for data-dependent outputs
+  // The input an output must share memory with (ICudaEngine::getAliasedInputTensor: TensorRT
+  // updates that input in place, e.g. a KV cache), or -1.
+  std::vector<int32_t> alias_of;
   int32_t profile = 0;
   size_t activation_bytes = 0;    // TensorRT's own device memory for the context (kSTATIC)
   bool busy = false;              // touched on the JS thread only
@@ -53,6 +56,8 @@ struct ContextCore {
   double graph_launches = 0;      // runs served by a graph (captured or replayed)
   ~ContextCore();
   size_t ArenaBytes() const;
+  // The device memory of I/O tensor `k` (its input's block for an aliased output).
+  void* DevicePtr(size_t k) const { return arena[alias_of[k] >= 0 ? static_cast<size_t>(alias_of[k]) : k].ptr; }
 };
 
 class ExecutionContext : public Napi::ObjectWrap<ExecutionContext> {

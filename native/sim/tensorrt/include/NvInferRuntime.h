@@ -200,6 +200,7 @@ public:
     virtual Dims getTensorShape(char const* tensorName) const noexcept = 0;
     virtual TensorLocation getTensorLocation(char const* tensorName) const noexcept = 0;
     virtual bool isShapeInferenceIO(char const* tensorName) const noexcept = 0;
+    virtual char const* getAliasedInputTensor(char const* tensorName) const noexcept = 0;
     virtual TensorFormat getTensorFormat(char const* tensorName) const noexcept = 0;
     virtual char const* getTensorFormatDesc(char const* tensorName) const noexcept = 0;
     virtual int32_t getTensorBytesPerComponent(char const* tensorName) const noexcept = 0;

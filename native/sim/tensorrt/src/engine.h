@@ -23,6 +23,8 @@ struct EngineShared {
   // that give a Reshape its target shape. Its value decides output shapes, so it is read through
   // a host pointer before getTensorShape and copied at enqueueV3.
   std::vector<bool> hostIo;
+  // Per I/O tensor: the input an output must share its memory with (an in-place update), or -1.
+  std::vector<int> aliasOf;
 
   int ioIndex(const char* name) const;
   bool onHost(int io) const { return io >= 0 && hostIo[static_cast<size_t>(io)]; }
@@ -44,6 +46,7 @@ class Engine final : public nvinfer1::ICudaEngine {
   nvinfer1::Dims getTensorShape(const char* name) const noexcept override;
   nvinfer1::TensorLocation getTensorLocation(const char* name) const noexcept override;
   bool isShapeInferenceIO(const char* name) const noexcept override { return shared_->onHost(shared_->ioIndex(name)); }
+  const char* getAliasedInputTensor(const char* name) const noexcept override;
   nvinfer1::TensorFormat getTensorFormat(const char*) const noexcept override { return nvinfer1::TensorFormat::kLINEAR; }
   const char* getTensorFormatDesc(const char* name) const noexcept override;
   int32_t getTensorBytesPerComponent(const char* name) const noexcept override;

@@ -519,6 +519,12 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         allocators_[i]->notifyShape(io.name.c_str(), toDims(shapes[static_cast<size_t>(io.tensor)]));
         continue;
       }
+      int alias = shared_->aliasOf[i];
+      if (alias >= 0 && addresses_[i] != addresses_[static_cast<size_t>(alias)]) {
+        error(where, "Output tensor " + io.name + " is updated in place and must share the memory of input " + desc.io[static_cast<size_t>(alias)].name +
+                         " (ICudaEngine::getAliasedInputTensor): set the same address for both");
+        return false;
+      }
       if (bytes > 0 && (!addressSet_[i] || !addresses_[i])) {
         error(where, "Parameter check failed, condition: address of tensor " + io.name + " was set. Set the address of every input and output tensor with setTensorAddress before enqueueV3.");
         return false;
