@@ -134,6 +134,8 @@ export interface NativeEngineMetadata {
   /** Per optimization profile: input name -> ranges. */
   readonly profiles: readonly Readonly<Record<string, NativeProfileRange>>[];
   readonly deviceMemorySize: number;
+  /** Per optimization profile: the most device memory a context needs for it. */
+  readonly deviceMemorySizePerProfile: readonly number[];
   readonly layers: number;
   readonly name: string;
   /** Version of the loaded TensorRT library, "11.1.0". */
@@ -165,6 +167,8 @@ export interface NativeExecutionContext {
   readonly busy: boolean;
   /** Device memory held by the context's I/O arena. */
   readonly arenaBytes: number;
+  /** TensorRT's own device memory of the context (activations and scratch). */
+  readonly activationBytes: number;
   /** Runs replayed from a captured CUDA graph (contexts created with `cudaGraph: true`). */
   readonly graphLaunches: number;
   dispose(): void;
@@ -178,6 +182,11 @@ export interface NativeContextOptions {
    * run uncaptured.
    */
   readonly cudaGraph?: boolean;
+  /**
+   * 'static': TensorRT allocates the most any profile needs when the context is created.
+   * 'on-demand': the context provides it (user-managed), grown to what the run's shapes need.
+   */
+  readonly deviceMemory?: 'static' | 'on-demand';
 }
 
 export interface NativeEngine {

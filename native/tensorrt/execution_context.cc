@@ -120,6 +120,7 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
   void SetInputs(Napi::Array inputs);
   void RequestOutputs(Napi::Array outputs);
   void BindTensors();
+  void ProvideDeviceMemory();
   void CheckInputSizes();
   Napi::Value Enqueue();
 
@@ -294,6 +295,25 @@ void RunSetup::BindTensors() {
   }
 }
 
+// A context with user-managed memory holds what its shapes need, grown as they grow (never more
+// than the profile's upper bound TensorRT reports). Contexts that run small shapes of an engine
+// built for large ones then hold far less than kSTATIC's most-any-profile-needs.
+void RunSetup::ProvideDeviceMemory() {
+  if (!core_->user_managed) return;
+  size_t need = context().updateDeviceMemorySizeForShapes();
+  // 0 is also TensorRT's answer when it could not compute the size: then the profile's bound.
+  if (need == 0) need = static_cast<size_t>(std::max<int64_t>(engine().getDeviceMemorySizeForProfileV2(profile_), 0));
+  if (need == 0) return;
+  ArenaBlock& block = core_->activation;
+  if (block.bytes < need) {
+    // Graphs captured so far replay the old block's address, which is freed now.
+    core_->graphs.Clear();
+    CheckCuda(env_, GrowArenaBlock(block, need, kArenaAlignment), "cudaMalloc(" + std::to_string(need) + " bytes) for TensorRT's device memory");
+    core_->activation_bytes = block.bytes;
+  }
+  context().setDeviceMemoryV2(block.ptr, static_cast<int64_t>(block.bytes));
+}
+
 // A short or long input buffer would make the copy read past the caller's array or write past
 // the arena block: refuse it here, whoever called.
 void RunSetup::CheckInputSizes() {
@@ -317,6 +337,7 @@ std::string RunSetup::GraphKey() {
   }
   for (const OutputRequest& request : requests_) key += "|out " + request.name;
   for (const ArenaBlock& block : core_->arena) key += "|" + std::to_string(reinterpret_cast<uintptr_t>(block.ptr));
+  key += "|memory " + std::to_string(reinterpret_cast<uintptr_t>(core_->activation.ptr));
   return key;
 }
 
@@ -620,6 +641,7 @@ ContextCore::~ContextCore() {
   for (ArenaBlock& block : arena) {
     if (block.base) blocks.push_back(block.base);
   }
+  if (activation.base) blocks.push_back(activation.base);
   // std::function needs a copyable callable: the allocators travel behind a shared_ptr.
   auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
   ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine), stream = std::move(stream),
@@ -644,26 +666,29 @@ void ExecutionContext::Init(Napi::Env env, Napi::Object) {
   Napi::Function cls = DefineClass(env, "ExecutionContext",
                                    {InstanceMethod<&ExecutionContext::Run>("run"), InstanceAccessor<&ExecutionContext::Busy>("busy"),
                                     InstanceAccessor<&ExecutionContext::ArenaBytes>("arenaBytes"),
+                                    InstanceAccessor<&ExecutionContext::ActivationBytes>("activationBytes"),
                                     InstanceAccessor<&ExecutionContext::GraphLaunches>("graphLaunches"),
                                     InstanceMethod<&ExecutionContext::Dispose>("dispose"),
                                     InstanceMethod<&ExecutionContext::IsDisposed>("isDisposed")});
   AddonState::Get(env)->context_class = Napi::Persistent(cls);
 }
 
-Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph) {
+Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph, bool user_managed) {
   LogCapture capture;
   auto core = std::make_shared<ContextCore>();
   core->engine = engine;
   core->cuda_graph = cuda_graph;
+  core->user_managed = user_managed;
   auto stream = std::make_shared<StreamCore>();
   CheckCuda(env, cudaStreamCreateWithFlags(&stream->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core->stream = std::move(stream);
-  core->context = engine->engine->createExecutionContext();
+  core->context = engine->engine->createExecutionContext(user_managed ? nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED
+                                                                     : nvinfer1::ExecutionContextAllocationStrategy::kSTATIC);
   if (core->context == nullptr) {
     throw MakeError(env, capture.Contains("memory") ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", "TensorRT could not create an execution context",
                     capture.Text());
   }
-  core->activation_bytes = static_cast<size_t>(std::max<int64_t>(engine->engine->getDeviceMemorySizeV2(), 0));
+  if (!user_managed) core->activation_bytes = static_cast<size_t>(std::max<int64_t>(engine->engine->getDeviceMemorySizeV2(), 0));
   size_t count = static_cast<size_t>(engine->engine->getNbIOTensors());
   core->arena.resize(count);
   core->host.resize(count);
@@ -731,6 +756,7 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   run->RequestOutputs(info[1].As<Napi::Array>());
   try {
     run->BindTensors();
+    run->ProvideDeviceMemory();
   } catch (...) {
     Report(env);
     throw;
@@ -744,6 +770,10 @@ Napi::Value ExecutionContext::Busy(const Napi::CallbackInfo& info) { return Napi
 
 Napi::Value ExecutionContext::ArenaBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), core_ ? static_cast<double>(core_->ArenaBytes()) : 0);
+}
+
+Napi::Value ExecutionContext::ActivationBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), core_ ? static_cast<double>(core_->activation_bytes) : 0);
 }
 
 Napi::Value ExecutionContext::GraphLaunches(const Napi::CallbackInfo& info) {

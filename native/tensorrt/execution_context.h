@@ -43,7 +43,12 @@ struct ContextCore {
   // updates that input in place, e.g. a KV cache), or -1.
   std::vector<int32_t> alias_of;
   int32_t profile = 0;
-  size_t activation_bytes = 0;    // TensorRT's own device memory for the context (kSTATIC)
+  // TensorRT's own device memory for the context. kSTATIC: TensorRT allocates the most any
+  // profile needs when the context is created. User-managed (on demand): the context gives it
+  // `activation`, grown to what the run's shapes need (updateDeviceMemorySizeForShapes).
+  bool user_managed = false;
+  ArenaBlock activation;
+  size_t activation_bytes = 0;
   bool busy = false;              // touched on the JS thread only
   // A sticky CUDA error a run of this context hit: CUDA's context is then unusable for good, so
   // later runs are refused with it instead of failing somewhere inside the next enqueue.
@@ -63,7 +68,7 @@ struct ContextCore {
 class ExecutionContext : public Napi::ObjectWrap<ExecutionContext> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  static Napi::Object Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph);
+  static Napi::Object Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph, bool user_managed);
 
   explicit ExecutionContext(const Napi::CallbackInfo& info);
   ~ExecutionContext() override;
@@ -76,6 +81,7 @@ class ExecutionContext : public Napi::ObjectWrap<ExecutionContext> {
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Busy(const Napi::CallbackInfo& info);
   Napi::Value ArenaBytes(const Napi::CallbackInfo& info);
+  Napi::Value ActivationBytes(const Napi::CallbackInfo& info);
   Napi::Value GraphLaunches(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);

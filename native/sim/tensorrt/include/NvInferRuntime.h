@@ -170,6 +170,7 @@ public:
     virtual Dims getTensorStrides(char const* tensorName) const noexcept = 0;
     virtual bool allInputDimensionsSpecified() const noexcept = 0;
     virtual int32_t inferShapes(int32_t nbMaxNames, char const** tensorNames) noexcept = 0;
+    virtual size_t updateDeviceMemorySizeForShapes() noexcept = 0;
 
     virtual bool setTensorAddress(char const* tensorName, void* data) noexcept = 0;
     virtual void const* getTensorAddress(char const* tensorName) const noexcept = 0;

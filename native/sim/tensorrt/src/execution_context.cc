@@ -354,6 +354,21 @@ int32_t ExecutionContext::inferShapes(int32_t nbMaxNames, const char** names) no
   return 0;
 }
 
+size_t ExecutionContext::updateDeviceMemorySizeForShapes() noexcept {
+  const char* where = "IExecutionContext::updateDeviceMemorySizeForShapes";
+  if (!allInputDimensionsSpecified()) {
+    error(where, "all input shapes must be set before the memory they need can be computed");
+    return 0;
+  }
+  std::string why;
+  int64_t bytes = activationBytes(shared_->desc.graph, inputShapes_, why);
+  if (bytes < 0) {
+    error(where, why);
+    return 0;
+  }
+  return static_cast<size_t>(bytes);
+}
+
 bool ExecutionContext::setTensorAddress(const char* name, void* data) noexcept {
   int i = shared_->ioIndex(name);
   if (i < 0) {
@@ -454,9 +469,20 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       return false;
     }
     if (strategy_ == nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) {
-      int64_t need = engine_.getDeviceMemorySizeForProfileV2(profile_);
+      // What the current shapes need (updateDeviceMemorySizeForShapes), at most the profile's.
+      std::string why;
+      int64_t need = activationBytes(shared_->desc.graph, inputShapes_, why);
+      if (need < 0) need = engine_.getDeviceMemorySizeForProfileV2(profile_);
       if (need > 0 && (!deviceMemory_ || deviceMemorySize_ < need)) {
-        error(where, "Device memory is insufficient: the profile needs " + std::to_string(need) + " bytes; call setDeviceMemoryV2 first");
+        error(where, "Device memory is insufficient: the shapes need " + std::to_string(need) + " bytes but " + std::to_string(deviceMemorySize_) +
+                         " were set; call setDeviceMemoryV2 first");
+        return false;
+      }
+      // TensorRT's kernels use the memory as scratch from here until the run completes: another
+      // context using it meanwhile corrupts both runs. Memory that is not device memory fails.
+      if (need > 0 && cudaMemsetAsync(deviceMemory_, 0xA5, static_cast<size_t>(need), stream) != cudaSuccess) {
+        cudaGetLastError();
+        error(where, "the device memory set with setDeviceMemoryV2 is not " + std::to_string(need) + " bytes of device memory");
         return false;
       }
     }

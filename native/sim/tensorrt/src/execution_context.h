@@ -47,6 +47,7 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   nvinfer1::Dims getTensorStrides(const char* name) const noexcept override;
   bool allInputDimensionsSpecified() const noexcept override;
   int32_t inferShapes(int32_t nbMaxNames, const char** tensorNames) noexcept override;
+  size_t updateDeviceMemorySizeForShapes() noexcept override;
   bool setTensorAddress(const char* name, void* data) noexcept override;
   const void* getTensorAddress(const char* name) const noexcept override;
   bool setInputTensorAddress(const char* name, const void* data) noexcept override;
