@@ -22,21 +22,23 @@ describe('shape tensors on the host', () => {
     const engine = await Engine.load(await planFor(hostShape()));
     expect(engine.tensors.find((t) => t.name === 'shape')?.location).toBe('host');
     expect(engine.tensors.find((t) => t.name === 'x')?.location).toBe('device');
+    expect(engine.tensors.find((t) => t.name === 'shapeOut')?.location).toBe('host');
     const context = engine.createContext();
     for (const [n, target, seed] of [[6, [2, 3], 1], [6, [3, 2], 2], [12, [4, -1], 3], [12, [1, 12], 4]] as const) {
       const x = randomArray(n, seed);
       const shape = BigInt64Array.from(target, (v) => BigInt(v));
-      const [out] = await context.run(
+      const [out, copy] = await context.run(
         [
           { name: 'x', data: x, dims: [n] },
           { name: 'shape', data: shape, dims: [2] },
         ],
-        [{ name: 'y' }],
+        [{ name: 'y' }, { name: 'shapeOut' }],
         0,
       );
       const expected = target[1] === -1 ? [target[0], n / target[0]] : [...target];
       expect(out?.dims, `shape ${target.join(',')}`).toEqual(expected);
       expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), tanhOf(x))).toBeLessThan(1e-6);
+      expect(Array.from(new BigInt64Array(copy?.data as ArrayBuffer))).toEqual(Array.from(shape));
     }
     context.dispose();
     engine.dispose();

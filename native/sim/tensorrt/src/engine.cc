@@ -9,13 +9,22 @@
 namespace trtsim {
 
 // Network inputs that give a Reshape its target shape: TensorRT builds them as shape tensors and
-// places them on the host.
+// places them on the host, as it does with network outputs that copy one (Identity).
 static std::vector<bool> shapeTensorIo(const EngineDesc& desc) {
   std::vector<bool> host(desc.io.size(), false);
   for (size_t i = 0; i < desc.io.size(); ++i) {
     if (desc.io[i].mode != nvinfer1::TensorIOMode::kINPUT) continue;
     for (const Node& node : desc.graph.nodes) {
       if (node.op == "Reshape" && node.inputs.size() > 1 && node.inputs[1] == desc.io[i].tensor) host[i] = true;
+    }
+  }
+  for (size_t o = 0; o < desc.io.size(); ++o) {
+    if (desc.io[o].mode != nvinfer1::TensorIOMode::kOUTPUT) continue;
+    for (const Node& node : desc.graph.nodes) {
+      if (node.op != "Identity" || node.outputs[0] != desc.io[o].tensor) continue;
+      for (size_t i = 0; i < desc.io.size(); ++i) {
+        if (host[i] && desc.io[i].mode == nvinfer1::TensorIOMode::kINPUT && desc.io[i].tensor == node.inputs[0]) host[o] = true;
+      }
     }
   }
   return host;

@@ -555,6 +555,14 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         error(where, "Parameter check failed, condition: address of tensor " + io.name + " was set. Set the address of every input and output tensor with setTensorAddress before enqueueV3.");
         return false;
       }
+      if (bytes > 0 && shared_->onHost(static_cast<int>(i))) {
+        cudaPointerAttributes attributes{};
+        if (cudaPointerGetAttributes(&attributes, addresses_[i]) != cudaSuccess || attributes.type == cudaMemoryTypeDevice) {
+          cudaGetLastError();
+          error(where, "the address of shape tensor " + io.name + " is device memory, but its location is TensorLocation::kHOST");
+          return false;
+        }
+      }
       if (bytes > 0 && !shared_->onHost(static_cast<int>(i))) {
         cudaPointerAttributes attributes{};
         if (cudaPointerGetAttributes(&attributes, addresses_[i]) != cudaSuccess || attributes.type != cudaMemoryTypeDevice) {
