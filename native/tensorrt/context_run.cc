@@ -612,6 +612,11 @@ Napi::Value RunSetup::EnqueueOffThread() {
     if (!work->enqueued) {
       core.busy = false;
       if (work->status != cudaSuccess) throw RunFailure(run.env_, core, work->status, "The inference could not be enqueued", run.op_->enqueue_log);
+      // An output allocator that could not get memory says why (TensorRT only says it got none).
+      for (const auto& allocator : core.allocators) {
+        if (!allocator || allocator->failure().empty()) continue;
+        throw MakeError(run.env_, "ERR_OUT_OF_MEMORY", "TensorRT could not enqueue the inference: " + allocator->failure(), run.op_->enqueue_log);
+      }
       throw MakeError(run.env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", run.op_->enqueue_log);
     }
     core.warm = true;
