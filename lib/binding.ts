@@ -121,6 +121,10 @@ export interface NativeEngineTensor {
   readonly linear: boolean;
   /** TensorRT's own description of the layout. */
   readonly format: string;
+  /** Where TensorRT wants the tensor: shape tensors (e.g. a Reshape's target shape) live on the host. */
+  readonly location: 'host' | 'device';
+  /** For an output TensorRT writes into an input's memory (an in-place update such as a KV cache): that input. */
+  readonly aliasOf?: string;
 }
 
 export interface NativeProfileRange {
@@ -134,6 +138,8 @@ export interface NativeEngineMetadata {
   /** Per optimization profile: input name -> ranges. */
   readonly profiles: readonly Readonly<Record<string, NativeProfileRange>>[];
   readonly deviceMemorySize: number;
+  /** Per optimization profile: the most device memory a context needs for it. */
+  readonly deviceMemorySizePerProfile: readonly number[];
   readonly layers: number;
   readonly name: string;
   /** Version of the loaded TensorRT library, "11.1.0". */
@@ -165,6 +171,8 @@ export interface NativeExecutionContext {
   readonly busy: boolean;
   /** Device memory held by the context's I/O arena. */
   readonly arenaBytes: number;
+  /** TensorRT's own device memory of the context (activations and scratch). */
+  readonly activationBytes: number;
   /** Runs replayed from a captured CUDA graph (contexts created with `cudaGraph: true`). */
   readonly graphLaunches: number;
   dispose(): void;
@@ -178,6 +186,11 @@ export interface NativeContextOptions {
    * run uncaptured.
    */
   readonly cudaGraph?: boolean;
+  /**
+   * 'static': TensorRT allocates the most any profile needs when the context is created.
+   * 'on-demand': the context provides it (user-managed), grown to what the run's shapes need.
+   */
+  readonly deviceMemory?: 'static' | 'on-demand';
 }
 
 export interface NativeEngine {

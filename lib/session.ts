@@ -60,7 +60,11 @@ async function checkModelFile(path: string): Promise<void> {
 
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;
-  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph? }', 'options.tensorrt', options);
+  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph?, deviceMemory? }', 'options.tensorrt', options);
+  const deviceMemory = options.deviceMemory;
+  if (deviceMemory !== undefined && deviceMemory !== 'static' && deviceMemory !== 'on-demand' && deviceMemory !== 'auto') {
+    throw invalidArgument(`one of 'static', 'on-demand', 'auto'`, 'options.tensorrt.deviceMemory', deviceMemory);
+  }
   for (const flag of ['allowHostCode', 'cudaGraph'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw invalidArgument('a boolean', `options.tensorrt.${flag}`, options[flag]);
   }
@@ -74,6 +78,7 @@ function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] 
     profile,
     allowHostCode: options.allowHostCode as boolean | undefined,
     cudaGraph: options.cudaGraph as boolean | undefined,
+    deviceMemory,
   };
 }
 

@@ -58,8 +58,9 @@ export function registerInspect(program: Command): void {
         const { Engine } = await import('../tensorrt/engine.js');
         const engine = await Engine.load(model);
         try {
-          const { inputs, outputs, profiles, deviceMemorySize, tensorrtVersion, layers, name } = engine;
-          process.stdout.write(`${options.json ? toJson({ file: model, name, tensorrtVersion, layers, deviceMemorySize, inputs, outputs, profiles }) : engine.inspect()}\n`);
+          const { inputs, outputs, profiles, deviceMemorySize, deviceMemorySizePerProfile, tensorrtVersion, layers, name } = engine;
+          const json = { file: model, name, tensorrtVersion, layers, deviceMemorySize, deviceMemorySizePerProfile, inputs, outputs, profiles };
+          process.stdout.write(`${options.json ? toJson(json) : engine.inspect()}\n`);
         } finally {
           engine.dispose();
         }

@@ -7,7 +7,7 @@
 import type { NativeExecutionContext, NativeRunInput, NativeRunOutput, NativeRunOutputRequest } from '../binding.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { onAbort } from '../util/abort-listeners.js';
-import type { Engine } from './engine.js';
+import type { DeviceMemoryMode, Engine } from './engine.js';
 
 export interface ContextPoolOptions {
   /** Most execution contexts (and CUDA streams) to create. Default 2. */
@@ -20,6 +20,16 @@ export interface ContextPoolOptions {
    * cudaGraphLaunch. Engines with data-dependent output shapes run uncaptured. Default false.
    */
   cudaGraph?: boolean;
+  /** TensorRT's device memory of each context (Engine.createContext). Default 'auto'. */
+  deviceMemory?: DeviceMemoryMode;
+}
+
+/** Device memory one context of the pool holds, in bytes. */
+export interface ContextMemory {
+  /** Its I/O tensors. */
+  readonly io: number;
+  /** TensorRT's activations and scratch. */
+  readonly tensorrt: number;
 }
 
 export interface PoolRunRequest {
@@ -37,6 +47,7 @@ export class ContextPool {
   readonly size: number;
   readonly maxQueue: number;
   readonly cudaGraph: boolean;
+  readonly deviceMemory: DeviceMemoryMode;
   readonly #engine: Engine;
   readonly #all: NativeExecutionContext[] = [];
   readonly #idle: NativeExecutionContext[] = [];
@@ -58,6 +69,15 @@ export class ContextPool {
     this.size = size;
     this.maxQueue = maxQueue;
     this.cudaGraph = options.cudaGraph ?? false;
+    this.deviceMemory = options.deviceMemory ?? 'auto';
+    if (!['static', 'on-demand', 'auto'].includes(this.deviceMemory)) {
+      throw invalidArgument(`one of 'static', 'on-demand', 'auto'`, 'options.deviceMemory', options.deviceMemory);
+    }
+  }
+
+  /** Device memory each context created so far holds. */
+  get memory(): ContextMemory[] {
+    return this.#all.map((context) => ({ io: context.arenaBytes, tensorrt: context.activationBytes }));
   }
 
   /** Contexts created so far. */
@@ -113,7 +133,7 @@ export class ContextPool {
     if (idle !== undefined) return idle;
     if (this.#all.length < this.size) {
       try {
-        const context = this.#engine.createContext({ cudaGraph: this.cudaGraph });
+        const context = this.#engine.createContext({ cudaGraph: this.cudaGraph, deviceMemory: this.deviceMemory });
         this.#all.push(context);
         return context;
       } catch (error) {

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { type NativeContextOptions, type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, type NativeProfileRange, requireBinding } from '../binding.js';
+import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, type NativeProfileRange, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { formatDims } from '../tensor.js';
@@ -21,6 +21,20 @@ export interface EngineLoadOptions {
   signal?: AbortSignal;
 }
 
+export type DeviceMemoryMode = 'static' | 'on-demand' | 'auto';
+const DEVICE_MEMORY_MODES: readonly unknown[] = ['static', 'on-demand', 'auto'];
+
+export interface ContextOptions {
+  /** See NativeContextOptions.cudaGraph. */
+  cudaGraph?: boolean;
+  /**
+   * TensorRT's device memory of each context: 'static' (allocated at creation for the largest
+   * profile), 'on-demand' (provided by the context, grown to what the shapes run so far need) or
+   * 'auto' (default: on-demand for engines with dynamic input shapes, static otherwise).
+   */
+  deviceMemory?: DeviceMemoryMode;
+}
+
 export interface EngineTensor {
   readonly name: string;
   readonly mode: 'input' | 'output';
@@ -31,6 +45,10 @@ export interface EngineTensor {
   readonly shape: readonly number[];
   /** TensorRT's description of the memory layout. */
   readonly format: string;
+  /** Where TensorRT reads or writes it: shape tensors (e.g. a Reshape's target shape) live on the host. */
+  readonly location: 'host' | 'device';
+  /** For an output TensorRT writes into an input's memory (an in-place update such as a KV cache): that input. */
+  readonly aliasOf?: string;
 }
 
 /** min/opt/max dims of one input in one optimization profile, as the native layer reports them. */
@@ -61,7 +79,8 @@ function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {
         `Tensor "${tensor.name}" of the engine uses the vectorized layout "${tensor.format}"; tensorrt-node passes row-major (kLINEAR) I/O only`,
       );
     }
-    return { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format };
+    const described: EngineTensor = { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format, location: tensor.location };
+    return tensor.aliasOf === undefined ? described : { ...described, aliasOf: tensor.aliasOf };
   });
 }
 
@@ -70,8 +89,10 @@ export class Engine {
   readonly inputs: readonly EngineTensor[];
   readonly outputs: readonly EngineTensor[];
   readonly profiles: readonly EngineProfile[];
-  /** Device memory TensorRT needs per execution context for activations, in bytes. */
+  /** Device memory TensorRT needs per execution context for activations, in bytes (the most of any profile). */
   readonly deviceMemorySize: number;
+  /** The same, per optimization profile. */
+  readonly deviceMemorySizePerProfile: readonly number[];
   /** The loaded TensorRT library's version. */
   readonly tensorrtVersion: string;
   readonly name: string;
@@ -86,6 +107,7 @@ export class Engine {
     this.outputs = Object.freeze(this.tensors.filter((t) => t.mode === 'output'));
     this.profiles = Object.freeze(metadata.profiles.map((inputs, index) => ({ index, inputs })));
     this.deviceMemorySize = metadata.deviceMemorySize;
+    this.deviceMemorySizePerProfile = Object.freeze([...metadata.deviceMemorySizePerProfile]);
     this.tensorrtVersion = metadata.tensorrtVersion;
     this.name = metadata.name;
     this.layers = metadata.layers;
@@ -136,13 +158,25 @@ export class Engine {
     return this.#native === undefined;
   }
 
-  /** A new execution context with its own CUDA stream (for ContextPool). */
-  createContext(options: NativeContextOptions = {}): NativeExecutionContext {
+  /**
+   * A new execution context with its own CUDA stream (for ContextPool). `deviceMemory: 'auto'`
+   * (the default) gives contexts of engines with dynamic shapes on-demand memory, which holds
+   * what the shapes run so far need instead of what the largest profile could.
+   */
+  createContext(options: ContextOptions = {}): NativeExecutionContext {
     if (this.#native === undefined) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The engine was disposed');
     if (options.cudaGraph !== undefined && typeof options.cudaGraph !== 'boolean') {
       throw invalidArgument('a boolean', 'options.cudaGraph', options.cudaGraph);
     }
-    return this.#native.createContext({ cudaGraph: options.cudaGraph ?? false });
+    const memory = options.deviceMemory ?? 'auto';
+    if (!DEVICE_MEMORY_MODES.includes(memory)) throw invalidArgument(`one of ${DEVICE_MEMORY_MODES.map((m) => `'${m}'`).join(', ')}`, 'options.deviceMemory', memory);
+    return this.#native.createContext({ cudaGraph: options.cudaGraph ?? false, deviceMemory: memory === 'auto' ? this.#autoMemory() : memory });
+  }
+
+  /** On-demand memory saves where the shapes a context runs can need less than the largest profile. */
+  #autoMemory(): 'static' | 'on-demand' {
+    const dynamic = this.inputs.some((input) => input.shape.some((d) => d < 0));
+    return dynamic && this.deviceMemorySize > 0 ? 'on-demand' : 'static';
   }
 
   /** The engine's plan bytes, as TensorRT serializes it. */
@@ -154,14 +188,14 @@ export class Engine {
   /** A readable summary for `tensorrt-node inspect model.plan`. */
   inspect(): string {
     const lines = [`TensorRT engine${this.name ? ` "${this.name}"` : ''} (TensorRT ${this.tensorrtVersion})`];
-    lines.push(`  layers: ${this.layers}`, `  device memory: ${this.deviceMemorySize} bytes`);
+    lines.push(`  layers: ${this.layers}`, `  device memory per context: ${this.deviceMemorySize} bytes (most of any profile)`);
     for (const group of [this.inputs, this.outputs]) {
       for (const tensor of group) {
         lines.push(`  ${tensor.mode} ${tensor.name}: ${tensor.dtype} ${formatDims(tensor.shape.map((d) => (d < 0 ? '?' : d)))}`);
       }
     }
     for (const profile of this.profiles) {
-      lines.push(`  profile ${profile.index}:`);
+      lines.push(`  profile ${profile.index}: device memory ${this.deviceMemorySizePerProfile[profile.index] ?? 0} bytes`);
       for (const [name, range] of Object.entries(profile.inputs)) {
         lines.push(`    ${name}: min ${formatDims(range.min)} opt ${formatDims(range.opt)} max ${formatDims(range.max)}`);
       }

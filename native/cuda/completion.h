@@ -33,6 +33,10 @@ class PendingOp {
   // (see host_staging.h). Skipped if the array was detached or shrunk meanwhile.
   void CopyIntoOnSettle(Napi::Value into, std::shared_ptr<PinnedMemory> from, size_t bytes);
 
+  // The op's promise. Its handle lives in the handle scope the op was created in: a caller that
+  // launches the op from a later callback keeps a reference to it.
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
   // Runs on the JS thread once the stream has reached the op; the default resolves undefined.
   // Subclasses resolve with results or reject (e.g. with errors their work recorded).
   virtual void Settle(Napi::Env env, Napi::Promise::Deferred& deferred);

@@ -137,6 +137,9 @@ Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
     tensor.Set("linear", Napi::Boolean::New(env, engine.getTensorFormat(name) == nvinfer1::TensorFormat::kLINEAR));
     const char* format = engine.getTensorFormatDesc(name);
     tensor.Set("format", format ? format : "");
+    tensor.Set("location", engine.getTensorLocation(name) == nvinfer1::TensorLocation::kHOST ? "host" : "device");
+    const char* alias = input ? nullptr : AliasedInputOf(engine, name);
+    if (alias != nullptr) tensor.Set("aliasOf", alias);
     tensors.Set(static_cast<uint32_t>(i), tensor);
   }
   result.Set("tensors", tensors);
@@ -154,6 +157,11 @@ Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
   }
   result.Set("profiles", profiles);
   result.Set("deviceMemorySize", Napi::Number::New(env, static_cast<double>(engine.getDeviceMemorySizeV2())));
+  Napi::Array per_profile = Napi::Array::New(env);
+  for (int32_t p = 0; p < engine.getNbOptimizationProfiles(); ++p) {
+    per_profile.Set(static_cast<uint32_t>(p), Napi::Number::New(env, static_cast<double>(engine.getDeviceMemorySizeForProfileV2(p))));
+  }
+  result.Set("deviceMemorySizePerProfile", per_profile);
   result.Set("layers", Napi::Number::New(env, engine.getNbLayers()));
   const char* engine_name = engine.getName();
   result.Set("name", engine_name ? engine_name : "");
@@ -164,7 +172,8 @@ Napi::Value Engine::Metadata(const Napi::CallbackInfo& info) {
 
 Napi::Value Engine::CreateContext(const Napi::CallbackInfo& info) {
   bool cuda_graph = info[0].IsObject() && info[0].As<Napi::Object>().Get("cudaGraph").ToBoolean().Value();
-  return ExecutionContext::Create(info.Env(), core(info.Env()), cuda_graph);
+  bool user_managed = info[0].IsObject() && info[0].As<Napi::Object>().Get("deviceMemory").ToString().Utf8Value() == "on-demand";
+  return ExecutionContext::Create(info.Env(), core(info.Env()), cuda_graph, user_managed);
 }
 
 Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {

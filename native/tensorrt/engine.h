@@ -44,6 +44,18 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int64_t reported_bytes_ = 0;
 };
 
+// The input whose memory TensorRT updates in place for output `name` (a KV cache update), or
+// nullptr. TensorRT has in-place layers, and reports them, since 10.15.
+inline const char* AliasedInputOf(const nvinfer1::ICudaEngine& engine, const char* name) {
+#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 15)
+  return engine.getAliasedInputTensor(name);
+#else
+  (void)engine;
+  (void)name;
+  return nullptr;
+#endif
+}
+
 // JS-facing: loadEngine(plan: Uint8Array, allowHostCode: boolean): Promise<Engine>.
 Napi::Value LoadEngine(const Napi::CallbackInfo& info);
 

@@ -4,7 +4,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 #include <utility>
 
 namespace trtn {
@@ -12,11 +11,6 @@ namespace trtn {
 namespace {
 
 thread_local std::vector<LogCapture*> t_captures;
-
-// Stream captures by the thread they listen on; guarded by the mutex so a capture can be ended
-// from any thread while the callback thread logs.
-std::mutex g_stream_captures_mutex;
-std::vector<std::pair<std::thread::id, StreamLogCapture*>> g_stream_captures;
 
 std::string FormatLine(nvinfer1::ILogger::Severity severity, const char* message) {
   return std::string("[") + SeverityName(severity) + "] " + (message ? message : "");
@@ -73,12 +67,6 @@ TrtLogger& TrtLogger::Instance() {
 void TrtLogger::log(Severity severity, const char* msg) noexcept {
   try {
     for (LogCapture* capture : t_captures) capture->Add(severity, msg);
-    {
-      std::lock_guard<std::mutex> lock(g_stream_captures_mutex);
-      for (auto& [thread, capture] : g_stream_captures) {
-        if (thread == std::this_thread::get_id()) capture->Add(severity, msg);
-      }
-    }
     std::lock_guard<std::mutex> lock(g_sinks_mutex);
     for (auto& [env, sink] : g_sinks) {
       if (static_cast<int>(severity) > static_cast<int>(sink.level)) continue;
@@ -132,33 +120,6 @@ std::string LogCapture::Text() const {
 
 bool LogCapture::Contains(const std::string& needle) const {
   return std::any_of(lines_.begin(), lines_.end(), [&](const std::string& line) { return line.find(needle) != std::string::npos; });
-}
-
-StreamLogCapture::~StreamLogCapture() { End(); }
-
-void StreamLogCapture::Begin() {
-  std::lock_guard<std::mutex> lock(g_stream_captures_mutex);
-  g_stream_captures.emplace_back(std::this_thread::get_id(), this);
-}
-
-void StreamLogCapture::End() {
-  std::lock_guard<std::mutex> lock(g_stream_captures_mutex);
-  g_stream_captures.erase(std::remove_if(g_stream_captures.begin(), g_stream_captures.end(),
-                                         [this](const auto& entry) { return entry.second == this; }),
-                          g_stream_captures.end());
-}
-
-void StreamLogCapture::Add(nvinfer1::ILogger::Severity severity, const char* message) {
-  if (!Captured(severity)) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  lines_.push_back(FormatLine(severity, message));
-}
-
-std::string StreamLogCapture::Text() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::string text;
-  for (const std::string& line : lines_) text += (text.empty() ? "" : "\n") + line;
-  return text;
 }
 
 namespace {

@@ -45,28 +45,6 @@ class LogCapture {
   std::vector<std::string> lines_;
 };
 
-// Collects what TensorRT logs on the thread that runs a stream's callbacks between Begin() and
-// End(), both called from stream callbacks around a run's work: failures of enqueued work are
-// explained there, not on the thread that enqueued it. Destroying the capture (on any thread)
-// also ends it, so a capture whose End() never ran is not left behind.
-class StreamLogCapture {
- public:
-  StreamLogCapture() = default;
-  ~StreamLogCapture();
-  StreamLogCapture(const StreamLogCapture&) = delete;
-  StreamLogCapture& operator=(const StreamLogCapture&) = delete;
-
-  void Begin();
-  void End();
-  // The captured lines (as LogCapture::Text); read once the stream has passed End().
-  std::string Text() const;
-  void Add(nvinfer1::ILogger::Severity severity, const char* message);
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
-
 const char* SeverityName(nvinfer1::ILogger::Severity severity);
 
 // JS-facing: setTensorRTLogger(callback | null, level).

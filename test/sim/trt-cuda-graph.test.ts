@@ -1,5 +1,6 @@
-// cudaGraph: true. A context captures its run's work (input copies, enqueueV3, output copies) into
-// a CUDA graph once per profile, input shapes and requested outputs, and replays it with
+// cudaGraph: true. After one uncaptured run per profile, a context captures its run's work (input
+// copies, enqueueV3, output copies) into a CUDA graph once per input shapes and requested outputs
+// (on the libuv pool, once the stream is idle), keeps a few of them, and replays them with
 // cudaGraphLaunch: the simulator records the captured copies and the simulated TensorRT's kernels
 // and replays exactly those, so a replay that ignored new inputs or shapes would give wrong
 // results here.
@@ -38,8 +39,9 @@ describe('CUDA graphs', () => {
       expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `seed ${seed}`).toBeLessThan(1e-6);
       launches.push(context.graphLaunches);
     }
-    // First run of a shape set: captured after its own work; later runs of it: replayed.
-    expect(launches).toEqual([0, 1, 2, 2, 3, 3]);
+    // The first run is uncaptured (TensorRT sets the profile up there); each new shape set is then
+    // captured and served by its graph, and a shape set seen before replays its cached graph.
+    expect(launches).toEqual([0, 1, 2, 3, 4, 5]);
     context.dispose();
     engine.dispose();
   });
@@ -61,6 +63,27 @@ describe('CUDA graphs', () => {
     expect(plain.graphLaunches).toBe(0);
     graphed.dispose();
     plain.dispose();
+    engine.dispose();
+  });
+
+  it('never replay a graph whose TensorRT state went stale: profile switches and uncaptured runs drop them', async () => {
+    // The simulator's captured kernels read the context's state as the last uncaptured enqueueV3
+    // left it (as TensorRT's do): a graph replayed after the context ran uncaptured or switched
+    // profiles computes garbage.
+    const fixture: Fixture = { ...mlp(), name: 'mlp_two_profiles', profiles: [{ x: [[1, 4], [2, 4], [4, 4]] }, { x: [[5, 4], [6, 4], [8, 4]] }] };
+    const engine = await Engine.load(await planFor(fixture));
+    const context = engine.createContext({ cudaGraph: true });
+    const launches: number[] = [];
+    const schedule = [[0, 2], [0, 2], [0, 3], [1, 6], [1, 6], [0, 2], [0, 3], [0, 2], [1, 6]] as const;
+    for (const [step, [profile, batch]] of schedule.entries()) {
+      const x = randomArray(batch * 4, 40 + step, 2);
+      const [out] = await context.run([{ name: 'x', data: x, dims: [batch, 4] }], [{ name: 'y' }], profile);
+      expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `step ${step}`).toBeLessThan(1e-6);
+      launches.push(context.graphLaunches);
+    }
+    // Per profile: one uncaptured run, then captures and replays; a switch starts over.
+    expect(launches).toEqual([0, 1, 2, 2, 3, 3, 4, 5, 5]);
+    context.dispose();
     engine.dispose();
   });
 

@@ -3,7 +3,15 @@
 // right number of elements, matching ONNX Runtime.
 import './use-sim.js';
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+
+import { simBindingPath } from '../../lib/binding.js';
+import { ErrorCode } from '../../lib/errors.js';
 
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { Tensor } from '../../lib/tensor.js';
@@ -30,4 +38,33 @@ it('returns data-dependent outputs with the shape the data gives, run after run'
     expect(Array.from(out.y?.data as Float32Array)).toEqual(Array.from(ref.y?.data as Float32Array));
   }
   await backend.dispose();
+});
+
+it('recovers extents TensorRT reports to notifyShape as -1, and names the allocation that failed', async () => {
+  // TensorRT 10.16.1 reports data-dependent extents as -1 (NVIDIA/TensorRT#4744); the simulator
+  // does too with TENSORRT_NODE_SIM_NOTIFY_WILDCARDS=1, read once per process: hence a child.
+  const dir = mkdtempSync(join(tmpdir(), 'trtn-wildcards-'));
+  try {
+    const planPath = join(dir, 'model.plan');
+    writeFileSync(planPath, await planFor(nonZero()));
+    const script = fileURLToPath(new URL('./fixtures/notify-wildcards.cjs', import.meta.url));
+    const runs = JSON.parse(
+      execFileSync(process.execPath, [script, simBindingPath(), planPath], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, TENSORRT_NODE_SIM_NOTIFY_WILDCARDS: '1', TENSORRT_NODE_SIM_DEVICE_MEMORY: String(64 << 20) },
+      }),
+    );
+    expect(runs).toEqual([
+      { dims: [1, 3], values: [0, 2, 4] },
+      { dims: [1, 0], values: [] },
+      { dims: [1, 8], values: [0, 1, 2, 3, 4, 5, 6, 7] },
+      {
+        code: ErrorCode.OUT_OF_MEMORY,
+        message: expect.stringMatching(/^TensorRT could not enqueue the inference: cudaMalloc\(512 bytes\) for "indices" failed: cudaErrorMemoryAllocation/),
+      },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

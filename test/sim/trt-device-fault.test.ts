@@ -1,6 +1,6 @@
 // A run whose GPU work fails: the simulated TensorRT's kernel faults (a sim test hook arms the
 // fault), which leaves the CUDA context with a sticky error, as a faulting kernel does on a GPU.
-// The run must reject with the CUDA error and what TensorRT logged for it, and the context must
+// The run must reject with the CUDA error (and what TensorRT logged while enqueuing it), and the context must
 // refuse later runs with a clear error instead of hanging or resolving with garbage. The sticky
 // error poisons the whole process, so the runs happen in a child process (with a time limit: a
 // run that never settles would otherwise hang the suite).
@@ -19,7 +19,7 @@ import { staticTanh } from '../fixtures/trt-models.js';
 import { planFor } from './trt-helpers.js';
 
 describe('a run whose GPU work faults', () => {
-  it('rejects with ERR_CUDA naming the error and the TensorRT log of the run; the context then refuses runs', async () => {
+  it('rejects with ERR_CUDA naming the error; the context then refuses runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trtn-fault-'));
     try {
       const planPath = join(dir, 'model.plan');
@@ -30,9 +30,11 @@ describe('a run whose GPU work faults', () => {
       expect(report.healthy).toBe(1);
       expect(report.failed).toMatchObject({ code: ErrorCode.CUDA, message: expect.stringContaining('cudaErrorIllegalAddress') });
       expect(report.failed.message).toContain('sticky');
-      // The CUDA error and the line the (simulated) TensorRT logged while the run executed.
+      // The CUDA error. On a GPU TensorRT does not log kernel faults (CUDA reports them on the
+      // stream), so nothing logged while the work executed is collected: the simulated
+      // executor's line must not reach the error either.
       expect(report.failed.details).toContain('cudaErrorIllegalAddress: an illegal memory access was encountered');
-      expect(report.failed.details).toMatch(/\[(internal-)?error\].*execution failed/);
+      expect(report.failed.details).not.toMatch(/execution failed/);
       expect(report.outputUntouched).toBe(true);
       expect(report.busyAfter).toBe(false);
       expect(report.again).toMatchObject({

@@ -41,7 +41,7 @@ describe('Engine metadata', () => {
     await writeFile(path, await planFor(convQdq()));
     const engine = await Engine.load(path);
     expect(engine.tensorrtVersion).toBe('11.1.0');
-    expect(engine.inputs).toEqual([{ name: 'x', mode: 'input', dtype: 'float32', tensorrtType: 'kFLOAT', shape: [-1, 3, -1, -1], format: expect.stringContaining('kLINEAR') }]);
+    expect(engine.inputs).toEqual([{ name: 'x', mode: 'input', dtype: 'float32', tensorrtType: 'kFLOAT', shape: [-1, 3, -1, -1], format: expect.stringContaining('kLINEAR'), location: 'device' }]);
     expect(engine.outputs.map((t) => [t.name, t.dtype, t.shape])).toEqual([['y', 'float32', [-1, -1]]]);
     expect(engine.profiles).toEqual([
       { index: 0, inputs: { x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 8, 8] } } },

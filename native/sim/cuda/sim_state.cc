@@ -107,12 +107,15 @@ cudaError_t MemoryRegistry::allocate_device(void** out, size_t size) {
     }
     device_in_use_ += padded;  // reserve before allocating so concurrent callers respect the cap
   }
-  void* block = std::aligned_alloc(kDeviceAlignment, padded);
+  // Exactly cudaMalloc's documented alignment and no more: every pointer is an odd multiple of
+  // 256, so code that needs more (an output allocator asked for 512) fails here, not on a GPU.
+  auto* base = static_cast<uint8_t*>(std::aligned_alloc(2 * kDeviceAlignment, round_up(padded + kDeviceAlignment, 2 * kDeviceAlignment)));
   std::lock_guard<std::mutex> lock(mutex_);
-  if (block == nullptr) {
+  if (base == nullptr) {
     device_in_use_ -= padded;
     return cudaErrorMemoryAllocation;
   }
+  uint8_t* block = base + kDeviceAlignment;
   std::memset(block, kGarbageByte, padded);
   device_[reinterpret_cast<uintptr_t>(block)] = padded;
   *out = block;
@@ -126,7 +129,7 @@ cudaError_t MemoryRegistry::free_device(void* ptr) {
   if (it == device_.end()) return cudaErrorInvalidValue;
   device_in_use_ -= it->second;
   device_.erase(it);
-  std::free(ptr);
+  std::free(static_cast<uint8_t*>(ptr) - kDeviceAlignment);
   return cudaSuccess;
 }
 

@@ -170,6 +170,7 @@ public:
     virtual Dims getTensorStrides(char const* tensorName) const noexcept = 0;
     virtual bool allInputDimensionsSpecified() const noexcept = 0;
     virtual int32_t inferShapes(int32_t nbMaxNames, char const** tensorNames) noexcept = 0;
+    virtual size_t updateDeviceMemorySizeForShapes() noexcept = 0;
 
     virtual bool setTensorAddress(char const* tensorName, void* data) noexcept = 0;
     virtual void const* getTensorAddress(char const* tensorName) const noexcept = 0;
@@ -200,6 +201,7 @@ public:
     virtual Dims getTensorShape(char const* tensorName) const noexcept = 0;
     virtual TensorLocation getTensorLocation(char const* tensorName) const noexcept = 0;
     virtual bool isShapeInferenceIO(char const* tensorName) const noexcept = 0;
+    virtual char const* getAliasedInputTensor(char const* tensorName) const noexcept = 0;
     virtual TensorFormat getTensorFormat(char const* tensorName) const noexcept = 0;
     virtual char const* getTensorFormatDesc(char const* tensorName) const noexcept = 0;
     virtual int32_t getTensorBytesPerComponent(char const* tensorName) const noexcept = 0;

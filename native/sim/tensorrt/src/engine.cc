@@ -10,6 +10,43 @@
 
 namespace trtsim {
 
+// Network inputs that give a Reshape its target shape: TensorRT builds them as shape tensors and
+// places them on the host, as it does with network outputs that copy one (Identity).
+static std::vector<bool> shapeTensorIo(const EngineDesc& desc) {
+  std::vector<bool> host(desc.io.size(), false);
+  for (size_t i = 0; i < desc.io.size(); ++i) {
+    if (desc.io[i].mode != nvinfer1::TensorIOMode::kINPUT) continue;
+    for (const Node& node : desc.graph.nodes) {
+      if (node.op == "Reshape" && node.inputs.size() > 1 && node.inputs[1] == desc.io[i].tensor) host[i] = true;
+    }
+  }
+  for (size_t o = 0; o < desc.io.size(); ++o) {
+    if (desc.io[o].mode != nvinfer1::TensorIOMode::kOUTPUT) continue;
+    for (const Node& node : desc.graph.nodes) {
+      if (node.op != "Identity" || node.outputs[0] != desc.io[o].tensor) continue;
+      for (size_t i = 0; i < desc.io.size(); ++i) {
+        if (host[i] && desc.io[i].mode == nvinfer1::TensorIOMode::kINPUT && desc.io[i].tensor == node.inputs[0]) host[o] = true;
+      }
+    }
+  }
+  return host;
+}
+
+// Outputs that in-place layers (KVCacheUpdate) write into one of the network's inputs.
+static std::vector<int> aliasedIo(const EngineDesc& desc) {
+  std::vector<int> alias(desc.io.size(), -1);
+  for (size_t o = 0; o < desc.io.size(); ++o) {
+    if (desc.io[o].mode != nvinfer1::TensorIOMode::kOUTPUT) continue;
+    for (const Node& node : desc.graph.nodes) {
+      if (node.op != "KVCacheUpdate" || node.outputs[0] != desc.io[o].tensor) continue;
+      for (size_t i = 0; i < desc.io.size(); ++i) {
+        if (desc.io[i].mode == nvinfer1::TensorIOMode::kINPUT && desc.io[i].tensor == node.inputs[0]) alias[o] = static_cast<int>(i);
+      }
+    }
+  }
+  return alias;
+}
+
 int EngineShared::ioIndex(const char* name) const {
   if (!name) return -1;
   for (size_t i = 0; i < desc.io.size(); ++i) {
@@ -57,7 +94,15 @@ nvinfer1::Dims Engine::getTensorShape(const char* name) const noexcept {
   return toDims(shared_->desc.io[static_cast<size_t>(i)].dims);
 }
 
-nvinfer1::TensorLocation Engine::getTensorLocation(const char*) const noexcept { return nvinfer1::TensorLocation::kDEVICE; }
+nvinfer1::TensorLocation Engine::getTensorLocation(const char* name) const noexcept {
+  return shared_->onHost(shared_->ioIndex(name)) ? nvinfer1::TensorLocation::kHOST : nvinfer1::TensorLocation::kDEVICE;
+}
+
+const char* Engine::getAliasedInputTensor(const char* name) const noexcept {
+  int i = shared_->ioIndex(name);
+  if (i < 0 || shared_->aliasOf[static_cast<size_t>(i)] < 0) return nullptr;
+  return shared_->desc.io[static_cast<size_t>(shared_->aliasOf[static_cast<size_t>(i)])].name.c_str();
+}
 
 const char* Engine::getTensorFormatDesc(const char* name) const noexcept {
   int i = shared_->ioIndex(name);
@@ -200,6 +245,8 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
       const TensorInfo& info = shared->desc.graph.tensors[t];
       if (info.constant) shared->constants[t] = decode(info.type, info.dims, info.bytes.data());
     }
+    shared->hostIo = shapeTensorIo(shared->desc);
+    shared->aliasOf = aliasedIo(shared->desc);
     logMessage(logger_, Severity::kINFO, "Loaded engine of " + std::to_string(size) + " bytes built by TensorRT " + planVersion);
     return new Engine(std::move(shared), shared_);
   } catch (const std::exception& e) {

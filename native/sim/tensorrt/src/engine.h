@@ -19,8 +19,15 @@ struct EngineShared {
   std::vector<Value> constants;  // decoded constant tensors, indexed like graph.tensors
   nvinfer1::ILogger* logger = nullptr;
   std::atomic<int> liveContexts{0};
+  // Per I/O tensor: a shape tensor TensorRT keeps on the host (kHOST), as it keeps network inputs
+  // that give a Reshape its target shape. Its value decides output shapes, so it is read through
+  // a host pointer before getTensorShape and copied at enqueueV3.
+  std::vector<bool> hostIo;
+  // Per I/O tensor: the input an output must share its memory with (an in-place update), or -1.
+  std::vector<int> aliasOf;
 
   int ioIndex(const char* name) const;
+  bool onHost(int io) const { return io >= 0 && hostIo[static_cast<size_t>(io)]; }
 };
 
 struct RuntimeShared {
@@ -38,7 +45,8 @@ class Engine final : public nvinfer1::ICudaEngine {
   nvinfer1::DataType getTensorDataType(const char* name) const noexcept override;
   nvinfer1::Dims getTensorShape(const char* name) const noexcept override;
   nvinfer1::TensorLocation getTensorLocation(const char* name) const noexcept override;
-  bool isShapeInferenceIO(const char*) const noexcept override { return false; }
+  bool isShapeInferenceIO(const char* name) const noexcept override { return shared_->onHost(shared_->ioIndex(name)); }
+  const char* getAliasedInputTensor(const char* name) const noexcept override;
   nvinfer1::TensorFormat getTensorFormat(const char*) const noexcept override { return nvinfer1::TensorFormat::kLINEAR; }
   const char* getTensorFormatDesc(const char* name) const noexcept override;
   int32_t getTensorBytesPerComponent(const char* name) const noexcept override;

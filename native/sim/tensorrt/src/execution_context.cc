@@ -6,6 +6,7 @@
 #include "trtn_sim_faults.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -19,20 +20,41 @@ struct Job {
   std::shared_ptr<ContextActivity> activity;
   std::vector<Shape> inputShapes;     // per engine input
   std::vector<void*> addresses;       // per I/O tensor
+  std::vector<std::vector<uint8_t>> hostInputs;  // kHOST inputs' values, copied at enqueue
+  // What a captured run was recorded against: the profile the context had applied and the count
+  // of uncaptured enqueues before it. Its kernels read the context's internal state, which an
+  // uncaptured enqueueV3 (and a profile switch it applies) rewrites.
+  int32_t profile = 0;
+  uint64_t generation = 0;
+  std::vector<int64_t> outputBytes;   // per engine output, what a stale replay overwrites
 };
 
 namespace {
 
+constexpr uint64_t kDataDependentAlignment = 512;
+
+// TENSORRT_NODE_SIM_NOTIFY_WILDCARDS=1: notifyShape reports data-dependent extents as -1, as
+// TensorRT 10.16.1 does on some platforms.
+bool notifyWildcards() {
+  static const bool on = [] {
+    const char* value = std::getenv("TENSORRT_NODE_SIM_NOTIFY_WILDCARDS");
+    return value != nullptr && std::string(value) == "1";
+  }();
+  return on;
+}
+
 // Runs the network on the CPU from the inputs at `addresses`; returns the engine outputs' values
 // (in io order, after the inputs), their shapes computed as the data flows (data-dependent ones
 // included).
-std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>& inputShapes, const std::vector<void*>& addresses) {
+std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>& inputShapes, const std::vector<void*>& addresses,
+                           const std::vector<std::vector<uint8_t>>& hostInputs) {
   const EngineDesc& desc = engine.desc;
   const Graph& graph = desc.graph;
   std::vector<Value> values(graph.tensors.size());
   size_t inputs = graph.inputs.size();
   for (size_t i = 0; i < inputs; ++i) {
-    values[static_cast<size_t>(desc.io[i].tensor)] = decode(desc.io[i].type, inputShapes[i], addresses[i]);
+    const void* bytes = engine.hostIo[i] ? hostInputs[i].data() : addresses[i];
+    values[static_cast<size_t>(desc.io[i].tensor)] = decode(desc.io[i].type, inputShapes[i], bytes);
   }
   for (const Node& node : graph.nodes) {
     std::vector<const Value*> in;
@@ -46,7 +68,7 @@ std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>&
     }
     std::vector<Shape> outShapes;
     std::string error;
-    if (!inferShapes(graph, node, inShapes, outShapes, error)) throw std::runtime_error(node.name + ": " + error);
+    if (!inferShapes(graph, node, inShapes, outShapes, error, &in)) throw std::runtime_error(node.name + ": " + error);
     std::vector<Value> out(node.outputs.size());
     for (size_t o = 0; o < out.size(); ++o) {
       out[o].type = graph.tensors[static_cast<size_t>(node.outputs[o])].type;
@@ -60,13 +82,48 @@ std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>&
   return outputs;
 }
 
+// Shapes of every tensor for these input shapes, like the builder's shapesFor, except that the
+// values of kHOST shape inputs (empty where unknown) decide the shapes they feed.
+bool shapesWithValues(const EngineShared& engine, const std::vector<Shape>& inputDims, const std::vector<std::vector<uint8_t>>& hostInputs,
+                      std::vector<Shape>& shapes, std::string& error) {
+  const Graph& graph = engine.desc.graph;
+  shapes.assign(graph.tensors.size(), Shape{});
+  std::vector<Value> known(graph.tensors.size());
+  std::vector<bool> isKnown(graph.tensors.size(), false);
+  for (size_t t = 0; t < graph.tensors.size(); ++t) {
+    if (graph.tensors[t].constant) shapes[t] = graph.tensors[t].dims;
+  }
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    size_t t = static_cast<size_t>(graph.inputs[i]);
+    shapes[t] = inputDims[i];
+    if (engine.hostIo[i] && !hostInputs[i].empty()) {
+      known[t] = decode(engine.desc.io[i].type, inputDims[i], hostInputs[i].data());
+      isKnown[t] = true;
+    }
+  }
+  for (const Node& node : graph.nodes) {
+    std::vector<Shape> in, out;
+    std::vector<const Value*> values;
+    for (int t : node.inputs) {
+      in.push_back(t >= 0 ? shapes[static_cast<size_t>(t)] : Shape{});
+      values.push_back(t >= 0 && isKnown[static_cast<size_t>(t)] ? &known[static_cast<size_t>(t)] : nullptr);
+    }
+    if (!inferShapes(graph, node, in, out, error, &values)) {
+      error = node.name + " (" + node.op + "): " + error;
+      return false;
+    }
+    for (size_t o = 0; o < node.outputs.size(); ++o) shapes[static_cast<size_t>(node.outputs[o])] = out[o];
+  }
+  return true;
+}
+
 // The network's "kernels" for one run; false (after logging, and leaving the sticky error a
 // faulting kernel leaves) when they fail.
 void runNetwork(const Job& job) {
   cudaError_t fault = trtnSimTakeKernelFault();
   try {
     if (fault != cudaSuccess) throw std::runtime_error(std::string("a kernel faulted with ") + cudaGetErrorName(fault) + " (injected)");
-    std::vector<Value> outputs = execute(*job.engine, job.inputShapes, job.addresses);
+    std::vector<Value> outputs = execute(*job.engine, job.inputShapes, job.addresses, job.hostInputs);
     size_t inputs = job.engine->desc.graph.inputs.size();
     for (size_t o = 0; o < outputs.size(); ++o) {
       if (!outputs[o].data.empty()) encode(outputs[o], job.addresses[inputs + o]);
@@ -87,8 +144,20 @@ void CUDART_CB runJob(cudaStream_t, cudaError_t status, void* data) {
 }
 
 // A run captured into a CUDA graph: a host function (callbacks cannot be captured) that may be
-// replayed any number of times; the context owns its job.
-void CUDART_CB runCapturedJob(void* data) { runNetwork(*static_cast<const Job*>(data)); }
+// replayed any number of times; the context owns its job. Captured kernels read the context's
+// internal state as it is when they run: after an uncaptured enqueueV3 or a profile switch it no
+// longer matches the capture, and the replay computes garbage, silently, as on a GPU.
+void CUDART_CB runCapturedJob(void* data) {
+  const Job& job = *static_cast<const Job*>(data);
+  if (job.activity->generation.load() != job.generation || job.activity->appliedProfile.load() != job.profile) {
+    size_t inputs = job.engine->desc.graph.inputs.size();
+    for (size_t o = 0; o < job.outputBytes.size(); ++o) {
+      if (job.outputBytes[o] > 0) std::memset(job.addresses[inputs + o], 0xA5, static_cast<size_t>(job.outputBytes[o]));
+    }
+    return;
+  }
+  runNetwork(job);
+}
 
 }  // namespace
 
@@ -159,6 +228,7 @@ bool ExecutionContext::setOptimizationProfileAsync(int32_t index, cudaStream_t) 
   }
   if (index != profile_) {
     profile_ = index;
+    profilePending_ = true;  // TensorRT updates the layers' resources on the next enqueueV3
     for (size_t i = 0; i < specified_.size(); ++i) {
       const Shape& dims = shared_->desc.io[i].dims;
       specified_[i] = std::none_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; });
@@ -203,10 +273,37 @@ bool ExecutionContext::setInputShape(const char* name, const nvinfer1::Dims& dim
   return true;
 }
 
+bool ExecutionContext::readHostInputs(std::vector<std::vector<uint8_t>>& values, std::string& why) const {
+  values.assign(inputShapes_.size(), {});
+  for (size_t i = 0; i < inputShapes_.size(); ++i) {
+    if (!shared_->hostIo[i] || !addressSet_[i] || addresses_[i] == nullptr || !specified_[i]) continue;
+    // TensorRT dereferences a kHOST tensor's address on the CPU: device memory there would crash
+    // the process on a GPU; the simulator refuses it.
+    cudaPointerAttributes attributes{};
+    if (cudaPointerGetAttributes(&attributes, addresses_[i]) != cudaSuccess || attributes.type == cudaMemoryTypeDevice) {
+      cudaGetLastError();
+      why = "the address of shape tensor " + shared_->desc.io[i].name +
+            " is device memory, but its location is TensorLocation::kHOST: TensorRT reads it on the CPU (segmentation fault on a GPU)";
+      return false;
+    }
+    size_t bytes = static_cast<size_t>(volume(inputShapes_[i])) * elementSize(shared_->desc.io[i].type);
+    const auto* begin = static_cast<const uint8_t*>(addresses_[i]);
+    values[i].assign(begin, begin + bytes);
+    if (values[i].empty()) values[i].push_back(0);  // known, if empty
+  }
+  return true;
+}
+
 bool ExecutionContext::currentShapes(std::vector<Shape>& shapes, std::string& why) const {
+  std::vector<std::vector<uint8_t>> values;
+  if (!readHostInputs(values, why)) return false;
+  return shapesWithValues(values, shapes, why);
+}
+
+bool ExecutionContext::shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::vector<Shape>& shapes, std::string& why) const {
   std::vector<Shape> inputs;
   for (size_t i = 0; i < inputShapes_.size(); ++i) inputs.push_back(specified_[i] ? inputShapes_[i] : shared_->desc.io[i].dims);
-  return shapesFor(shared_->desc.graph, inputs, shapes, why);
+  return trtsim::shapesWithValues(*shared_, inputs, values, shapes, why);
 }
 
 nvinfer1::Dims ExecutionContext::getTensorShape(const char* name) const noexcept {
@@ -242,7 +339,8 @@ bool ExecutionContext::allInputDimensionsSpecified() const noexcept {
 int32_t ExecutionContext::inferShapes(int32_t nbMaxNames, const char** names) noexcept {
   int32_t missing = 0;
   for (size_t i = 0; i < specified_.size(); ++i) {
-    if (specified_[i]) continue;
+    bool valueMissing = shared_->hostIo[i] && (!addressSet_[i] || addresses_[i] == nullptr);
+    if (specified_[i] && !valueMissing) continue;
     if (names && missing < nbMaxNames) names[missing] = shared_->desc.io[i].name.c_str();
     ++missing;
   }
@@ -254,6 +352,21 @@ int32_t ExecutionContext::inferShapes(int32_t nbMaxNames, const char** names) no
     return -1;
   }
   return 0;
+}
+
+size_t ExecutionContext::updateDeviceMemorySizeForShapes() noexcept {
+  const char* where = "IExecutionContext::updateDeviceMemorySizeForShapes";
+  if (!allInputDimensionsSpecified()) {
+    error(where, "all input shapes must be set before the memory they need can be computed");
+    return 0;
+  }
+  std::string why;
+  int64_t bytes = activationBytes(shared_->desc.graph, inputShapes_, why);
+  if (bytes < 0) {
+    error(where, why);
+    return 0;
+  }
+  return static_cast<size_t>(bytes);
 }
 
 bool ExecutionContext::setTensorAddress(const char* name, void* data) noexcept {
@@ -356,19 +469,57 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       return false;
     }
     if (strategy_ == nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) {
-      int64_t need = engine_.getDeviceMemorySizeForProfileV2(profile_);
+      // What the current shapes need (updateDeviceMemorySizeForShapes), at most the profile's.
+      std::string why;
+      int64_t need = activationBytes(shared_->desc.graph, inputShapes_, why);
+      if (need < 0) need = engine_.getDeviceMemorySizeForProfileV2(profile_);
       if (need > 0 && (!deviceMemory_ || deviceMemorySize_ < need)) {
-        error(where, "Device memory is insufficient: the profile needs " + std::to_string(need) + " bytes; call setDeviceMemoryV2 first");
+        error(where, "Device memory is insufficient: the shapes need " + std::to_string(need) + " bytes but " + std::to_string(deviceMemorySize_) +
+                         " were set; call setDeviceMemoryV2 first");
+        return false;
+      }
+      // TensorRT's kernels use the memory as scratch from here until the run completes: another
+      // context using it meanwhile corrupts both runs. Memory that is not device memory fails.
+      if (need > 0 && cudaMemsetAsync(deviceMemory_, 0xA5, static_cast<size_t>(need), stream) != cudaSuccess) {
+        cudaGetLastError();
+        error(where, "the device memory set with setDeviceMemoryV2 is not " + std::to_string(need) + " bytes of device memory");
         return false;
       }
     }
+    // Shape tensors' values are read through their host pointers now: TensorRT copies them when
+    // enqueueV3 is called, so the application may reuse the memory once it returns.
+    std::vector<std::vector<uint8_t>> hostInputs;
     std::vector<Shape> shapes;
     std::string why;
-    if (!currentShapes(shapes, why)) {
+    if (!readHostInputs(hostInputs, why) || !shapesWithValues(hostInputs, shapes, why)) {
       error(where, why);
       return false;
     }
     const EngineDesc& desc = shared_->desc;
+    for (size_t i = 0; i < hostInputs.size(); ++i) {
+      if (shared_->hostIo[i] && hostInputs[i].empty()) {
+        error(where, "Parameter check failed, condition: address of shape tensor " + desc.io[i].name +
+                         " was set. Its value decides output shapes: set a host address with setTensorAddress before enqueueV3.");
+        return false;
+      }
+    }
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(stream, &capture) != cudaSuccess) {
+      cudaGetLastError();
+      error(where, "the stream is not a valid CUDA stream");
+      return false;
+    }
+    bool capturing = capture == cudaStreamCaptureStatusActive;
+    if (capturing && (!warmed_ || profilePending_)) {
+      error(where, "enqueueV3 cannot be captured before the context has run enqueueV3 once outside a capture with its current optimization profile "
+                   "(TensorRT sets up the profile's resources on that call)");
+      return false;
+    }
+    if (capturing && activity_->inFlight.load() > 0) {
+      error(where, "enqueueV3 cannot be captured while an earlier run of this context is still executing; synchronize the stream after the "
+                   "uncaptured enqueueV3 before capturing");
+      return false;
+    }
     std::vector<void*> addresses = addresses_;
     bool dataDependent = false;
     for (size_t i = 0; i < desc.io.size(); ++i) {
@@ -394,11 +545,25 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         allocators_[i]->notifyShape(io.name.c_str(), toDims(shapes[static_cast<size_t>(io.tensor)]));
         continue;
       }
+      int alias = shared_->aliasOf[i];
+      if (alias >= 0 && addresses_[i] != addresses_[static_cast<size_t>(alias)]) {
+        error(where, "Output tensor " + io.name + " is updated in place and must share the memory of input " + desc.io[static_cast<size_t>(alias)].name +
+                         " (ICudaEngine::getAliasedInputTensor): set the same address for both");
+        return false;
+      }
       if (bytes > 0 && (!addressSet_[i] || !addresses_[i])) {
         error(where, "Parameter check failed, condition: address of tensor " + io.name + " was set. Set the address of every input and output tensor with setTensorAddress before enqueueV3.");
         return false;
       }
-      if (bytes > 0) {
+      if (bytes > 0 && shared_->onHost(static_cast<int>(i))) {
+        cudaPointerAttributes attributes{};
+        if (cudaPointerGetAttributes(&attributes, addresses_[i]) != cudaSuccess || attributes.type == cudaMemoryTypeDevice) {
+          cudaGetLastError();
+          error(where, "the address of shape tensor " + io.name + " is device memory, but its location is TensorLocation::kHOST");
+          return false;
+        }
+      }
+      if (bytes > 0 && !shared_->onHost(static_cast<int>(i))) {
         cudaPointerAttributes attributes{};
         if (cudaPointerGetAttributes(&attributes, addresses_[i]) != cudaSuccess || attributes.type != cudaMemoryTypeDevice) {
           cudaGetLastError();
@@ -408,6 +573,14 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       }
     }
     std::vector<Shape> inputShapes(inputShapes_.begin(), inputShapes_.end());
+    if (!capturing) {
+      // An uncaptured enqueue applies a pending profile switch and rewrites the state that runs
+      // captured earlier read.
+      activity_->appliedProfile = profile_;
+      activity_->generation++;
+      profilePending_ = false;
+      warmed_ = true;
+    }
     if (dataDependent) {
       // Like TensorRT, an engine with data-dependent output shapes waits for its stream inside
       // enqueueV3: output memory can only be requested once the sizes are known.
@@ -417,19 +590,33 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
         return false;
       }
-      std::vector<Value> outputs = execute(*shared_, inputShapes, addresses);
+      std::vector<Value> outputs = execute(*shared_, inputShapes, addresses, hostInputs);
       size_t inputs = desc.graph.inputs.size();
       for (size_t o = 0; o < outputs.size(); ++o) {
         size_t i = inputs + o;
         int64_t bytes = volume(outputs[o].dims) * static_cast<int64_t>(elementSize(outputs[o].type));
-        if (allocators_[i] && volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) < 0) {
-          void* memory = allocators_[i]->reallocateOutputAsync(desc.io[i].name.c_str(), addresses_[i], static_cast<uint64_t>(bytes), 256, stream);
-          if (!memory && bytes > 0) {
+        const Shape& planned = shapes[static_cast<size_t>(desc.io[i].tensor)];
+        if (allocators_[i] && volume(planned) < 0) {
+          // TensorRT asks for its kernels' alignment, which may exceed cudaMalloc's 256 bytes, and
+          // for at least one byte even when the output is empty.
+          void* memory = allocators_[i]->reallocateOutputAsync(desc.io[i].name.c_str(), addresses_[i], static_cast<uint64_t>(std::max<int64_t>(bytes, 1)),
+                                                               kDataDependentAlignment, stream);
+          if (!memory) {
             error(where, "the output allocator returned no memory for " + desc.io[i].name);
             return false;
           }
+          if (reinterpret_cast<uintptr_t>(memory) % kDataDependentAlignment != 0) {
+            error(where, "the output allocator returned memory for " + desc.io[i].name + " that is not aligned to the " +
+                             std::to_string(kDataDependentAlignment) + " bytes asked for");
+            return false;
+          }
           addresses[i] = memory;
-          allocators_[i]->notifyShape(desc.io[i].name.c_str(), toDims(outputs[o].dims));
+          Shape reported = outputs[o].dims;
+          // TensorRT 10.16.1 reports the data-dependent extents as -1 here (NVIDIA/TensorRT#4744).
+          if (notifyWildcards()) {
+            for (size_t d = 0; d < reported.size() && d < planned.size(); ++d) if (planned[d] < 0) reported[d] = -1;
+          }
+          allocators_[i]->notifyShape(desc.io[i].name.c_str(), toDims(reported));
         }
         if (bytes > 0) encode(outputs[o], addresses[i]);
       }
@@ -441,13 +628,13 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
     job->activity = activity_;
     job->addresses = std::move(addresses);
     job->inputShapes = std::move(inputShapes);
-    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-    if (cudaStreamIsCapturing(stream, &capture) != cudaSuccess) {
-      cudaGetLastError();
-      error(where, "the stream is not a valid CUDA stream");
-      return false;
+    job->hostInputs = std::move(hostInputs);
+    job->profile = profile_;
+    job->generation = activity_->generation.load();
+    for (size_t i = desc.graph.inputs.size(); i < desc.io.size(); ++i) {
+      job->outputBytes.push_back(volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) * static_cast<int64_t>(elementSize(desc.io[i].type)));
     }
-    if (capture == cudaStreamCaptureStatusActive) {
+    if (capturing) {
       // Captured work replays with the shapes and addresses of now, as TensorRT's kernels do.
       cudaError_t status = cudaLaunchHostFunc(stream, runCapturedJob, job.get());
       if (status != cudaSuccess) {

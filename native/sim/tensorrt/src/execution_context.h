@@ -22,6 +22,8 @@ struct Job;  // a run as enqueued (execution_context.cc)
 // What outlives the context object: the count of its runs still queued on a stream.
 struct ContextActivity {
   std::atomic<int> inFlight{0};
+  std::atomic<int32_t> appliedProfile{0};  // the profile the last uncaptured enqueueV3 set up
+  std::atomic<uint64_t> generation{0};     // uncaptured enqueueV3 calls so far
   std::mutex mutex;
   cudaStream_t stream = nullptr;  // stream of the runs in flight
 };
@@ -45,6 +47,7 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   nvinfer1::Dims getTensorStrides(const char* name) const noexcept override;
   bool allInputDimensionsSpecified() const noexcept override;
   int32_t inferShapes(int32_t nbMaxNames, const char** tensorNames) noexcept override;
+  size_t updateDeviceMemorySizeForShapes() noexcept override;
   bool setTensorAddress(const char* name, void* data) noexcept override;
   const void* getTensorAddress(const char* name) const noexcept override;
   bool setInputTensorAddress(const char* name, const void* data) noexcept override;
@@ -58,7 +61,11 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   bool enqueueV3(cudaStream_t stream) noexcept override;
 
  private:
-  bool currentShapes(std::vector<Shape>& shapes, std::string& error) const;
+  bool currentShapes(std::vector<Shape>& shapes, std::string& why) const;
+  // The values of kHOST inputs read through their addresses (empty where no address is set);
+  // false when an address is device memory.
+  bool readHostInputs(std::vector<std::vector<uint8_t>>& values, std::string& why) const;
+  bool shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::vector<Shape>& shapes, std::string& why) const;
   void error(const std::string& where, const std::string& text) const;
 
   Engine& engine_;
@@ -67,6 +74,8 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   std::shared_ptr<ContextActivity> activity_;
   std::string name_;
   int32_t profile_ = 0;
+  bool profilePending_ = false;  // switched since the last uncaptured enqueueV3
+  bool warmed_ = false;          // an uncaptured enqueueV3 has run
   std::vector<Shape> inputShapes_;  // per engine input; empty with specified_ false when unset
   std::vector<bool> specified_;
   std::vector<void*> addresses_;    // per I/O tensor

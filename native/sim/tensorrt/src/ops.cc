@@ -13,7 +13,9 @@ namespace {
 
 const std::vector<std::string> kOps = {
     "Identity", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "MatMul", "Gemm", "Softmax", "Reshape",
-    "Flatten", "Transpose", "Conv", "Cast", "QuantizeLinear", "DequantizeLinear", "NonZero"};
+    "Flatten", "Transpose", "Conv", "Cast", "QuantizeLinear", "DequantizeLinear", "NonZero",
+    // TensorRT's KVCacheUpdate layer (in-place cache update: its output aliases the cache input).
+    "KVCacheUpdate"};
 
 bool isUnaryFloat(const std::string& op) { return op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Softmax"; }
 bool isBinary(const std::string& op) { return op == "Add" || op == "Sub" || op == "Mul" || op == "Div"; }
@@ -159,7 +161,7 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
   auto has = [&](size_t i) { return i < node.inputs.size() && node.inputs[i] >= 0; };
   const std::string& op = node.op;
   size_t minInputs = op == "Identity" || isUnaryFloat(op) || op == "Flatten" || op == "Transpose" || op == "Cast" || op == "NonZero" ? 1
-                     : op == "Gemm" || op == "Conv" || op == "QuantizeLinear" || op == "DequantizeLinear" ? 2 : 2;
+                     : op == "KVCacheUpdate" ? 3 : 2;
   for (size_t i = 0; i < minInputs; ++i) {
     if (!has(i)) {
       error = op + " needs input " + std::to_string(i);
@@ -198,12 +200,35 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
       return false;
     }
     std::vector<int64_t> target;
-    if (!constantInts(graph, node.inputs[1], target)) {
-      error = "Reshape's shape input must be a constant (initializer or Constant node)";
+    bool fromInput = std::find(graph.inputs.begin(), graph.inputs.end(), node.inputs[1]) != graph.inputs.end();
+    if (!constantInts(graph, node.inputs[1], target) && !fromInput) {
+      error = "Reshape's shape input must be a constant (initializer or Constant node) or a network input";
+      return false;
+    }
+    const Shape& dims = graph.tensors[static_cast<size_t>(node.inputs[1])].dims;
+    if (fromInput && (dims.size() != 1 || dims[0] < 0)) {
+      error = "Reshape's shape input must have one dimension of fixed length, got " + formatShape(dims);
       return false;
     }
   } else if (op == "NonZero") {
     out = DataType::kINT64;
+  } else if (op == "KVCacheUpdate") {
+    // The output is the cache, updated in place: the cache must be memory the application binds
+    // (a network input) and the output one it reads (a network output).
+    bool cacheIsInput = std::find(graph.inputs.begin(), graph.inputs.end(), node.inputs[0]) != graph.inputs.end();
+    bool outputIsOutput = std::find(graph.outputs.begin(), graph.outputs.end(), node.outputs[0]) != graph.outputs.end();
+    if (!cacheIsInput || !outputIsOutput) {
+      error = "KVCacheUpdate updates its cache in place: the cache must be a network input and the output a network output";
+      return false;
+    }
+    if (!isFloatType(t0) || typeOf(1) != t0) {
+      error = "KVCacheUpdate needs cache and update of one floating-point type";
+      return false;
+    }
+    if (typeOf(2) != DataType::kINT32 && typeOf(2) != DataType::kINT64) {
+      error = "KVCacheUpdate's writeIndices must be INT32 or INT64";
+      return false;
+    }
   } else if (op == "Cast") {
     const Attribute* to = node.attr("to");
     bool ok = false;
@@ -252,7 +277,7 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
 }
 
 bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>& in, std::vector<Shape>& outShapes,
-                 std::string& error) {
+                 std::string& error, const std::vector<const Value*>* values) {
   const std::string& op = node.op;
   Shape out;
   if (findPlugin(op) != nullptr) {
@@ -318,7 +343,16 @@ bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>&
     }
   } else if (op == "Reshape") {
     std::vector<int64_t> target;
-    constantInts(graph, node.inputs[1], target);
+    if (!constantInts(graph, node.inputs[1], target)) {
+      // A shape tensor fed by a network input: its values decide the shape, so without them
+      // only the rank is known.
+      const Value* value = values != nullptr && values->size() > 1 ? (*values)[1] : nullptr;
+      if (value == nullptr) {
+        outShapes.assign(1, Shape(static_cast<size_t>(std::max<int64_t>(in[1].empty() ? 0 : in[1][0], 0)), -1));
+        return true;
+      }
+      for (double x : value->data) target.push_back(static_cast<int64_t>(x));
+    }
     bool allowZero = node.intAttr("allowzero", 0) != 0;
     int64_t known = 1;
     int inferAt = -1;
@@ -355,6 +389,19 @@ bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>&
       error = "cannot reshape " + formatShape(in[0]) + " to " + formatShape(target);
       return false;
     }
+  } else if (op == "KVCacheUpdate") {
+    const Shape& cache = in[0];
+    const Shape& update = in[1];
+    bool compatible = cache.size() == 4 && update.size() == 4 && in[2].size() == 1;
+    for (size_t d : {size_t{0}, size_t{1}, size_t{3}}) {
+      if (compatible && cache[d] >= 0 && update[d] >= 0 && cache[d] != update[d]) compatible = false;
+    }
+    if (!compatible) {
+      error = "KVCacheUpdate needs cache [b, h, maxSeq, d], update [b, h, seq, d] and writeIndices [b], got " + formatShape(cache) + ", " +
+              formatShape(update) + ", " + formatShape(in[2]);
+      return false;
+    }
+    out = cache;
   } else if (op == "Flatten") {
     int64_t axis = normalizeAxis(node.intAttr("axis", 1), in[0].size());
     if (axis < 0 || axis > static_cast<int64_t>(in[0].size())) {
@@ -608,6 +655,25 @@ void runNode(const Node& node, int64_t opset, const std::vector<const Value*>& i
     runTranspose(node, x, out);
   } else if (op == "Conv") {
     runConv(node, x, *in[1], in.size() > 2 ? in[2] : nullptr, out);
+  } else if (op == "KVCacheUpdate") {
+    // out[i, :, writeIndices[i] + s, :] = update[i, :, s, :]; writes past the cache are dropped.
+    const Value& update = *in[1];
+    const Value& indices = *in[2];
+    out.dims = x.dims;
+    out.data = x.data;
+    int64_t heads = x.dims[1], maxSeq = x.dims[2], size = x.dims[3], seq = update.dims[2];
+    for (int64_t b = 0; b < x.dims[0]; ++b) {
+      int64_t start = static_cast<int64_t>(indices.data[static_cast<size_t>(b)]);
+      for (int64_t h = 0; h < heads; ++h) {
+        for (int64_t s = 0; s < seq; ++s) {
+          if (start + s < 0 || start + s >= maxSeq) continue;
+          for (int64_t e = 0; e < size; ++e) {
+            out.data[static_cast<size_t>(((b * heads + h) * maxSeq + start + s) * size + e)] =
+                update.data[static_cast<size_t>(((b * heads + h) * seq + s) * size + e)];
+          }
+        }
+      }
+    }
   } else if (op == "NonZero") {
     size_t rank = x.dims.size();
     std::vector<int64_t> strides = stridesOf(x.dims);
