@@ -32,3 +32,12 @@ export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
 export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
 export type { TensorRTBackendOptions } from './backends/tensorrt.js';
 // --- end TensorRT runtime ---
+
+// --- serving ---
+export { Batcher, createBatcher, type BatcherOptions, type BatchRunOptions } from './serve/batcher.js';
+export type { PolicyState } from './serve/batch-policy.js';
+export type { MetricsSnapshot, MetricsLabels } from './serve/metrics.js';
+export type { HistogramSnapshot } from './serve/histogram.js';
+export type { PrometheusRegistry } from './serve/prometheus.js';
+export type { BackendCapacity } from './backends/capacity.js';
+// --- end serving ---
