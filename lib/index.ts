@@ -37,6 +37,7 @@ export type { TensorRTBackendOptions } from './backends/tensorrt.js';
 export { Batcher, createBatcher, type BatcherOptions, type BatchRunOptions } from './serve/batcher.js';
 export type { PolicyState } from './serve/batch-policy.js';
 export type { MetricsSnapshot, MetricsLabels } from './serve/metrics.js';
+export { MeteredSession, meterSession } from './serve/metered-session.js';
 export type { HistogramSnapshot } from './serve/histogram.js';
 export type { PrometheusRegistry } from './serve/prometheus.js';
 export type { BackendCapacity } from './backends/capacity.js';
