@@ -38,6 +38,7 @@ export { Batcher, createBatcher, type BatcherOptions, type BatchRunOptions } fro
 export type { PolicyState } from './serve/batch-policy.js';
 export type { MetricsSnapshot, MetricsLabels } from './serve/metrics.js';
 export { MeteredSession, meterSession } from './serve/metered-session.js';
+export { ModelHandle, type ModelHandleOptions, type ModelSource, type SwapResult } from './serve/model-handle.js';
 export type { HistogramSnapshot } from './serve/histogram.js';
 export type { PrometheusRegistry } from './serve/prometheus.js';
 export type { BackendCapacity } from './backends/capacity.js';
