@@ -42,4 +42,6 @@ export { ModelHandle, type ModelHandleOptions, type ModelSource, type SwapResult
 export type { HistogramSnapshot } from './serve/histogram.js';
 export type { PrometheusRegistry } from './serve/prometheus.js';
 export type { BackendCapacity } from './backends/capacity.js';
+export { runBatchJob, type BatchJobOptions, type BatchProgress, type BatchSummary, type BatchFailure } from './serve/batch-job.js';
+export type { OutputStreamFactory } from './serve/results-file.js';
 // --- end serving ---
