@@ -44,4 +44,5 @@ export type { PrometheusRegistry } from './serve/prometheus.js';
 export type { BackendCapacity } from './backends/capacity.js';
 export { runBatchJob, type BatchJobOptions, type BatchProgress, type BatchSummary, type BatchFailure } from './serve/batch-job.js';
 export type { OutputStreamFactory } from './serve/results-file.js';
+export { measureLoad, type LoadOptions, type LoadReport } from './serve/load.js';
 // --- end serving ---

@@ -1,8 +1,9 @@
 /**
  * How much work a backend takes at once: the largest batch its model accepts along the first dim
  * (TensorRT engines are bounded by their optimization profiles; ONNX models on the CPU are not) and
- * how many runs it works on side by side (the TensorRT context pool's size; one on the CPU, where
- * concurrent ONNX Runtime runs only compete for the same intra-op threads).
+ * how many runs to keep in flight: the TensorRT context pool's size; two on the CPU, which computes
+ * one run at a time but, when it runs on a worker thread, would sit idle between a run's result and
+ * the next request's message without a second run queued behind the first.
  */
 import type { Backend } from './backend.js';
 import { TensorRTBackend } from './tensorrt.js';
@@ -25,5 +26,5 @@ export function backendCapacity(backend: Backend): BackendCapacity {
     }
     return { maxBatch: backend.engine.profiles.length > 0 ? maxBatch : undefined, concurrency: backend.pool.size };
   }
-  return { maxBatch: undefined, concurrency: 1 };
+  return { maxBatch: undefined, concurrency: 2 };
 }

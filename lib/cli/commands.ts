@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerBatch } from './batch.js';
+import { registerBench } from './bench.js';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { fp16Mode, registerOptimizeCommand } from './optimize.js';
@@ -17,6 +18,7 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInspect,
   registerRun,
   registerBatch,
+  registerBench,
   // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
   (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode]),
 ];

@@ -86,6 +86,8 @@ export class Batcher implements AsyncDisposable {
   #timer: NodeJS.Timeout | undefined;
   #scheduled = false;
   #closing: Promise<void> | undefined;
+  /** When the last run finished: runs that overlap are charged only for the time they added. */
+  #lastFinish = 0;
   #drained: (() => void) | undefined;
 
   constructor(session: InferenceSession, options: BatcherOptions = {}) {
@@ -305,7 +307,7 @@ export class Batcher implements AsyncDisposable {
     try {
       const results = await this.session.run(item.feeds, { outputs: item.outputs });
       const computeMs = performance.now() - started;
-      this.#policy.observeRun(1, computeMs);
+      this.#policy.observeRun(1, this.#serviceMs(started));
       this.#metrics.recordBatch(1);
       const out: Record<string, Tensor> = {};
       for (const [name, tensor] of Object.entries(results)) out[name] = item.unbatched && tensor.dims[0] === 1 ? takeRow(tensor, 0, false) : tensor;
@@ -341,13 +343,24 @@ export class Batcher implements AsyncDisposable {
       for (const item of items) if (!item.settled) await this.#runAlone(item, performance.now());
       return;
     }
-    this.#policy.observeRun(n, computeMs);
+    this.#policy.observeRun(n, this.#serviceMs(started));
     this.#metrics.recordBatch(n);
     items.forEach((item, row) => {
       const out: Record<string, Tensor> = {};
       for (const [name, tensor] of Object.entries(results)) out[name] = takeRow(tensor, row, !item.unbatched);
       this.#succeed(item, out, started, computeMs);
     });
+  }
+
+  /**
+   * The time a run added to the work, for the policy: its wall time, less the part it spent behind
+   * another run (a second run in flight on a backend that computes one at a time waits in its queue).
+   */
+  #serviceMs(started: number): number {
+    const now = performance.now();
+    const service = now - Math.max(started, this.#lastFinish);
+    this.#lastFinish = now;
+    return service;
   }
 
   #succeed(item: Item, results: Record<string, Tensor>, started: number, computeMs: number): void {
