@@ -2,12 +2,17 @@
  * When batching pays, and when waiting for companions pays. The batcher asks this policy two
  * questions; both answers come from what the batcher measured on this model and this load.
  *
- * 1. Does batching pay? The policy keeps a moving average of compute time per item for single-item
- *    runs and for batched runs. Batching is used while a batched item costs at least 10% less than a
- *    single one (or while either is still unmeasured). Otherwise the batcher runs items one by one as
- *    they come (what a caller without a batcher would do), so a model that gains nothing from
- *    batching (a CNN on a 2-core CPU) loses nothing but the queue's bookkeeping. Every PROBE_EVERY
- *    runs, the other way is tried once, so a change (a hotter CPU, another load) is noticed.
+ * 1. Does batching pay? The policy keeps the cost per item (the time a run added, over its items) of
+ *    the last WINDOW single-item runs and of the last WINDOW batched runs, and compares their medians
+ *    (a median, because one run stalled by the OS scheduler must not flip the decision). Batching is
+ *    used while a batched item costs at least 10% less than a single one. Otherwise the batcher runs
+ *    items one by one as they come, without holding them for a run slot: exactly what a caller
+ *    without a batcher would do, so a model that gains nothing from batching (a CNN on a 2-core CPU)
+ *    loses nothing but the queue's bookkeeping. Single items are always measured in stretches of
+ *    PROBE_SINGLES sent together, as they would be without a batcher (one alone would also pay the
+ *    hand-off to a worker thread that a stream of them hides). At the start, a stretch of single
+ *    items and MIN_SAMPLES batches are measured; then every PROBE_EVERY runs the other way is tried
+ *    (a stretch of singles, or one batch), so a change (a hotter CPU, another load) is noticed.
  * 2. Does waiting pay? A run slot that is free does not wait for the batch to fill when waits have
  *    not been drawing companions: a wait that ends with its lone item is a failed wait. After a
  *    failed wait, the next wait is allowed only after twice as many runs as before (up to
@@ -18,13 +23,37 @@
 /** Batched items must cost at most this fraction of a single item's compute time. */
 const PAYS_BELOW = 0.9;
 const PROBE_EVERY = 32;
+const WINDOW = 15;
+const MIN_SAMPLES = 3;
+const PROBE_SINGLES = 4;
 const FIRST_WAIT_BACKOFF = 16;
 const MAX_WAIT_BACKOFF = 4096;
-/** Weight of the newest sample in the moving averages. */
-const ALPHA = 0.2;
+
+/** The last WINDOW samples, for a median that one outlier cannot move. */
+class RecentSamples {
+  readonly #values: number[] = [];
+  #next = 0;
+
+  add(value: number): void {
+    if (this.#values.length < WINDOW) this.#values.push(value);
+    else this.#values[this.#next] = value;
+    this.#next = (this.#next + 1) % WINDOW;
+  }
+
+  get size(): number {
+    return this.#values.length;
+  }
+
+  median(): number | undefined {
+    if (this.#values.length === 0) return undefined;
+    const sorted = [...this.#values].sort((a, b) => a - b);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  }
+}
 
 export interface PolicyState {
-  /** Moving average of compute ms per item of single-item runs; undefined until measured. */
+  /** Median compute ms per item of recent single-item runs; undefined until measured. */
   singleMsPerItem: number | undefined;
   /** The same for runs of two items or more. */
   batchedMsPerItem: number | undefined;
@@ -33,9 +62,10 @@ export interface PolicyState {
 }
 
 export class BatchPolicy {
-  #single: number | undefined;
-  #batched: number | undefined;
+  readonly #single = new RecentSamples();
+  readonly #batched = new RecentSamples();
   #runs = 0;
+  #singlesLeft = 0;
   #waitBackoff = 0;
   #nextWaitAt = 0;
   readonly #adaptive: boolean;
@@ -44,17 +74,43 @@ export class BatchPolicy {
     this.#adaptive = adaptive;
   }
 
+  /** Still measuring both ways before deciding. */
+  get #exploring(): boolean {
+    return this.#single.size < MIN_SAMPLES || this.#batched.size < MIN_SAMPLES;
+  }
+
   get batchingPays(): boolean {
-    if (!this.#adaptive || this.#single === undefined || this.#batched === undefined) return true;
-    return this.#batched <= this.#single * PAYS_BELOW;
+    if (!this.#adaptive || this.#exploring) return true;
+    return (this.#batched.median() as number) <= (this.#single.median() as number) * PAYS_BELOW;
+  }
+
+  /** How many items the next run should take at most, given what is queued. */
+  /**
+   * The next runs are single items sent as they come, without waiting for a run slot (batching does
+   * not pay, or a stretch of single items is being measured).
+   */
+  get unbounded(): boolean {
+    return this.#adaptive && (this.#singlesLeft > 0 || !this.batchingPays);
   }
 
   /** How many items the next run should take at most, given what is queued. */
   nextRunSize(queued: number, maxBatch: number): number {
-    if (!this.#adaptive || queued <= 1) return Math.min(queued, maxBatch);
+    const full = Math.min(queued, maxBatch);
+    if (!this.#adaptive) return full;
+    if (this.#singlesLeft > 0) {
+      this.#singlesLeft--;
+      return 1;
+    }
+    if (queued <= 1) return 1;
+    if (this.#exploring) return this.#single.size < MIN_SAMPLES ? this.#startSingles() : full;
     const probe = this.#runs % PROBE_EVERY === PROBE_EVERY - 1;
-    if (this.batchingPays) return probe || this.#single === undefined ? 1 : Math.min(queued, maxBatch);
-    return probe ? Math.min(queued, maxBatch) : 1;
+    if (this.batchingPays) return probe ? this.#startSingles() : full;
+    return probe ? full : 1;
+  }
+
+  #startSingles(): number {
+    this.#singlesLeft = PROBE_SINGLES - 1;
+    return 1;
   }
 
   /** Whether a free slot should hold a group that is not full yet for up to maxDelayMs. */
@@ -65,9 +121,7 @@ export class BatchPolicy {
 
   observeRun(size: number, computeMs: number): void {
     this.#runs++;
-    const perItem = computeMs / size;
-    if (size === 1) this.#single = this.#single === undefined ? perItem : this.#single + ALPHA * (perItem - this.#single);
-    else this.#batched = this.#batched === undefined ? perItem : this.#batched + ALPHA * (perItem - this.#batched);
+    (size === 1 ? this.#single : this.#batched).add(computeMs / size);
   }
 
   /** A wait ended: `size` items ran after it. */
@@ -82,6 +136,6 @@ export class BatchPolicy {
   }
 
   state(): PolicyState {
-    return { singleMsPerItem: this.#single, batchedMsPerItem: this.#batched, batchingPays: this.batchingPays, waitAllowed: this.mayWait() };
+    return { singleMsPerItem: this.#single.median(), batchedMsPerItem: this.#batched.median(), batchingPays: this.batchingPays, waitAllowed: this.mayWait() };
   }
 }

@@ -21,7 +21,7 @@ export interface BatcherOptions {
   maxDelayMs?: number;
   /** Items waiting beyond this are refused at once with ERR_QUEUE_FULL; default 1024. */
   maxQueue?: number;
-  /** Runs in flight at once; default the session's concurrency (the TensorRT context pool's size, 1 on the CPU). */
+  /** Runs in flight at once; default the session's concurrency (the TensorRT context pool's size, 2 on the CPU). */
   concurrency?: number;
   /** Choose between batching and running items one by one from measurements (default true). */
   adaptive?: boolean;
@@ -82,6 +82,7 @@ export class Batcher implements AsyncDisposable {
   readonly #groups = new Map<string, Group>();
   #queued = 0;
   #inFlight = 0;
+  #itemsInFlight = 0;
   #batching: boolean;
   #timer: NodeJS.Timeout | undefined;
   #scheduled = false;
@@ -248,13 +249,17 @@ export class Batcher implements AsyncDisposable {
     }
     const now = performance.now();
     let nextDeadline = Infinity;
-    while (this.#inFlight < this.concurrency && this.#queued > 0) {
+    while (this.#queued > 0) {
+      // Single items that gain nothing from waiting go as they come, like calls without a batcher;
+      // only maxQueue bounds them. Batches wait for a run slot.
+      const unbounded = !this.#batching || this.#policy.unbounded;
+      if (unbounded ? this.#itemsInFlight >= this.maxQueue : this.#inFlight >= this.concurrency) break;
       const group = this.#oldestGroup();
       if (group === undefined) break;
       const full = group.items.length >= this.maxBatchSize;
       const deadline = (group.items[0] as Item).arrived + this.maxDelayMs;
       const overdue = now >= deadline;
-      if (!full && !overdue && !this.#closing && this.#batching && this.#policy.mayWait()) {
+      if (!unbounded && !full && !overdue && !this.#closing && this.#policy.mayWait()) {
         group.waiting = true;
         nextDeadline = deadline;
         break;
@@ -282,6 +287,7 @@ export class Batcher implements AsyncDisposable {
 
   async #runBatch(items: Item[]): Promise<void> {
     this.#inFlight++;
+    this.#itemsInFlight += items.length;
     this.#metrics.inFlight = this.#inFlight;
     const started = performance.now();
     for (const item of items) if (item.signal && item.onAbort) item.signal.removeEventListener('abort', item.onAbort);
@@ -297,6 +303,7 @@ export class Batcher implements AsyncDisposable {
     } finally {
       for (const item of live) if (item.signal && item.onAbort) item.signal.removeEventListener('abort', item.onAbort);
       this.#inFlight--;
+      this.#itemsInFlight -= items.length;
       this.#metrics.inFlight = this.#inFlight;
       this.#schedule();
       this.#checkDrained();
