@@ -11,8 +11,11 @@
  *    loses nothing but the queue's bookkeeping. Single items are always measured in stretches of
  *    PROBE_SINGLES sent together, as they would be without a batcher (one alone would also pay the
  *    hand-off to a worker thread that a stream of them hides). At the start, a stretch of single
- *    items and MIN_SAMPLES batches are measured; then every PROBE_EVERY runs the other way is tried
- *    (a stretch of singles, or one batch), so a change (a hotter CPU, another load) is noticed.
+ *    items and MIN_SAMPLES small batches (PROBE_BATCH items) are measured; then the other way is
+ *    tried now and then (a stretch of singles every PROBE_EVERY runs while batching, one small batch
+ *    every DIRECT_PROBE_EVERY runs while not), so a change (a hotter CPU, another load) is noticed.
+ *    Probes are small and rare because the way that does not pay can cost several times more per
+ *    item (PP-OCR cls in batches of 64 costs ~3x per item on a 2-core CPU).
  * 2. Does waiting pay? A run slot that is free does not wait for the batch to fill when waits have
  *    not been drawing companions: a wait that ends with its lone item is a failed wait. After a
  *    failed wait, the next wait is allowed only after twice as many runs as before (up to
@@ -22,7 +25,12 @@
 
 /** Batched items must cost at most this fraction of a single item's compute time. */
 const PAYS_BELOW = 0.9;
+/** While batching: a stretch of single items every this many runs (a few items in thousands). */
 const PROBE_EVERY = 32;
+/** While not batching: one small batch every this many runs (about 3% of items, at most a few times their cost). */
+const DIRECT_PROBE_EVERY = 256;
+/** Batches tried while not batching hold at most this many items: enough to tell whether batching pays. */
+const PROBE_BATCH = 8;
 const WINDOW = 15;
 const MIN_SAMPLES = 3;
 const PROBE_SINGLES = 4;
@@ -66,6 +74,7 @@ export class BatchPolicy {
   readonly #batched = new RecentSamples();
   #runs = 0;
   #singlesLeft = 0;
+  #batchProbeDue = false;
   #waitBackoff = 0;
   #nextWaitAt = 0;
   readonly #adaptive: boolean;
@@ -101,11 +110,18 @@ export class BatchPolicy {
       this.#singlesLeft--;
       return 1;
     }
-    if (queued <= 1) return 1;
-    if (this.#exploring) return this.#single.size < MIN_SAMPLES ? this.#startSingles() : full;
-    const probe = this.#runs % PROBE_EVERY === PROBE_EVERY - 1;
-    if (this.batchingPays) return probe ? this.#startSingles() : full;
-    return probe ? full : 1;
+    if (this.#exploring) {
+      if (this.#single.size < MIN_SAMPLES) return this.#startSingles();
+      return Math.min(full, PROBE_BATCH);
+    }
+    if (this.batchingPays) return this.#runs % PROBE_EVERY === PROBE_EVERY - 1 ? this.#startSingles() : full;
+    // Not batching: items rarely wait, so a probe that finds one alone waits for the next chance.
+    if (this.#runs % DIRECT_PROBE_EVERY === DIRECT_PROBE_EVERY - 1) this.#batchProbeDue = true;
+    if (this.#batchProbeDue && queued > 1) {
+      this.#batchProbeDue = false;
+      return Math.min(full, PROBE_BATCH);
+    }
+    return 1;
   }
 
   #startSingles(): number {

@@ -217,9 +217,9 @@ export class Batcher implements AsyncDisposable {
   }
 
   #abortQueued(item: Item): void {
-    for (const group of this.#groups.values()) {
-      const at = group.items.indexOf(item);
-      if (at < 0) continue;
+    const group = this.#groups.get(item.key);
+    const at = group ? group.items.indexOf(item) : -1;
+    if (group && at >= 0) {
       group.items.splice(at, 1);
       if (group.items.length === 0) this.#groups.delete(group.key);
       this.#queued--;

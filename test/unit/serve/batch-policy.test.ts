@@ -14,13 +14,14 @@ function drive(policy: BatchPolicy, count: number, perItem: (size: number) => nu
 }
 
 describe('BatchPolicy', () => {
-  it('measures a stretch of single items, sent together, and then full batches before deciding', () => {
+  it('measures a stretch of single items, sent together, and then small batches before deciding', () => {
     const policy = new BatchPolicy();
     expect(policy.unbounded).toBe(false);
     expect(policy.nextRunSize(64, 64)).toBe(1);
     expect(policy.unbounded).toBe(true); // the rest of the stretch goes without waiting for a run slot
     policy.observeRun(1, 1);
-    expect(drive(policy, 6, (size) => (size === 1 ? 1 : 0.05))).toEqual([1, 1, 1, 64, 64, 64]);
+    expect(drive(policy, 6, (size) => (size === 1 ? 1 : 0.05))).toEqual([1, 1, 1, 8, 8, 8]);
+    expect(drive(policy, 2, (size) => (size === 1 ? 1 : 0.05))).toEqual([64, 64]);
     expect(policy.unbounded).toBe(false);
     expect(policy.batchingPays).toBe(true);
     expect(policy.state()).toMatchObject({ singleMsPerItem: 1, batchedMsPerItem: 0.05 });
@@ -36,15 +37,19 @@ describe('BatchPolicy', () => {
     expect(policy.mayWait()).toBe(true);
   });
 
-  it('runs items one by one when batching does not pay, and probes a batch now and then', () => {
+  it('runs items one by one when batching does not pay, and probes a small batch now and then', () => {
     const policy = new BatchPolicy();
     drive(policy, 7, () => 1);
     expect(policy.batchingPays).toBe(false);
     expect(policy.mayWait()).toBe(false);
     expect(policy.unbounded).toBe(true);
-    const sizes = drive(policy, 64, () => 1, 16, 16);
-    expect(sizes.filter((size) => size > 1)).toHaveLength(2);
+    const sizes = drive(policy, 512, () => 1, 16, 16);
+    expect(sizes.filter((size) => size > 1)).toEqual([8, 8]);
     expect(policy.batchingPays).toBe(false);
+    // A probe that comes due while items go one at a time waits until two are queued.
+    const lone = drive(policy, 300, () => 1, 1, 16);
+    expect(lone.every((size) => size === 1)).toBe(true);
+    expect(policy.nextRunSize(5, 16)).toBe(5);
   });
 
   it('is not swayed by one stalled run', () => {
