@@ -141,8 +141,9 @@ export interface InferenceServer {
 
 export async function createInferenceServer(options: InferenceServerOptions): Promise<InferenceServer> {
   const { handle } = options;
+  // A registry of the application's own already has what it wants; a new one gets the process's metrics.
   const registry = options.registry ?? new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (options.registry === undefined) collectDefaultMetrics({ register: registry });
   await handle.registerMetrics(registry);
   const routes = options.routes ?? defaultRoutes;
   const context: ServerContext = {
