@@ -60,6 +60,31 @@ describe('tensorrt-node batch', () => {
     expect(records.every((record) => record.outputs?.y?.dims.join() === '1,16')).toBe(true);
   });
 
+  it('stops cleanly on Ctrl-C (SIGINT): running items are written, exit code 130, and a rerun finishes', async () => {
+    const inputs = join(dir, 'items-int.jsonl');
+    await writeJsonlItems(inputs, 3000);
+    const out = join(dir, 'interrupted.jsonl');
+    const args = [cliPath, 'batch', model, '--inputs', inputs, '--out', out, '--batch-size', '1', '--concurrency', '1', '--backend', 'cpu'];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    while (!ended && ((await stat(out).catch(() => undefined))?.size ?? 0) < 20_000) await new Promise((r) => setTimeout(r, 2));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toMatch(/^stopped early: \d+ succeeded, 0 failed/);
+    const text = await readFile(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true); // nothing torn: the items running at Ctrl-C were written whole
+    const written = (await readResults(out)).length;
+    expect(written).toBeLessThan(3000);
+    const rerun = await runCli(['batch', model, '--inputs', inputs, '--out', out, '--backend', 'cpu', '--json']);
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ skipped: written, succeeded: 3000 - written });
+    expect([...idCounts(await readResults(out)).values()].every((count) => count === 1)).toBe(true);
+  });
+
   it('exits 2 with a summary naming the failed items, which are recorded', async () => {
     const inputs = join(dir, 'npy');
     await writeNpyItems(inputs, 5);
