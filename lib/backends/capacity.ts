@@ -11,8 +11,10 @@ import { TensorRTBackend } from './tensorrt.js';
 export interface BackendCapacity {
   /** Largest first-dim size any run may have; undefined when only memory bounds it. */
   readonly maxBatch: number | undefined;
-  /** Runs the backend computes at the same time. */
+  /** Runs to keep in flight at once. */
   readonly concurrency: number;
+  /** Runs the backend holds waiting beyond those before refusing with ERR_QUEUE_FULL (Infinity: no limit). */
+  readonly queue: number;
 }
 
 export function backendCapacity(backend: Backend): BackendCapacity {
@@ -24,7 +26,7 @@ export function backendCapacity(backend: Backend): BackendCapacity {
       if (ranges.length === 0) continue;
       maxBatch = Math.max(maxBatch, Math.min(...ranges.map((range) => range.max[0] ?? 1)));
     }
-    return { maxBatch: backend.engine.profiles.length > 0 ? maxBatch : undefined, concurrency: backend.pool.size };
+    return { maxBatch: backend.engine.profiles.length > 0 ? maxBatch : undefined, concurrency: backend.pool.size, queue: backend.pool.maxQueue };
   }
-  return { maxBatch: undefined, concurrency: 2 };
+  return { maxBatch: undefined, concurrency: 2, queue: Number.POSITIVE_INFINITY };
 }

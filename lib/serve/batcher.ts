@@ -76,6 +76,8 @@ export class Batcher implements AsyncDisposable {
   readonly maxDelayMs: number;
   readonly maxQueue: number;
   readonly concurrency: number;
+  /** Most items sent on without a run slot: within maxQueue and what the backend queues itself. */
+  readonly #unboundedLimit: number;
   readonly #policy: BatchPolicy;
   readonly #metrics: ServeMetrics;
   /** Groups of items that can share a run, oldest first. */
@@ -106,6 +108,7 @@ export class Batcher implements AsyncDisposable {
     if (options.adaptive !== undefined && typeof options.adaptive !== 'boolean') throw invalidArgument('a boolean', 'options.adaptive', options.adaptive);
     if (options.model !== undefined && typeof options.model !== 'string') throw invalidArgument('a string', 'options.model', options.model);
     this.#policy = new BatchPolicy(options.adaptive ?? true);
+    this.#unboundedLimit = Math.max(1, Math.min(this.maxQueue, capacity.concurrency + capacity.queue));
     this.#metrics = new ServeMetrics({ model: options.model ?? 'model', backend: session.backend, source: 'batcher' });
   }
 
@@ -253,7 +256,7 @@ export class Batcher implements AsyncDisposable {
       // Single items that gain nothing from waiting go as they come, like calls without a batcher;
       // only maxQueue bounds them. Batches wait for a run slot.
       const unbounded = !this.#batching || this.#policy.unbounded;
-      if (unbounded ? this.#itemsInFlight >= this.maxQueue : this.#inFlight >= this.concurrency) break;
+      if (unbounded ? this.#itemsInFlight >= this.#unboundedLimit : this.#inFlight >= this.concurrency) break;
       const group = this.#oldestGroup();
       if (group === undefined) break;
       const full = group.items.length >= this.maxBatchSize;

@@ -13,7 +13,7 @@ describe('createBatcher on the tensorrt backend', () => {
     const fixture = mlp();
     await using trt = await InferenceSession.create(await planFor(fixture), { tensorrt: { size: 2 } });
     await using cpu = await InferenceSession.create(fixture.bytes, { backend: 'cpu' });
-    expect(trt.capacity).toEqual({ maxBatch: 8, concurrency: 2 });
+    expect(trt.capacity).toEqual({ maxBatch: 8, concurrency: 2, queue: Number.POSITIVE_INFINITY });
     await using batcher = createBatcher(trt, { maxBatchSize: 32, adaptive: false });
     expect(batcher.maxBatchSize).toBe(8);
     expect(batcher.concurrency).toBe(2);
@@ -29,6 +29,15 @@ describe('createBatcher on the tensorrt backend', () => {
     expect(metrics.batchSize.sum).toBe(40);
     expect(metrics.peakInFlight).toBe(2);
     expect(metrics.backend).toBe('tensorrt');
+  });
+
+  it('sends single items on without overrunning the context pool\'s own queue', async () => {
+    await using trt = await InferenceSession.create(await planFor(mlp()), { tensorrt: { size: 1, maxQueue: 2 } });
+    expect(trt.capacity.queue).toBe(2);
+    // Single items the policy sends without a run slot (its first measurements) must not overrun the pool's queue.
+    await using batcher = createBatcher(trt);
+    const settled = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => batcher.run({ x: new Tensor('float32', randomArray(4, i + 1), [1, 4]) }, { outputs: ['y'] })));
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
   });
 
   it('fails an item of the wrong shape alone', async () => {
