@@ -32,3 +32,17 @@ export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
 export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
 export type { TensorRTBackendOptions } from './backends/tensorrt.js';
 // --- end TensorRT runtime ---
+
+// --- serving ---
+export { Batcher, createBatcher, type BatcherOptions, type BatchRunOptions } from './serve/batcher.js';
+export type { PolicyState } from './serve/batch-policy.js';
+export type { MetricsSnapshot, MetricsLabels } from './serve/metrics.js';
+export { MeteredSession, meterSession } from './serve/metered-session.js';
+export { ModelHandle, type ModelHandleOptions, type ModelSource, type SwapResult } from './serve/model-handle.js';
+export type { HistogramSnapshot } from './serve/histogram.js';
+export type { PrometheusRegistry } from './serve/prometheus.js';
+export type { BackendCapacity } from './backends/capacity.js';
+export { runBatchJob, type BatchJobOptions, type BatchProgress, type BatchSummary, type BatchFailure } from './serve/batch-job.js';
+export type { OutputStreamFactory } from './serve/results-file.js';
+export { measureLoad, type LoadOptions, type LoadReport } from './serve/load.js';
+// --- end serving ---

@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
+import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
 import { buildPlan } from './tensorrt/builder.js';
@@ -177,6 +178,11 @@ export class InferenceSession implements AsyncDisposable {
 
   get outputs(): readonly TensorInfo[] {
     return this.backendImpl.outputs;
+  }
+
+  /** The largest batch a run may hold and how many runs the backend computes at once (the batcher sizes its work from it). */
+  get capacity(): BackendCapacity {
+    return backendCapacity(this.backendImpl);
   }
 
   get disposed(): boolean {

@@ -1,6 +1,7 @@
 /** The `tensorrt-node` program: its commands, and how it ends on an error. */
 import { Command } from 'commander';
 import { commandRegistrars } from './commands.js';
+import { takeExitCode } from './exit-code.js';
 import { packageInfo } from './package-info.js';
 import { reportError } from './report-error.js';
 
@@ -19,8 +20,9 @@ export function createProgram(): Command {
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   try {
     await createProgram().parseAsync(argv as string[]);
-    return 0;
+    return takeExitCode();
   } catch (error) {
+    takeExitCode();
     return reportError(error);
   }
 }
