@@ -24,9 +24,9 @@ interface Variant {
 }
 
 export const variants: Variant[] = [
-  { name: 'fp16', make: async (path) => (await convertToFloat16(path, { keepIoTypes: true })).model },
+  { name: 'fp16', make: async (path) => (await convertToFloat16(path)).model },
   // float16 inputs and outputs too (the feeds are rounded to float16 on the way in)
-  { name: 'fp16-io', make: async (path) => (await convertToFloat16(path)).model },
+  { name: 'fp16-io', make: async (path) => (await convertToFloat16(path, { float16Io: true })).model },
   ...int8Variants,
 ];
 

@@ -1,5 +1,5 @@
 /**
- * `tensorrt-node optimize <model.onnx> --fp16 [-o out.onnx] [--keep-io-types] [--block-ops ...]`
+ * `tensorrt-node optimize <model.onnx> --fp16 [-o out.onnx] [--fp16-io] [--block-ops ...]`
  *
  * Each optimization is an OptimizeMode selected by its flag (--fp16 here; --int8 plugs in the same
  * way): the command reads the model, runs the mode, optionally compares the result with the
@@ -52,19 +52,25 @@ export const fp16Mode: OptimizeMode = {
   description: 'convert float32 weights and activations to float16',
   addOptions(command) {
     command
-      .option('--keep-io-types', 'fp16: keep float32 model inputs and outputs')
+      .option('--fp16-io', 'fp16: float16 model inputs and outputs (default: they stay float32)')
+      .option('--keep-io-types', 'fp16: keep float32 model inputs and outputs (the default; kept for scripts that pass it)')
       .option('--block-ops <ops...>', 'fp16: op types to keep in float32 (added to the default block list)')
       .option('--block-nodes <names...>', 'fp16: node names to keep in float32')
       .option('--no-default-block-list', 'fp16: do not keep the default ops (Range, NonMaxSuppression, Q/DQ, ...) in float32')
-      .option('--clamp-out-of-range', 'fp16: clamp constants beyond +-65504 instead of keeping their nodes in float32');
+      .option('--clamp-out-of-range', 'fp16: clamp constants beyond +-65504 instead of keeping their nodes in float32')
+      .option('--float32-leading-layers <n>', 'fp16: keep the first n Conv/Gemm/MatMul layers in float32 when their weights are at most 0.1% of the model\'s (0: none)', integerOption('--float32-leading-layers', { min: 0 }), 2);
   },
   async run({ modelPath, options, signal }) {
+    if (options.fp16Io === true && options.keepIoTypes === true) {
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected one of --fp16-io and --keep-io-types for tensorrt-node optimize --fp16 but received both');
+    }
     const { model, report } = await convertToFloat16(modelPath, {
-      keepIoTypes: options.keepIoTypes === true,
+      float16Io: options.fp16Io === true,
       blockOps: splitList(options.blockOps),
       blockNodes: splitList(options.blockNodes),
       useDefaultBlockList: options.defaultBlockList !== false,
       outOfRange: options.clampOutOfRange === true ? 'clamp' : 'keep-float32',
+      float32LeadingLayers: options.float32LeadingLayers as number | undefined,
       signal,
     });
     const c = report.conversion;
@@ -72,7 +78,8 @@ export const fp16Mode: OptimizeMode = {
     return {
       model,
       summary: [
-        `fp16: ${c.initializersConverted} initializers and ${c.constantsConverted} Constant nodes converted (${c.constantsHoisted} Constant nodes became initializers), ${c.castsInserted} Casts inserted`,
+        `fp16: ${options.fp16Io === true ? 'float16' : 'float32'} inputs and outputs, ${c.initializersConverted} initializers and ${c.constantsConverted} Constant nodes converted (${c.constantsHoisted} Constant nodes became initializers), ${c.castsInserted} Casts inserted`,
+        ...(c.leadingLayersKeptFloat32.length > 0 ? [`fp16: leading layers kept in float32: ${c.leadingLayersKeptFloat32.join(', ')}`] : []),
         ...(kept ? [`fp16: kept in float32: ${kept} (${c.nodesKeptForRange} for constants beyond float16, ${c.nodesKeptForScalarConstant} for inexact scalar constants)`] : []),
         ...c.warnings.map((warning) => `warning: ${warning}`),
       ],
