@@ -7,6 +7,7 @@ import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { fp16Mode, registerOptimizeCommand } from './optimize.js';
 import { int8Mode } from './optimize-int8.js';
+import { pruneMode } from './optimize-prune.js';
 import { registerRun } from './run.js';
 
 export type CommandRegistrar = (program: Command) => void;
@@ -16,5 +17,5 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInspect,
   registerRun,
   // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
-  (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode]),
+  (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode, pruneMode]),
 ];

@@ -36,6 +36,8 @@ export interface OptimizeModeResult {
 export interface OptimizeMode {
   /** Selects the mode (`--<name>`) and names the default output (model.<name>.onnx). */
   name: string;
+  /** The mode flag takes a value (`--<name> <value>`, e.g. `--prune 2:4`), checked by `parse`. */
+  value?: { name: string; parse: (value: string) => string };
   description: string;
   /** Adds the options only this mode reads. */
   addOptions?: (command: Command) => void;
@@ -98,11 +100,12 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
     .option('--eval-threads <n>', 'ONNX Runtime threads for the quality report', integerOption('--eval-threads', { min: 1 }), 1)
     .option('--latency-rounds <n>', 'interleaved latency rounds over the eval inputs (0: none)', integerOption('--latency-rounds', { min: 0 }), 3);
   for (const mode of modes) {
-    command.option(`--${mode.name}`, mode.description);
+    if (mode.value) command.option(`--${mode.name} <${mode.value.name}>`, mode.description, mode.value.parse);
+    else command.option(`--${mode.name}`, mode.description);
     mode.addOptions?.(command);
   }
   command.action(async (modelPath: string, options: OptimizeCliOptions) => {
-    const selected = modes.filter((mode) => options[mode.name] === true);
+    const selected = modes.filter((mode) => (mode.value ? typeof options[mode.name] === 'string' : options[mode.name] === true));
     if (selected.length !== 1) {
       throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected exactly one of ${modes.map((mode) => `--${mode.name}`).join(', ')} for tensorrt-node optimize but received ${selected.length === 0 ? 'none' : selected.map((mode) => `--${mode.name}`).join(' ')}`);
     }
