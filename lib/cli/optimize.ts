@@ -11,13 +11,14 @@ import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { decodeModel, encodeModel, loadModel } from '../onnx/model-io.js';
 import { graphInputs } from '../onnx/graph.js';
 import { convertToFloat16 } from '../optimize/convert-fp16.js';
-import { readFeedsDirectory } from '../optimize/feeds-dir.js';
+import { feedsDirectorySamples, readFeedsDirectory } from '../optimize/feeds-dir.js';
+import { type TaskOptions, checkTaskOptions, readCtcKeys, readLabelsFile } from '../optimize/task-accuracy.js';
 import { checkOutputPath, defaultOutputPath, writeOptimizedModel } from '../optimize/output-file.js';
 import { compareModels, formatReport } from '../optimize/report.js';
 import { integerOption } from './options.js';
 
 /** Parsed command-line options (commander's camelCase names). */
-export type OptimizeCliOptions = Record<string, unknown> & { output?: string; eval?: string; evalThreads?: number; latencyRounds?: number };
+export type OptimizeCliOptions = Record<string, unknown> & { output?: string; eval?: string; evalThreads?: number; latencyRounds?: number; labels?: string; keys?: string; labelsOutput?: string };
 
 export interface OptimizeModeContext {
   modelPath: string;
@@ -98,6 +99,9 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
     .option('-o, --output <path>', 'output model (default: <model>.<mode>.onnx next to the input; never the input itself)')
     .option('--eval <dir>', 'held-out inputs (.npy: <dir>/<sample>/<input>.npy, or <dir>/<sample>.npy for one-input models) for a quality report')
     .option('--eval-threads <n>', 'ONNX Runtime threads for the quality report', integerOption('--eval-threads', { min: 1 }), 1)
+    .option('--labels <labels.json>', 'with --eval: ground truth per sample ({"<sample>": class index or text}); the report gives both models\' task accuracy')
+    .option('--keys <file>', 'with --labels holding texts: the CTC characters, one per line (class 0 is the blank)')
+    .option('--labels-output <name>', 'with --labels: the output to judge (default: the first)')
     .option('--latency-rounds <n>', 'interleaved latency rounds over the eval inputs (0: none)', integerOption('--latency-rounds', { min: 0 }), 3);
   for (const mode of modes) {
     if (mode.value) command.option(`--${mode.name} <${mode.value.name}>`, mode.description, mode.value.parse);
@@ -110,6 +114,18 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
       throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected exactly one of ${modes.map((mode) => `--${mode.name}`).join(', ')} for tensorrt-node optimize but received ${selected.length === 0 ? 'none' : selected.map((mode) => `--${mode.name}`).join(' ')}`);
     }
     const mode = selected[0];
+    if ((options.labels || options.keys || options.labelsOutput) && !options.eval) {
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected --eval <dir> with --labels, --keys or --labels-output but received none');
+    }
+    // Read the labels before any work, so that a bad labels file costs nothing.
+    const task: TaskOptions | undefined = options.labels && options.eval
+      ? {
+          labels: await readLabelsFile(options.labels, await feedsDirectorySamples(options.eval)),
+          ...(options.keys ? { keys: await readCtcKeys(options.keys) } : {}),
+          ...(options.labelsOutput ? { output: options.labelsOutput } : {}),
+        }
+      : undefined;
+    if (task) checkTaskOptions(task, task.labels.length);
     const output = options.output ?? defaultOutputPath(modelPath, mode.name);
     await checkOutputPath(output, modelPath);
     const controller = new AbortController();
@@ -129,6 +145,7 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
           feeds: readFeedsDirectory(options.eval, inputNames),
           threads: options.evalThreads ?? 1,
           latencyRounds: options.latencyRounds ?? 3,
+          ...(task ? { task } : {}),
           signal: controller.signal,
         });
         lines.push(formatReport(report));

@@ -9,6 +9,7 @@ import type { ModelProto } from '../onnx/types.js';
 import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
 import type { Feeds } from './ort-runner.js';
 import { type QualityReport, compareModels } from './report.js';
+import type { TaskOptions } from './task-accuracy.js';
 
 export interface EvaluationOptions {
   /** Held-out inputs; the FP16 model is compared with the original on them. */
@@ -17,6 +18,8 @@ export interface EvaluationOptions {
   latencyRounds?: number;
   /** ONNX Runtime threads for both models (default 1). */
   threads?: number;
+  /** Labels for the feeds: the report gives both models' task accuracy (see compareModels). */
+  task?: TaskOptions;
 }
 
 export interface ConvertToFloat16Options extends Float16Options {

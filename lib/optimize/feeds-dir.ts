@@ -29,6 +29,12 @@ export async function countFeedsDirectory(dir: string): Promise<number> {
   return entries.filter((entry) => entry.isDirectory || entry.name.endsWith('.npy')).length;
 }
 
+/** The sample names, in the order readFeedsDirectory yields them (a file's name without .npy, or the subdirectory's). */
+export async function feedsDirectorySamples(dir: string): Promise<string[]> {
+  const entries = (await list(dir)).filter((entry) => entry.isDirectory || entry.name.endsWith('.npy'));
+  return entries.map((entry) => (entry.isDirectory ? entry.name : entry.name.slice(0, -'.npy'.length)));
+}
+
 export async function* readFeedsDirectory(dir: string, inputNames: readonly string[]): AsyncGenerator<Feeds> {
   const entries = (await list(dir)).filter((entry) => entry.isDirectory || entry.name.endsWith('.npy'));
   if (entries.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected .npy files or sample subdirectories in ${dir} but it has none`);

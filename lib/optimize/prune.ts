@@ -172,7 +172,7 @@ export async function pruneStructured(model: string | Uint8Array, options: Prune
     if (prunedSet.has(layerKey(node))) prunedLayerElements += data.length;
   }
   const quality = opts.evaluation
-    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, signal: opts.signal })
+    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, task: opts.evaluation.task, signal: opts.signal })
     : undefined;
   return {
     model: bytes,

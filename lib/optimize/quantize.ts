@@ -229,7 +229,7 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   const { bytes, stats } = build(keepFloat);
   const quantizedNames = new Set(stats.quantizedNodes);
   const quality = opts.evaluation
-    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, signal: opts.signal })
+    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, task: opts.evaluation.task, signal: opts.signal })
     : undefined;
   return {
     model: bytes,
