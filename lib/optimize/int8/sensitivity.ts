@@ -46,7 +46,8 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb || 1);
 }
 
-async function outputsOf(model: Uint8Array, samples: readonly Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
+/** Every output of `model` on each sample (CPU backend). */
+export async function outputsOf(model: Uint8Array, samples: readonly Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
   const session = await InferenceSession.create(model, { backend: 'cpu', runOn: 'main' });
   try {
     const results: Record<string, Tensor>[] = [];
@@ -57,7 +58,8 @@ async function outputsOf(model: Uint8Array, samples: readonly Record<string, Ten
   }
 }
 
-function outputError(reference: Record<string, Tensor>[], candidate: Record<string, Tensor>[]): number {
+/** How far `candidate`'s outputs are from `reference`'s: mean 1 - cosine, plus arg-max flips for class scores. */
+export function outputError(reference: Record<string, Tensor>[], candidate: Record<string, Tensor>[]): number {
   let total = 0;
   let count = 0;
   reference.forEach((outputs, i) => {
