@@ -33,10 +33,12 @@ export async function chooseByError<T>(candidates: readonly T[], build: (candida
 export const FLOAT_LAYER_STEPS: readonly number[] = [0, 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 64];
 
 /**
- * The number of most sensitive layers to keep in float: tries FLOAT_LAYER_STEPS in order while the
- * float set still grows within the weight budget (`setFor(count)` returns the set, which stops growing
- * at the budget), and stops once two steps in a row improve the best error by less than 5%. Returns
- * the count with the lowest error (the smaller on ties).
+ * The number of most sensitive layers to keep in float: tries every step of FLOAT_LAYER_STEPS while
+ * the float set still grows within the weight budget (`setFor(count)` returns the set, which stops
+ * growing at the budget). No early stop: the error is not monotonic in the count (PP-OCRv4 rec on 8
+ * held-back samples: 0: 5.2e-2, 1: 3.3e-2, 2: 5.7e-2, 3: 7.7e-2, ... 16: 3.0e-2, 28: 2.8e-2), so
+ * stopping at the first plateau kept 1 layer where 28 do better on held-out data. Returns the count
+ * with the lowest error (the smaller on ties).
  */
 export async function chooseFloatLayerCount(
   setFor: (count: number) => ReadonlySet<string>,
@@ -48,7 +50,6 @@ export async function chooseFloatLayerCount(
 ): Promise<{ chosen: number; trials: Trial<number>[] }> {
   const trials: Trial<number>[] = [];
   let best: Trial<number> | undefined;
-  let stale = 0;
   let previousSize = -1;
   for (const count of FLOAT_LAYER_STEPS) {
     const layers = setFor(count);
@@ -58,10 +59,7 @@ export async function chooseFloatLayerCount(
     const trial = { choice: layers.size, error: outputError(reference, await outputsOf(build(layers), samples)) };
     trials.push(trial);
     onTrial?.(trials.length);
-    if (!best || trial.error < best.error * 0.95) stale = 0;
-    else stale++;
     if (!best || trial.error < best.error) best = trial;
-    if (stale >= 2) break;
   }
   return { chosen: best?.choice ?? 0, trials };
 }
