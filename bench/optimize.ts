@@ -6,7 +6,7 @@
  * cls report task accuracy against it; `--held-out rendered` uses the evaluation split of
  * test/data/ocr-inputs.ts instead.
  *
- *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--det-size 640] [--only fp16,int8-default,int8-trt,int8-cpu] [--held-out unlike|rendered] [--eval-offset N] [--json out.json]
+ *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--det-size 640] [--only fp16,fp16-io,fp16-all,int8-default,int8-trt,int8-cpu] [--held-out unlike|rendered] [--eval-offset N] [--json out.json]
  *
  * Variants are listed in `variants`; each turns a model path into optimized bytes.
  */
@@ -32,6 +32,8 @@ export const variants: Variant[] = [
   { name: 'fp16', make: async (path) => (await convertToFloat16(path)).model },
   // float16 inputs and outputs too (the feeds are rounded to float16 on the way in)
   { name: 'fp16-io', make: async (path) => (await convertToFloat16(path, { float16Io: true })).model },
+  // every layer in float16, the first two weighted layers too (what the default keeps in float32)
+  { name: 'fp16-all', make: async (path) => (await convertToFloat16(path, { float32LeadingLayers: 0 })).model },
   int8DefaultVariant,
   ...int8Variants,
 ];
