@@ -31,3 +31,19 @@ function int8Variant(target: 'tensorrt' | 'cpu') {
 }
 
 export const int8Variants = [int8Variant('tensorrt'), int8Variant('cpu')];
+
+/** What `optimize --int8 --calibration dir` does with no other flag: the automatic choices, tensorrt target. */
+export const int8DefaultVariant = {
+  name: 'int8-default',
+  async make(path: string, kind: OcrModelKind, options: { calibration?: number; detSize?: { width: number; height: number } } = {}): Promise<Uint8Array> {
+    const calibration = await ocrFeeds(kind, { split: 'calibration', count: options.calibration ?? 64, detSize: options.detSize });
+    const started = performance.now();
+    const { model, report } = await quantizeInt8(path, { calibration });
+    const c = report.choices;
+    console.log(
+      `    ${kind} int8 defaults: method ${report.method} (${c.method.trials.map((t) => `${t.choice} ${t.error.toExponential(2)}`).join(', ')}), ${c.floatLayers.chosen} float layers (${c.floatLayers.trials.map((t) => `${t.choice}:${t.error.toExponential(2)}`).join(' ')}), ` +
+        `judged on ${c.judgedOn.samples} held-back; ${report.calibrationSamples} calibration samples, ${(report.quantizedWeightFraction * 100).toFixed(1)}% of weights int8, size ${report.sizeRatio.toFixed(3)}x (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+    return model;
+  },
+};

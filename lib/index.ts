@@ -23,6 +23,8 @@ export { compareModels, formatReport, type CompareOptions, type LatencyCompariso
 export type { Feeds } from './optimize/ort-runner.js';
 export { quantizeInt8, type QuantizeInt8Options, type QuantizeInt8Result, type Int8Report, type CalibrationMethod, type QuantTarget, type Exclusions } from './optimize/quantize.js';
 export type { CalibrationProgress } from './optimize/calibrate.js';
+export { pruneStructured, PRUNE_PATTERNS, type PruneOptions, type PruneReport, type PruneResult, type PrunePattern } from './optimize/prune.js';
+export type { SkippedLayer } from './optimize/prune/qualify.js';
 // --- end model optimizer ---
 
 // --- TensorRT runtime (issue 4) ---

@@ -9,6 +9,7 @@ import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { fp16Mode, registerOptimizeCommand } from './optimize.js';
 import { int8Mode } from './optimize-int8.js';
+import { pruneMode } from './optimize-prune.js';
 import { registerRun } from './run.js';
 
 export type CommandRegistrar = (program: Command) => void;
@@ -20,5 +21,5 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerBatch,
   registerBench,
   // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
-  (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode]),
+  (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode, pruneMode]),
 ];

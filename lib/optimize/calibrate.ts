@@ -20,8 +20,8 @@ export type Feeds = Record<string, Tensor>;
 export type CalibrationSource = AsyncIterable<Feeds> | Iterable<Feeds> | string;
 
 export interface CalibrationProgress {
-  /** 'calibration': samples run; 'sensitivity': layers measured by the sensitivity analysis. */
-  phase: 'calibration' | 'sensitivity';
+  /** calibration: samples; method: calibration methods tried; sensitivity: layers; float layers: float-layer counts tried. */
+  phase: 'calibration' | 'method' | 'sensitivity' | 'float layers';
   /** Samples (or layers) done so far. */
   done: number;
   /** The total, when known in advance (a directory or an array of samples), else undefined. */
@@ -35,6 +35,11 @@ export interface CalibrateOptions {
   maxSamples?: number;
   /** Keep up to this many samples in memory for later checks (sensitivity analysis). Default 0. */
   keepSamples?: number;
+  /**
+   * Hold back every \`every\`-th sample (up to \`max\`) from the histograms, to judge choices on data the
+   * ranges were not taken from. They come back in \`heldBack\`.
+   */
+  holdBack?: { every: number; max: number };
   /** CPU threads for ONNX Runtime. */
   threads?: number;
   /** Tensors whose per-channel mean to measure, with the channel axis (negative counts from the end). */
@@ -47,6 +52,8 @@ export interface CalibrationResult {
   ranks: Map<string, number>;
   samples: number;
   kept: Feeds[];
+  /** Samples held back from the histograms (see holdBack). */
+  heldBack: Feeds[];
   /** Per-channel means of the tensors asked for in `channelMeans`. */
   means: Map<string, Float64Array>;
 }
@@ -160,6 +167,7 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
     const histograms = new Map(tensors.map((name) => [name, new StreamingHistogram()]));
     const ranks = new Map<string, number>();
     const kept: Feeds[] = [];
+    const heldBack: Feeds[] = [];
     const sums = new Map<string, { sum: Float64Array; count: number }>();
     let done = 0;
     options.onProgress?.({ phase: 'calibration', done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
@@ -173,6 +181,13 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
         throw withSampleIndex(error, done, path);
       }
       checkFinite(checked, done, path);
+      const hold = options.holdBack;
+      if (hold && done % hold.every === hold.every - 1 && heldBack.length < hold.max) {
+        heldBack.push(checked);
+        done++;
+        options.onProgress?.({ phase: 'calibration', done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
+        continue;
+      }
       let outputs: Record<string, Tensor>;
       try {
         outputs = await session.run(checked, tensors.length > 0 ? { outputs: tensors, signal } : { signal });
@@ -194,7 +209,7 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
       throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected at least one calibration sample for options.calibration but received an empty set${typeof source === 'string' ? ` (no .npy files in ${source})` : ''}`);
     }
     const means = new Map([...sums].map(([name, { sum, count }]) => [name, sum.map((v) => v / Math.max(1, count))]));
-    return { histograms, ranks, samples: done, kept, means };
+    return { histograms, ranks, samples: done - heldBack.length, kept, heldBack, means };
   } finally {
     await session.dispose();
   }

@@ -9,6 +9,7 @@ import type { ModelProto } from '../onnx/types.js';
 import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
 import type { Feeds } from './ort-runner.js';
 import { type QualityReport, compareModels } from './report.js';
+import type { TaskOptions } from './task-accuracy.js';
 
 export interface EvaluationOptions {
   /** Held-out inputs; the FP16 model is compared with the original on them. */
@@ -17,6 +18,8 @@ export interface EvaluationOptions {
   latencyRounds?: number;
   /** ONNX Runtime threads for both models (default 1). */
   threads?: number;
+  /** Labels for the feeds: the report gives both models' task accuracy (see compareModels). */
+  task?: TaskOptions;
 }
 
 export interface ConvertToFloat16Options extends Float16Options {
@@ -42,9 +45,14 @@ function checkStringList(value: unknown, name: string): void {
 
 function checkOptions(options: ConvertToFloat16Options): void {
   if (typeof options !== 'object' || options === null) throw invalidArgument('an options object', 'options', options);
-  for (const key of ['keepIoTypes', 'useDefaultBlockList', 'exactScalarConstants', 'hoistConstants'] as const) {
+  for (const key of ['float16Io', 'keepIoTypes', 'useDefaultBlockList', 'exactScalarConstants', 'hoistConstants'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalidArgument('a boolean', `options.${key}`, options[key]);
   }
+  if (options.float16Io !== undefined && options.keepIoTypes !== undefined && options.float16Io === options.keepIoTypes) {
+    throw invalidArgument(`keepIoTypes: ${!options.float16Io} (or no keepIoTypes) with float16Io: ${options.float16Io}`, 'options.keepIoTypes', options.keepIoTypes);
+  }
+  const leading = options.float32LeadingLayers;
+  if (leading !== undefined && !(Number.isInteger(leading) && leading >= 0)) throw invalidArgument('a non-negative integer', 'options.float32LeadingLayers', leading);
   checkStringList(options.blockOps, 'options.blockOps');
   checkStringList(options.blockNodes, 'options.blockNodes');
   if (options.outOfRange !== undefined && options.outOfRange !== 'keep-float32' && options.outOfRange !== 'clamp') {
@@ -80,7 +88,8 @@ async function sizeOnDisk(path: string, model: ModelProto): Promise<number> {
 
 /**
  * Converts an ONNX model to float16. `model` is a path (external data next to it is read) or the
- * model's bytes. The result is a self-contained model: every weight inline, converted or not.
+ * model's bytes. The result is a self-contained model: every weight inline, converted or not. Its inputs
+ * and outputs stay float32 unless `float16Io` is set.
  */
 export async function convertToFloat16(model: string | Uint8Array, options: ConvertToFloat16Options = {}): Promise<{ model: Uint8Array; report: Float16Report }> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array)) throw invalidArgument('a model path or the bytes of an ONNX model', 'model', model);

@@ -26,6 +26,12 @@ export async function countFeedsDirectory(dir: string): Promise<number> {
   return entries.filter((entry) => entry.isDirectory || entry.name.endsWith('.npy')).length;
 }
 
+/** The sample names, in the order readFeedsDirectory yields them (a file's name without .npy, or the subdirectory's). */
+export async function feedsDirectorySamples(dir: string): Promise<string[]> {
+  const entries = (await list(dir)).filter((entry) => entry.isDirectory || entry.name.endsWith('.npy'));
+  return entries.map((entry) => (entry.isDirectory ? entry.name : entry.name.slice(0, -'.npy'.length)));
+}
+
 export async function* readFeedsDirectory(dir: string, inputNames: readonly string[]): AsyncGenerator<Feeds> {
   for await (const sample of readNamedFeedsDirectory(dir, inputNames)) yield sample.feeds;
 }

@@ -16,6 +16,7 @@ import { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '../onnx
 import { readTensor, setTensorData } from '../onnx/tensor-data.js';
 import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto, TensorProtoSchema, type TypeProto, type ValueInfoProto, ValueInfoProtoSchema } from '../onnx/types.js';
 import { type Float16ConversionCounts, toFloat16Counting } from './float16-values.js';
+import { DEFAULT_FLOAT32_LEADING_LAYERS, leadingLayersToKeepFloat32 } from './fp16-leading-layers.js';
 import { hoistConstants } from './hoist-constants.js';
 import { type ElementTypes, inferElementTypes } from './type-inference.js';
 
@@ -32,7 +33,13 @@ export const DEFAULT_FP16_BLOCK_OPS: readonly string[] = Object.freeze([
 ]);
 
 export interface Float16Options {
-  /** Keep float32 model inputs and outputs (Casts at the boundary). Default false. */
+  /**
+   * Float16 model inputs and outputs (default false: they stay float32, with Casts at the boundary,
+   * so callers keep feeding and reading Float32Arrays; TensorRT fuses those Casts into the first and
+   * last kernels). Halves the I/O bytes for callers that already hold float16 data.
+   */
+  float16Io?: boolean;
+  /** Older spelling: `keepIoTypes: false` is `float16Io: true`. Giving both with opposite meanings is an error. */
   keepIoTypes?: boolean;
   /** More op types to keep in float32, added to DEFAULT_FP16_BLOCK_OPS. */
   blockOps?: readonly string[];
@@ -57,6 +64,11 @@ export interface Float16Options {
   exactScalarConstants?: boolean;
   /** Turn Constant nodes into initializers first (default true; smaller files, same values). */
   hoistConstants?: boolean;
+  /**
+   * Keep the model's first n Conv/ConvTranspose/Gemm/MatMul layers in float32 when their weights
+   * are at most 0.1% of the model's (default 2; 0: none). See fp16-leading-layers.ts.
+   */
+  float32LeadingLayers?: number;
 }
 
 export interface Float16Stats extends Float16ConversionCounts {
@@ -68,6 +80,8 @@ export interface Float16Stats extends Float16ConversionCounts {
   nodesKeptForRange: number;
   /** Mul/Div/Add/Sub nodes kept in float32 to apply an exact float32 scalar (see exactScalarConstants). */
   nodesKeptForScalarConstant: number;
+  /** The leading weighted layers kept in float32 (see float32LeadingLayers), by name or first output. */
+  leadingLayersKeptFloat32: string[];
   castsInserted: number;
   /** Nodes left in float32 that do have float tensors, by op type. */
   nodesKeptFloat32: Record<string, number>;
@@ -75,6 +89,11 @@ export interface Float16Stats extends Float16ConversionCounts {
 }
 
 type Precision = 'fp16' | 'fp32';
+
+/** Whether the options ask for float16 model inputs and outputs (float32 unless asked). */
+export function wantsFloat16Io(options: Pick<Float16Options, 'float16Io' | 'keepIoTypes'>): boolean {
+  return options.float16Io ?? options.keepIoTypes === false;
+}
 
 /** Ops whose one-element constant operand is a scale or shift applied to a whole tensor. */
 const SCALAR_SENSITIVE = new Set(['Mul', 'Div', 'Add', 'Sub']);
@@ -99,9 +118,10 @@ interface Scope {
 }
 
 class Float16Converter {
-  readonly stats: Float16Stats = { initializersConverted: 0, constantsConverted: 0, constantsHoisted: 0, nodesKeptForRange: 0, nodesKeptForScalarConstant: 0, castsInserted: 0, clamped: 0, flushedToZero: 0, nodesKeptFloat32: {}, warnings: [] };
+  readonly stats: Float16Stats = { initializersConverted: 0, constantsConverted: 0, constantsHoisted: 0, nodesKeptForRange: 0, nodesKeptForScalarConstant: 0, leadingLayersKeptFloat32: [], castsInserted: 0, clamped: 0, flushedToZero: 0, nodesKeptFloat32: {}, warnings: [] };
   private readonly blockOps: Set<string>;
   private readonly blockNodes: Set<string>;
+  private readonly leadingLayers: Set<NodeProto>;
   private readonly names: Set<string>;
 
   constructor(
@@ -114,11 +134,13 @@ class Float16Converter {
     this.blockOps = new Set([...defaults, ...(options.blockOps ?? [])]);
     this.blockNodes = new Set(options.blockNodes ?? []);
     this.names = usedNames(model.graph as GraphProto);
+    this.leadingLayers = new Set(leadingLayersToKeepFloat32(model.graph as GraphProto, options.float32LeadingLayers ?? DEFAULT_FLOAT32_LEADING_LAYERS));
+    this.stats.leadingLayersKeptFloat32 = [...this.leadingLayers].map((node) => node.name || node.output[0]);
   }
 
   run(): Float16Stats {
     const graph = this.model.graph as GraphProto;
-    const ioPrecision: Precision = this.options.keepIoTypes ? 'fp32' : 'fp16';
+    const ioPrecision: Precision = wantsFloat16Io(this.options) ? 'fp16' : 'fp32';
     this.convertGraph(graph, { types: new Map(), home: new Map() }, ioPrecision, false);
     if (this.stats.clamped > 0) this.stats.warnings.push(`${this.stats.clamped} weight values beyond the float16 range were clamped to +-65504`);
     if (this.stats.flushedToZero > 0) this.stats.warnings.push(`${this.stats.flushedToZero} non-zero weight values below the float16 range became 0`);
@@ -128,7 +150,7 @@ class Float16Converter {
   private isBlocked(node: NodeProto, forceFloat32: boolean): boolean {
     if (forceFloat32) return true;
     if (node.domain !== '' && node.domain !== 'ai.onnx') return true;
-    return this.blockOps.has(node.opType) || (node.name !== '' && this.blockNodes.has(node.name));
+    return this.blockOps.has(node.opType) || (node.name !== '' && this.blockNodes.has(node.name)) || this.leadingLayers.has(node);
   }
 
   /**
@@ -217,6 +239,9 @@ class Float16Converter {
       if (floatOutputs.length === 0) continue;
       let precision: Precision = isBlocked ? 'fp32' : 'fp16';
       if (node.opType === 'Constant' && !isBlocked) precision = constantPrecision(node.output[0]);
+      // A Cast that makes a graph output casts straight to the output's precision: retargeted to
+      // float16 it would need a Cast back (a second pass over a model with float32 I/O would grow one).
+      if (node.opType === 'Cast' && !isBlocked && floatOutputs.every((output) => outputNames.has(output))) precision = ioPrecision;
       for (const output of floatOutputs) home.set(output, precision);
       // LayerNormalization's saved mean and inverse deviation are float32 whatever its input is.
       if (node.opType === 'LayerNormalization') for (const output of node.output.slice(1)) if (isFloat(output)) home.set(output, 'fp32');

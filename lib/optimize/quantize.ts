@@ -15,7 +15,8 @@ import { type QualityReport, compareModels } from './report.js';
 import { CALIBRATION_METHODS, type CalibrationMethod, asymmetricRange, symmetricRange } from './int8/histogram.js';
 import { checkSourceOpset, upgradeToQdqOpset } from './int8/opset-upgrade.js';
 import { type Exclusions, QUANTIZABLE_OPS, QUANT_TARGETS, type QuantTarget, findPlacement, nodeKey, observedTensors } from './int8/placement.js';
-import { type SensitivityEntry, rankSensitivity } from './int8/sensitivity.js';
+import { type SensitivityEntry, outputsOf, rankSensitivity } from './int8/sensitivity.js';
+import { type Trial, chooseByError, chooseFloatLayerCount } from './int8/auto-choices.js';
 import { constantsToInitializers, dropUnusedInitializers, foldBatchNorms } from './int8/prepare.js';
 import { type ActivationParams, asymmetricParams, insertQdq, symmetricParams } from './int8/qdq.js';
 
@@ -24,8 +25,12 @@ export type { CalibrationMethod, QuantTarget, Exclusions };
 export interface QuantizeInt8Options {
   /** Samples for calibration: an (async) iterable of feeds, or a directory of .npy files. */
   calibration: AsyncIterable<Feeds> | Iterable<Feeds> | string;
-  /** How activation ranges are chosen from the histograms (default 'percentile'). */
-  method?: CalibrationMethod;
+  /**
+   * How activation ranges are chosen from the histograms. Default 'auto': each method is tried on
+   * calibration samples held back from the histograms and the one whose model stays closest to the
+   * float model wins.
+   */
+  method?: CalibrationMethod | 'auto';
   /** Percentile for method 'percentile' (default 99.99). */
   percentile?: number;
   /** 'tensorrt' (default): symmetric int8 activations; 'cpu': asymmetric uint8 for ONNX Runtime's integer kernels. */
@@ -42,10 +47,13 @@ export interface QuantizeInt8Options {
    * Sensitivity analysis: quantize each layer alone, measure how far the outputs move on the first
    * `sensitivitySamples` calibration samples (default 4), and keep the `keepFloatLayers` worst in float,
    * skipping layers whose weights would take the float share past `floatWeightBudget`.
-   * Default 0 (off).
+   * Default 'auto': the count is chosen on the held-back samples (more layers while the outputs get
+   * closer to the float model's, within the budget). 0 turns the analysis off.
    */
-  keepFloatLayers?: number;
+  keepFloatLayers?: number | 'auto';
   sensitivitySamples?: number;
+  /** At most this many calibration samples (every 4th) are held back from the histograms to judge the automatic choices (default 8; 0: judge on calibration samples). */
+  heldBackSamples?: number;
   /** Largest share of the Conv/Gemm/MatMul weight elements the sensitivity analysis may keep in float (default 0.1). */
   floatWeightBudget?: number;
   /** Use at most this many calibration samples. */
@@ -56,9 +64,19 @@ export interface QuantizeInt8Options {
   evaluation?: EvaluationOptions;
 }
 
+/** What the automatic choices tried and chose. */
+export interface Int8Choices {
+  /** Samples the choices were judged on, and whether they were held back from the histograms. */
+  judgedOn: { samples: number; heldBack: boolean };
+  method: { chosen: CalibrationMethod; automatic: boolean; trials: Trial<CalibrationMethod>[] };
+  floatLayers: { chosen: number; automatic: boolean; trials: Trial<number>[] };
+}
+
 export interface Int8Report {
   target: QuantTarget;
   method: CalibrationMethod;
+  /** The automatic choices (method, float layers): candidates, their errors and the winners. */
+  choices: Int8Choices;
   calibrationSamples: number;
   /** Conv/ConvTranspose/Gemm/MatMul nodes in the model, and how many were quantized. */
   quantizableNodes: number;
@@ -84,7 +102,7 @@ export interface QuantizeInt8Result {
   report: Int8Report;
 }
 
-function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method' | 'target'>> & QuantizeInt8Options {
+function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method' | 'target' | 'keepFloatLayers'>> & QuantizeInt8Options {
   if (!isPlainObject(options)) throw invalidArgument('an options object with a calibration source', 'options', options);
   if (options.calibration === undefined) throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', undefined);
   const exclude = options.exclude;
@@ -107,10 +125,11 @@ function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method
   }
   return {
     ...(options as unknown as QuantizeInt8Options),
-    method: validateEnum(options.method, CALIBRATION_METHODS, 'options.method') ?? 'percentile',
+    method: validateEnum(options.method, [...CALIBRATION_METHODS, 'auto'] as const, 'options.method') ?? 'auto',
     target: validateEnum(options.target, QUANT_TARGETS, 'options.target') ?? 'tensorrt',
     maxSamples: validatePositiveInteger(options.maxSamples, 'options.maxSamples'),
-    keepFloatLayers: validatePositiveInteger(options.keepFloatLayers, 'options.keepFloatLayers', { allowZero: true }),
+    keepFloatLayers: options.keepFloatLayers === 'auto' ? 'auto' : (validatePositiveInteger(options.keepFloatLayers, 'options.keepFloatLayers', { allowZero: true }) ?? 'auto'),
+    heldBackSamples: validatePositiveInteger(options.heldBackSamples, 'options.heldBackSamples', { allowZero: true }),
     sensitivitySamples: validatePositiveInteger(options.sensitivitySamples, 'options.sensitivitySamples'),
     floatWeightBudget: checkFraction(options.floatWeightBudget, 'options.floatWeightBudget'),
     signal: validateSignal(options.signal),
@@ -190,52 +209,91 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   if (opts.biasCorrection !== false) {
     for (const { node, weight } of placement.nodes) if (weight && node.input[0]) channelMeans.set(node.input[0], node.opType === 'Conv' || node.opType === 'ConvTranspose' ? 1 : -1);
   }
+  const autoMethod = opts.method === 'auto';
+  const autoFloat = opts.keepFloatLayers === 'auto';
+  const sensitivityOn = autoFloat || (opts.keepFloatLayers as number) > 0;
+  const heldBackMax = opts.heldBackSamples ?? 8;
   const calibration = await collectHistograms(proto, [...new Set([...observed, ...softmaxInputs, ...channelMeans.keys()])], opts.calibration, {
     channelMeans,
-    keepSamples: (opts.keepFloatLayers ?? 0) > 0 ? (opts.sensitivitySamples ?? 4) : 0,
+    keepSamples: sensitivityOn || autoMethod ? Math.max(opts.sensitivitySamples ?? 4, autoMethod || autoFloat ? 4 : 0) : 0,
+    holdBack: (autoMethod || autoFloat) && heldBackMax > 0 ? { every: 4, max: heldBackMax } : undefined,
     signal: opts.signal,
     onProgress: opts.onProgress,
     maxSamples: opts.maxSamples,
   });
 
   upgradeToQdqOpset(proto, { rankOf: (name) => calibration.ranks.get(name) });
-  const params = new Map<string, ActivationParams>();
-  for (const name of observed) {
-    const histogram = calibration.histograms.get(name);
-    if (!histogram) continue;
-    const rangeOptions = { method: opts.method, percentile: opts.percentile };
-    if (opts.target === 'tensorrt') params.set(name, symmetricParams(symmetricRange(histogram, rangeOptions)));
-    else {
-      const [lo, hi] = asymmetricRange(histogram, rangeOptions);
-      params.set(name, asymmetricParams(lo, hi));
+  const paramsFor = (method: CalibrationMethod) => {
+    const params = new Map<string, ActivationParams>();
+    for (const name of observed) {
+      const histogram = calibration.histograms.get(name);
+      if (!histogram) continue;
+      const rangeOptions = { method, percentile: opts.percentile };
+      if (opts.target === 'tensorrt') params.set(name, symmetricParams(symmetricRange(histogram, rangeOptions)));
+      else {
+        const [lo, hi] = asymmetricRange(histogram, rangeOptions);
+        params.set(name, asymmetricParams(lo, hi));
+      }
     }
-  }
+    return params;
+  };
   const prepared = encodeModel(proto);
-  const build = (keepFloat: ReadonlySet<string>, only?: ReadonlySet<string>) => {
+  const buildWith = (params: ReadonlyMap<string, ActivationParams>, keepFloat: ReadonlySet<string>, only?: ReadonlySet<string>) => {
     const copy = decodeModel(prepared);
     const copyGraph = copy.graph as GraphProto;
-    const stats = insertQdq(copyGraph, findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only), params, opts.target, calibration.means, opts.reduceRange ? 63 : 127);
+    const stats = insertQdq(copyGraph, findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only), params as Map<string, ActivationParams>, opts.target, calibration.means, opts.reduceRange ? 63 : 127);
     return { bytes: encodeModel(copy), stats };
   };
 
+  // The automatic choices are judged on the held-back samples (or, with too few samples to hold any
+  // back, on the first calibration samples).
+  const judgeSamples = calibration.heldBack.length > 0 ? calibration.heldBack : calibration.kept;
+  const reference = autoMethod || autoFloat ? await outputsOf(prepared, judgeSamples) : [];
+  let method: CalibrationMethod = autoMethod ? 'percentile' : (opts.method as CalibrationMethod);
+  let methodTrials: Trial<CalibrationMethod>[] = [];
+  // Without quantized activations every method gives the same model.
+  if (autoMethod && [...observed].length > 0) {
+    opts.onProgress?.({ phase: 'method', done: 0, total: CALIBRATION_METHODS.length });
+    ({ chosen: method, trials: methodTrials } = await chooseByError(CALIBRATION_METHODS, (candidate) => buildWith(paramsFor(candidate), new Set()).bytes, reference, judgeSamples, opts.signal, (done) =>
+      opts.onProgress?.({ phase: 'method', done, total: CALIBRATION_METHODS.length }),
+    ));
+  }
+  const params = paramsFor(method);
+  const build = (keepFloat: ReadonlySet<string>, only?: ReadonlySet<string>) => buildWith(params, keepFloat, only);
+
   let keepFloat = new Set<string>();
   let sensitivity: SensitivityEntry[] = [];
-  if ((opts.keepFloatLayers ?? 0) > 0) {
-    sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), calibration.kept, (only) => build(new Set(), only).bytes, opts.signal, (done, total) =>
+  let floatTrials: Trial<number>[] = [];
+  if (sensitivityOn) {
+    const rankingSamples = judgeSamples.slice(0, opts.sensitivitySamples ?? 4);
+    sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), rankingSamples, (only) => build(new Set(), only).bytes, opts.signal, (done, total) =>
       opts.onProgress?.({ phase: 'sensitivity', done, total }),
     );
-    keepFloat = chooseFloatLayers(sensitivity, opts.keepFloatLayers ?? 0, weightsByNode, (opts.floatWeightBudget ?? 0.1) * totalWeights);
+    const budget = (opts.floatWeightBudget ?? 0.1) * totalWeights;
+    let count = opts.keepFloatLayers as number;
+    if (autoFloat) {
+      opts.onProgress?.({ phase: 'float layers', done: 0, total: undefined });
+      ({ chosen: count, trials: floatTrials } = await chooseFloatLayerCount((n) => chooseFloatLayers(sensitivity, n, weightsByNode, budget), (layers) => build(layers).bytes, reference, judgeSamples, opts.signal, (done) =>
+        opts.onProgress?.({ phase: 'float layers', done, total: undefined }),
+      ));
+    }
+    keepFloat = chooseFloatLayers(sensitivity, count, weightsByNode, budget);
   }
   const { bytes, stats } = build(keepFloat);
   const quantizedNames = new Set(stats.quantizedNodes);
   const quality = opts.evaluation
-    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, signal: opts.signal })
+    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, task: opts.evaluation.task, signal: opts.signal })
     : undefined;
   return {
     model: bytes,
     report: {
       target: opts.target,
-      method: opts.method,
+      method,
+      choices: {
+        judgedOn: { samples: judgeSamples.length, heldBack: calibration.heldBack.length > 0 },
+        method: { chosen: method, automatic: autoMethod, trials: methodTrials },
+        floatLayers: { chosen: keepFloat.size, automatic: autoFloat, trials: floatTrials },
+      },
       calibrationSamples: calibration.samples,
       quantizableNodes: quantizable.length,
       quantizedNodes: stats.quantizedNodes.length,

@@ -7,6 +7,7 @@
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { type Feeds, OrtRunner } from './ort-runner.js';
+import { type TaskAccuracy, TaskAccumulator, type TaskOptions, checkTaskOptions } from './task-accuracy.js';
 
 export interface OutputQuality {
   name: string;
@@ -35,6 +36,8 @@ export interface QualityReport {
   /** optimized / original file size. */
   sizeRatio: number;
   latency?: LatencyComparison;
+  /** Both models' task accuracy against the labels, when `task` was given. */
+  task?: TaskAccuracy;
 }
 
 export interface CompareOptions {
@@ -44,6 +47,8 @@ export interface CompareOptions {
   latencyRounds?: number;
   /** ONNX Runtime intra-op threads for both models (default 1: steadier ratios). */
   threads?: number;
+  /** Labels for the feeds (one per feed, in order): the report gives both models' task accuracy. */
+  task?: TaskOptions;
   signal?: AbortSignal;
 }
 
@@ -154,6 +159,7 @@ async function collect(feeds: Iterable<Feeds> | AsyncIterable<Feeds>): Promise<F
 export async function compareModels(original: Uint8Array, optimized: Uint8Array, options: CompareOptions): Promise<QualityReport> {
   const feeds = await collect(options.feeds);
   if (feeds.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected at least one feed for the quality report but received none');
+  const kind = options.task ? checkTaskOptions(options.task, feeds.length) : undefined;
   const threads = options.threads ?? 1;
   const reference = await OrtRunner.create(original, { threads });
   const candidate = await OrtRunner.create(optimized, { threads }).catch(async (error: unknown) => {
@@ -162,7 +168,12 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
   });
   try {
     const accumulators = new Map(reference.outputNames.map((name) => [name, new OutputAccumulator(name)]));
-    for (const feed of feeds) {
+    const taskOutput = options.task?.output ?? reference.outputNames[0];
+    if (options.task && !reference.outputNames.includes(taskOutput)) {
+      throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected one of the model outputs (${reference.outputNames.join(', ')}) for task.output but received "${taskOutput}"`);
+    }
+    const task = options.task && kind ? new TaskAccumulator(kind, taskOutput, options.task) : undefined;
+    for (const [index, feed] of feeds.entries()) {
       checkAborted(options.signal);
       const expected = await reference.run(feed);
       const actual = await candidate.run(feed);
@@ -170,6 +181,7 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
         if (!actual[name]) throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected the optimized model to produce output "${name}" like the original but it does not`);
         accumulator.add(expected[name], actual[name]);
       }
+      task?.add(index, expected[taskOutput], actual[taskOutput]);
     }
     const report: QualityReport = {
       samples: feeds.length,
@@ -177,6 +189,7 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
       originalBytes: original.byteLength,
       optimizedBytes: optimized.byteLength,
       sizeRatio: optimized.byteLength / original.byteLength,
+      ...(task ? { task: task.result() } : {}),
     };
     const rounds = options.latencyRounds ?? 3;
     if (rounds > 0) report.latency = await measureLatency(reference, candidate, feeds, rounds, threads, options.signal);
@@ -219,6 +232,11 @@ export function formatReport(report: QualityReport): string {
   for (const output of report.outputs) {
     const top1 = output.top1Agreement === undefined ? '' : `, top-1 agreement ${fixed(output.top1Agreement * 100, 2)}%`;
     lines.push(`  ${output.name}: cosine mean ${fixed(output.cosine.mean, 6)} min ${fixed(output.cosine.min, 6)}, max |error| ${output.maxAbsError.toExponential(2)}${top1}`);
+  }
+  if (report.task) {
+    const t = report.task;
+    const what = t.kind === 'text' ? 'text accuracy (CTC, whitespace ignored)' : 'top-1 accuracy';
+    lines.push(`  ${t.output}: ${what} against the labels: original ${fixed(t.original * 100, 2)}%, optimized ${fixed(t.optimized * 100, 2)}% (${t.samples} samples; same answer on ${fixed(t.agreement * 100, 2)}%)`);
   }
   lines.push(`size: ${report.optimizedBytes} / ${report.originalBytes} bytes = ${fixed(report.sizeRatio, 3)}x`);
   if (report.latency) {

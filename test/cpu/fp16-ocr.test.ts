@@ -10,6 +10,8 @@ import { OrtRunner } from '../../lib/optimize/ort-runner.js';
 import { type OcrModelKind, ocrFeeds } from '../data/ocr-inputs.js';
 import { binaryMapIoU, ctcDecode } from '../data/ocr-metrics.js';
 import { realModels } from '../fixtures/real-models.js';
+import { unlikeOcrSamples } from '../data/ocr-unlike-inputs.js';
+import { compareModels } from '../../lib/optimize/report.js';
 import { encodeModel, loadModel } from '../../lib/onnx/model-io.js';
 
 const cases: { kind: OcrModelKind; path: string; samples: number }[] = [
@@ -23,7 +25,7 @@ describe.each(cases)('PP-OCR $kind in FP16', ({ kind, path, samples }) => {
   let report: Awaited<ReturnType<typeof convertToFloat16>>['report'];
   beforeAll(async () => {
     const feeds = await ocrFeeds(kind, { split: 'evaluation', count: samples });
-    ({ model: fp16, report } = await convertToFloat16(path, { keepIoTypes: true, evaluation: { feeds, latencyRounds: 0, threads: 2 } }));
+    ({ model: fp16, report } = await convertToFloat16(path, { evaluation: { feeds, latencyRounds: 0, threads: 2 } }));
   });
 
   test('is at most 0.52x the size', () => {
@@ -57,5 +59,24 @@ describe.each(cases)('PP-OCR $kind in FP16', ({ kind, path, samples }) => {
     } finally {
       await Promise.all([reference.dispose(), candidate.dispose()]);
     }
+  });
+});
+
+describe('PP-OCR rec in FP16 on held-out text unlike the usual renderings', () => {
+  test('keeping the first two layers in float32 (the default) at least nearly halves the cosine distance to FP32', async () => {
+    const { feeds } = await unlikeOcrSamples('rec', { count: 16 });
+    const reference = encodeModel(await loadModel(realModels.ocrRec));
+    const distance = async (float32LeadingLayers?: number) => {
+      const { model, report } = await convertToFloat16(realModels.ocrRec, { float32LeadingLayers });
+      const quality = await compareModels(reference, model, { feeds, latencyRounds: 0, threads: 2 });
+      return { distance: 1 - quality.outputs[0].cosine.mean, kept: report.conversion.leadingLayersKeptFloat32, size: report.sizeRatio };
+    };
+    const byDefault = await distance();
+    const none = await distance(0);
+    expect(byDefault.kept).toEqual(['p2o.Conv.0', 'p2o.Conv.1']);
+    expect(none.kept).toEqual([]);
+    expect(byDefault.distance).toBeLessThan(1e-4);
+    expect(byDefault.distance).toBeLessThan(0.6 * none.distance);
+    expect(byDefault.size).toBeLessThanOrEqual(0.52);
   });
 });

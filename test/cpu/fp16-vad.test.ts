@@ -27,7 +27,7 @@ function audio(rate: number, samples: number): Float32Array {
 describe('silero VAD in FP16', () => {
   test('both If branches are converted, and probabilities track FP32 frame by frame', async () => {
     const original = readFileSync(realModels.sileroVad);
-    const { model, report } = await convertToFloat16(original, { keepIoTypes: true });
+    const { model, report } = await convertToFloat16(original);
     expect(report.sizeRatio).toBeLessThan(0.52);
     const ifNode = decodeModel(model).graph!.node.find((node) => node.opType === 'If')!;
     for (const branch of ['then_branch', 'else_branch']) {

@@ -45,7 +45,7 @@ async function quantizeAndCompare(kind: OcrModelKind, path: string, options: { c
   const detSize = options.detSize ? { width: options.detSize, height: options.detSize } : undefined;
   const calibration = await ocrFeeds(kind, { split: 'calibration', count: options.calibration, detSize });
   const evaluation = await ocrFeeds(kind, { split: 'evaluation', count: options.evaluation, detSize });
-  const { model, report } = await quantizeInt8(path, { calibration, method: options.method ?? 'percentile', target: options.target, keepFloatLayers: options.keepFloatLayers, sensitivitySamples: options.sensitivitySamples });
+  const { model, report } = await quantizeInt8(path, { calibration, method: options.method ?? 'percentile', target: options.target, keepFloatLayers: options.keepFloatLayers ?? 0, sensitivitySamples: options.sensitivitySamples });
   const reference = await outputs(path, evaluation);
   const quantized = await outputs(model, evaluation);
   return { model, report, reference, quantized };

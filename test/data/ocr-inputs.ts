@@ -56,7 +56,7 @@ function grey(next: () => number, low: number, high: number): string {
   return `rgb(${level},${level},${Math.min(255, level + Math.round(next() * 20))})`;
 }
 
-interface Rgb {
+export interface Rgb {
   data: Buffer;
   width: number;
   height: number;
@@ -107,7 +107,7 @@ export async function renderPage(seed: number, width: number, height: number): P
  * NCHW float32 in BGR order (PaddleOCR reads images with OpenCV), each channel (v / 255 - mean) / std,
  * written into a [3, height, padWidth] tensor whose columns beyond the image stay 0.
  */
-function normalize(rgb: Rgb, mean: readonly number[], std: readonly number[], padWidth = rgb.width): Float32Array {
+export function normalize(rgb: Rgb, mean: readonly number[], std: readonly number[], padWidth = rgb.width): Float32Array {
   const { data, width, height } = rgb;
   const out = new Float32Array(3 * height * padWidth);
   const plane = height * padWidth;
@@ -123,7 +123,7 @@ function normalize(rgb: Rgb, mean: readonly number[], std: readonly number[], pa
   return out;
 }
 
-async function resize(rgb: Rgb, width: number, height: number): Promise<Rgb> {
+export async function resize(rgb: Rgb, width: number, height: number): Promise<Rgb> {
   const { data, info } = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .raw()

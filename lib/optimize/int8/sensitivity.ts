@@ -1,6 +1,7 @@
 /**
- * Per-layer sensitivity: how far the model's outputs move when one layer alone is quantized. The few
- * layers that move them most can stay in float for a small cost in size and speed.
+ * Per-layer sensitivity: how far the model's outputs move when one layer alone is quantized (or
+ * pruned: any per-layer rewrite). The few layers that move them most can be left as they were for a
+ * small cost in size and speed.
  */
 import { abortError } from '../../errors.js';
 import { InferenceSession } from '../../session.js';
@@ -10,7 +11,7 @@ import { looksLikeClassScores } from '../report.js';
 export interface SensitivityEntry {
   node: string;
   /**
-   * How far the outputs move with only this layer quantized, mean over samples and outputs: 1 - cosine
+   * How far the outputs move with only this layer rewritten, mean over samples and outputs: 1 - cosine
    * similarity, plus, for outputs that look like class scores, the share of rows whose arg-max changes
    * (a decoder reads those, so a flip matters more than the cosine says).
    */
@@ -45,7 +46,8 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return na === 0 && nb === 0 ? 1 : dot / Math.sqrt(na * nb || 1);
 }
 
-async function outputsOf(model: Uint8Array, samples: readonly Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
+/** Every output of `model` on each sample (CPU backend). */
+export async function outputsOf(model: Uint8Array, samples: readonly Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
   const session = await InferenceSession.create(model, { backend: 'cpu', runOn: 'main' });
   try {
     const results: Record<string, Tensor>[] = [];
@@ -56,7 +58,8 @@ async function outputsOf(model: Uint8Array, samples: readonly Record<string, Ten
   }
 }
 
-function outputError(reference: Record<string, Tensor>[], candidate: Record<string, Tensor>[]): number {
+/** How far `candidate`'s outputs are from `reference`'s: mean 1 - cosine, plus arg-max flips for class scores. */
+export function outputError(reference: Record<string, Tensor>[], candidate: Record<string, Tensor>[]): number {
   let total = 0;
   let count = 0;
   reference.forEach((outputs, i) => {
@@ -72,12 +75,12 @@ function outputError(reference: Record<string, Tensor>[], candidate: Record<stri
   return count === 0 ? 0 : total / count;
 }
 
-/** Ranks `nodes` by sensitivity, most sensitive first. `quantizeOnly` builds the model with just those nodes quantized. */
+/** Ranks `nodes` by sensitivity, most sensitive first. `transformOnly` builds the model with just those nodes rewritten. */
 export async function rankSensitivity(
   floatModel: Uint8Array,
   nodes: readonly string[],
   samples: readonly Record<string, Tensor>[],
-  quantizeOnly: (nodes: ReadonlySet<string>) => Uint8Array,
+  transformOnly: (nodes: ReadonlySet<string>) => Uint8Array,
   signal?: AbortSignal,
   onProgress?: (done: number, total: number) => void,
 ): Promise<SensitivityEntry[]> {
@@ -87,7 +90,7 @@ export async function rankSensitivity(
   onProgress?.(0, nodes.length);
   for (const node of nodes) {
     if (signal?.aborted) throw abortError(signal);
-    entries.push({ node, error: outputError(reference, await outputsOf(quantizeOnly(new Set([node])), samples)) });
+    entries.push({ node, error: outputError(reference, await outputsOf(transformOnly(new Set([node])), samples)) });
     onProgress?.(entries.length, nodes.length);
   }
   return entries.sort((a, b) => b.error - a.error);

@@ -28,8 +28,17 @@ const stdout = captureStdout();
 const cli = optimizeCli([fp16Mode, int8Mode]);
 
 describe('tensorrt-node optimize --int8', () => {
+  test('with no other flags the method and the float-layer count are chosen on a held-back sample and printed', async () => {
+    const output = join(dir, 'auto.onnx');
+    await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1', '-o', output);
+    // 4 samples: the 4th is held back, 3 calibrate.
+    expect(stdout()).toMatch(/int8: target tensorrt, method (minmax|percentile|entropy|mse) \(auto on 1 held-back samples: minmax [\d.e+-]+, percentile [\d.e+-]+, entropy [\d.e+-]+, mse [\d.e+-]+; --method to override\), 3 calibration samples/);
+    expect(stdout()).toMatch(/int8: \d+ layer\(s\) kept in float \(auto on 1 held-back samples: 0 -> [\d.e+-]+.*; --keep-float to override\)/);
+    expect(existsSync(output)).toBe(true);
+  });
+
   test('calibrates from a .npy directory, writes model.int8.onnx and prints the int8 summary and quality report', async () => {
-    await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'entropy', '--eval', evaluation, '--latency-rounds', '1');
+    await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'entropy', '--keep-float', '0', '--eval', evaluation, '--latency-rounds', '1');
     const output = join(dir, 'convnet.int8.onnx');
     const graph = decodeModel(readFileSync(output)).graph!;
     expect(graph.node.filter((node) => node.opType === 'QuantizeLinear').length).toBe(3);
@@ -41,8 +50,8 @@ describe('tensorrt-node optimize --int8', () => {
 
   test('--target cpu, --exclude-ops and --keep-float', async () => {
     const output = join(dir, 'cpu.onnx');
-    await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--exclude-ops', 'Gemm', '--keep-float', '1', '--float-budget', '1', '-o', output);
-    expect(stdout()).toMatch(/int8: target cpu, method percentile/);
+    await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--method', 'percentile', '--exclude-ops', 'Gemm', '--keep-float', '1', '--float-budget', '1', '-o', output);
+    expect(stdout()).toMatch(/int8: target cpu, method percentile, /);
     expect(stdout()).toMatch(/int8: 1 of 3 .* nodes quantized/);
     expect(stdout()).toMatch(/int8: kept in float by sensitivity: /);
     expect(existsSync(output)).toBe(true);

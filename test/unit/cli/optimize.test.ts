@@ -21,14 +21,28 @@ const stdout = captureStdout();
 const cli = optimizeCli();
 
 describe('tensorrt-node optimize', () => {
-  test('--fp16 writes model.fp16.onnx next to the input and prints a summary', async () => {
+  test('--fp16 writes model.fp16.onnx next to the input, keeps float32 I/O and prints a summary', async () => {
     await cli('optimize', input, '--fp16');
     const output = join(dir, 'mlp.fp16.onnx');
     const model = decodeModel(readFileSync(output));
-    expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT16);
+    expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT);
+    expect(tensorElementType(model.graph!.output[0].type)).toBe(DataType.FLOAT);
+    expect(stdout()).toMatch(/fp16: float32 inputs and outputs/);
     expect(stdout()).toMatch(/wrote .*mlp\.fp16\.onnx/);
-    expect(stdout()).toMatch(/fp16: 4 initializers/);
-    expect(stdout()).toMatch(/size: \d+ \/ \d+ bytes = 0\.\d+x/);
+    expect(stdout()).toMatch(/fp16: float32 inputs and outputs, 4 initializers/);
+    expect(stdout()).toMatch(/size: \d+ \/ \d+ bytes = \d\.\d+x/);
+  });
+
+  test('--fp16-io: float16 inputs and outputs; with --keep-io-types it is refused', async () => {
+    const output = join(dir, 'half-io.onnx');
+    await cli('optimize', input, '--fp16', '--fp16-io', '-o', output);
+    const model = decodeModel(readFileSync(output));
+    expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT16);
+    expect(tensorElementType(model.graph!.output[0].type)).toBe(DataType.FLOAT16);
+    expect(stdout()).toMatch(/fp16: float16 inputs and outputs/);
+    const error = await cli('optimize', input, '--fp16', '--fp16-io', '--keep-io-types', '-o', join(dir, 'both.onnx')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected one of --fp16-io and --keep-io-types .* but received both/) });
+    expect(existsSync(join(dir, 'both.onnx'))).toBe(false);
   });
 
   test('-o, --keep-io-types and --block-ops (comma or space separated)', async () => {

@@ -40,6 +40,8 @@ describe('convertToFloat16 refuses bad input with clear errors', () => {
   test('wrong argument and option types', async () => {
     await expectCode(convertToFloat16(42 as unknown as string), 'ERR_INVALID_ARGUMENT', /Expected a model path or the bytes of an ONNX model for model but received 42/);
     await expectCode(convertToFloat16(tinyMlp(), { keepIoTypes: 'yes' as unknown as boolean }), 'ERR_INVALID_ARGUMENT', /Expected a boolean for options.keepIoTypes but received "yes"/);
+    await expectCode(convertToFloat16(tinyMlp(), { float16Io: 1 as unknown as boolean }), 'ERR_INVALID_ARGUMENT', /Expected a boolean for options.float16Io but received 1/);
+    await expectCode(convertToFloat16(tinyMlp(), { float16Io: true, keepIoTypes: true }), 'ERR_INVALID_ARGUMENT', /Expected keepIoTypes: false \(or no keepIoTypes\) with float16Io: true for options.keepIoTypes but received true/);
     await expectCode(convertToFloat16(tinyMlp(), { blockOps: ['Conv', 3 as unknown as string] }), 'ERR_INVALID_ARGUMENT', /options.blockOps/);
     await expectCode(convertToFloat16(tinyMlp(), { outOfRange: 'drop' as 'clamp' }), 'ERR_INVALID_ARGUMENT', /'keep-float32' or 'clamp' for options.outOfRange/);
     await expectCode(convertToFloat16(tinyMlp(), { evaluation: { feeds: 5 as unknown as [] } }), 'ERR_INVALID_ARGUMENT', /an iterable of feeds/);

@@ -40,12 +40,14 @@ describe('convertToFloat16', () => {
     expect(twice.byteLength).toBe(once.byteLength);
   });
 
-  test('bytes in, bytes out; the input array is not modified', async () => {
+  test('bytes in, bytes out, float32 I/O unless float16Io; the input array is not modified', async () => {
     const bytes = tinyConvNet();
     const copy = bytes.slice();
     const { model, report } = await convertToFloat16(bytes);
     expect(Buffer.compare(Buffer.from(bytes), Buffer.from(copy))).toBe(0);
     expect(report.quality).toBeUndefined();
-    expect(decodeModel(model).graph!.input[0].type?.value.value).toMatchObject({ elemType: DataType.FLOAT16 });
+    expect(decodeModel(model).graph!.input[0].type?.value.value).toMatchObject({ elemType: DataType.FLOAT });
+    const { model: halfIo } = await convertToFloat16(bytes, { float16Io: true });
+    expect(decodeModel(halfIo).graph!.input[0].type?.value.value).toMatchObject({ elemType: DataType.FLOAT16 });
   });
 });

@@ -14,9 +14,9 @@ const F16 = DataType.FLOAT16;
 const x = (batch: number) => ({ x: { type: 'float32' as const, data: randomFloats(batch * 4, 99), dims: [batch, 4] } });
 
 describe('FP16 conversion of small models', () => {
-  test('MLP: weights, inputs and outputs become float16 and the results stay close', async () => {
+  test('float16Io: weights, inputs and outputs become float16 and the results stay close', async () => {
     const original = tinyMlp();
-    const { model, stats, bytes } = toFloat16Model(original);
+    const { model, stats, bytes } = toFloat16Model(original, { float16Io: true });
     expect(stats.initializersConverted).toBe(4);
     expect(stats.castsInserted).toBe(0);
     expect(Object.values(initializerTypes(model))).toEqual([F16, F16, F16, F16]);
@@ -28,9 +28,9 @@ describe('FP16 conversion of small models', () => {
     expect(cosine(expected.probabilities, actual.probabilities)).toBeGreaterThan(0.9999);
   });
 
-  test('keepIoTypes: float32 at the boundary, Casts inside, same names', async () => {
+  test('by default: float32 at the boundary, Casts inside, same names', async () => {
     const original = tinyConvNet();
-    const { model, stats, bytes } = toFloat16Model(original, { keepIoTypes: true });
+    const { model, stats, bytes } = toFloat16Model(original);
     expect(stats.castsInserted).toBe(2);
     expect(elemTypes(model.graph!, 'input')).toEqual({ image: F32 });
     expect(elemTypes(model.graph!, 'output')).toEqual({ scores: F32 });
@@ -43,6 +43,23 @@ describe('FP16 conversion of small models', () => {
     const expected = await runModel(original, feed);
     const actual = await runModel(bytes, feed);
     expect(cosine(expected.scores, actual.scores)).toBeGreaterThan(0.9999);
+  });
+
+  test('keepIoTypes (the older spelling): false means float16 I/O, true the default', () => {
+    expect(elemTypes(toFloat16Model(tinyConvNet(), { keepIoTypes: false }).model.graph!, 'input')).toEqual({ image: F16 });
+    expect(elemTypes(toFloat16Model(tinyConvNet(), { keepIoTypes: true }).model.graph!, 'input')).toEqual({ image: F32 });
+  });
+
+  test('a Cast to float that makes a graph output keeps float32 instead of gaining a Cast back', () => {
+    const original = buildModel({
+      inputs: [{ name: 'x', dtype: 'float32', dims: [4] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [4] }],
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'] }, { op: 'Cast', inputs: ['r'], outputs: ['y'], attributes: { to: attr.int(DataType.FLOAT) } }],
+    });
+    const { model, stats } = toFloat16Model(original);
+    expect(opTypes(model.graph!)).toEqual(['Cast', 'Relu', 'Cast']);
+    expect(stats.castsInserted).toBe(1);
+    expect(getAttribute(model.graph!.node[2], 'to')!.i).toBe(BigInt(DataType.FLOAT));
   });
 
   test('declared value_info follows the conversion (ONNX Runtime checks it on load)', async () => {
@@ -58,7 +75,7 @@ describe('FP16 conversion of small models', () => {
         { op: 'Reshape', inputs: ['s', 'n_shape'], outputs: ['y'] },
       ],
     });
-    const { model, bytes } = toFloat16Model(original, { blockOps: ['Softmax'] });
+    const { model, bytes } = toFloat16Model(original, { blockOps: ['Softmax'], float16Io: true });
     expect(elemTypes(model.graph!, 'valueInfo')).toMatchObject({ h: F16, n_shape: DataType.INT64 });
     // Softmax reads a float32 copy of h and its output goes back to float16 for Reshape.
     const softmax = model.graph!.node.find((n) => n.opType === 'Softmax')!;
@@ -177,7 +194,7 @@ describe('FP16 conversion of small models', () => {
       initializers: [{ name: 's', dtype: 'float32', dims: [], data: [value] }],
       nodes: [{ op: 'Mul', inputs: ['x', 's'], outputs: ['m'] }, { op: 'Relu', inputs: ['m'], outputs: ['y'] }],
     });
-    const inexact = toFloat16Model(build(0.9431690573692322));
+    const inexact = toFloat16Model(build(0.9431690573692322), { float16Io: true });
     expect(inexact.stats.nodesKeptForScalarConstant).toBe(1);
     expect(initializerTypes(inexact.model).s).toBe(F32);
     expect(opTypes(inexact.model.graph!)).toEqual(['Cast', 'Mul', 'Cast', 'Relu']);
@@ -247,7 +264,7 @@ describe('FP16 conversion of subgraphs', () => {
       outputs: [{ name: 'y', dtype: 'float32', dims: [3] }],
       nodes: [{ op: 'If', inputs: ['cond'], outputs: ['y'], attributes: { then_branch: softmaxBranch('then'), else_branch: softmaxBranch('else') } }],
     });
-    const { model, bytes } = toFloat16Model(original, { blockOps: ['Softmax'] });
+    const { model, bytes } = toFloat16Model(original, { blockOps: ['Softmax'], float16Io: true });
     const then = getAttribute(model.graph!.node.find((n) => n.opType === 'If')!, 'then_branch')!.g!;
     expect(opTypes(then)).toEqual(['Cast', 'Softmax', 'Cast']);
     expect(then.output[0].name).not.toBe('then_soft');

@@ -48,7 +48,7 @@ describe('quantizeInt8 on a small conv net', () => {
   test('tensorrt target: per-channel int8 weights, symmetric int8 activations, residual Add branch quantized, close to float', async () => {
     const floatModel = tinyConvNet();
     const held = images(8, 900);
-    const { model, report } = await quantizeInt8(floatModel, { calibration: images(16, 100), method: 'minmax', evaluation: { feeds: held, latencyRounds: 0 } });
+    const { model, report } = await quantizeInt8(floatModel, { calibration: images(16, 100), method: 'minmax', keepFloatLayers: 0, evaluation: { feeds: held, latencyRounds: 0 } });
     const proto = decodeModel(model);
     const graph = proto.graph!;
     expect(opsetVersion(proto)).toBe(17);
@@ -75,7 +75,7 @@ describe('quantizeInt8 on a small conv net', () => {
   });
 
   test('cpu target: uint8 activations with zero points, conv outputs quantized, int32 biases', async () => {
-    const { model } = await quantizeInt8(tinyConvNet(), { calibration: images(8, 200), target: 'cpu', method: 'percentile' });
+    const { model } = await quantizeInt8(tinyConvNet(), { calibration: images(8, 200), target: 'cpu', method: 'percentile', keepFloatLayers: 0 });
     const graph = decodeModel(model).graph!;
     const inits = initializerMap(graph);
     const quantized = graph.node.filter((node) => node.opType === 'QuantizeLinear');
@@ -121,7 +121,7 @@ describe('quantizeInt8 on a small conv net', () => {
     mkdirSync(calibrationDir);
     images(3, 400).forEach((feed, i) => writeFileSync(join(calibrationDir, `${i}.npy`), serializeNpy(feed.image)));
     const progress: string[] = [];
-    const { report } = await quantizeInt8(tinyConvNet(), { calibration: calibrationDir, keepFloatLayers: 1, floatWeightBudget: 1, onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`) });
+    const { report } = await quantizeInt8(tinyConvNet(), { calibration: calibrationDir, method: 'percentile', keepFloatLayers: 1, floatWeightBudget: 1, onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`) });
     expect(report.calibrationSamples).toBe(3);
     expect(progress).toEqual(['calibration 0/3', 'calibration 1/3', 'calibration 2/3', 'calibration 3/3', 'sensitivity 0/3', 'sensitivity 1/3', 'sensitivity 2/3', 'sensitivity 3/3']);
     expect(report.sensitivity.map((entry) => entry.node).sort()).toEqual(['Conv_0', 'Conv_3', 'Gemm_7']);
