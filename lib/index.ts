@@ -28,7 +28,7 @@ export type { CalibrationProgress } from './optimize/calibrate.js';
 // --- TensorRT runtime (issue 4) ---
 export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
 export { ContextPool, type ContextPoolOptions } from './tensorrt/context-pool.js';
-export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
+export { buildEngine, type BuildEngineOptions, type BuildProgress, type EngineBuildSettings, type HardwareCompatibility, type Precision } from './tensorrt/builder.js';
 export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
 export type { TensorRTBackendOptions } from './backends/tensorrt.js';
 // --- end TensorRT runtime ---

@@ -9,7 +9,7 @@ import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
-import { buildPlan } from './tensorrt/builder.js';
+import { buildEngine } from './tensorrt/builder.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal } from './validate.js';
@@ -128,10 +128,10 @@ export class InferenceSession implements AsyncDisposable {
         return new InferenceSession(await TensorRTBackend.load(source, opts.tensorrt ?? {}), undefined);
       } else if (choice === 'tensorrt') {
         // Static-shape ONNX models build without profiles; dynamic ones need the engine builder's profiles.
-        const plan = await buildPlan(source).catch((error: unknown) => {
+        const plan = await buildEngine(source).catch((error: unknown) => {
           throw new TensorRTNodeError(
             ErrorCode.BUILD_FAILED,
-            'Could not build a TensorRT engine from the ONNX model; models with dynamic inputs need optimization profiles: build a plan first (buildPlan with profiles) and open the .plan',
+            'Could not build a TensorRT engine from the ONNX model; models with dynamic inputs need optimization profiles: pass profiles to buildEngine and open the .plan',
             { cause: error, details: (error as TensorRTNodeError).details },
           );
         });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError, setTensorRTLogger, tensorrtAvailability } from '../../lib/index.js';
-import { mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
+import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 import { maxAbsDiff, planFor } from './trt-helpers.js';
 
 let dir: string;
@@ -60,10 +60,10 @@ describe('InferenceSession with the tensorrt backend', () => {
     await using auto = await InferenceSession.create(mlp().bytes);
     expect(auto.backend).toBe('cpu');
     expect(auto.fallbackReason).toMatch(/no built engine/);
-    const dynamic = await InferenceSession.create(mlp().bytes, { backend: 'tensorrt' }).catch((error: unknown) => error);
+    const dynamic = await InferenceSession.create(convQdq().bytes, { backend: 'tensorrt' }).catch((error: unknown) => error);
     expect(dynamic).toBeInstanceOf(TensorRTNodeError);
     expect((dynamic as TensorRTNodeError).code).toBe(ErrorCode.BUILD_FAILED);
-    expect((dynamic as TensorRTNodeError).details).toContain('no optimization profile has been defined');
+    expect(((dynamic as TensorRTNodeError).cause as Error).message).toContain('input x has dynamic dims [?, 3, ?, ?] beyond the batch dim');
     await expect(InferenceSession.create(planPath, { backend: 'cpu' })).rejects.toMatchObject({ code: ErrorCode.MODEL_LOAD });
   });
 

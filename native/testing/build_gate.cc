@@ -1,0 +1,43 @@
+#include "testing/build_gate.h"
+
+#include <condition_variable>
+#include <mutex>
+
+namespace trtn {
+namespace {
+
+std::mutex gate_mutex;
+std::condition_variable gate_changed;
+bool held = false;
+
+Napi::Value HoldBuilds(const Napi::CallbackInfo& info) {
+  {
+    std::lock_guard<std::mutex> lock(gate_mutex);
+    held = true;
+  }
+  return Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) { OpenBuildGate(); }, "releaseBuilds");
+}
+
+}  // namespace
+
+void WaitAtBuildGate() {
+  std::unique_lock<std::mutex> lock(gate_mutex);
+  gate_changed.wait(lock, [] { return !held; });
+}
+
+void OpenBuildGate() {
+  {
+    std::lock_guard<std::mutex> lock(gate_mutex);
+    held = false;
+  }
+  gate_changed.notify_all();
+}
+
+void InitBuildGate(Napi::Env env, Napi::Object exports) {
+  Napi::Value testing = exports.Get("testing");
+  Napi::Object object = testing.IsObject() ? testing.As<Napi::Object>() : Napi::Object::New(env);
+  object.Set("holdBuilds", Napi::Function::New<HoldBuilds>(env, "holdBuilds"));
+  exports.Set("testing", object);
+}
+
+}  // namespace trtn
