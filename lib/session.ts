@@ -9,7 +9,7 @@ import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
-import { buildEngine } from './tensorrt/builder.js';
+import { type OnnxTensorRTOptions, onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal } from './validate.js';
@@ -27,8 +27,12 @@ export interface SessionOptions {
    * longer than a few milliseconds.
    */
   runOn?: RunOn;
-  /** TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode. */
-  tensorrt?: Omit<TensorRTBackendOptions, 'signal'>;
+  /**
+   * TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode; for ONNX models
+   * also the engine build options (profiles or shapes, precision, calibration, workspace, ...) and
+   * the engine cache (cacheDir, maxCacheBytes). Engines are built once and then taken from the cache.
+   */
+  tensorrt?: OnnxTensorRTOptions;
 }
 
 export interface RunOptions {
@@ -52,6 +56,12 @@ async function checkModelFile(path: string): Promise<void> {
   if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a model file at ${path} but it is not a regular file`);
 }
 
+// The engine builder's options pass through as given: lib/tensorrt checks them against the model.
+const BUILD_OPTION_KEYS = [
+  'precision', 'calibration', 'profiles', 'shapes', 'workspace', 'optimizationLevel', 'hardwareCompatibility', 'versionCompatible',
+  'excludeLeanRuntime', 'sparsity', 'maxAuxStreams', 'plugins', 'timingCache', 'onProgress', 'cacheDir', 'maxCacheBytes', 'onCacheWait',
+] as const;
+
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;
   if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph? }', 'options.tensorrt', options);
@@ -68,6 +78,7 @@ function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] 
     profile,
     allowHostCode: options.allowHostCode as boolean | undefined,
     cudaGraph: options.cudaGraph as boolean | undefined,
+    ...Object.fromEntries(BUILD_OPTION_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]])),
   };
 }
 
@@ -126,18 +137,10 @@ export class InferenceSession implements AsyncDisposable {
         fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
       } else if (engine) {
         return new InferenceSession(await TensorRTBackend.load(source, opts.tensorrt ?? {}), undefined);
-      } else if (choice === 'tensorrt') {
-        // Static-shape ONNX models build without profiles; dynamic ones need the engine builder's profiles.
-        const plan = await buildEngine(source).catch((error: unknown) => {
-          throw new TensorRTNodeError(
-            ErrorCode.BUILD_FAILED,
-            'Could not build a TensorRT engine from the ONNX model; models with dynamic inputs need optimization profiles: pass profiles to buildEngine and open the .plan',
-            { cause: error, details: (error as TensorRTNodeError).details },
-          );
-        });
-        return new InferenceSession(await TensorRTBackend.load(plan, opts.tensorrt ?? {}), undefined);
       } else {
-        fallbackReason = 'TensorRT is available but this ONNX model has no built engine; it runs on the CPU (build a .plan to run it on TensorRT)';
+        const onnx = await onnxOnTensorRT(source, opts.tensorrt ?? {}, choice);
+        if ('backend' in onnx) return new InferenceSession(onnx.backend, undefined);
+        fallbackReason = onnx.fallbackReason;
       }
     }
     const cpu = cpuAvailability();
