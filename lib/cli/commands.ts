@@ -3,6 +3,8 @@
  * to the commander program; to add a command, add its registrar here.
  */
 import type { Command } from 'commander';
+import { registerBuild } from './build.js';
+import { registerCache } from './cache.js';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { fp16Mode, registerOptimizeCommand } from './optimize.js';
@@ -15,6 +17,8 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerInfo,
   registerInspect,
   registerRun,
+  registerBuild,
+  registerCache,
   // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
   (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode]),
 ];

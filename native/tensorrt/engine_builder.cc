@@ -9,6 +9,9 @@
 #include "tensorrt/logger.h"
 #include "tensorrt/progress_monitor.h"
 #include "tensorrt/tensorrt_types.h"
+#ifdef TRTN_SIMULATOR
+#include "testing/build_gate.h"
+#endif
 
 #include <atomic>
 #include <memory>
@@ -333,7 +336,15 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
   std::shared_ptr<std::atomic<bool>> cancelled = job->cancelled();
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", job->Promise());
-  handle.Set("cancel", Napi::Function::New(env, [cancelled](const Napi::CallbackInfo&) { cancelled->store(true); }, "cancel"));
+  handle.Set("cancel", Napi::Function::New(
+                           env,
+                           [cancelled](const Napi::CallbackInfo&) {
+                             cancelled->store(true);
+#ifdef TRTN_SIMULATOR
+                             NotifyBuildGate();  // a build held by the test gate stops waiting
+#endif
+                           },
+                           "cancel"));
   job->Start(channel);
   return handle;
 }

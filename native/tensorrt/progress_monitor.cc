@@ -24,7 +24,7 @@ bool BuildProgressMonitor::stepComplete(const char* phaseName, int32_t step) noe
   } catch (...) {
   }
 #ifdef TRTN_SIMULATOR
-  WaitAtBuildGate();
+  WaitAtBuildGate(*cancelled_);
 #endif
   return !cancelled_->load();
 }

@@ -1,6 +1,8 @@
 #include "testing/build_gate.h"
 
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 namespace trtn {
@@ -20,9 +22,15 @@ Napi::Value HoldBuilds(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void WaitAtBuildGate() {
+void WaitAtBuildGate(const std::atomic<bool>& cancelled) {
   std::unique_lock<std::mutex> lock(gate_mutex);
-  gate_changed.wait(lock, [] { return !held; });
+  gate_changed.wait(lock, [&] { return !held || cancelled.load(); });
+}
+
+void NotifyBuildGate() {
+  // Taking the mutex orders the caller's cancelled store before the waiters' predicate check.
+  { std::lock_guard<std::mutex> lock(gate_mutex); }
+  gate_changed.notify_all();
 }
 
 void OpenBuildGate() {
@@ -34,6 +42,11 @@ void OpenBuildGate() {
 }
 
 void InitBuildGate(Napi::Env env, Napi::Object exports) {
+  const char* hold = std::getenv("TRTN_SIM_HOLD_BUILDS");
+  if (hold != nullptr && std::strcmp(hold, "1") == 0) {
+    std::lock_guard<std::mutex> lock(gate_mutex);
+    held = true;
+  }
   Napi::Value testing = exports.Get("testing");
   Napi::Object object = testing.IsObject() ? testing.As<Napi::Object>() : Napi::Object::New(env);
   object.Set("holdBuilds", Napi::Function::New<HoldBuilds>(env, "holdBuilds"));
