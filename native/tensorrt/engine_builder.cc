@@ -92,6 +92,9 @@ class BuildJob {
   // environment is going away): the thread is finished or about to be.
   void Join() {
     cancelled_->store(true);
+#ifdef TRTN_SIMULATOR
+    NotifyBuildGate();
+#endif
     if (thread_.joinable()) thread_.join();
   }
 

@@ -6,11 +6,12 @@ import './use-sim.js';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
-import { requireBinding } from '../../lib/binding.js';
+import { requireBinding, simBindingPath } from '../../lib/binding.js';
 import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
 import { buildModel, decodeModel, saveModel } from '../../lib/onnx/index.js';
 import type { Feeds } from '../../lib/optimize/ort-runner.js';
@@ -273,12 +274,19 @@ describe('progress and cancellation', () => {
     const output = join(dir, 'aborted.plan');
     let firstStep!: () => void;
     const stepped = new Promise<void>((resolve) => (firstStep = resolve));
-    const build = rejection(buildEngine(mlp().bytes, { signal: controller.signal, output, onProgress: (p) => p.kind === 'step' && firstStep() }));
+    const events: BuildProgress[] = [];
+    const build = rejection(buildEngine(mlp().bytes, { signal: controller.signal, output, onProgress: (p) => {
+      events.push(p);
+      if (p.kind === 'step') firstStep();
+    } }));
     await stepped;
     controller.abort(new Error('user pressed Ctrl-C'));
     release();
     const error = await build;
     expect(error.code).toBe(ErrorCode.ABORTED);
+    // The builder stopped at the step it was on: one step reported, then only the phases closing.
+    expect(events.filter((e) => e.kind === 'step')).toHaveLength(1);
+    expect(events.slice(-2).map((e) => `${e.kind} ${e.phase}`)).toEqual(['finish Tactic selection', 'finish Building engine']);
     expect(error.message).toContain('user pressed Ctrl-C');
     expect(await readdir(dir)).not.toContain('aborted.plan');
   });
@@ -309,6 +317,26 @@ describe('progress and cancellation', () => {
     } finally {
       release();
     }
+  });
+
+  it('terminating a worker in the middle of its build neither hangs nor crashes the process', async () => {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const binding = require(workerData.path);
+      binding.testing.holdBuilds(); // never released: only the worker's teardown ends the build
+      let told = false;
+      binding.buildEngine(workerData.onnx, { profiles: [] }, (kind) => {
+        if (kind === 'step' && !told) { told = true; parentPort.postMessage('building'); }
+      }).promise.catch(() => undefined);
+    `;
+    const worker = new Worker(code, { eval: true, workerData: { path: simBindingPath(), onnx: staticTanh().bytes } });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    // The process goes on building.
+    expect((await buildEngine(staticTanh().bytes)).length).toBeGreaterThan(0);
   });
 
   it('writes options.output atomically', async () => {
