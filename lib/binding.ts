@@ -223,6 +223,8 @@ export interface NativeBinding {
   loadEngine?(plan: Uint8Array, allowHostCode: boolean): Promise<NativeEngine>;
   /** ONNX bytes -> plan bytes on a thread of its own (strongly typed network); progress arrives on the JS thread. */
   buildEngine?(onnx: Uint8Array, options: NativeBuildOptions, onProgress?: NativeBuildProgressCallback): NativeBuildJob;
+  /** `ours` plus the entries of `theirs` it lacks (both serialized timing caches), on the libuv pool. */
+  mergeTimingCaches?(ours: Uint8Array, theirs: Uint8Array): Promise<Uint8Array>;
   /** Forwards TensorRT log lines of `level` and worse to `callback`; null stops. */
   setTensorRTLogger?(callback: ((severity: string, message: string) => void) | null, level: string): void;
   /** Hands the addon the class it throws (TensorRTNodeError); done by loadBinding(). */

@@ -120,7 +120,7 @@ export async function runBuild(prepared: PreparedBuild, options: BuildEngineOpti
     signal?.removeEventListener('abort', cancel);
   }
   for (const warning of result.warnings) process.emitWarning(warning, 'TensorRTNodeWarning');
-  if (timingCachePath !== undefined && result.timingCache !== undefined) await saveTimingCache(timingCachePath, result.timingCache);
+  if (timingCachePath !== undefined && timingCache !== undefined && result.timingCache !== undefined) await saveTimingCache(timingCachePath, timingCache, result.timingCache);
   if (output !== undefined) await writeFileAtomic(output, result.plan);
   return result.plan;
 }

@@ -1,12 +1,15 @@
 /**
- * The builder's timing cache file: read before a build (absent: start a new cache), written
- * atomically after it with the timings the build added. Builds sharing a file each save the cache
- * they loaded plus their own timings; a reader never sees a half-written file.
+ * The builder's timing cache file: read before a build (absent: start a new cache), and after it
+ * saved with the timings the build added. Builds share the file: the save takes a lock, and when
+ * another build saved since this one loaded, the two caches are merged (TensorRT's combine) before
+ * the atomic write, so neither build's timings are lost and a reader never sees a half-written file.
  */
 import { lstat, readFile } from 'node:fs/promises';
 
+import { requireBinding } from '../binding.js';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { acquireFileLock } from '../util/file-lock.js';
 
 /** The cache's bytes, or an empty array when the file does not exist yet. */
 export async function loadTimingCache(path: string): Promise<Uint8Array> {
@@ -21,6 +24,19 @@ export async function loadTimingCache(path: string): Promise<Uint8Array> {
   }
 }
 
-export async function saveTimingCache(path: string, bytes: Uint8Array): Promise<void> {
-  await writeFileAtomic(path, bytes);
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** Saves `updated` (the cache as the build left it, starting from `loaded`), merging what others saved meanwhile. */
+export async function saveTimingCache(path: string, loaded: Uint8Array, updated: Uint8Array): Promise<void> {
+  const release = await acquireFileLock(`${path}.lock`);
+  try {
+    const current = await loadTimingCache(path);
+    const merge = requireBinding().mergeTimingCaches;
+    const bytes = current.length === 0 || sameBytes(current, loaded) || merge === undefined ? updated : await merge(updated, current);
+    await writeFileAtomic(path, bytes);
+  } finally {
+    await release();
+  }
 }

@@ -4,6 +4,7 @@
 #include <NvOnnxParser.h>
 
 #include "errors.h"
+#include "promise_worker.h"
 #include "tensorrt/dims.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
@@ -325,7 +326,52 @@ BuildSettings ReadSettings(Napi::Object options) {
   return s;
 }
 
+class MergeWorker : public PromiseWorker {
+ public:
+  MergeWorker(Napi::Env env, Napi::Uint8Array ours, Napi::Uint8Array theirs)
+      : PromiseWorker(env, "tensorrt-node:mergeTimingCaches"),
+        ours_(ours.Data(), ours.Data() + ours.ByteLength()),
+        theirs_(theirs.Data(), theirs.Data() + theirs.ByteLength()) {}
+
+  void Execute() override {
+    const TensorRTLibrary& lib = LoadTensorRT();
+    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    LogCapture capture;
+    Owned<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(&TrtLogger::Instance(), NV_TENSORRT_VERSION)));
+    if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
+    if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
+    Owned<nvinfer1::ITimingCache> ours(config->createTimingCache(ours_.data(), ours_.size()));
+    if (!ours) return Fail("ERR_BUILD_FAILED", "TensorRT could not read the timing cache it just wrote", capture.Text());
+    Owned<nvinfer1::ITimingCache> theirs(theirs_.empty() ? nullptr : config->createTimingCache(theirs_.data(), theirs_.size()));
+    // What TensorRT cannot combine (unreadable, another device or version) is dropped: ours is whole.
+    if (theirs) ours->combine(*theirs, false);
+    Owned<nvinfer1::IHostMemory> merged(ours->serialize());
+    if (!merged) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+    const uint8_t* bytes = static_cast<const uint8_t*>(merged->data());
+    result_.assign(bytes, bytes + merged->size());
+  }
+
+  Napi::Value Result(Napi::Env env) override { return Napi::Buffer<uint8_t>::Copy(env, result_.data(), result_.size()); }
+
+ private:
+  std::vector<uint8_t> ours_, theirs_, result_;
+};
+
 }  // namespace
+
+Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (int i = 0; i < 2; ++i) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw MakeError(env, "ERR_INVALID_ARGUMENT", i == 0 ? "Expected a Uint8Array for ours" : "Expected a Uint8Array for theirs");
+    }
+  }
+  auto* worker = new MergeWorker(env, info[0].As<Napi::Uint8Array>(), info[1].As<Napi::Uint8Array>());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
 
 Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -13,4 +13,10 @@ namespace trtn {
 // The options are validated and normalised by lib/tensorrt/builder.ts.
 Napi::Value BuildEngine(const Napi::CallbackInfo& info);
 
+// JS-facing: mergeTimingCaches(ours: Uint8Array, theirs: Uint8Array) -> Promise<Uint8Array>, on the
+// libuv pool: `ours` with the entries of `theirs` it lacks (TensorRT's ITimingCache::combine), for
+// builds that share a timing cache file. `theirs` is left out when TensorRT cannot read it or it
+// comes from another device or version.
+Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info);
+
 }  // namespace trtn

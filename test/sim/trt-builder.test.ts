@@ -233,6 +233,26 @@ describe('timing cache', () => {
     expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('builds sharing one file keep each other’s timings', async () => {
+    const cache = join(dir, 'shared.cache');
+    // Both builds load the (absent) file before either saves: held at their first step.
+    const release = testing().holdBuilds();
+    const started: Promise<void>[] = [];
+    const builds = [8, 16].map((size) => {
+      let stepped!: () => void;
+      started.push(new Promise<void>((resolve) => (stepped = resolve)));
+      return buildEngine(convQdq().bytes, { shapes: { x: [1, 3, size, size] }, timingCache: cache, onProgress: (p) => p.kind === 'step' && stepped() });
+    });
+    await Promise.all(started);
+    release();
+    await Promise.all(builds);
+    for (const size of [8, 16]) {
+      const again = record(await buildEngine(convQdq().bytes, { shapes: { x: [1, 3, size, size] }, timingCache: cache }));
+      expect(again.timingCacheMisses).toBe(0);
+    }
+    expect((await readdir(dir)).filter((name) => name.startsWith('shared.cache.'))).toEqual([]);
+  });
+
   it('replaces an unreadable cache with a warning', async () => {
     const cache = join(dir, 'broken.cache');
     await writeFile(cache, 'not a timing cache');
