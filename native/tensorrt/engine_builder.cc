@@ -84,7 +84,9 @@ class BuildJob {
       } catch (const std::exception& e) {
         Fail("ERR_BUILD_FAILED", std::string("The build failed: ") + e.what());
       }
-      channel_.NonBlockingCall(new BuildMessage{true, {}});
+      // Refused once the environment is going away: nobody is left to settle the promise.
+      auto* done = new BuildMessage{true, {}};
+      if (channel_.NonBlockingCall(done) != napi_ok) delete done;
       channel_.Release();
     });
   }

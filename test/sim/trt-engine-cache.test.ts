@@ -139,8 +139,9 @@ describe('two processes after one key', () => {
     };
   }
 
+  beforeAll(ensureBuilt, 300_000);
+
   it('the second waits for the first’s build and reuses it', async () => {
-    await ensureBuilt();
     const cacheDir = await newCacheDir('race');
     const model = join(dir, 'race.onnx');
     await writeFile(model, mlp().bytes);
@@ -156,7 +157,7 @@ describe('two processes after one key', () => {
     expect(secondDone).toMatchObject({ event: 'done', hit: true, steps: 0, size: firstDone.size });
     expect((await listCache(cacheDir)).length).toBe(1);
     expect((await readdir(cacheDir)).filter((n) => n.endsWith('.lock') || n.endsWith('.tmp'))).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('InferenceSession over ONNX models on TensorRT', () => {
