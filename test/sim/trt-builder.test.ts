@@ -3,6 +3,7 @@
 // data, plugins, and builds that stay off libuv's pool.
 import './use-sim.js';
 
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +188,16 @@ describe('build options reach the builder', () => {
     // A library that is not a plugin library (no creator entry points) is refused too.
     const notPlugin = await rejection(buildEngine(staticTanh().bytes, { plugins: ['libm.so.6'] }));
     expect(notPlugin.details).toContain('exports neither getCreators nor getPluginCreators');
+  });
+
+  it('loads a plugin library before parsing and records it in the plan', async () => {
+    // The smallest plugin library TensorRT accepts: the creator entry point, with no creators.
+    const source = join(dir, 'plugin.c');
+    const library = join(dir, 'libtrtn_test_plugin.so');
+    await writeFile(source, 'void* const* getPluginCreators(int* count) { *count = 0; return 0; }\n');
+    execFileSync(process.env.CC ?? 'cc', ['-shared', '-fPIC', '-o', library, source]);
+    const plan = await buildEngine(staticTanh().bytes, { plugins: [library] });
+    expect(record(plan).plugins).toContain(library);
   });
 
   it('reads weights stored as external data next to the model', async () => {

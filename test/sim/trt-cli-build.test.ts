@@ -43,7 +43,11 @@ describe('tensorrt-node build', () => {
     expect(result.stdout).toContain('profile 0: x min [1, 3, 4, 4] opt [1, 3, 8, 8] max [2, 3, 16, 16]');
     const inspect = await runCli(['inspect', output, '--json']);
     expect(inspect.code, inspect.stderr).toBe(0);
-    expect((JSON.parse(inspect.stdout) as { profiles: unknown[] }).profiles).toEqual([{ index: 0, inputs: { x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 16, 16] } } }]);
+    const report = JSON.parse(inspect.stdout) as { profiles: unknown[]; simulatorBuild: { optimizationLevel: number; timingCacheMisses: number } };
+    expect(report.profiles).toEqual([{ index: 0, inputs: { x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 16, 16] } } }]);
+    // The simulator's plan says how it was built.
+    expect(report.simulatorBuild).toMatchObject({ optimizationLevel: 3 });
+    expect(report.simulatorBuild.timingCacheMisses).toBeGreaterThan(0);
   });
 
   it('accepts trtexec’s spellings and passes every option to the builder', async () => {
