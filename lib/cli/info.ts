@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { type BackendAvailability, type BackendsReport, backends } from '../backends/availability.js';
 import { type DeviceReport, listDevices } from './devices.js';
 import { table, toJson } from './format.js';
-import { packageInfo } from './package-info.js';
+import { packageInfo } from '../util/package-info.js';
 
 export interface InfoReport {
   package: { name: string; version: string };

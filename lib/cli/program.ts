@@ -1,7 +1,7 @@
 /** The `tensorrt-node` program: its commands, and how it ends on an error. */
 import { Command } from 'commander';
 import { commandRegistrars } from './commands.js';
-import { packageInfo } from './package-info.js';
+import { packageInfo } from '../util/package-info.js';
 import { reportError } from './report-error.js';
 
 export function createProgram(): Command {

@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { requireBinding } from '../binding.js';
-import { packageInfo } from '../cli/package-info.js';
+import { packageInfo } from '../util/package-info.js';
 import { devices } from '../cuda/devices.js';
 import { DataLocation, allInitializers, decodeModel, readExternalData } from '../onnx/index.js';
 import type { Feeds } from '../optimize/ort-runner.js';
