@@ -65,9 +65,8 @@ class BuildJob {
  public:
   BuildJob(Napi::Env env, Napi::Uint8Array onnx, Napi::Function on_progress, BuildSettings settings)
       : deferred_(Napi::Promise::Deferred::New(env)),
-        onnx_ref_(Napi::Persistent(onnx)),
-        data_(onnx.Data()),
-        size_(onnx.ByteLength()),
+        // A copy: the build thread reads it for minutes, while JS could detach or change the array.
+        onnx_(onnx.Data(), onnx.Data() + onnx.ByteLength()),
         settings_(std::move(settings)),
         cancelled_(std::make_shared<std::atomic<bool>>(false)) {
     if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
@@ -123,7 +122,6 @@ class BuildJob {
 
   void Settle(Napi::Env env) {
     Napi::HandleScope scope(env);
-    onnx_ref_.Reset();
     on_progress_.Reset();
     if (!code_.empty()) {
       deferred_.Reject(MakeError(env, code_.c_str(), message_, details_).Value());
@@ -172,7 +170,7 @@ class BuildJob {
     if (!parser) return Fail("ERR_BUILD_FAILED", "TensorRT could not create an ONNX parser", capture.Text());
     // The model's path lets the parser find external data (weights in files next to the model).
     const char* model_path = settings_.model_path.empty() ? nullptr : settings_.model_path.c_str();
-    if (!parser->parse(data_, size_, model_path)) {
+    if (!parser->parse(onnx_.data(), onnx_.size(), model_path)) {
       std::string details = capture.Text();
       for (int i = 0; i < parser->getNbErrors(); ++i) {
         const nvonnxparser::IParserError* error = parser->getError(i);
@@ -253,10 +251,8 @@ class BuildJob {
   }
 
   Napi::Promise::Deferred deferred_;
-  Napi::Reference<Napi::Uint8Array> onnx_ref_;
   Napi::FunctionReference on_progress_;
-  const uint8_t* data_;
-  size_t size_;
+  std::vector<uint8_t> onnx_;
   BuildSettings settings_;
   std::shared_ptr<std::atomic<bool>> cancelled_;
   BuildChannel channel_;

@@ -3,16 +3,19 @@
 import './use-sim.js';
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { requireBinding } from '../../lib/binding.js';
+import { encodeNpy } from '../../lib/npy.js';
+import { Engine } from '../../lib/tensorrt/engine.js';
 import { cachedBuild, listCache } from '../../lib/tensorrt/engine-cache.js';
+import { Tensor } from '../../lib/tensor.js';
 import { cliPath, ensureBuilt, runCli } from '../cli/cli-helper.js';
-import { convQdq, mlp, staticTanh } from '../fixtures/trt-models.js';
+import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -65,6 +68,19 @@ describe('tensorrt-node build', () => {
     expect(plan.length).toBe(summary.planBytes);
     expect(simRecord(plan)).toMatchObject({ workspace: 1024 * 1024, optimizationLevel: 2, hardwareCompatibility: 1, maxAuxStreams: 3, flags: (1 << 7) | (1 << 12) | (1 << 13) });
     expect((await readFile(cache)).subarray(0, 4).toString()).toBe('TSTC');
+  });
+
+  it('builds int8 from a folder of calibration samples', async () => {
+    const samples = join(dir, 'calibration');
+    await mkdir(samples);
+    for (let i = 0; i < 8; i++) await writeFile(join(samples, `${i}.npy`), encodeNpy(new Tensor('float32', randomArray(8 * 4, 900 + i, 2), [8, 4])));
+    const output = join(dir, 'int8.plan');
+    const result = await runCli(['build', join(dir, 'mlp.onnx'), '-o', output, '--int8', '--calibration', samples, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ precision: 'int8' });
+    const engine = await Engine.load(new Uint8Array(await readFile(output)));
+    expect(engine.layers).toBeGreaterThan(3); // Q/DQ pairs around the Gemm
+    engine.dispose();
   });
 
   it('reports bad flags and profile errors with their codes', async () => {
