@@ -3,11 +3,14 @@
  * owner's pid and host. Waiters poll until the file is gone; a lock whose owner on this host has
  * died (crash, SIGKILL) is stale and removed, so a killed build never blocks the next one.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { abortError } from '../errors.js';
+
+// Writing the owner takes microseconds; a lock file empty for this long lost its taker.
+const EMPTY_LOCK_STALE_MS = 10_000;
 
 function ownerAlive(owner: string): boolean {
   const [pidText, host] = owner.split('@');
@@ -44,8 +47,9 @@ export async function acquireFileLock(path: string, options: { signal?: AbortSig
     if (options.signal?.aborted) throw abortError(options.signal);
     if (await tryAcquire(path)) return () => rm(path, { force: true });
     const owner = await readFile(path, 'utf8').catch(() => undefined);
-    // An empty file is a lock being written right now; only a named, dead owner is stale.
-    if (owner !== undefined && owner !== '' && !ownerAlive(owner)) {
+    // An empty file is a lock being written right now, unless it stayed empty (its taker died in between).
+    const emptyForLong = owner === '' && Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+    if (emptyForLong || (owner !== undefined && owner !== '' && !ownerAlive(owner))) {
       await rm(path, { force: true });
       continue;
     }
