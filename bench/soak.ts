@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { ErrorCode, InferenceSession, type SessionOptions, Tensor, TensorRTNodeError } from '../lib/index.js';
-import { buildPlan } from '../lib/tensorrt/builder.js';
+import { buildEngine } from '../lib/tensorrt/builder.js';
 import { randomArray, staticTanh } from '../test/fixtures/trt-models.js';
 
 process.env.TENSORRT_NODE_BINDING ??= 'sim';
@@ -89,7 +89,7 @@ async function drive(session: InferenceSession, count: number): Promise<{ ok: nu
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 const fixture = staticTanh();
-const plan = args.only === undefined || args.only.includes('tensorrt') ? await buildPlan(fixture.bytes) : new Uint8Array();
+const plan = args.only === undefined || args.only.includes('tensorrt') ? await buildEngine(fixture.bytes) : new Uint8Array();
 const backends: [string, Uint8Array, SessionOptions][] = [
   ['cpu (main thread)', fixture.bytes, { backend: 'cpu', runOn: 'main', threads: { intraOp: 1 } }],
   ['cpu (worker thread)', fixture.bytes, { backend: 'cpu', runOn: 'worker', threads: { intraOp: 1 } }],

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 
 import { InferenceSession } from '../lib/session.js';
 import { Tensor } from '../lib/tensor.js';
-import { buildPlan } from '../lib/tensorrt/builder.js';
+import { buildEngine } from '../lib/tensorrt/builder.js';
 import { randomArray, staticTanh } from '../test/fixtures/trt-models.js';
 
 process.env.TENSORRT_NODE_BINDING ??= 'sim';
@@ -39,7 +39,7 @@ async function perRunMicros(session: InferenceSession, x: Tensor): Promise<numbe
 }
 
 const fixture = staticTanh();
-const plan = await buildPlan(fixture.bytes);
+const plan = await buildEngine(fixture.bytes);
 const tensorrt = await InferenceSession.create(plan, { backend: 'tensorrt', tensorrt: { size: Math.max(1, concurrency) } });
 const cpu = await InferenceSession.create(fixture.bytes, { backend: 'cpu', runOn: 'main', threads: { intraOp: 1 } });
 const x = new Tensor('float32', randomArray(16, 1), [1, 16]);

@@ -203,17 +203,45 @@ export interface NativeEngine {
 
 export interface NativeBuildOptions {
   readonly profiles: readonly Readonly<Record<string, NativeProfileRange>>[];
-  readonly versionCompatible?: boolean;
   readonly workspaceBytes?: number;
+  readonly optimizationLevel?: number;
+  readonly hardwareCompatibility?: 'none' | 'ampere+' | 'same-compute-capability';
+  readonly versionCompatible?: boolean;
+  readonly excludeLeanRuntime?: boolean;
+  readonly sparsity?: boolean;
+  readonly maxAuxStreams?: number;
+  /** Plugin libraries, loaded through the builder's plugin registry before parsing. */
+  readonly plugins?: readonly string[];
+  /** A serialized timing cache (empty: start a new one); the result then carries the updated cache. */
+  readonly timingCache?: Uint8Array;
+  /** The model's path, so the parser finds external data next to it. */
+  readonly modelPath?: string;
 }
+
+export interface NativeBuildResult {
+  readonly plan: Uint8Array;
+  readonly timingCache?: Uint8Array;
+  /** Things the build worked around (an unreadable timing cache that was replaced). */
+  readonly warnings: readonly string[];
+}
+
+export interface NativeBuildJob {
+  readonly promise: Promise<NativeBuildResult>;
+  /** Makes the progress monitor's next stepComplete answer false: the build rejects with ERR_ABORTED. */
+  cancel(): void;
+}
+
+export type NativeBuildProgressCallback = (kind: 'start' | 'step' | 'finish', phase: string, parent: string, value: number) => void;
 
 export interface NativeBinding {
   /** False when the addon was built without TensorRT headers: the runtime members below are absent. */
   readonly tensorrtHeaders: boolean;
   /** Deserializes a plan on the libuv pool; TensorRT decides, its log and the plan header word a refusal. */
   loadEngine?(plan: Uint8Array, allowHostCode: boolean): Promise<NativeEngine>;
-  /** ONNX bytes -> plan bytes on the libuv pool (strongly typed network). */
-  buildEngine?(onnx: Uint8Array, options: NativeBuildOptions): Promise<Uint8Array>;
+  /** ONNX bytes -> plan bytes on a thread of its own (strongly typed network); progress arrives on the JS thread. */
+  buildEngine?(onnx: Uint8Array, options: NativeBuildOptions, onProgress?: NativeBuildProgressCallback): NativeBuildJob;
+  /** `ours` plus the entries of `theirs` it lacks (both serialized timing caches), on the libuv pool. */
+  mergeTimingCaches?(ours: Uint8Array, theirs: Uint8Array): Promise<Uint8Array>;
   /** Forwards TensorRT log lines of `level` and worse to `callback`; null stops. */
   setTensorRTLogger?(callback: ((severity: string, message: string) => void) | null, level: string): void;
   /** Hands the addon the class it throws (TensorRTNodeError); done by loadBinding(). */
@@ -249,6 +277,13 @@ export interface NativeTestingHooks {
    * error, which leaves the process's CUDA context with that sticky error.
    */
   armKernelFault(errorName: string): void;
+  /**
+   * Makes every build wait after reporting a step until the returned function is called (builds
+   * started later wait too while held).
+   */
+  holdBuilds(): () => void;
+  /** What a simulator plan records about its build, as JSON (see native/testing/sim_plan.h). */
+  describeSimPlan(plan: Uint8Array): string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,7 +30,15 @@ export type { SkippedLayer } from './optimize/prune/qualify.js';
 // --- TensorRT runtime (issue 4) ---
 export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
 export { ContextPool, type ContextPoolOptions } from './tensorrt/context-pool.js';
-export { buildPlan, type BuildPlanOptions } from './tensorrt/builder.js';
+export { buildEngine, type BuildEngineOptions, type BuildProgress, type EngineBuildSettings, type HardwareCompatibility, type Precision } from './tensorrt/builder.js';
+export {
+  clearCache as clearEngineCache,
+  defaultCacheDir as engineCacheDir,
+  listCache as listEngineCache,
+  pruneCache as pruneEngineCache,
+  type CacheEntry as EngineCacheEntry,
+  type EngineCacheOptions,
+} from './tensorrt/engine-cache.js';
 export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
 export type { TensorRTBackendOptions } from './backends/tensorrt.js';
 // --- end TensorRT runtime ---

@@ -10,7 +10,7 @@ import { cpuAvailability, tensorrtAvailability } from './backends/availability.j
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
-import { buildPlan } from './tensorrt/builder.js';
+import { type OnnxTensorRTOptions, onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal, validateThreadCount } from './validate.js';
@@ -34,8 +34,12 @@ export interface SessionOptions {
    * inputs, so this bounds memory under load. Default unlimited. `tensorrt.maxQueue`, when set, wins.
    */
   maxQueue?: number;
-  /** TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode. */
-  tensorrt?: Omit<TensorRTBackendOptions, 'signal'>;
+  /**
+   * TensorRT backend: context pool size, queue limit, fixed profile, allowHostCode; for ONNX models
+   * also the engine build options (profiles or shapes, precision, calibration, workspace, ...) and
+   * the engine cache (cacheDir, maxCacheBytes). Engines are built once and then taken from the cache.
+   */
+  tensorrt?: OnnxTensorRTOptions;
 }
 
 export interface RunOptions {
@@ -59,6 +63,12 @@ async function checkModelFile(path: string): Promise<void> {
   if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a model file at ${path} but it is not a regular file`);
 }
 
+// The engine builder's options pass through as given: lib/tensorrt checks them against the model.
+const BUILD_OPTION_KEYS = [
+  'precision', 'calibration', 'profiles', 'shapes', 'workspace', 'optimizationLevel', 'hardwareCompatibility', 'versionCompatible',
+  'excludeLeanRuntime', 'sparsity', 'maxAuxStreams', 'plugins', 'timingCache', 'onProgress', 'cacheDir', 'maxCacheBytes', 'onCacheWait',
+] as const;
+
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;
   if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph?, deviceMemory? }', 'options.tensorrt', options);
@@ -80,6 +90,7 @@ function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] 
     allowHostCode: options.allowHostCode as boolean | undefined,
     cudaGraph: options.cudaGraph as boolean | undefined,
     deviceMemory,
+    ...Object.fromEntries(BUILD_OPTION_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]])),
   };
 }
 
@@ -140,18 +151,10 @@ export class InferenceSession implements AsyncDisposable {
         fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
       } else if (engine) {
         return new InferenceSession(await TensorRTBackend.load(source, tensorrtOptions), undefined);
-      } else if (choice === 'tensorrt') {
-        // Static-shape ONNX models build without profiles; dynamic ones need the engine builder's profiles.
-        const plan = await buildPlan(source).catch((error: unknown) => {
-          throw new TensorRTNodeError(
-            ErrorCode.BUILD_FAILED,
-            'Could not build a TensorRT engine from the ONNX model; models with dynamic inputs need optimization profiles: build a plan first (buildPlan with profiles) and open the .plan',
-            { cause: error, details: (error as TensorRTNodeError).details },
-          );
-        });
-        return new InferenceSession(await TensorRTBackend.load(plan, tensorrtOptions), undefined);
       } else {
-        fallbackReason = 'TensorRT is available but this ONNX model has no built engine; it runs on the CPU (build a .plan to run it on TensorRT)';
+        const onnx = await onnxOnTensorRT(source, tensorrtOptions, choice);
+        if ('backend' in onnx) return new InferenceSession(onnx.backend, undefined);
+        fallbackReason = onnx.fallbackReason;
       }
     }
     const cpu = cpuAvailability();

@@ -15,6 +15,8 @@
 #include "tensorrt/info.h"
 #include "tensorrt/module.h"
 #ifdef TRTN_SIMULATOR
+#include "testing/build_gate.h"
+#include "testing/sim_plan.h"
 #include "testing/stream_gate.h"
 #endif
 
@@ -28,6 +30,7 @@ void OnEnvironmentCleanup(AddonState* state) {
   state->tearing_down = true;
 #ifdef TRTN_SIMULATOR
   OpenAllGates(state);
+  OpenBuildGate();
 #endif
   state->completions->Teardown();
 }
@@ -57,6 +60,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTensorRTRuntime(env, exports);
 #ifdef TRTN_SIMULATOR
   InitStreamGate(env, exports);
+  InitBuildGate(env, exports);
+  InitSimPlan(env, exports);
 #endif
   return exports;
 }

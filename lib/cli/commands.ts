@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { registerBatch } from './batch.js';
 import { registerBench } from './bench.js';
+import { registerBuild } from './build.js';
+import { registerCache } from './cache.js';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { fp16Mode, registerOptimizeCommand } from './optimize.js';
@@ -20,6 +22,8 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerRun,
   registerBatch,
   registerBench,
+  registerBuild,
+  registerCache,
   // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
   (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode, pruneMode]),
 ];

@@ -4,7 +4,7 @@ import { type BackendAvailability, type BackendsReport, backends } from '../back
 import type { LibraryInfo } from '../tensorrt/info.js';
 import { type DeviceReport, listDevices } from './devices.js';
 import { table, toJson } from './format.js';
-import { packageInfo } from './package-info.js';
+import { packageInfo } from '../util/package-info.js';
 
 export interface InfoReport {
   package: { name: string; version: string };

@@ -1,5 +1,5 @@
 /** `tensorrt-node inspect <model.onnx>`: what a model is made of, without running it. */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { loadModel } from '../onnx/index.js';
@@ -59,8 +59,12 @@ export function registerInspect(program: Command): void {
         const engine = await Engine.load(model);
         try {
           const { inputs, outputs, profiles, deviceMemorySize, deviceMemorySizePerProfile, tensorrtVersion, layers, name } = engine;
-          const json = { file: model, name, tensorrtVersion, layers, deviceMemorySize, deviceMemorySizePerProfile, inputs, outputs, profiles };
-          process.stdout.write(`${options.json ? toJson(json) : engine.inspect()}\n`);
+          // The simulator records the options it was built with in the plan (real plans do not say).
+          const testing = (await import('../binding.js')).requireBinding().testing;
+          const simulatorBuild = testing === undefined ? undefined : (JSON.parse(testing.describeSimPlan(new Uint8Array(await readFile(model)))) as unknown);
+          const text = `${engine.inspect()}${simulatorBuild === undefined ? '' : `\nsimulator build record: ${JSON.stringify(simulatorBuild)}`}`;
+          const json = { file: model, name, tensorrtVersion, layers, deviceMemorySize, deviceMemorySizePerProfile, inputs, outputs, profiles, ...(simulatorBuild === undefined ? {} : { simulatorBuild }) };
+          process.stdout.write(`${options.json ? toJson(json) : text}\n`);
         } finally {
           engine.dispose();
         }

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { commandRegistrars } from './commands.js';
 import { takeExitCode } from './exit-code.js';
-import { packageInfo } from './package-info.js';
+import { packageInfo } from '../util/package-info.js';
 import { reportError } from './report-error.js';
 
 export function createProgram(): Command {

@@ -8,10 +8,16 @@
 #include "tensorrt/dims.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
+#include "tensorrt/progress_monitor.h"
 #include "tensorrt/tensorrt_types.h"
+#ifdef TRTN_SIMULATOR
+#include "testing/build_gate.h"
+#endif
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace trtn {
@@ -23,6 +29,21 @@ struct ProfileInput {
   nvinfer1::Dims dims[3];
 };
 
+struct BuildSettings {
+  std::vector<std::vector<ProfileInput>> profiles;
+  double workspace = 0;           // 0: TensorRT's default
+  int32_t optimization_level = -1;  // -1: TensorRT's default
+  nvinfer1::HardwareCompatibilityLevel hardware = nvinfer1::HardwareCompatibilityLevel::kNONE;
+  bool version_compatible = false;
+  bool exclude_lean_runtime = false;
+  bool sparsity = false;
+  int32_t max_aux_streams = -1;  // -1: TensorRT's heuristic
+  std::vector<std::string> plugins;
+  bool use_timing_cache = false;
+  std::vector<uint8_t> timing_cache;
+  std::string model_path;
+};
+
 template <typename T>
 struct Deleter {
   void operator()(T* object) const { delete object; }
@@ -30,28 +51,115 @@ struct Deleter {
 template <typename T>
 using Owned = std::unique_ptr<T, Deleter<T>>;
 
-class BuildWorker : public PromiseWorker {
- public:
-  BuildWorker(Napi::Env env, Napi::Uint8Array onnx, std::vector<std::vector<ProfileInput>> profiles, bool version_compatible, double workspace)
-      : PromiseWorker(env, "tensorrt-node:buildEngine"),
-        onnx_ref_(Napi::Persistent(onnx)),
-        data_(onnx.Data()),
-        size_(onnx.ByteLength()),
-        profiles_(std::move(profiles)),
-        version_compatible_(version_compatible),
-        workspace_(workspace) {}
+// What the build thread posts to the JS thread: a progress event, or the end of the build.
+struct BuildMessage {
+  bool done = false;
+  BuildProgressEvent progress{BuildProgressEvent::Kind::kStart, "", "", 0};
+};
 
-  void Execute() override {
+class BuildJob;
+void CallJs(Napi::Env env, Napi::Function, BuildJob* job, BuildMessage* message);
+using BuildChannel = Napi::TypedThreadSafeFunction<BuildJob, BuildMessage, CallJs>;
+
+class BuildJob {
+ public:
+  BuildJob(Napi::Env env, Napi::Uint8Array onnx, Napi::Function on_progress, BuildSettings settings)
+      : deferred_(Napi::Promise::Deferred::New(env)),
+        // A copy: the build thread reads it for minutes, while JS could detach or change the array.
+        onnx_(onnx.Data(), onnx.Data() + onnx.ByteLength()),
+        settings_(std::move(settings)),
+        cancelled_(std::make_shared<std::atomic<bool>>(false)) {
+    if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  std::shared_ptr<std::atomic<bool>> cancelled() const { return cancelled_; }
+
+  void Start(BuildChannel channel) {
+    channel_ = channel;
+    thread_ = std::thread([this] {
+      try {
+        Run();
+      } catch (const std::exception& e) {
+        Fail("ERR_BUILD_FAILED", std::string("The build failed: ") + e.what());
+      }
+      // Refused once the environment is going away: nobody is left to settle the promise.
+      auto* done = new BuildMessage{true, {}};
+      if (channel_.NonBlockingCall(done) != napi_ok) delete done;
+      channel_.Release();
+    });
+  }
+
+  // On the JS thread, once the channel is finalized (the build thread has released it, or the
+  // environment is going away): the thread is finished or about to be.
+  void Join() {
+    cancelled_->store(true);
+#ifdef TRTN_SIMULATOR
+    NotifyBuildGate();
+#endif
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Deliver(Napi::Env env, const BuildMessage& message) {
+    if (message.done) return Settle(env);
+    if (on_progress_.IsEmpty()) return;
+    const BuildProgressEvent& p = message.progress;
+    const char* kind = p.kind == BuildProgressEvent::Kind::kStart ? "start" : p.kind == BuildProgressEvent::Kind::kStep ? "step" : "finish";
+    try {
+      on_progress_.Call({Napi::String::New(env, kind), Napi::String::New(env, p.phase), Napi::String::New(env, p.parent),
+                         Napi::Number::New(env, p.value)});
+    } catch (const Napi::Error&) {
+      // lib/tensorrt/builder.ts catches what a user's onProgress throws; nothing reaches here.
+    }
+  }
+
+ private:
+  void Fail(const char* code, const std::string& message, const std::string& details = "") {
+    code_ = code;
+    message_ = message;
+    details_ = details;
+  }
+
+  void Settle(Napi::Env env) {
+    Napi::HandleScope scope(env);
+    on_progress_.Reset();
+    if (!code_.empty()) {
+      deferred_.Reject(MakeError(env, code_.c_str(), message_, details_).Value());
+      return;
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("plan", Napi::Buffer<uint8_t>::Copy(env, plan_.data(), plan_.size()));
+    if (settings_.use_timing_cache) result.Set("timingCache", Napi::Buffer<uint8_t>::Copy(env, timing_cache_.data(), timing_cache_.size()));
+    Napi::Array warnings = Napi::Array::New(env, warnings_.size());
+    for (size_t i = 0; i < warnings_.size(); ++i) warnings.Set(static_cast<uint32_t>(i), warnings_[i]);
+    result.Set("warnings", warnings);
+    deferred_.Resolve(result);
+  }
+
+  // A failure TensorRT reported after the build was cancelled is the cancellation.
+  void FailOrAbort(const std::string& message, const LogCapture& capture) {
+    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled", capture.Text());
+    Fail("ERR_BUILD_FAILED", message, capture.Text());
+  }
+
+  void Run() {
     const TensorRTLibrary& lib = LoadTensorRT();
     if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
     if (!lib.builder_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT builder is not available: " + lib.builder_reason);
     if (!lib.parser_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT ONNX parser is not available: " + lib.parser_reason);
     std::string mismatch = HeaderLibraryMismatch(lib.version);
     if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
+    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled");
     LogCapture capture;
     nvinfer1::ILogger* logger = &TrtLogger::Instance();
     Owned<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(logger, NV_TENSORRT_VERSION)));
     if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    // Plugins first: the parser resolves custom ops through the registry.
+    for (const std::string& path : settings_.plugins) {
+      if (builder->getPluginRegistry().loadLibrary(path.c_str()) == nullptr) {
+        return Fail("ERR_BUILD_FAILED", "TensorRT could not load the plugin library " + path, capture.Text());
+      }
+    }
 #if NV_TENSORRT_MAJOR >= 11
     nvinfer1::NetworkDefinitionCreationFlags flags = 0;  // TensorRT 11 networks are always strongly typed
 #else
@@ -61,7 +169,9 @@ class BuildWorker : public PromiseWorker {
     if (!network) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a network", capture.Text());
     Owned<nvonnxparser::IParser> parser(static_cast<nvonnxparser::IParser*>(lib.create_onnx_parser(network.get(), logger, NV_ONNX_PARSER_VERSION)));
     if (!parser) return Fail("ERR_BUILD_FAILED", "TensorRT could not create an ONNX parser", capture.Text());
-    if (!parser->parse(data_, size_)) {
+    // The model's path lets the parser find external data (weights in files next to the model).
+    const char* model_path = settings_.model_path.empty() ? nullptr : settings_.model_path.c_str();
+    if (!parser->parse(onnx_.data(), onnx_.size(), model_path)) {
       std::string details = capture.Text();
       for (int i = 0; i < parser->getNbErrors(); ++i) {
         const nvonnxparser::IParserError* error = parser->getError(i);
@@ -70,54 +180,108 @@ class BuildWorker : public PromiseWorker {
       }
       return Fail("ERR_BUILD_FAILED", "TensorRT's ONNX parser rejected the model", details);
     }
+    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled");
     Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
     if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
-    if (workspace_ > 0) config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, static_cast<size_t>(workspace_));
-    if (version_compatible_) config->setFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE);
-    for (size_t p = 0; p < profiles_.size(); ++p) {
-      nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();  // owned by the builder
-      if (!profile) return Fail("ERR_BUILD_FAILED", "TensorRT could not create an optimization profile", capture.Text());
-      for (const ProfileInput& input : profiles_[p]) {
+    if (!Configure(*builder, *config, capture)) return;
+
+    Owned<nvinfer1::ITimingCache> timing_cache;
+    if (settings_.use_timing_cache) {
+      const std::vector<uint8_t>& blob = settings_.timing_cache;
+      timing_cache.reset(config->createTimingCache(blob.empty() ? nullptr : blob.data(), blob.size()));
+      if (!timing_cache && !blob.empty()) {
+        // A cache only saves time: an unreadable one (another TensorRT version, damage) is replaced.
+        warnings_.push_back("The timing cache could not be read and was replaced: " + capture.Text());
+        timing_cache.reset(config->createTimingCache(nullptr, 0));
+      }
+      if (!timing_cache || !config->setTimingCache(*timing_cache, false)) {
+        return Fail("ERR_BUILD_FAILED", "TensorRT could not use the timing cache", capture.Text());
+      }
+    }
+
+    BuildProgressMonitor monitor(
+        [this](BuildProgressEvent event) {
+          BuildMessage* message = new BuildMessage{false, std::move(event)};
+          if (channel_.NonBlockingCall(message) != napi_ok) delete message;
+        },
+        cancelled_);
+    config->setProgressMonitor(&monitor);
+    Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
+    config->setProgressMonitor(nullptr);
+    if (!plan || cancelled_->load()) return FailOrAbort("TensorRT could not build the engine", capture);
+    const uint8_t* bytes = static_cast<const uint8_t*>(plan->data());
+    plan_.assign(bytes, bytes + plan->size());
+    if (timing_cache) {
+      Owned<nvinfer1::IHostMemory> serialized(timing_cache->serialize());
+      if (!serialized) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+      const uint8_t* cache_bytes = static_cast<const uint8_t*>(serialized->data());
+      timing_cache_.assign(cache_bytes, cache_bytes + serialized->size());
+    }
+  }
+
+  bool Configure(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config, const LogCapture& capture) {
+    if (settings_.workspace > 0) config.setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, static_cast<size_t>(settings_.workspace));
+    if (settings_.optimization_level >= 0) config.setBuilderOptimizationLevel(settings_.optimization_level);
+    config.setHardwareCompatibilityLevel(settings_.hardware);
+    if (settings_.version_compatible) config.setFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE);
+    if (settings_.version_compatible && settings_.exclude_lean_runtime) config.setFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
+    if (settings_.sparsity) config.setFlag(nvinfer1::BuilderFlag::kSPARSE_WEIGHTS);
+    if (settings_.max_aux_streams >= 0) config.setMaxAuxStreams(settings_.max_aux_streams);
+    for (size_t p = 0; p < settings_.profiles.size(); ++p) {
+      nvinfer1::IOptimizationProfile* profile = builder.createOptimizationProfile();  // owned by the builder
+      if (!profile) {
+        Fail("ERR_BUILD_FAILED", "TensorRT could not create an optimization profile", capture.Text());
+        return false;
+      }
+      for (const ProfileInput& input : settings_.profiles[p]) {
         const nvinfer1::OptProfileSelector selectors[3] = {nvinfer1::OptProfileSelector::kMIN, nvinfer1::OptProfileSelector::kOPT,
                                                            nvinfer1::OptProfileSelector::kMAX};
         for (int s = 0; s < 3; ++s) {
           if (!profile->setDimensions(input.name.c_str(), selectors[s], input.dims[s])) {
-            return Fail("ERR_BUILD_FAILED", "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
-                        capture.Text());
+            Fail("ERR_BUILD_FAILED", "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p), capture.Text());
+            return false;
           }
         }
       }
-      if (config->addOptimizationProfile(profile) < 0) {
-        return Fail("ERR_BUILD_FAILED", "TensorRT rejected optimization profile " + std::to_string(p), capture.Text());
+      if (config.addOptimizationProfile(profile) < 0) {
+        Fail("ERR_BUILD_FAILED", "TensorRT rejected optimization profile " + std::to_string(p), capture.Text());
+        return false;
       }
     }
-    Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
-    if (!plan) return Fail("ERR_BUILD_FAILED", "TensorRT could not build the engine", capture.Text());
-    const uint8_t* bytes = static_cast<const uint8_t*>(plan->data());
-    plan_.assign(bytes, bytes + plan->size());
+    return true;
   }
 
-  Napi::Value Result(Napi::Env env) override { return Napi::Buffer<uint8_t>::Copy(env, plan_.data(), plan_.size()); }
-
- private:
-  Napi::Reference<Napi::Uint8Array> onnx_ref_;
-  const uint8_t* data_;
-  size_t size_;
-  std::vector<std::vector<ProfileInput>> profiles_;
-  bool version_compatible_;
-  double workspace_;
-  std::vector<uint8_t> plan_;
+  Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference on_progress_;
+  std::vector<uint8_t> onnx_;
+  BuildSettings settings_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+  BuildChannel channel_;
+  std::thread thread_;
+  std::string code_, message_, details_;
+  std::vector<uint8_t> plan_, timing_cache_;
+  std::vector<std::string> warnings_;
 };
 
-}  // namespace
+void CallJs(Napi::Env env, Napi::Function, BuildJob* job, BuildMessage* message) {
+  std::unique_ptr<BuildMessage> owned(message);
+  if (env == nullptr || job == nullptr || message == nullptr) return;  // the environment is going away
+  job->Deliver(env, *message);
+}
 
-Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for onnx");
-  }
-  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  std::vector<std::vector<ProfileInput>> profiles;
+void FinalizeJob(Napi::Env, void*, BuildJob* job) {
+  job->Join();
+  delete job;
+}
+
+nvinfer1::HardwareCompatibilityLevel HardwareLevel(const std::string& name) {
+  if (name == "ampere+") return nvinfer1::HardwareCompatibilityLevel::kAMPERE_PLUS;
+  if (name == "same-compute-capability") return nvinfer1::HardwareCompatibilityLevel::kSAME_COMPUTE_CAPABILITY;
+  return nvinfer1::HardwareCompatibilityLevel::kNONE;
+}
+
+BuildSettings ReadSettings(Napi::Object options) {
+  BuildSettings s;
   if (options.Has("profiles")) {
     Napi::Array list = options.Get("profiles").As<Napi::Array>();
     for (uint32_t p = 0; p < list.Length(); ++p) {
@@ -127,19 +291,110 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
       for (uint32_t i = 0; i < names.Length(); ++i) {
         std::string name = names.Get(i).As<Napi::String>().Utf8Value();
         Napi::Object range = profile.Get(name).As<Napi::Object>();
-        ProfileInput input{name, {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
-                                  ToDims(range.Get("max").As<Napi::Array>())}};
-        inputs.push_back(input);
+        inputs.push_back(ProfileInput{name, {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
+                                             ToDims(range.Get("max").As<Napi::Array>())}});
       }
-      profiles.push_back(std::move(inputs));
+      s.profiles.push_back(std::move(inputs));
     }
   }
-  bool version_compatible = options.Get("versionCompatible").ToBoolean().Value();
-  double workspace = options.Get("workspaceBytes").IsNumber() ? options.Get("workspaceBytes").As<Napi::Number>().DoubleValue() : 0;
-  auto* worker = new BuildWorker(env, info[0].As<Napi::Uint8Array>(), std::move(profiles), version_compatible, workspace);
+  auto number = [&](const char* key, double fallback) {
+    Napi::Value v = options.Get(key);
+    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+  };
+  s.workspace = number("workspaceBytes", 0);
+  s.optimization_level = static_cast<int32_t>(number("optimizationLevel", -1));
+  s.max_aux_streams = static_cast<int32_t>(number("maxAuxStreams", -1));
+  Napi::Value hardware = options.Get("hardwareCompatibility");
+  if (hardware.IsString()) s.hardware = HardwareLevel(hardware.As<Napi::String>().Utf8Value());
+  s.version_compatible = options.Get("versionCompatible").ToBoolean().Value();
+  s.exclude_lean_runtime = options.Get("excludeLeanRuntime").ToBoolean().Value();
+  s.sparsity = options.Get("sparsity").ToBoolean().Value();
+  Napi::Value plugins = options.Get("plugins");
+  if (plugins.IsArray()) {
+    Napi::Array list = plugins.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) s.plugins.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+  }
+  Napi::Value cache = options.Get("timingCache");
+  if (cache.IsTypedArray()) {
+    Napi::Uint8Array bytes = cache.As<Napi::Uint8Array>();
+    s.use_timing_cache = true;
+    s.timing_cache.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  }
+  Napi::Value path = options.Get("modelPath");
+  if (path.IsString()) s.model_path = path.As<Napi::String>().Utf8Value();
+  return s;
+}
+
+class MergeWorker : public PromiseWorker {
+ public:
+  MergeWorker(Napi::Env env, Napi::Uint8Array ours, Napi::Uint8Array theirs)
+      : PromiseWorker(env, "tensorrt-node:mergeTimingCaches"),
+        ours_(ours.Data(), ours.Data() + ours.ByteLength()),
+        theirs_(theirs.Data(), theirs.Data() + theirs.ByteLength()) {}
+
+  void Execute() override {
+    const TensorRTLibrary& lib = LoadTensorRT();
+    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    LogCapture capture;
+    Owned<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(&TrtLogger::Instance(), NV_TENSORRT_VERSION)));
+    if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
+    if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
+    Owned<nvinfer1::ITimingCache> ours(config->createTimingCache(ours_.data(), ours_.size()));
+    if (!ours) return Fail("ERR_BUILD_FAILED", "TensorRT could not read the timing cache it just wrote", capture.Text());
+    Owned<nvinfer1::ITimingCache> theirs(theirs_.empty() ? nullptr : config->createTimingCache(theirs_.data(), theirs_.size()));
+    // What TensorRT cannot combine (unreadable, another device or version) is dropped: ours is whole.
+    if (theirs) ours->combine(*theirs, false);
+    Owned<nvinfer1::IHostMemory> merged(ours->serialize());
+    if (!merged) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+    const uint8_t* bytes = static_cast<const uint8_t*>(merged->data());
+    result_.assign(bytes, bytes + merged->size());
+  }
+
+  Napi::Value Result(Napi::Env env) override { return Napi::Buffer<uint8_t>::Copy(env, result_.data(), result_.size()); }
+
+ private:
+  std::vector<uint8_t> ours_, theirs_, result_;
+};
+
+}  // namespace
+
+Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (int i = 0; i < 2; ++i) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw MakeError(env, "ERR_INVALID_ARGUMENT", i == 0 ? "Expected a Uint8Array for ours" : "Expected a Uint8Array for theirs");
+    }
+  }
+  auto* worker = new MergeWorker(env, info[0].As<Napi::Uint8Array>(), info[1].As<Napi::Uint8Array>());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for onnx");
+  }
+  Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+  Napi::Function on_progress = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+  auto* job = new BuildJob(env, info[0].As<Napi::Uint8Array>(), on_progress, ReadSettings(options));
+  BuildChannel channel = BuildChannel::New(env, "tensorrt-node:buildEngine", 0, 1, job, FinalizeJob, static_cast<void*>(nullptr));
+  std::shared_ptr<std::atomic<bool>> cancelled = job->cancelled();
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("promise", job->Promise());
+  handle.Set("cancel", Napi::Function::New(
+                           env,
+                           [cancelled](const Napi::CallbackInfo&) {
+                             cancelled->store(true);
+#ifdef TRTN_SIMULATOR
+                             NotifyBuildGate();  // a build held by the test gate stops waiting
+#endif
+                           },
+                           "cancel"));
+  job->Start(channel);
+  return handle;
 }
 
 }  // namespace trtn

@@ -15,6 +15,7 @@ void InitTensorRTRuntime(Napi::Env env, Napi::Object exports) {
   Engine::Init(env, exports);
   ExecutionContext::Init(env, exports);
   exports.Set("buildEngine", Napi::Function::New<BuildEngine>(env, "buildEngine"));
+  exports.Set("mergeTimingCaches", Napi::Function::New<MergeTimingCaches>(env, "mergeTimingCaches"));
   exports.Set("setTensorRTLogger", Napi::Function::New<SetTensorRTLogger>(env, "setTensorRTLogger"));
 #else
   // Built without TensorRT headers (none were found at build time): the runtime classes are not

@@ -10,7 +10,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
-import { buildPlan } from '../../lib/tensorrt/builder.js';
+import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { arithmetic, convQdq, mlp, nonZero, staticTanh } from '../fixtures/trt-models.js';
 import { planFor, profilesOf } from './trt-helpers.js';
@@ -130,7 +130,7 @@ describe('Engine.load fuzzing', () => {
     const fixtures = [mlp(), convQdq(), arithmetic(), staticTanh(), nonZero()];
     const valid = await Promise.all(fixtures.map((fixture) => planFor(fixture)));
     const fixture = mlp();
-    valid.push(await buildPlan(fixture.bytes, { profiles: profilesOf(fixture), versionCompatible: true }));
+    valid.push(await buildEngine(fixture.bytes, { profiles: profilesOf(fixture), versionCompatible: true }));
     const seeds = valid.map((plan) => new Uint8Array(plan));
 
     const names = Object.keys(mutations);

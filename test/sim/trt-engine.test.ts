@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { requireBinding } from '../../lib/binding.js';
 import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
-import { buildPlan } from '../../lib/tensorrt/builder.js';
+import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';
 import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
@@ -105,10 +105,13 @@ describe('dynamic shapes and profiles', () => {
   });
 
   it('refuses to build when a dynamic input has no profile, with the builder’s log lines', async () => {
-    const error = await rejection(buildPlan(mlp().bytes));
+    // Straight to the native builder: buildEngine checks profiles in TypeScript first.
+    const build = requireBinding().buildEngine;
+    if (build === undefined) throw new Error('the sim addon has a builder');
+    const error = await rejection(build(mlp().bytes, { profiles: [] }).promise);
     expect(error.code).toBe(ErrorCode.BUILD_FAILED);
     expect(error.details).toContain('Network has dynamic or shape inputs, but no optimization profile has been defined.');
-    const inverted = await rejection(buildPlan(mlp().bytes, { profiles: [{ x: { min: [4, 4], opt: [2, 4], max: [8, 4] } }] }));
+    const inverted = await rejection(build(mlp().bytes, { profiles: [{ x: { min: [4, 4], opt: [2, 4], max: [8, 4] } }] }).promise);
     expect(inverted.code).toBe(ErrorCode.BUILD_FAILED);
     expect(inverted.details).toContain('violates kMIN <= kOPT <= kMAX');
   });
@@ -120,7 +123,7 @@ describe('dynamic shapes and profiles', () => {
       outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4] }],
       nodes: [{ op: 'Erf', inputs: ['x'], outputs: ['y'] }],
     });
-    const error = await rejection(buildPlan(bytes));
+    const error = await rejection(buildEngine(bytes));
     expect(error.code).toBe(ErrorCode.BUILD_FAILED);
     expect(error.details).toMatch(/no importer registered for op: Erf/);
   });
@@ -159,7 +162,7 @@ describe('unusable plans', () => {
 
   it('refuses plans with embedded host code unless allowHostCode is set', async () => {
     const fixture = mlp();
-    const plan = await buildPlan(fixture.bytes, { profiles: profilesOf(fixture), versionCompatible: true });
+    const plan = await buildEngine(fixture.bytes, { profiles: profilesOf(fixture), versionCompatible: true });
     const refused = await rejection(Engine.load(plan));
     expect(refused.code).toBe(ErrorCode.ENGINE_INCOMPATIBLE);
     expect(refused.message).toContain('allowHostCode: true');

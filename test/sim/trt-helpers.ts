@@ -2,7 +2,7 @@
 // same models on ONNX Runtime for reference.
 import * as ort from 'onnxruntime-node';
 
-import { buildPlan } from '../../lib/tensorrt/builder.js';
+import { buildEngine } from '../../lib/tensorrt/builder.js';
 import type { ProfileRange } from '../../lib/tensorrt/engine.js';
 import type { Fixture } from '../fixtures/trt-models.js';
 
@@ -18,7 +18,7 @@ const plans = new Map<string, Promise<Uint8Array>>();
 export function planFor(fixture: Fixture): Promise<Uint8Array> {
   let plan = plans.get(fixture.name);
   if (plan === undefined) {
-    plan = buildPlan(fixture.bytes, { profiles: profilesOf(fixture) });
+    plan = buildEngine(fixture.bytes, { profiles: profilesOf(fixture) });
     plans.set(fixture.name, plan);
   }
   return plan;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
 import { buildModel } from '../../lib/onnx/builder.js';
-import { buildPlan } from '../../lib/tensorrt/builder.js';
+import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { mlp, randomArray } from '../fixtures/trt-models.js';
 import { planFor } from './trt-helpers.js';
 
@@ -73,7 +73,7 @@ describe('inputs on the tensorrt backend', () => {
       outputs: [{ name: 'y', dtype: 'float32', dims: [2] }],
       nodes: [{ op: 'Sub', inputs: ['__proto__', 'b'], outputs: ['y'] }],
     });
-    await using proto = await InferenceSession.create(await buildPlan(bytes), { backend: 'tensorrt' });
+    await using proto = await InferenceSession.create(await buildEngine(bytes), { backend: 'tensorrt' });
     const feeds = { b: new Tensor('float32', new Float32Array([1, 2]), [2]) } as Record<string, Tensor>;
     Object.defineProperty(feeds, '__proto__', { value: new Tensor('float32', new Float32Array([10, 20]), [2]), enumerable: true });
     expect([...(await proto.run(feeds)).y.data]).toEqual([9, 18]);

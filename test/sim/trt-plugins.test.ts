@@ -16,7 +16,7 @@ import { backends } from '../../lib/backends/availability.js';
 import { simBindingPath } from '../../lib/binding.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { buildModel } from '../../lib/onnx/index.js';
-import { buildPlan } from '../../lib/tensorrt/builder.js';
+import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { randomArray } from '../fixtures/trt-models.js';
 
@@ -32,7 +32,7 @@ function pluginModel(): Uint8Array {
 
 describe('standard plugins', () => {
   it('are registered before the first builder and runtime, so a model and plan with a plugin layer build, load and run', async () => {
-    const plan = await buildPlan(pluginModel());
+    const plan = await buildEngine(pluginModel());
     const engine = await Engine.load(plan);
     const context = engine.createContext();
     const x = randomArray(10, 3);
@@ -51,7 +51,7 @@ describe('standard plugins', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trtn-plugins-'));
     try {
       const planPath = join(dir, 'plugin.plan');
-      writeFileSync(planPath, await buildPlan(pluginModel()));
+      writeFileSync(planPath, await buildEngine(pluginModel()));
       const onnxPath = join(dir, 'plugin.onnx');
       writeFileSync(onnxPath, pluginModel());
       const script = fileURLToPath(new URL('./fixtures/tensorrt-library.cjs', import.meta.url));

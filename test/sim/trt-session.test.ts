@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError, setTensorRTLogger, tensorrtAvailability } from '../../lib/index.js';
-import { mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
+import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 import { maxAbsDiff, planFor } from './trt-helpers.js';
 
 let dir: string;
@@ -51,19 +51,20 @@ describe('InferenceSession with the tensorrt backend', () => {
     });
   });
 
-  it('opens plan bytes, builds static ONNX models for an explicit tensorrt choice, and explains the rest', async () => {
+  it('opens plan bytes, builds ONNX models, and explains the ones that need profiles', async () => {
     await using fromBytes = await InferenceSession.create(await planFor(mlp()));
     expect(fromBytes.backend).toBe('tensorrt');
     await using built = await InferenceSession.create(staticTanh().bytes, { backend: 'tensorrt' });
     expect(built.backend).toBe('tensorrt');
     expect((await built.run({ x: Tensor.zeros('float32', [1, 16]) })).y?.dims).toEqual([1, 16]);
+    // 'auto' builds ONNX models too (batch-only dynamic ones with the default profile).
     await using auto = await InferenceSession.create(mlp().bytes);
-    expect(auto.backend).toBe('cpu');
-    expect(auto.fallbackReason).toMatch(/no built engine/);
-    const dynamic = await InferenceSession.create(mlp().bytes, { backend: 'tensorrt' }).catch((error: unknown) => error);
+    expect(auto.backend).toBe('tensorrt');
+    expect(auto.fallbackReason).toBeUndefined();
+    const dynamic = await InferenceSession.create(convQdq().bytes, { backend: 'tensorrt' }).catch((error: unknown) => error);
     expect(dynamic).toBeInstanceOf(TensorRTNodeError);
-    expect((dynamic as TensorRTNodeError).code).toBe(ErrorCode.BUILD_FAILED);
-    expect((dynamic as TensorRTNodeError).details).toContain('no optimization profile has been defined');
+    expect((dynamic as TensorRTNodeError).code).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect((dynamic as TensorRTNodeError).message).toContain('input x has dynamic dims [?, 3, ?, ?] beyond the batch dim');
     await expect(InferenceSession.create(planPath, { backend: 'cpu' })).rejects.toMatchObject({ code: ErrorCode.MODEL_LOAD });
   });
 

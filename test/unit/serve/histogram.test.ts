@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { percentile } from '../../../lib/cli/latency.js';
 import { StreamingHistogram } from '../../../lib/serve/histogram.js';
 import { seededRandom } from '../../fixtures/random.js';
+
+/** The exact nearest-rank percentile of sorted samples, to compare the histogram against. */
+function percentile(sorted: readonly number[], p: number): number {
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
 
 describe('StreamingHistogram', () => {
   it('gives percentiles within 1% of the exact ones', () => {

@@ -111,6 +111,30 @@ public:
 } // namespace v_1_0
 using IProgressMonitor = v_1_0::IProgressMonitor;
 
+// Tactic timings a builder measured, shared between builds through its serialized form.
+class ITimingCache : public INoCopy
+{
+public:
+    ~ITimingCache() noexcept override = default;
+    virtual IHostMemory* serialize() const noexcept = 0;
+    // Adds the entries of inputCache that this cache lacks; false when the caches do not match.
+    virtual bool combine(ITimingCache const& inputCache, bool ignoreMismatch) noexcept = 0;
+    virtual bool reset() noexcept = 0;
+};
+
+// Plugin libraries the builder and runtime may use.
+class IPluginRegistry
+{
+public:
+    using PluginLibraryHandle = void*;
+    // Loads a plugin library and registers its creators; nullptr (and a logged error) on failure.
+    virtual PluginLibraryHandle loadLibrary(AsciiChar const* pluginPath) noexcept = 0;
+    virtual void deregisterLibrary(PluginLibraryHandle handle) noexcept = 0;
+
+protected:
+    virtual ~IPluginRegistry() noexcept = default;
+};
+
 class IBuilderConfig : public INoCopy
 {
 public:
@@ -131,6 +155,13 @@ public:
     virtual HardwareCompatibilityLevel getHardwareCompatibilityLevel() const noexcept = 0;
     virtual void setProgressMonitor(IProgressMonitor* monitor) noexcept = 0;
     virtual IProgressMonitor* getProgressMonitor() const noexcept = 0;
+    // A cache from a serialized blob (empty when blob is nullptr or size is 0); nullptr when the blob is invalid.
+    virtual ITimingCache* createTimingCache(void const* blob, std::size_t size) const noexcept = 0;
+    // Attaches the cache (not owned: it must outlive the build), which builds read and extend.
+    virtual bool setTimingCache(ITimingCache const& cache, bool ignoreMismatch) noexcept = 0;
+    virtual ITimingCache const* getTimingCache() const noexcept = 0;
+    virtual bool setMaxAuxStreams(int32_t nbStreams) noexcept = 0;
+    virtual int32_t getMaxAuxStreams() const noexcept = 0;
 };
 
 class IBuilder : public INoCopy
@@ -148,6 +179,7 @@ public:
     virtual int32_t getMaxThreads() const noexcept = 0;
     virtual int32_t getNbDLACores() const noexcept = 0;
     virtual void reset() noexcept = 0;
+    virtual IPluginRegistry& getPluginRegistry() noexcept = 0;
 };
 
 } // namespace nvinfer1

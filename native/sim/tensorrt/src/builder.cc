@@ -4,13 +4,67 @@
 #include "log.h"
 #include "network.h"
 #include "ops.h"
+#include "plugin_registry.h"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 namespace trtsim {
 
 namespace {
 const char* selectorName(int s) { return s == 0 ? "kMIN" : s == 1 ? "kOPT" : "kMAX"; }
+
+const char* kBuildPhase = "Building engine";
+const char* kTacticPhase = "Tactic selection";
+
+bool isZero(const TensorInfo& t, size_t i) {
+  if (t.type == DataType::kFLOAT) {
+    float v;
+    std::memcpy(&v, t.bytes.data() + 4 * i, 4);
+    return v == 0.0f;
+  }
+  uint16_t bits;
+  std::memcpy(&bits, t.bytes.data() + 2 * i, 2);
+  return (bits & 0x7fff) == 0;
+}
+
+// 2:4 structured sparsity: along the reduction axis, every group of four weights holds at least
+// two zeros (the pattern sparse tensor cores need). Only float and half weights qualify.
+bool hasTwoFourPattern(const TensorInfo& w, size_t axis) {
+  if (!w.constant || (w.type != DataType::kFLOAT && w.type != DataType::kHALF && w.type != DataType::kBF16)) return false;
+  if (axis >= w.dims.size() || w.dims[axis] % 4 != 0 || w.dims[axis] == 0) return false;
+  size_t inner = 1;
+  for (size_t d = axis + 1; d < w.dims.size(); ++d) inner *= static_cast<size_t>(w.dims[d]);
+  size_t length = static_cast<size_t>(w.dims[axis]);
+  size_t outer = static_cast<size_t>(volume(w.dims)) / (inner * length);
+  for (size_t o = 0; o < outer; ++o) {
+    for (size_t i = 0; i < inner; ++i) {
+      for (size_t g = 0; g < length; g += 4) {
+        int zeros = 0;
+        for (size_t k = g; k < g + 4; ++k) zeros += isZero(w, (o * length + k) * inner + i) ? 1 : 0;
+        if (zeros < 2) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Layers whose weights a sparse-weights build runs as 2:4 sparse.
+int32_t sparseLayerCount(const Graph& graph) {
+  int32_t count = 0;
+  for (const Node& node : graph.nodes) {
+    if (node.inputs.size() < 2 || node.inputs[1] < 0) continue;
+    const TensorInfo& w = graph.tensors[static_cast<size_t>(node.inputs[1])];
+    size_t axis;
+    if (node.op == "Conv") axis = 1;
+    else if (node.op == "Gemm") axis = node.intAttr("transB", 0) ? 1 : 0;
+    else if (node.op == "MatMul" && w.dims.size() >= 2) axis = w.dims.size() - 2;
+    else continue;
+    if (hasTwoFourPattern(w, axis)) ++count;
+  }
+  return count;
+}
 }  // namespace
 
 bool OptimizationProfile::setDimensions(const char* inputName, nvinfer1::OptProfileSelector select, const nvinfer1::Dims& dims) noexcept {
@@ -62,6 +116,46 @@ std::string OptimizationProfile::problem() const {
 
 bool OptimizationProfile::isValid() const noexcept { return !entries_.empty() && problem().empty(); }
 
+void BuilderConfig::setBuilderOptimizationLevel(int32_t level) noexcept {
+  if (level < 0 || level > 5) {
+    logError(logger_, ErrorKind::kApiUsage, "IBuilderConfig::setBuilderOptimizationLevel",
+             "Parameter check failed, condition: level >= 0 && level <= 5, got " + std::to_string(level));
+    return;
+  }
+  level_ = level;
+}
+
+bool BuilderConfig::setMaxAuxStreams(int32_t nbStreams) noexcept {
+  if (nbStreams < 0) {
+    logError(logger_, ErrorKind::kApiUsage, "IBuilderConfig::setMaxAuxStreams", "Parameter check failed, condition: nbStreams >= 0");
+    return false;
+  }
+  auxStreams_ = nbStreams;
+  return true;
+}
+
+nvinfer1::ITimingCache* BuilderConfig::createTimingCache(const void* blob, std::size_t size) const noexcept {
+  auto* cache = new (std::nothrow) TimingCache();
+  if (!cache) return nullptr;
+  std::string error;
+  if (!cache->load(blob, size, error)) {
+    delete cache;
+    logError(logger_, ErrorKind::kSerialization, "IBuilderConfig::createTimingCache", error);
+    return nullptr;
+  }
+  return cache;
+}
+
+bool BuilderConfig::setTimingCache(const nvinfer1::ITimingCache& cache, bool) noexcept {
+  auto* ours = dynamic_cast<const TimingCache*>(&cache);
+  if (!ours) {
+    logError(logger_, ErrorKind::kApiUsage, "IBuilderConfig::setTimingCache", "the cache was not created by this library");
+    return false;
+  }
+  timingCache_ = const_cast<TimingCache*>(ours);
+  return true;
+}
+
 std::size_t BuilderConfig::getMemoryPoolLimit(nvinfer1::MemoryPoolType pool) const noexcept {
   auto it = pools_.find(static_cast<int>(pool));
   return it == pools_.end() ? (std::size_t{1} << 32) : it->second;
@@ -81,6 +175,12 @@ int32_t BuilderConfig::addOptimizationProfile(const nvinfer1::IOptimizationProfi
   }
   profiles_.push_back(p->entries());
   return static_cast<int32_t>(profiles_.size() - 1);
+}
+
+nvinfer1::IPluginRegistry& Builder::getPluginRegistry() noexcept {
+  PluginRegistry& registry = PluginRegistry::instance();
+  registry.setLogger(logger_);
+  return registry;
 }
 
 Builder::~Builder() {
@@ -161,7 +261,8 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
       }
     }
   }
-  if (auto* monitor = config.getProgressMonitor()) monitor->phaseStart("Building engine", nullptr, static_cast<int32_t>(profiles.size()));
+  nvinfer1::IProgressMonitor* monitor = config.getProgressMonitor();
+  if (monitor) monitor->phaseStart(kBuildPhase, nullptr, 2);
 
   engine.name = graph.name;
   engine.graph = graph;
@@ -224,21 +325,77 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
     int64_t bytes = activationBytes(graph, ranges.max, error);
     engine.deviceMemory.push_back(bytes);
     engine.profiles.push_back(std::move(ranges));
-    if (auto* monitor = config.getProgressMonitor()) {
-      if (!monitor->stepComplete("Building engine", static_cast<int32_t>(p))) {
-        monitor->phaseFinish("Building engine");
-        logError(logger_, ErrorKind::kInternal, where, "Build was cancelled by the progress monitor.");
-        return false;
-      }
+  }
+
+  BuildRecord& record = engine.build;
+  // Without a cache from the application the build still reuses timings within itself.
+  TimingCache local;
+  bool useCache = config.timingCache() && !config.getFlag(nvinfer1::BuilderFlag::kDISABLE_TIMING_CACHE);
+  TimingCache& cache = useCache ? *config.timingCache() : local;
+  if (monitor) monitor->phaseStart(kTacticPhase, kBuildPhase, static_cast<int32_t>(engine.profiles.size() * graph.nodes.size()));
+  for (size_t p = 0; p < engine.profiles.size(); ++p) {
+    if (!selectTactics(graph, engine.profiles[p], p, engine.profiles.size(), config, cache, record)) {
+      monitor->phaseFinish(kTacticPhase);
+      monitor->phaseFinish(kBuildPhase);
+      logError(logger_, ErrorKind::kInternal, where, "Build was cancelled by the progress monitor.");
+      return false;
     }
   }
-  if (auto* monitor = config.getProgressMonitor()) monitor->phaseFinish("Building engine");
+  if (monitor) monitor->phaseFinish(kTacticPhase);
+  if (monitor && !monitor->stepComplete(kBuildPhase, 0)) {
+    monitor->phaseFinish(kBuildPhase);
+    logError(logger_, ErrorKind::kInternal, where, "Build was cancelled by the progress monitor.");
+    return false;
+  }
+  record.flags = config.getFlags();
+  record.workspace = config.getMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE);
+  record.optimizationLevel = config.getBuilderOptimizationLevel();
+  record.hardwareCompatibility = static_cast<int32_t>(config.getHardwareCompatibilityLevel());
+  record.maxAuxStreams = config.getMaxAuxStreams();
+  record.sparseLayers = config.getFlag(nvinfer1::BuilderFlag::kSPARSE_WEIGHTS) ? sparseLayerCount(graph) : 0;
+  record.plugins = PluginRegistry::instance().loaded();
+  if (monitor) {
+    bool go = monitor->stepComplete(kBuildPhase, 1);
+    monitor->phaseFinish(kBuildPhase);
+    if (!go) {
+      logError(logger_, ErrorKind::kInternal, where, "Build was cancelled by the progress monitor.");
+      return false;
+    }
+  }
   engine.hostCode = config.getFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE) && !config.getFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
   const LibraryVersion& version = libraryVersion();
   engine.version[0] = version.major;
   engine.version[1] = version.minor;
   engine.version[2] = version.patch;
   engine.version[3] = version.build;
+  return true;
+}
+
+bool Builder::selectTactics(const Graph& graph, const ProfileRanges& ranges, size_t profile, size_t, BuilderConfig& config,
+                            TimingCache& cache, BuildRecord& record) const {
+  std::vector<Shape> shapes;
+  std::string error;
+  if (!shapesFor(graph, ranges.opt, shapes, error)) shapes.assign(graph.tensors.size(), Shape{});
+  nvinfer1::IProgressMonitor* monitor = config.getProgressMonitor();
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
+    // A layer's timing depends on what it computes and on the types and shapes it reads.
+    std::string key = node.op;
+    for (int t : node.inputs) {
+      key += "|";
+      if (t < 0) continue;
+      key += std::to_string(static_cast<int>(graph.tensors[static_cast<size_t>(t)].type)) + ":" + formatShape(shapes[static_cast<size_t>(t)]);
+    }
+    for (const auto& [name, a] : node.attrs) key += "|" + name + "=" + std::to_string(a.i) + "," + std::to_string(a.f) + "," + a.s;
+    uint64_t tactic;
+    if (cache.find(key, tactic)) {
+      ++record.timingCacheHits;
+    } else {
+      ++record.timingCacheMisses;
+      cache.add(key, std::hash<std::string>()(key));
+    }
+    if (monitor && !monitor->stepComplete(kTacticPhase, static_cast<int32_t>(profile * graph.nodes.size() + n))) return false;
+  }
   return true;
 }
 

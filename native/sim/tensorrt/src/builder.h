@@ -3,6 +3,7 @@
 #pragma once
 
 #include "plan.h"
+#include "timing_cache.h"
 
 #include <NvInfer.h>
 
@@ -54,12 +55,18 @@ class BuilderConfig final : public nvinfer1::IBuilderConfig {
   std::size_t getMemoryPoolLimit(nvinfer1::MemoryPoolType pool) const noexcept override;
   int32_t addOptimizationProfile(const nvinfer1::IOptimizationProfile* profile) noexcept override;
   int32_t getNbOptimizationProfiles() const noexcept override { return static_cast<int32_t>(profiles_.size()); }
-  void setBuilderOptimizationLevel(int32_t level) noexcept override { level_ = level; }
+  void setBuilderOptimizationLevel(int32_t level) noexcept override;
   int32_t getBuilderOptimizationLevel() noexcept override { return level_; }
   void setHardwareCompatibilityLevel(nvinfer1::HardwareCompatibilityLevel level) noexcept override { hardware_ = level; }
   nvinfer1::HardwareCompatibilityLevel getHardwareCompatibilityLevel() const noexcept override { return hardware_; }
   void setProgressMonitor(nvinfer1::IProgressMonitor* monitor) noexcept override { monitor_ = monitor; }
   nvinfer1::IProgressMonitor* getProgressMonitor() const noexcept override { return monitor_; }
+  nvinfer1::ITimingCache* createTimingCache(const void* blob, std::size_t size) const noexcept override;
+  bool setTimingCache(const nvinfer1::ITimingCache& cache, bool ignoreMismatch) noexcept override;
+  const nvinfer1::ITimingCache* getTimingCache() const noexcept override { return timingCache_; }
+  bool setMaxAuxStreams(int32_t nbStreams) noexcept override;
+  int32_t getMaxAuxStreams() const noexcept override { return auxStreams_; }
+  TimingCache* timingCache() const { return timingCache_; }
 
   const std::vector<std::map<std::string, OptimizationProfile::Entry>>& profiles() const { return profiles_; }
 
@@ -71,6 +78,8 @@ class BuilderConfig final : public nvinfer1::IBuilderConfig {
   int32_t level_ = 3;
   nvinfer1::HardwareCompatibilityLevel hardware_ = nvinfer1::HardwareCompatibilityLevel::kNONE;
   nvinfer1::IProgressMonitor* monitor_ = nullptr;
+  TimingCache* timingCache_ = nullptr;  // not owned
+  int32_t auxStreams_ = -1;
 };
 
 class Builder final : public nvinfer1::IBuilder {
@@ -86,11 +95,14 @@ class Builder final : public nvinfer1::IBuilder {
   int32_t getMaxThreads() const noexcept override { return threads_; }
   int32_t getNbDLACores() const noexcept override { return 0; }
   void reset() noexcept override {}
+  nvinfer1::IPluginRegistry& getPluginRegistry() noexcept override;
 
   ~Builder() override;
 
  private:
   bool build(class Network& network, BuilderConfig& config, EngineDesc& engine) const;
+  bool selectTactics(const Graph& graph, const ProfileRanges& ranges, size_t profile, size_t profiles, BuilderConfig& config,
+                     TimingCache& cache, BuildRecord& record) const;
 
   nvinfer1::ILogger* logger_;
   int32_t threads_ = 1;

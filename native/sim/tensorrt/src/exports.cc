@@ -9,6 +9,9 @@
 
 #include <NvOnnxParser.h>
 
+#include <cstring>
+#include <string>
+
 namespace {
 bool sameMajor(int32_t version) { return version / 10000 == trtsim::libraryVersion().major; }
 }  // namespace
@@ -62,3 +65,38 @@ extern "C" TENSORRTAPI void* trtsimCreateOnnxParser(void* network, void* logger)
 // The simulated lean runtime (libnvinfer_lean) forwards here: the same runtime, without a builder.
 extern "C" TENSORRTAPI void* trtsimCreateRuntime(void* logger, int32_t version) noexcept { return createRuntime(logger, version); }
 extern "C" TENSORRTAPI int32_t trtsimLibraryVersion() noexcept { return trtsim::libraryVersion().packed(); }
+
+// The simulator's own entry point (no TensorRT counterpart) for tests: what a plan records about
+// its build, as JSON, written into `out` (NUL-terminated when it fits). Returns the JSON's length,
+// or 0 when the bytes are not a readable simulator plan.
+extern "C" TENSORRTAPI size_t trtsimDescribePlan(const void* plan, size_t size, char* out, size_t capacity) noexcept {
+  try {
+    trtsim::PlanHeader header;
+    trtsim::EngineDesc engine;
+    std::string detail;
+    if (trtsim::readPlanHeader(plan, size, header) != trtsim::PlanProblem::kNone) return 0;
+    if (trtsim::readPlanPayload(plan, size, header, engine, detail) != trtsim::PlanProblem::kNone) return 0;
+    const trtsim::BuildRecord& b = engine.build;
+    auto quote = [](const std::string& s) {
+      std::string q = "\"";
+      for (char c : s) {
+        if (c == '"' || c == '\\') q += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        q += c;
+      }
+      return q + "\"";
+    };
+    std::string json = "{\"flags\":" + std::to_string(b.flags) + ",\"workspace\":" + std::to_string(b.workspace) +
+                       ",\"optimizationLevel\":" + std::to_string(b.optimizationLevel) +
+                       ",\"hardwareCompatibility\":" + std::to_string(b.hardwareCompatibility) +
+                       ",\"maxAuxStreams\":" + std::to_string(b.maxAuxStreams) + ",\"timingCacheHits\":" + std::to_string(b.timingCacheHits) +
+                       ",\"timingCacheMisses\":" + std::to_string(b.timingCacheMisses) + ",\"sparseLayers\":" + std::to_string(b.sparseLayers) +
+                       ",\"hostCode\":" + (engine.hostCode ? "true" : "false") + ",\"plugins\":[";
+    for (size_t i = 0; i < b.plugins.size(); ++i) json += (i ? "," : "") + quote(b.plugins[i]);
+    json += "]}";
+    if (out && capacity > json.size()) std::memcpy(out, json.c_str(), json.size() + 1);
+    return json.size();
+  } catch (...) {
+    return 0;
+  }
+}

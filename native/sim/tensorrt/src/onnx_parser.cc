@@ -6,6 +6,7 @@
 #include "protobuf.h"
 #include "value.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -37,12 +38,66 @@ bool typeFromOnnx(int64_t onnx, DataType& type) {
 }
 
 // TensorProto -> constant TensorInfo (raw_data or the typed repeated fields).
-bool readTensor(Bytes message, TensorInfo& out, DecodeError& err) {
+// External data: the weights live in a file next to the model (ONNX's external data format).
+// The location must stay inside the model's folder, as ONNX's checker requires.
+bool readExternal(const std::map<std::string, std::string>& info, const std::string& baseDir, size_t bytes, TensorInfo& out,
+                  DecodeError& err) {
+  auto location = info.find("location");
+  if (location == info.end() || location->second.empty()) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " uses external data without a location"};
+    return false;
+  }
+  if (baseDir.empty()) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " uses external data, but no model path was given to find " + location->second};
+    return false;
+  }
+  const std::string& rel = location->second;
+  if (rel[0] == '/' || rel == ".." || rel.rfind("../", 0) == 0 || rel.find("/../") != std::string::npos ||
+      (rel.size() >= 3 && rel.compare(rel.size() - 3, 3, "/..") == 0)) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + ": external data location " + rel + " is outside the model's folder"};
+    return false;
+  }
+  auto number = [&](const char* key, uint64_t fallback, uint64_t& value) {
+    auto it = info.find(key);
+    if (it == info.end()) { value = fallback; return true; }
+    char* end = nullptr;
+    value = std::strtoull(it->second.c_str(), &end, 10);
+    return !it->second.empty() && end && *end == '\0';
+  };
+  uint64_t offset, length;
+  if (!number("offset", 0, offset) || !number("length", bytes, length)) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " has a malformed external data offset or length"};
+    return false;
+  }
+  std::string path = baseDir + "/" + rel;
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + ": cannot open external data file " + path};
+    return false;
+  }
+  uint64_t fileSize = static_cast<uint64_t>(file.tellg());
+  if (length != bytes || offset > fileSize || fileSize - offset < length) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + ": external data (offset " + std::to_string(offset) + ", length " +
+                                          std::to_string(length) + ") does not hold the " + std::to_string(bytes) + " bytes of shape " +
+                                          formatShape(out.dims) + " in " + path};
+    return false;
+  }
+  out.bytes.resize(bytes);
+  file.seekg(static_cast<std::streamoff>(offset));
+  if (bytes > 0 && !file.read(reinterpret_cast<char*>(out.bytes.data()), static_cast<std::streamsize>(bytes))) {
+    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + ": reading " + path + " failed"};
+    return false;
+  }
+  return true;
+}
+
+bool readTensor(Bytes message, TensorInfo& out, DecodeError& err, const std::string& baseDir) {
   WireReader reader(message);
   Field f;
   int64_t onnxType = 0;
   bool ok = true;
   bool external = false;
+  std::map<std::string, std::string> externalInfo;
   std::vector<float> floats;
   std::vector<int64_t> ints32, ints64, dims;
   std::vector<double> doubles;
@@ -58,16 +113,23 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err) {
       case 8: out.name = f.bytes.str(); break;
       case 9: raw = f.bytes; haveRaw = true; break;
       case 10: appendDoubles(f, doubles, ok); break;
+      case 13: {
+        WireReader entry(f.bytes);
+        Field e;
+        std::string key, value;
+        while (entry.next(e)) {
+          if (e.number == 1) key = e.bytes.str();
+          if (e.number == 2) value = e.bytes.str();
+        }
+        externalInfo[key] = value;
+        break;
+      }
       case 14: external = f.varint == 1; break;
       default: break;
     }
   }
   if (!reader.ok() || !ok) {
     err = {ErrorCode::kMODEL_DESERIALIZE_FAILED, "malformed TensorProto " + out.name};
-    return false;
-  }
-  if (external) {
-    err = {ErrorCode::kUNSUPPORTED_GRAPH, "initializer " + out.name + " uses external data, which the simulator does not read"};
     return false;
   }
   if (!typeFromOnnx(onnxType, out.type)) {
@@ -78,6 +140,7 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err) {
   out.constant = true;
   int64_t count = volume(dims);
   size_t bytes = static_cast<size_t>(count) * elementSize(out.type);
+  if (external) return readExternal(externalInfo, baseDir, bytes, out, err);
   if (haveRaw) {
     if (raw.size != bytes) {
       err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " has " + std::to_string(raw.size) + " bytes of data for shape " + formatShape(dims)};
@@ -229,11 +292,17 @@ void OnnxParser::fail(ErrorCode code, const std::string& desc, int node, const s
   logMessage(logger_, Severity::kERROR, "ONNX parser: " + desc + where);
 }
 
-bool OnnxParser::parse(const void* data, size_t size, const char*) noexcept {
+bool OnnxParser::parse(const void* data, size_t size, const char* modelPath) noexcept {
   try {
     if (network_.parsed()) {
       fail(ErrorCode::kINVALID_GRAPH, "this network already holds a parsed model; create a new network to parse another");
       return false;
+    }
+    std::string baseDir;
+    if (modelPath && *modelPath) {
+      std::string path(modelPath);
+      size_t slash = path.find_last_of('/');
+      baseDir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     }
     WireReader model(data, size);
     Field f;
@@ -296,7 +365,7 @@ bool OnnxParser::parse(const void* data, size_t size, const char*) noexcept {
       } else if (f.number == 5) {
         TensorInfo t;
         DecodeError err;
-        if (!readTensor(f.bytes, t, err)) {
+        if (!readTensor(f.bytes, t, err, baseDir)) {
           fail(err.code, err.desc);
           return false;
         }
@@ -352,7 +421,7 @@ bool OnnxParser::parse(const void* data, size_t size, const char*) noexcept {
         TensorInfo t;
         if (a.name == "value" && a.hasTensor) {
           DecodeError err;
-          if (!readTensor(a.tensor, t, err)) {
+          if (!readTensor(a.tensor, t, err, baseDir)) {
             fail(err.code, err.desc, static_cast<int>(n), label, raw.op);
             return false;
           }

@@ -176,6 +176,34 @@ void checkConsistent(const EngineDesc& e) {
   }
 }
 
+void writeBuildRecord(Writer& w, const BuildRecord& b) {
+  w.u32(b.flags);
+  w.i64(static_cast<int64_t>(b.workspace));
+  w.i64(b.optimizationLevel);
+  w.i64(b.hardwareCompatibility);
+  w.i64(b.maxAuxStreams);
+  w.i64(b.timingCacheHits);
+  w.i64(b.timingCacheMisses);
+  w.i64(b.sparseLayers);
+  w.u32(static_cast<uint32_t>(b.plugins.size()));
+  for (const std::string& p : b.plugins) w.str(p);
+}
+
+BuildRecord readBuildRecord(Reader& r) {
+  BuildRecord b;
+  b.flags = r.u32();
+  b.workspace = static_cast<uint64_t>(r.i64());
+  b.optimizationLevel = static_cast<int32_t>(r.i64());
+  b.hardwareCompatibility = static_cast<int32_t>(r.i64());
+  b.maxAuxStreams = static_cast<int32_t>(r.i64());
+  b.timingCacheHits = static_cast<int32_t>(r.i64());
+  b.timingCacheMisses = static_cast<int32_t>(r.i64());
+  b.sparseLayers = static_cast<int32_t>(r.i64());
+  uint32_t plugins = r.count(1024);
+  for (uint32_t i = 0; i < plugins; ++i) b.plugins.push_back(r.str());
+  return b;
+}
+
 }  // namespace
 
 bool currentComputeCapability(uint8_t compute[2]) {
@@ -228,6 +256,7 @@ std::vector<uint8_t> writePlan(const EngineDesc& e) {
   }
   body.u32(static_cast<uint32_t>(e.deviceMemory.size()));
   for (int64_t m : e.deviceMemory) body.i64(m);
+  writeBuildRecord(body, e.build);
 
   uint8_t compute[2] = {e.compute[0], e.compute[1]};
   if (compute[0] == 0) currentComputeCapability(compute);
@@ -302,6 +331,7 @@ PlanProblem readPlanPayload(const void* data, size_t size, const PlanHeader& h, 
     }
     uint32_t mem = r.count(1024);
     for (uint32_t i = 0; i < mem; ++i) e.deviceMemory.push_back(r.i64());
+    e.build = readBuildRecord(r);
     if (!r.done()) throw std::runtime_error("trailing bytes after the engine description");
     checkConsistent(e);
     e.hostCode = (h.flags & kPlanFlagHostCode) != 0;

@@ -34,12 +34,26 @@ struct ProfileRanges {
   std::vector<Shape> min, opt, max;
 };
 
+// What the builder was asked for and what it did, kept in the plan so tools can read it back.
+struct BuildRecord {
+  uint32_t flags = 0;  // nvinfer1::BuilderFlags
+  uint64_t workspace = 0;
+  int32_t optimizationLevel = 3;
+  int32_t hardwareCompatibility = 0;  // nvinfer1::HardwareCompatibilityLevel
+  int32_t maxAuxStreams = -1;         // -1: the builder's heuristic
+  int32_t timingCacheHits = 0;        // layer timings taken from the timing cache
+  int32_t timingCacheMisses = 0;      // layer timings measured (and added to the cache)
+  int32_t sparseLayers = 0;           // layers whose weights run as 2:4 structured sparsity
+  std::vector<std::string> plugins;   // plugin libraries loaded for the build
+};
+
 struct EngineDesc {
   std::string name;
   Graph graph;
   std::vector<IOTensor> io;
   std::vector<ProfileRanges> profiles;
   std::vector<int64_t> deviceMemory;  // activation bytes per profile
+  BuildRecord build;
   bool hostCode = false;
   uint8_t version[4] = {0, 0, 0, 0};  // the TensorRT version that built the plan
   uint8_t compute[2] = {0, 0};        // the building GPU's compute capability; {0, 0}: the current device's

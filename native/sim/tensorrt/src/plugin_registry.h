@@ -3,12 +3,18 @@
 // ones); the ONNX parser imports an op it has no importer for as a plugin found there, and
 // deserializing a plan with plugin layers needs each layer's creator registered first. The
 // simulated plugins are element-wise float functions with one float attribute, registered through
-// trtsimRegisterPlugin (the simulated libnvinfer_plugin calls it).
+// trtsimRegisterPlugin (the simulated libnvinfer_plugin calls it). PluginRegistry::loadLibrary dlopens a
+// plugin library and requires one of the entry points TensorRT looks for (getCreators for
+// IPluginCreatorInterface libraries, getPluginCreators for IPluginCreator ones), failing as TensorRT does.
 #pragma once
+
+#include <NvInfer.h>
 
 #include "graph.h"
 #include "value.h"
 
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,5 +43,21 @@ std::string pluginNamespace(const std::string& name);
 // its type and shape, the plugin's function applied to each element.
 bool pluginInferTypes(const Graph& graph, const Node& node, std::vector<DataType>& outTypes, std::string& error);
 void runPlugin(const TrtsimPlugin& plugin, const Node& node, const Value& x, Value& out);
+
+class PluginRegistry final : public nvinfer1::IPluginRegistry {
+ public:
+  static PluginRegistry& instance();
+  PluginLibraryHandle loadLibrary(const char* pluginPath) noexcept override;
+  void deregisterLibrary(PluginLibraryHandle handle) noexcept override;
+  void setLogger(nvinfer1::ILogger* logger) { logger_ = logger; }
+  // Paths of the libraries loaded and not deregistered (builds record them in the plan).
+  std::vector<std::string> loaded();
+
+ private:
+  PluginRegistry() = default;
+  nvinfer1::ILogger* logger_ = nullptr;
+  std::mutex mutex_;
+  std::map<void*, std::string> libraries_;
+};
 
 }  // namespace trtsim
