@@ -6,15 +6,7 @@ import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../li
 import { buildModel } from '../../lib/onnx/builder.js';
 import { tinyMlp } from '../fixtures/onnx-models.js';
 import { randomFloats } from '../fixtures/random.js';
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TensorRTNodeError);
-  return error as TensorRTNodeError;
-}
+import { rejection } from '../shared/rejection.js';
 
 const model = tinyMlp();
 

@@ -6,18 +6,10 @@ import { CpuBackend, type RunOn } from '../../lib/backends/cpu.js';
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
 import { tinyMlp } from '../fixtures/onnx-models.js';
 import { randomFloats } from '../fixtures/random.js';
+import { rejection } from '../shared/rejection.js';
 
 const model = tinyMlp();
 const input = () => ({ x: new Tensor('float32', randomFloats(8, 3), [2, 4]) });
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TensorRTNodeError);
-  return error as TensorRTNodeError;
-}
 
 let open: { dispose(): Promise<void> }[] = [];
 afterEach(async () => {

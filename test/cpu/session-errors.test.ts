@@ -6,15 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TensorRTNodeError);
-  return error as TensorRTNodeError;
-}
+import { rejection } from '../shared/rejection.js';
 
 function thrown(fn: () => unknown): TensorRTNodeError {
   try {

@@ -21,6 +21,7 @@ import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';
 import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 import { maxAbsDiff, referenceRun } from './trt-helpers.js';
+import { rejection } from '../shared/rejection.js';
 
 interface SimPlanRecord {
   flags: number;
@@ -43,16 +44,6 @@ function testing() {
 
 function record(plan: Uint8Array): SimPlanRecord {
   return JSON.parse(testing().describeSimPlan(plan)) as SimPlanRecord;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TensorRTNodeError);
-    return error as TensorRTNodeError;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function runPlan(plan: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {

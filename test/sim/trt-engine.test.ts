@@ -16,16 +16,7 @@ import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';
 import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 import { planFor, profilesOf } from './trt-helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TensorRTNodeError);
-    return error as TensorRTNodeError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../shared/rejection.js';
 
 let dir: string;
 beforeAll(async () => {

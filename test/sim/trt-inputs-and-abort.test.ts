@@ -10,20 +10,12 @@ import { buildModel } from '../../lib/onnx/builder.js';
 import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { mlp, randomArray } from '../fixtures/trt-models.js';
 import { planFor } from './trt-helpers.js';
+import { rejection } from '../shared/rejection.js';
 
 let plan: Uint8Array;
 beforeAll(async () => {
   plan = await planFor(mlp());
 });
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TensorRTNodeError);
-  return error as TensorRTNodeError;
-}
 
 describe('inputs on the tensorrt backend', () => {
   let session: InferenceSession;
