@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
 import { ensureBuilt, root } from '../cli/cli-helper.js';
 import { mlp } from '../fixtures/trt-models.js';
-import { maxAbsDiff, planFor } from './trt-helpers.js';
+import { maxAbsDiff, planFor, profilesOf } from './trt-helpers.js';
 
 const script = fileURLToPath(new URL('./fixtures/second-device.mjs', import.meta.url));
 
@@ -28,6 +28,7 @@ interface Report {
   bufferDevice: number;
   afterBuffer: number[];
   deviceTwo: { code: string; message: string } | 'created';
+  cacheHits: boolean[];
 }
 
 describe('sessions and buffers on a second device', () => {
@@ -40,7 +41,10 @@ describe('sessions and buffers on a second device', () => {
     plan = await planFor(mlp());
     const planPath = join(dir, 'mlp.plan');
     writeFileSync(planPath, plan);
-    const output = execFileSync(process.execPath, [script, join(root, 'dist'), planPath], {
+    const modelPath = join(dir, 'mlp.onnx');
+    writeFileSync(modelPath, mlp().bytes);
+    const args = [join(root, 'dist'), planPath, modelPath, JSON.stringify(profilesOf(mlp())), join(dir, 'cache')];
+    const output = execFileSync(process.execPath, [script, ...args], {
       env: { ...process.env, TENSORRT_NODE_BINDING: 'sim', TENSORRT_NODE_SIM_DEVICES: '2' },
       encoding: 'utf8',
     });
@@ -68,6 +72,10 @@ describe('sessions and buffers on a second device', () => {
     expect(report.bufferDevice).toBe(1);
     expect(report.withBuffer).toEqual([report.before[0], (report.before[1] as number) - (1 << 20)]);
     expect(report.afterBuffer).toEqual(report.before);
+  });
+
+  it("caches engines built for device 1 under device 1's GPU", () => {
+    expect(report.cacheHits).toEqual([false, false, true]);
   });
 
   it('refuses a device past the last one, naming how many there are', () => {
