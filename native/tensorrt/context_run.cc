@@ -517,6 +517,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
   };
   auto finish = [work, key, setup = shared_from_this()](Napi::Env) -> Napi::Value {
     ContextCore& core = *work->core;
+    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunOp& op = *setup->op_;
     op.enqueue_log += work->log;
     if (work->captured) {
@@ -611,6 +612,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
   };
   auto finish = [work, setup = shared_from_this()](Napi::Env) -> Napi::Value {
     ContextCore& core = *work->core;
+    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunSetup& run = *setup;
     run.op_->enqueue_log += work->log;
     core.graphs.Clear();
