@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
+import { CudaStream, DeviceBuffer, Engine, ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
 import { ensureBuilt, root } from '../cli/cli-helper.js';
 import { mlp } from '../fixtures/trt-models.js';
 import { maxAbsDiff, planFor, profilesOf } from './trt-helpers.js';
@@ -83,5 +83,17 @@ describe('sessions and buffers on a second device', () => {
       code: ErrorCode.INVALID_ARGUMENT,
       message: 'Expected a device index below 2 (this machine has 2 CUDA devices) for options.tensorrt.device but received 2',
     });
+  });
+});
+
+describe('device options on a one-device machine', () => {
+  it('refuses indices that are not devices of this machine', async () => {
+    expect(() => new DeviceBuffer(16, { device: 1 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT, message: 'Expected a device index below 1 (this machine has 1 CUDA device) for options.device but received 1' }),
+    );
+    expect(() => new CudaStream({ device: -1 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT, message: 'Expected a non-negative integer device index for options.device but received -1' }),
+    );
+    await expect(Engine.load(new Uint8Array(8), { device: 0.5 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
   });
 });
