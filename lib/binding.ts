@@ -203,6 +203,7 @@ export interface NativeEngine {
 
 export interface NativeBuildOptions {
   readonly profiles: readonly Readonly<Record<string, NativeProfileRange>>[];
+  readonly device?: number;
   readonly workspaceBytes?: number;
   readonly optimizationLevel?: number;
   readonly hardwareCompatibility?: 'none' | 'ampere+' | 'same-compute-capability';
@@ -237,7 +238,7 @@ export interface NativeBinding {
   /** False when the addon was built without TensorRT headers: the runtime members below are absent. */
   readonly tensorrtHeaders: boolean;
   /** Deserializes a plan on the libuv pool; TensorRT decides, its log and the plan header word a refusal. */
-  loadEngine?(plan: Uint8Array, allowHostCode: boolean): Promise<NativeEngine>;
+  loadEngine?(plan: Uint8Array, allowHostCode: boolean, device?: number): Promise<NativeEngine>;
   /** ONNX bytes -> plan bytes on a thread of its own (strongly typed network); progress arrives on the JS thread. */
   buildEngine?(onnx: Uint8Array, options: NativeBuildOptions, onProgress?: NativeBuildProgressCallback): NativeBuildJob;
   /** `ours` plus the entries of `theirs` it lacks (both serialized timing caches), on the libuv pool. */
@@ -258,9 +259,9 @@ export interface NativeBinding {
   pendingReleases(): number;
   /** Loads TensorRT (once per process) and reports what was found. Never throws. */
   tensorrtInfo(): NativeTensorRTInfo;
-  Stream: new () => NativeStream;
+  Stream: new (device?: number) => NativeStream;
   Event: new (timing: boolean) => NativeEvent;
-  DeviceBuffer: new (byteLength: number) => NativeDeviceBuffer;
+  DeviceBuffer: new (byteLength: number, device?: number) => NativeDeviceBuffer;
   PinnedBuffer: new (byteLength: number) => NativePinnedBuffer;
   /** Simulator build only: hooks for tests. */
   readonly testing?: NativeTestingHooks;

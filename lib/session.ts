@@ -14,6 +14,7 @@ import { type OnnxTensorRTOptions, onnxOnTensorRT } from './tensorrt/onnx-engine
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal, validateThreadCount } from './validate.js';
+import { deviceIndex } from './cuda/validate.js';
 
 export type BackendChoice = 'auto' | BackendName;
 
@@ -71,7 +72,7 @@ const BUILD_OPTION_KEYS = [
 
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;
-  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph?, deviceMemory? }', 'options.tensorrt', options);
+  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph?, deviceMemory?, device? }', 'options.tensorrt', options);
   const deviceMemory = options.deviceMemory;
   if (deviceMemory !== undefined && deviceMemory !== 'static' && deviceMemory !== 'on-demand' && deviceMemory !== 'auto') {
     throw invalidArgument(`one of 'static', 'on-demand', 'auto'`, 'options.tensorrt.deviceMemory', deviceMemory);
@@ -90,6 +91,7 @@ function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] 
     allowHostCode: options.allowHostCode as boolean | undefined,
     cudaGraph: options.cudaGraph as boolean | undefined,
     deviceMemory,
+    device: options.device === undefined ? undefined : deviceIndex(options.device, 'options.tensorrt.device'),
     ...Object.fromEntries(BUILD_OPTION_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]])),
   };
 }

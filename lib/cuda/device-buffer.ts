@@ -1,7 +1,12 @@
 import { requireBinding, type NativeDeviceBuffer } from '../binding.js';
 import { nativeHandle } from './native-handle.js';
 import { NativeResource } from './native-resource.js';
-import { byteCount } from './validate.js';
+import { byteCount, deviceIndex } from './validate.js';
+
+export interface DeviceBufferOptions {
+  /** The CUDA device to allocate on (an index from devices()). Default 0. */
+  device?: number;
+}
 
 /**
  * Device (GPU) memory. Its bytes are reached through CudaStream copies. The memory is freed by
@@ -11,10 +16,15 @@ import { byteCount } from './validate.js';
 export class DeviceBuffer extends NativeResource<NativeDeviceBuffer> {
 
   /** Allocates `byteLength` bytes (cudaMalloc). Fails with ERR_OUT_OF_MEMORY when the device is full. */
-  constructor(byteLength: number) {
+  constructor(byteLength: number, options: DeviceBufferOptions = {}) {
     const bytes = byteCount(byteLength, 'byteLength', false);
-    super(new (requireBinding().DeviceBuffer)(bytes));
+    const device = deviceIndex(options.device, 'options.device');
+    super(new (requireBinding().DeviceBuffer)(bytes, device));
+    this.device = device;
   }
+
+  /** The device the memory lives on. */
+  readonly device: number;
 
   get byteLength(): number {
     return this[nativeHandle].byteLength;

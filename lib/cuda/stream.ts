@@ -4,7 +4,7 @@ import { CudaEvent } from './event.js';
 import { DeviceBuffer } from './device-buffer.js';
 import { nativeHandle } from './native-handle.js';
 import { NativeResource } from './native-resource.js';
-import { byteCount, byteRange, hostView } from './validate.js';
+import { byteCount, byteRange, deviceIndex, hostView } from './validate.js';
 
 function deviceBuffer(value: unknown, name: string): DeviceBuffer {
   if (!(value instanceof DeviceBuffer)) throw invalidArgument('a DeviceBuffer', name, value);
@@ -22,9 +22,15 @@ function deviceBuffer(value: unknown, name: string): DeviceBuffer {
  */
 export class CudaStream extends NativeResource<NativeStream> implements AsyncDisposable {
 
-  constructor() {
-    super(new (requireBinding().Stream)());
+  /** A stream of `options.device` (default 0): its copies must involve that device's buffers. */
+  constructor(options: { device?: number } = {}) {
+    const device = deviceIndex(options.device, 'options.device');
+    super(new (requireBinding().Stream)(device));
+    this.device = device;
   }
+
+  /** The device the stream belongs to. */
+  readonly device: number;
 
   /** Copies all of `src` into `dst` at `dstOffset`. */
   async copyToDevice(dst: DeviceBuffer, src: ArrayBufferView, dstOffset = 0): Promise<void> {

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors.js';
-import type { NativeHostView } from '../binding.js';
+import { type NativeHostView, requireBinding } from '../binding.js';
 
 /** A byte count: a non-negative safe integer (positive unless `allowZero`). */
 export function byteCount(value: unknown, name: string, allowZero = true): number {
@@ -24,4 +24,18 @@ export function hostView(value: unknown, name: string): NativeHostView {
   if (!ArrayBuffer.isView(value)) throw invalidArgument('a TypedArray, Buffer or DataView', name, value);
   if (value instanceof DataView) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   return value as NativeHostView;
+}
+
+/**
+ * A CUDA device index of this machine. CUDA would only say "invalid device ordinal" later, on some
+ * other thread; checked here, the error names how many devices there are.
+ */
+export function deviceIndex(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalidArgument('a non-negative integer device index', name, value);
+  const count = requireBinding().cudaInfo().deviceCount;
+  if (value >= count) {
+    throw invalidArgument(count === 0 ? 'a device index, but this machine has no CUDA device' : `a device index below ${count} (this machine has ${count} CUDA device${count === 1 ? '' : 's'})`, name, value);
+  }
+  return value;
 }

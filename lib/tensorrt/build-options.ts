@@ -54,6 +54,8 @@ export interface EngineBuildSettings {
 }
 
 export interface BuildEngineOptions extends EngineBuildSettings {
+  /** The CUDA device (an index from devices()) the builder times tactics on and builds for. Default 0. */
+  device?: number;
   /** A timing cache file: loaded before the build (if present), saved with the new timings atomically after. */
   timingCache?: string;
   /** Also write the plan here, atomically. */

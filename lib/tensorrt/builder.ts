@@ -7,6 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { type NativeBuildOptions, requireBinding } from '../binding.js';
+import { deviceIndex } from '../cuda/validate.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument, isTensorRTNodeError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { readRegularFile } from '../util/regular-file.js';
@@ -93,6 +94,7 @@ export async function runBuild(prepared: PreparedBuild, options: BuildEngineOpti
 
   const nativeOptions: NativeBuildOptions = {
     profiles: prepared.profiles,
+    device: deviceIndex(options.device, 'options.device'),
     hardwareCompatibility: settings.hardwareCompatibility,
     versionCompatible: settings.versionCompatible,
     excludeLeanRuntime: settings.excludeLeanRuntime,

@@ -62,9 +62,9 @@ export async function calibrationDigest(calibration: string | Iterable<Feeds> | 
   return hash.digest('hex');
 }
 
-/** What the engine is for beyond the model: TensorRT, GPU and addon. */
-export function environmentIdentity(): { tensorrt: string; gpu: string; addon: string } {
-  const device = devices()[0];
+/** What the engine is for beyond the model: TensorRT, the GPU it is built on (`device`) and addon. */
+export function environmentIdentity(deviceIndex = 0): { tensorrt: string; gpu: string; addon: string } {
+  const device = devices()[deviceIndex];
   const binding = requireBinding();
   return {
     tensorrt: tensorrtLibraryInfo().version ?? 'unknown',
@@ -73,7 +73,7 @@ export function environmentIdentity(): { tensorrt: string; gpu: string; addon: s
   };
 }
 
-export async function engineCacheKey(prepared: PreparedBuild, calibration: string | undefined): Promise<string> {
+export async function engineCacheKey(prepared: PreparedBuild, calibration: string | undefined, device = 0): Promise<string> {
   const material = {
     format: 1,
     model: sha256(prepared.bytes),
@@ -81,7 +81,7 @@ export async function engineCacheKey(prepared: PreparedBuild, calibration: strin
     settings: prepared.settings,
     profiles: prepared.profiles,
     calibration,
-    ...environmentIdentity(),
+    ...environmentIdentity(device),
   };
   return sha256(stableJson(material));
 }

@@ -18,6 +18,7 @@ import { acquireFileLock } from '../util/file-lock.js';
 import type { BuildEngineOptions } from './build-options.js';
 import { prepareBuild, runBuild } from './builder.js';
 import { calibrationDigest, engineCacheKey, environmentIdentity } from './cache-key.js';
+import { deviceIndex } from '../cuda/validate.js';
 
 /** Default size limit of the cache folder: 4 GiB (TENSORRT_NODE_CACHE_MAX_BYTES overrides). */
 export const DEFAULT_CACHE_MAX_BYTES = 4 * 1024 ** 3;
@@ -129,8 +130,8 @@ async function readEntry(dir: string, key: string): Promise<Uint8Array | 'corrup
   return plan;
 }
 
-async function writeEntry(dir: string, key: string, plan: Uint8Array, model: string, precision: string): Promise<void> {
-  const { tensorrt, gpu, addon } = environmentIdentity();
+async function writeEntry(dir: string, key: string, plan: Uint8Array, model: string, precision: string, device: number): Promise<void> {
+  const { tensorrt, gpu, addon } = environmentIdentity(device);
   const meta: EntryMeta = { format: 1, key, sha256: sha256(plan), size: plan.length, createdAt: new Date().toISOString(), model, tensorrt, gpu, addon, precision };
   // Plan first: an entry is only complete once its .json exists.
   await writeFileAtomic(join(dir, `${key}.plan`), plan);
@@ -159,7 +160,9 @@ export async function cachedBuild<T>(
   const buildOptions: BuildEngineOptions = { ...options, ...(calibration !== undefined ? { calibration } : {}) };
   const prepared = await prepareBuild(model, buildOptions, optionName);
   const usesCalibration = prepared.settings.precision === 'int8' || prepared.settings.precision === 'best';
-  const key = await engineCacheKey(prepared, usesCalibration ? await calibrationDigest(calibration) : undefined);
+  // Plans are specific to a GPU model: the key names the one of the device the engine is built on.
+  const device = deviceIndex(options.device, `${optionName}.device`);
+  const key = await engineCacheKey(prepared, usesCalibration ? await calibrationDigest(calibration) : undefined, device);
   const planPath = join(dir, `${key}.plan`);
   const modelName = typeof model === 'string' ? basename(model) : '(bytes)';
 
@@ -186,7 +189,7 @@ export async function cachedBuild<T>(
     if (built instanceof Uint8Array) return { key, hit: true, planPath, value: await open(built) };
     const plan = await runBuild(prepared, buildOptions);
     const value = await open(plan);
-    await writeEntry(dir, key, plan, modelName, prepared.settings.precision);
+    await writeEntry(dir, key, plan, modelName, prepared.settings.precision, device);
     await pruneCache(dir, maxBytes, new Set([key]));
     return { key, hit: false, planPath, value };
   } finally {

@@ -11,6 +11,7 @@ import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionConte
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { formatDims } from '../tensor.js';
+import { deviceIndex } from '../cuda/validate.js';
 
 export interface EngineLoadOptions {
   /**
@@ -18,6 +19,11 @@ export interface EngineLoadOptions {
    * in this process, so only enable it for plans you trust.
    */
   allowHostCode?: boolean;
+  /**
+   * The CUDA device (an index from devices()) the engine is deserialized on. Its contexts, their
+   * streams and memory live there too. Default 0.
+   */
+  device?: number;
   signal?: AbortSignal;
 }
 
@@ -99,8 +105,12 @@ export class Engine {
   readonly layers: number;
   #native: NativeEngine | undefined;
 
-  private constructor(native: NativeEngine) {
+  /** The CUDA device the engine lives on. */
+  readonly device: number;
+
+  private constructor(native: NativeEngine, device: number) {
     const metadata = native.metadata();
+    this.device = device;
     this.#native = native;
     this.tensors = Object.freeze(describeTensors(metadata));
     this.inputs = Object.freeze(this.tensors.filter((t) => t.mode === 'input'));
@@ -123,6 +133,7 @@ export class Engine {
       throw invalidArgument('a boolean', 'options.allowHostCode', options.allowHostCode);
     }
     const binding = requireBinding();
+    const device = deviceIndex(options.device, 'options.device');
     if (!binding.tensorrtHeaders || binding.loadEngine === undefined) {
       throw new TensorRTNodeError(
         ErrorCode.BACKEND_UNAVAILABLE,
@@ -141,13 +152,13 @@ export class Engine {
     } else {
       bytes = source;
     }
-    const native = await binding.loadEngine(bytes, options.allowHostCode ?? false);
+    const native = await binding.loadEngine(bytes, options.allowHostCode ?? false, device);
     if (options.signal?.aborted) {
       native.dispose();
       checkAbort(options.signal, 'Engine.load');
     }
     try {
-      return new Engine(native);
+      return new Engine(native, device);
     } catch (error) {
       native.dispose();
       throw error;

@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "cuda/current_device.h"
+
 namespace trtn {
 namespace {
 
@@ -66,13 +68,32 @@ ReleaseThread& Releaser() {
   return *releaser;
 }
 
-}  // namespace
-
-void FreeDeviceMemoryLater(void* ptr) {
-  if (ptr != nullptr) Releaser().Push([ptr] { cudaFree(ptr); });
+int DeviceOrCurrent(int device) {
+  if (device >= 0) return device;
+  int current = 0;
+  if (cudaGetDevice(&current) != cudaSuccess) cudaGetLastError();
+  return current;
 }
 
-void ReleaseLater(std::function<void()> release) { Releaser().Push(std::move(release)); }
+}  // namespace
+
+void FreeDeviceMemoryLater(void* ptr, int device) {
+  if (ptr == nullptr) return;
+  device = DeviceOrCurrent(device);
+  Releaser().Push([ptr, device] {
+    UseDevice(device);
+    cudaFree(ptr);
+  });
+}
+
+void ReleaseLater(std::function<void()> release, int device) {
+  device = DeviceOrCurrent(device);
+  Releaser().Push([release = std::move(release), device]() mutable {
+    UseDevice(device);
+    release();
+    release = nullptr;  // what the release captured goes now, with the device still current
+  });
+}
 
 void FreePinnedMemoryLater(void* ptr) {
   if (ptr != nullptr) Releaser().Push([ptr] { cudaFreeHost(ptr); });

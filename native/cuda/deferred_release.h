@@ -10,11 +10,14 @@
 
 namespace trtn {
 
-void FreeDeviceMemoryLater(void* ptr);
+// `device`: the device the memory or object lives on, made current on the release thread before
+// it is freed; -1 means the device current on the calling thread now.
+void FreeDeviceMemoryLater(void* ptr, int device = -1);
+// Pinned memory is allocated portable (cudaHostAllocPortable): it is freed whatever is current.
 void FreePinnedMemoryLater(void* ptr);
-// Runs `release` on the release thread, after everything queued before it: for objects whose
-// destruction frees device memory (TensorRT engines and execution contexts).
-void ReleaseLater(std::function<void()> release);
+// Runs `release` on the release thread, after everything queued before it, with `device`
+// current: for objects whose destruction frees device memory (TensorRT engines and contexts).
+void ReleaseLater(std::function<void()> release, int device);
 
 // Blocks queued or being freed right now (JS: pendingReleases(), for tests and diagnostics).
 size_t PendingReleases();

@@ -3,13 +3,14 @@
 #include <cuda_runtime_api.h>
 
 #include "addon_state.h"
+#include "cuda/current_device.h"
 #include "cuda/deferred_release.h"
 #include "errors.h"
 #include "type_tags.h"
 
 namespace trtn {
 
-DeviceMemory::~DeviceMemory() { FreeDeviceMemoryLater(ptr); }
+DeviceMemory::~DeviceMemory() { FreeDeviceMemoryLater(ptr, device); }
 
 void DeviceBuffer::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "DeviceBuffer",
@@ -29,7 +30,10 @@ DeviceBuffer* DeviceBuffer::Unwrap(Napi::Value value) {
 DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
   Napi::Env env = info.Env();
   auto bytes = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  int device = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  CheckCuda(env, UseDevice(device), "cudaSetDevice(" + std::to_string(device) + ")");
   auto memory = std::make_shared<DeviceMemory>();
+  memory->device = device;
   CheckCuda(env, cudaMalloc(&memory->ptr, bytes), "cudaMalloc(" + std::to_string(bytes) + " bytes)");
   memory->bytes = bytes;
   memory_ = std::move(memory);

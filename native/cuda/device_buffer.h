@@ -12,6 +12,7 @@ namespace trtn {
 struct DeviceMemory {
   void* ptr = nullptr;
   size_t bytes = 0;
+  int device = 0;  // where it was allocated, and so where it is freed
   ~DeviceMemory();
 };
 

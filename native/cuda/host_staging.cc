@@ -41,7 +41,7 @@ std::shared_ptr<PinnedMemory> StagingPool::Acquire(Napi::Env env, size_t bytes) 
     free_->retained -= size;
   } else {
     block = std::make_shared<PinnedMemory>();
-    CheckCuda(env, cudaHostAlloc(&block->ptr, size, cudaHostAllocDefault),
+    CheckCuda(env, cudaHostAlloc(&block->ptr, size, cudaHostAllocPortable),
               "cudaHostAlloc(" + std::to_string(size) + " bytes, staging)");
     block->bytes = size;
   }

@@ -4,6 +4,7 @@
 
 #include "addon_state.h"
 #include "cuda/completion.h"
+#include "cuda/current_device.h"
 #include "cuda/device_buffer.h"
 #include "cuda/event.h"
 #include "cuda/host_staging.h"
@@ -37,7 +38,9 @@ size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
 }  // namespace
 
 StreamCore::~StreamCore() {
-  if (handle != nullptr) cudaStreamDestroy(handle);
+  if (handle == nullptr) return;
+  UseDevice(device);
+  cudaStreamDestroy(handle);
 }
 
 void Stream::Init(Napi::Env env, Napi::Object exports) {
@@ -61,6 +64,8 @@ Stream* Stream::Unwrap(Napi::Value value) { return UnwrapTagged<Stream>(value, t
 
 Stream::Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) {
   auto core = std::make_shared<StreamCore>();
+  core->device = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  CheckCuda(info.Env(), UseDevice(core->device), "cudaSetDevice(" + std::to_string(core->device) + ")");
   // Non-blocking: our streams never serialize with the legacy default stream other code may use.
   CheckCuda(info.Env(), cudaStreamCreateWithFlags(&core->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core_ = std::move(core);
@@ -69,6 +74,8 @@ Stream::Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) 
 
 const std::shared_ptr<StreamCore>& Stream::core(Napi::Env env) const {
   if (!core_) throw DisposedError(env, "Stream");
+  // Every method enqueues on or waits for the stream: its device must be the current one.
+  CheckCuda(env, UseDevice(core_->device), "cudaSetDevice(" + std::to_string(core_->device) + ")");
   return core_;
 }
 

@@ -13,6 +13,7 @@ namespace trtn {
 // teardown) and no in-flight op holds it any more.
 struct StreamCore {
   cudaStream_t handle = nullptr;
+  int device = 0;  // made current before any work is enqueued on the stream
   ~StreamCore();
 };
 

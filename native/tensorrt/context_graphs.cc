@@ -37,7 +37,7 @@ namespace {
 
 std::shared_ptr<PinnedMemory> PinnedBlock(size_t bytes) {
   auto block = std::make_shared<PinnedMemory>();
-  if (cudaHostAlloc(&block->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault) != cudaSuccess) {
+  if (cudaHostAlloc(&block->ptr, std::max<size_t>(bytes, 1), cudaHostAllocPortable) != cudaSuccess) {
     cudaGetLastError();
     block->ptr = nullptr;
     return nullptr;

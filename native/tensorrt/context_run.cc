@@ -2,6 +2,7 @@
 
 #include "addon_state.h"
 #include "cuda/completion.h"
+#include "cuda/current_device.h"
 #include "cuda/host_staging.h"
 #include "cuda/pinned_buffer.h"
 #include "cuda/stream.h"
@@ -113,6 +114,8 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
   RunSetup(Napi::Env env, std::shared_ptr<ContextCore> core)
       : env_(env), core_(std::move(core)), op_(std::make_unique<RunOp>(env, core_)), promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
     capture_.emplace();
+    // Tensors, arenas and the enqueue belong to the engine's device, whatever ran last here.
+    CheckCuda(env, UseDevice(core_->engine->device), "cudaSetDevice(" + std::to_string(core_->engine->device) + ")");
   }
 
   void SelectProfile(int32_t profile);
@@ -203,7 +206,7 @@ void RunSetup::SetInputs(Napi::Array inputs) {
     std::shared_ptr<PinnedMemory>& block = core_->host[static_cast<size_t>(index)];
     if (!block || block->bytes < bytes) {
       auto fresh = std::make_shared<PinnedMemory>();
-      CheckCuda(env_, cudaHostAlloc(&fresh->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault), "cudaHostAlloc");
+      CheckCuda(env_, cudaHostAlloc(&fresh->ptr, std::max<size_t>(bytes, 1), cudaHostAllocPortable), "cudaHostAlloc");
       fresh->bytes = bytes;
       block = std::move(fresh);
     }
@@ -266,7 +269,7 @@ void RunSetup::BindTensors() {
       std::shared_ptr<PinnedMemory>& block = core_->host[k];
       if (!block || block->bytes < bytes) {
         auto fresh = std::make_shared<PinnedMemory>();
-        CheckCuda(env_, cudaHostAlloc(&fresh->ptr, std::max<size_t>(bytes, 1), cudaHostAllocDefault), "cudaHostAlloc");
+        CheckCuda(env_, cudaHostAlloc(&fresh->ptr, std::max<size_t>(bytes, 1), cudaHostAllocPortable), "cudaHostAlloc");
         fresh->bytes = bytes;
         block = std::move(fresh);
       }
@@ -492,6 +495,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
   auto execute = [work] {
     LogCapture capture;
     ContextCore& core = *work->core;
+    UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     work->status = cudaStreamSynchronize(stream);
     if (work->status == cudaSuccess && !AllocateGraphBlocks(*work->entry, work->uploads, work->downloads)) work->status = cudaErrorMemoryAllocation;
@@ -513,6 +517,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
   };
   auto finish = [work, key, setup = shared_from_this()](Napi::Env) -> Napi::Value {
     ContextCore& core = *work->core;
+    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunOp& op = *setup->op_;
     op.enqueue_log += work->log;
     if (work->captured) {
@@ -592,6 +597,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
   auto execute = [work] {
     LogCapture capture;
     ContextCore& core = *work->core;
+    UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     for (const Upload& upload : work->uploads) {
       if (work->status == cudaSuccess) work->status = cudaMemcpyAsync(upload.device, upload.host, upload.bytes, cudaMemcpyHostToDevice, stream);
@@ -606,6 +612,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
   };
   auto finish = [work, setup = shared_from_this()](Napi::Env) -> Napi::Value {
     ContextCore& core = *work->core;
+    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunSetup& run = *setup;
     run.op_->enqueue_log += work->log;
     core.graphs.Clear();

@@ -1,6 +1,7 @@
 #include "tensorrt/engine.h"
 
 #include "addon_state.h"
+#include "cuda/current_device.h"
 #include "cuda/deferred_release.h"
 #include "errors.h"
 #include "promise_worker.h"
@@ -21,22 +22,25 @@ RuntimeCore::~RuntimeCore() { delete runtime; }
 EngineCore::~EngineCore() {
   // Freeing an engine's weights synchronizes the device: done on the release thread. The engine
   // goes before its runtime, as TensorRT requires.
-  ReleaseLater([engine = engine, runtime = std::move(runtime)]() mutable {
-    delete engine;
-    runtime.reset();
-  });
+  ReleaseLater(
+      [engine = engine, runtime = std::move(runtime)]() mutable {
+        delete engine;
+        runtime.reset();
+      },
+      device);
 }
 
 namespace {
 
 class LoadWorker : public PromiseWorker {
  public:
-  LoadWorker(Napi::Env env, Napi::Uint8Array plan, bool allow_host_code)
+  LoadWorker(Napi::Env env, Napi::Uint8Array plan, bool allow_host_code, int device)
       : PromiseWorker(env, "tensorrt-node:loadEngine"),
         plan_ref_(Napi::Persistent(plan)),
         data_(plan.Data()),
         size_(plan.ByteLength()),
-        allow_host_code_(allow_host_code) {}
+        allow_host_code_(allow_host_code),
+        device_(device) {}
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
@@ -44,6 +48,12 @@ class LoadWorker : public PromiseWorker {
     std::string mismatch = HeaderLibraryMismatch(lib.version);
     if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
 
+    // A pool thread's current device is whatever its last task left: the engine's weights and
+    // kernels go to the device current while deserializing.
+    if (cudaError_t status = UseDevice(device_); status != cudaSuccess) {
+      cudaGetLastError();
+      return Fail("ERR_CUDA", "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
+    }
     // TensorRT alone decides whether a plan loads: the header is read only to explain a refusal.
     LogCapture capture;
     auto runtime = std::make_shared<RuntimeCore>();
@@ -68,6 +78,7 @@ class LoadWorker : public PromiseWorker {
     core_ = std::make_shared<EngineCore>();
     core_->runtime = std::move(runtime);
     core_->engine = engine;
+    core_->device = device_;
   }
 
   Napi::Value Result(Napi::Env env) override { return Engine::Wrap(env, std::move(core_), size_); }
@@ -77,6 +88,7 @@ class LoadWorker : public PromiseWorker {
   const uint8_t* data_;
   size_t size_;
   bool allow_host_code_;
+  int device_;
   std::shared_ptr<EngineCore> core_;
 };
 
@@ -198,7 +210,7 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for plan");
   }
-  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value());
+  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value(), info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

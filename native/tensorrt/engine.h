@@ -19,6 +19,7 @@ struct RuntimeCore {
 struct EngineCore {
   std::shared_ptr<RuntimeCore> runtime;
   nvinfer1::ICudaEngine* engine = nullptr;
+  int device = 0;  // where it was deserialized: its contexts, streams and memory live there too
   ~EngineCore();
 };
 
@@ -56,7 +57,7 @@ inline const char* AliasedInputOf(const nvinfer1::ICudaEngine& engine, const cha
 #endif
 }
 
-// JS-facing: loadEngine(plan: Uint8Array, allowHostCode: boolean): Promise<Engine>.
+// JS-facing: loadEngine(plan: Uint8Array, allowHostCode: boolean, device: number): Promise<Engine>.
 Napi::Value LoadEngine(const Napi::CallbackInfo& info);
 
 }  // namespace trtn

@@ -3,6 +3,7 @@
 #include <NvInfer.h>
 #include <NvOnnxParser.h>
 
+#include "cuda/current_device.h"
 #include "errors.h"
 #include "promise_worker.h"
 #include "tensorrt/dims.h"
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +44,7 @@ struct BuildSettings {
   bool use_timing_cache = false;
   std::vector<uint8_t> timing_cache;
   std::string model_path;
+  int device = 0;  // the GPU the engine is built (and its tactics timed) for
 };
 
 template <typename T>
@@ -79,6 +82,11 @@ class BuildJob {
     channel_ = channel;
     thread_ = std::thread([this] {
       try {
+        // A new thread starts on device 0: the builder times its tactics on the current device.
+        if (cudaError_t status = UseDevice(settings_.device); status != cudaSuccess) {
+          cudaGetLastError();
+          throw std::runtime_error("cudaSetDevice(" + std::to_string(settings_.device) + ") failed: " + cudaGetErrorName(status));
+        }
         Run();
       } catch (const std::exception& e) {
         Fail("ERR_BUILD_FAILED", std::string("The build failed: ") + e.what());
@@ -304,6 +312,7 @@ BuildSettings ReadSettings(Napi::Object options) {
   s.workspace = number("workspaceBytes", 0);
   s.optimization_level = static_cast<int32_t>(number("optimizationLevel", -1));
   s.max_aux_streams = static_cast<int32_t>(number("maxAuxStreams", -1));
+  s.device = static_cast<int>(number("device", 0));
   Napi::Value hardware = options.Get("hardwareCompatibility");
   if (hardware.IsString()) s.hardware = HardwareLevel(hardware.As<Napi::String>().Utf8Value());
   s.version_compatible = options.Get("versionCompatible").ToBoolean().Value();

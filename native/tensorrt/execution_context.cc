@@ -1,6 +1,7 @@
 #include "tensorrt/execution_context.h"
 
 #include "addon_state.h"
+#include "cuda/current_device.h"
 #include "cuda/deferred_release.h"
 #include "cuda/pinned_buffer.h"
 #include "cuda/stream.h"
@@ -25,6 +26,7 @@ ContextCore::~ContextCore() {
   if (activation.base) blocks.push_back(activation.base);
   // std::function needs a copyable callable: the allocators travel behind a shared_ptr.
   auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
+  int device = engine->device;
   ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine), stream = std::move(stream),
                 graphs = graphs.Take()]() mutable {
     graphs.clear();
@@ -33,7 +35,7 @@ ContextCore::~ContextCore() {
     for (void* block : blocks) cudaFree(block);
     stream.reset();
     engine.reset();
-  });
+  }, device);
 }
 
 size_t ContextCore::ArenaBytes() const {
@@ -56,11 +58,14 @@ void ExecutionContext::Init(Napi::Env env, Napi::Object) {
 
 Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph, bool user_managed) {
   LogCapture capture;
+  // The context, its stream and its memory belong to the engine's device.
+  CheckCuda(env, UseDevice(engine->device), "cudaSetDevice(" + std::to_string(engine->device) + ")");
   auto core = std::make_shared<ContextCore>();
   core->engine = engine;
   core->cuda_graph = cuda_graph;
   core->user_managed = user_managed;
   auto stream = std::make_shared<StreamCore>();
+  stream->device = engine->device;
   CheckCuda(env, cudaStreamCreateWithFlags(&stream->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core->stream = std::move(stream);
   core->context = engine->engine->createExecutionContext(user_managed ? nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED

@@ -114,7 +114,7 @@ cudaError_t CUDARTAPI cudaMemGetInfo(size_t* free, size_t* total) {
   if (free == nullptr || total == nullptr) return finish(cudaErrorInvalidValue);
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
   *total = config().device_memory;
-  *free = config().device_memory - memory().device_bytes_in_use();
+  *free = config().device_memory - memory().device_bytes_in_use(current_device());
   return cudaSuccess;
 }
 

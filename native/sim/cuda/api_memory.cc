@@ -81,7 +81,7 @@ cudaError_t enqueue_set(void* ptr, int value, size_t count, cudaStream_t stream,
 
 cudaError_t CUDARTAPI cudaMalloc(void** devPtr, size_t size) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
-  return finish(memory().allocate_device(devPtr, size));
+  return finish(memory().allocate_device(devPtr, size, current_device()));
 }
 
 cudaError_t CUDARTAPI cudaFree(void* devPtr) {
@@ -116,7 +116,7 @@ cudaError_t CUDARTAPI cudaPointerGetAttributes(struct cudaPointerAttributes* att
   std::memset(attributes, 0, sizeof(*attributes));
   if (memory().is_device_pointer(ptr)) {
     attributes->type = cudaMemoryTypeDevice;
-    attributes->device = current_device();
+    attributes->device = memory().device_of(ptr);  // the device it was allocated on, whatever is current
     attributes->devicePointer = const_cast<void*>(ptr);
   } else if (memory().is_pinned_pointer(ptr)) {
     attributes->type = cudaMemoryTypeHost;

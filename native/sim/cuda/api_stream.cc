@@ -14,6 +14,15 @@ cudaError_t CUDARTAPI cudaStreamCreateWithFlags(cudaStream_t* pStream, unsigned 
   return finish(streams().create(pStream, flags));
 }
 
+cudaError_t CUDARTAPI cudaStreamGetDevice(cudaStream_t hStream, int* device) {
+  if (device == nullptr) return finish(cudaErrorInvalidValue);
+  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  auto impl = streams().resolve(hStream);
+  if (!impl) return finish(cudaErrorInvalidResourceHandle);
+  *device = impl->device >= 0 ? impl->device : current_device();
+  return cudaSuccess;
+}
+
 cudaError_t CUDARTAPI cudaStreamCreate(cudaStream_t* pStream) { return cudaStreamCreateWithFlags(pStream, cudaStreamDefault); }
 
 cudaError_t CUDARTAPI cudaStreamDestroy(cudaStream_t stream) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <new>
 
 namespace trtn::cudasim {
@@ -93,7 +94,7 @@ void set_on_stream_worker(bool value) { t_on_stream_worker = value; }
 int current_device() { return t_current_device; }
 void set_current_device(int device) { t_current_device = device; }
 
-cudaError_t MemoryRegistry::allocate_device(void** out, size_t size) {
+cudaError_t MemoryRegistry::allocate_device(void** out, size_t size, int device) {
   if (out == nullptr) return cudaErrorInvalidValue;
   if (size == 0) {
     *out = nullptr;  // the real runtime succeeds and hands back a null pointer
@@ -102,22 +103,24 @@ cudaError_t MemoryRegistry::allocate_device(void** out, size_t size) {
   size_t padded = round_up(size, kDeviceAlignment);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (padded > config().device_memory || device_in_use_ > config().device_memory - padded) {
+    size_t& in_use = device_in_use_[device];
+    if (padded > config().device_memory || in_use > config().device_memory - padded) {
       return cudaErrorMemoryAllocation;
     }
-    device_in_use_ += padded;  // reserve before allocating so concurrent callers respect the cap
+    in_use += padded;  // reserve before allocating so concurrent callers respect the cap
   }
   // Exactly cudaMalloc's documented alignment and no more: every pointer is an odd multiple of
   // 256, so code that needs more (an output allocator asked for 512) fails here, not on a GPU.
   auto* base = static_cast<uint8_t*>(std::aligned_alloc(2 * kDeviceAlignment, round_up(padded + kDeviceAlignment, 2 * kDeviceAlignment)));
   std::lock_guard<std::mutex> lock(mutex_);
   if (base == nullptr) {
-    device_in_use_ -= padded;
+    device_in_use_[device] -= padded;
     return cudaErrorMemoryAllocation;
   }
   uint8_t* block = base + kDeviceAlignment;
   std::memset(block, kGarbageByte, padded);
   device_[reinterpret_cast<uintptr_t>(block)] = padded;
+  owner_[reinterpret_cast<uintptr_t>(block)] = device;
   *out = block;
   return cudaSuccess;
 }
@@ -127,7 +130,9 @@ cudaError_t MemoryRegistry::free_device(void* ptr) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = device_.find(reinterpret_cast<uintptr_t>(ptr));
   if (it == device_.end()) return cudaErrorInvalidValue;
-  device_in_use_ -= it->second;
+  auto owner = owner_.find(it->first);
+  device_in_use_[owner->second] -= it->second;
+  owner_.erase(owner);
   device_.erase(it);
   std::free(static_cast<uint8_t*>(ptr) - kDeviceAlignment);
   return cudaSuccess;
@@ -174,9 +179,17 @@ bool MemoryRegistry::is_pinned_range(const void* ptr, size_t count) const {
   return range_inside(pinned_, reinterpret_cast<uintptr_t>(ptr), count);
 }
 
-size_t MemoryRegistry::device_bytes_in_use() const {
+size_t MemoryRegistry::device_bytes_in_use(int device) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return device_in_use_;
+  auto it = device_in_use_.find(device);
+  return it == device_in_use_.end() ? 0 : it->second;
+}
+
+int MemoryRegistry::device_of(const void* ptr) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto begin = reinterpret_cast<uintptr_t>(ptr);
+  if (!range_inside(device_, begin, 0)) return -1;
+  return std::prev(owner_.upper_bound(begin))->second;
 }
 
 MemoryRegistry& memory() {

@@ -48,11 +48,12 @@ void set_on_stream_worker(bool value);
 int current_device();
 void set_current_device(int device);
 
-// Device allocations live in host memory; the registry maps each base address to its size so
-// pointers and ranges can be validated like the real runtime does.
+// Device allocations live in host memory; the registry maps each base address to its size and
+// the device it was allocated on (the calling thread's current device), so pointers, ranges and
+// the device that owns them are validated like the real runtime does. Each device has its own cap.
 class MemoryRegistry {
  public:
-  cudaError_t allocate_device(void** out, size_t size);
+  cudaError_t allocate_device(void** out, size_t size, int device);
   cudaError_t free_device(void* ptr);
   cudaError_t allocate_host(void** out, size_t size);
   cudaError_t free_host(void* ptr);
@@ -62,13 +63,16 @@ class MemoryRegistry {
   bool is_device_pointer(const void* ptr) const;
   bool is_pinned_pointer(const void* ptr) const;
   bool is_pinned_range(const void* ptr, size_t count) const;
-  size_t device_bytes_in_use() const;
+  size_t device_bytes_in_use(int device) const;
+  // The device that owns the allocation containing ptr, or -1 when ptr is not device memory.
+  int device_of(const void* ptr) const;
 
  private:
   mutable std::mutex mutex_;
   std::map<uintptr_t, size_t> device_;  // base -> size
+  std::map<uintptr_t, int> owner_;      // base -> device it was allocated on
   std::map<uintptr_t, size_t> pinned_;  // base -> size
-  size_t device_in_use_ = 0;
+  std::map<int, size_t> device_in_use_;
 };
 
 MemoryRegistry& memory();

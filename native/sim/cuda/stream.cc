@@ -91,6 +91,7 @@ std::shared_ptr<StreamImpl> StreamTable::legacy_stream() {
 cudaError_t StreamTable::create(cudaStream_t* out, unsigned flags) {
   if (out == nullptr || (flags & ~cudaStreamNonBlocking) != 0) return cudaErrorInvalidValue;
   auto impl = std::make_shared<StreamImpl>(flags, false);
+  impl->device = current_device();
   auto* handle = new CUstream_st{0};
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -51,6 +51,10 @@ class StreamImpl {
   bool capture_invalidated = false;
   std::vector<std::function<void()>> captured;
 
+  // The device that was current when the stream was created; -1 for the legacy stream, which
+  // belongs to whichever device the calling thread has current.
+  int device = -1;
+
   // Written by the worker under progress_mutex() after each operation.
   uint64_t completed = 0;
 };

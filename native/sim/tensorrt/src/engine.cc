@@ -247,6 +247,10 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
     }
     shared->hostIo = shapeTensorIo(shared->desc);
     shared->aliasOf = aliasedIo(shared->desc);
+    if (cudaGetDevice(&shared->device) != cudaSuccess) {
+      cudaGetLastError();
+      return failed(ErrorKind::kInternal, "Cuda Runtime (no current device)");
+    }
     logMessage(logger_, Severity::kINFO, "Loaded engine of " + std::to_string(size) + " bytes built by TensorRT " + planVersion);
     return new Engine(std::move(shared), shared_);
   } catch (const std::exception& e) {

@@ -25,6 +25,9 @@ struct EngineShared {
   std::vector<bool> hostIo;
   // Per I/O tensor: the input an output must share its memory with (an in-place update), or -1.
   std::vector<int> aliasOf;
+  // The device that was current when the engine was deserialized: its kernels and weights live
+  // there, and only that device can run them.
+  int device = 0;
 
   int ioIndex(const char* name) const;
   bool onHost(int io) const { return io >= 0 && hostIo[static_cast<size_t>(io)]; }

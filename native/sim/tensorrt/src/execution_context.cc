@@ -27,6 +27,9 @@ struct Job {
   int32_t profile = 0;
   uint64_t generation = 0;
   std::vector<int64_t> outputBytes;   // per engine output, what a stale replay overwrites
+  // A tensor whose memory belongs to another device than the engine's: its kernels fault on it
+  // with an illegal address (no peer access is ever enabled). Empty when every tensor is local.
+  std::string foreignTensor;
 };
 
 namespace {
@@ -121,7 +124,11 @@ bool shapesWithValues(const EngineShared& engine, const std::vector<Shape>& inpu
 // faulting kernel leaves) when they fail.
 void runNetwork(const Job& job) {
   cudaError_t fault = trtnSimTakeKernelFault();
+  if (fault == cudaSuccess && !job.foreignTensor.empty()) fault = cudaErrorIllegalAddress;
   try {
+    if (fault != cudaSuccess && !job.foreignTensor.empty()) {
+      throw std::runtime_error("a kernel read " + job.foreignTensor + " in memory of another device: " + cudaGetErrorName(fault));
+    }
     if (fault != cudaSuccess) throw std::runtime_error(std::string("a kernel faulted with ") + cudaGetErrorName(fault) + " (injected)");
     std::vector<Value> outputs = execute(*job.engine, job.inputShapes, job.addresses, job.hostInputs);
     size_t inputs = job.engine->desc.graph.inputs.size();
@@ -459,6 +466,21 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         return false;
       }
     }
+    {
+      // Kernels launch on the calling thread's current device; a stream of another device, or an
+      // engine whose kernels were loaded on another device, fails the launch as CUDA does.
+      int current = -1;
+      int streamDevice = -1;
+      if (cudaGetDevice(&current) != cudaSuccess || cudaStreamGetDevice(stream, &streamDevice) != cudaSuccess) {
+        cudaError_t status = cudaGetLastError();
+        logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
+        return false;
+      }
+      if (streamDevice != current || shared_->device != current) {
+        logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(cudaErrorInvalidResourceHandle) + ")");
+        return false;
+      }
+    }
     std::string missing;
     for (size_t i = 0; i < specified_.size(); ++i) {
       if (!specified_[i]) missing += (missing.empty() ? "" : ", ") + shared_->desc.io[i].name;
@@ -521,6 +543,15 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       return false;
     }
     std::vector<void*> addresses = addresses_;
+    std::string foreignTensor;
+    if (deviceMemory_ != nullptr) {
+      cudaPointerAttributes arena{};
+      if (cudaPointerGetAttributes(&arena, deviceMemory_) != cudaSuccess) {
+        cudaGetLastError();
+      } else if (arena.type == cudaMemoryTypeDevice && arena.device != shared_->device) {
+        foreignTensor = "the execution context's device memory";
+      }
+    }
     bool dataDependent = false;
     for (size_t i = 0; i < desc.io.size(); ++i) {
       const IOTensor& io = desc.io[i];
@@ -570,6 +601,7 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
           error(where, "the address of tensor " + io.name + " is not device memory");
           return false;
         }
+        if (attributes.device != shared_->device && foreignTensor.empty()) foreignTensor = io.name;
       }
     }
     std::vector<Shape> inputShapes(inputShapes_.begin(), inputShapes_.end());
@@ -580,6 +612,11 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       activity_->generation++;
       profilePending_ = false;
       warmed_ = true;
+    }
+    if (!foreignTensor.empty() && dataDependent) {
+      logError(shared_->logger, ErrorKind::kInternal, where, "execution failed: a kernel read " + foreignTensor + " in memory of another device");
+      trtnSimRaiseKernelFault(cudaErrorIllegalAddress);
+      return false;
     }
     if (dataDependent) {
       // Like TensorRT, an engine with data-dependent output shapes waits for its stream inside
@@ -631,6 +668,7 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
     job->hostInputs = std::move(hostInputs);
     job->profile = profile_;
     job->generation = activity_->generation.load();
+    job->foreignTensor = foreignTensor;
     for (size_t i = desc.graph.inputs.size(); i < desc.io.size(); ++i) {
       job->outputBytes.push_back(volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) * static_cast<int64_t>(elementSize(desc.io[i].type)));
     }

@@ -1,0 +1,17 @@
+// CUDA's current device is per thread and defaults to 0: every thread that touches CUDA for an
+// object (the JS thread, libuv pool workers, the release thread, the builder thread) makes that
+// object's device current first, or its work silently lands on device 0.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+namespace trtn {
+
+// Makes `device` current on the calling thread; cheap when it already is (no cudaSetDevice call).
+inline cudaError_t UseDevice(int device) {
+  int current = -1;
+  if (cudaGetDevice(&current) == cudaSuccess && current == device) return cudaSuccess;
+  return cudaSetDevice(device);
+}
+
+}  // namespace trtn
