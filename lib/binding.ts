@@ -285,6 +285,10 @@ export interface NativeTestingHooks {
   holdBuilds(): () => void;
   /** What a simulator plan records about its build, as JSON (see native/testing/sim_plan.h). */
   describeSimPlan(plan: Uint8Array): string;
+  /** What glibc's malloc holds, in bytes (live allocations, taken from the OS); undefined elsewhere. */
+  heapStats(): { inUse: number; held: number } | undefined;
+  /** Hands malloc's free pages back to the OS (malloc_trim); true when it returned any. */
+  releaseFreeHeap(): boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

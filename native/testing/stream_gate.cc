@@ -10,6 +10,7 @@
 #include "addon_state.h"
 #include "cuda/stream.h"
 #include "errors.h"
+#include "testing/heap_stats.h"
 #include "testing/kernel_fault.h"
 #if TRTN_HAVE_TENSORRT
 #include "tensorrt/execution_context.h"
@@ -71,6 +72,7 @@ void InitStreamGate(Napi::Env env, Napi::Object exports) {
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("gateStream", Napi::Function::New<GateStream>(env, "gateStream"));
   InitKernelFault(env, testing);
+  InitHeapStats(env, testing);
   exports.Set("testing", testing);
 }
 

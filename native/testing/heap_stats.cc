@@ -1,0 +1,41 @@
+#include "testing/heap_stats.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace trtn {
+namespace {
+
+// { inUse, held } in bytes, or undefined where the C library does not say.
+Napi::Value HeapStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 stats = mallinfo2();
+  Napi::Object result = Napi::Object::New(env);
+  // hblkhd: blocks malloc mmapped on their own; they count as both live and held.
+  result.Set("inUse", Napi::Number::New(env, static_cast<double>(stats.uordblks + stats.hblkhd)));
+  result.Set("held", Napi::Number::New(env, static_cast<double>(stats.arena + stats.hblkhd)));
+  return result;
+#else
+  return env.Undefined();
+#endif
+}
+
+// True when glibc returned memory to the OS.
+Napi::Value ReleaseFreeHeap(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+}  // namespace
+
+void InitHeapStats(Napi::Env env, Napi::Object testing) {
+  testing.Set("heapStats", Napi::Function::New<HeapStats>(env, "heapStats"));
+  testing.Set("releaseFreeHeap", Napi::Function::New<ReleaseFreeHeap>(env, "releaseFreeHeap"));
+}
+
+}  // namespace trtn
