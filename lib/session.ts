@@ -115,14 +115,17 @@ function normaliseOptions(options: unknown): SessionOptions {
 export class InferenceSession implements AsyncDisposable {
   /** Why 'auto' did not pick TensorRT; undefined when it did or when a backend was asked for by name. */
   readonly fallbackReason: string | undefined;
+  /** The full text behind `fallbackReason`: paths searched, error codes, how to fix it. */
+  readonly fallbackDetails: string | undefined;
   private readonly backendImpl: Backend;
   private inFlight = 0;
   private settled: (() => void) | undefined;
   private disposing: Promise<void> | undefined;
 
-  private constructor(backend: Backend, fallbackReason: string | undefined) {
+  private constructor(backend: Backend, fallback?: { reason: string; details: string }) {
     this.backendImpl = backend;
-    this.fallbackReason = fallbackReason;
+    this.fallbackReason = fallback?.reason;
+    this.fallbackDetails = fallback?.details;
   }
 
   /**
@@ -135,7 +138,7 @@ export class InferenceSession implements AsyncDisposable {
     if (typeof source === 'string') await checkModelFile(source);
     const choice = opts.backend ?? 'auto';
 
-    let fallbackReason: string | undefined;
+    let fallback: { reason: string; details: string } | undefined;
     const engine = isEngine(source);
     if (engine && choice === 'cpu') {
       throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"');
@@ -148,18 +151,19 @@ export class InferenceSession implements AsyncDisposable {
           const what = choice === 'tensorrt' ? 'The tensorrt backend' : `The engine ${typeof source === 'string' ? source : '(plan bytes)'} needs the tensorrt backend, which`;
           throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `${what} is unavailable: ${tensorrt.reason}`);
         }
-        fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
+        const details = tensorrt.reason ?? 'unknown reason';
+        fallback = { reason: tensorrt.summary ?? details, details };
       } else if (engine) {
-        return new InferenceSession(await TensorRTBackend.load(source, tensorrtOptions), undefined);
+        return new InferenceSession(await TensorRTBackend.load(source, tensorrtOptions));
       } else {
         const onnx = await onnxOnTensorRT(source, tensorrtOptions, choice);
-        if ('backend' in onnx) return new InferenceSession(onnx.backend, undefined);
-        fallbackReason = onnx.fallbackReason;
+        if ('backend' in onnx) return new InferenceSession(onnx.backend);
+        fallback = { reason: onnx.fallbackReason, details: onnx.fallbackDetails };
       }
     }
     const cpu = cpuAvailability();
     if (!cpu.available) {
-      throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${cpu.reason}` + (fallbackReason ? `; ${fallbackReason}` : ''));
+      throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${cpu.reason}` + (fallback ? `; ${fallback.details}` : ''));
     }
     const backend = await CpuBackend.create(source, {
       intraOpThreads: opts.threads?.intraOp,
@@ -168,7 +172,7 @@ export class InferenceSession implements AsyncDisposable {
       runOn: opts.runOn,
       maxQueue: opts.maxQueue,
     });
-    return new InferenceSession(backend, fallbackReason);
+    return new InferenceSession(backend, fallback);
   }
 
   get backend(): BackendName {
