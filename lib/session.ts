@@ -187,6 +187,16 @@ export class InferenceSession implements AsyncDisposable {
     return this.backendImpl.outputs;
   }
 
+  /** Input names in model order (as onnxruntime-node's `inputNames`). */
+  get inputNames(): readonly string[] {
+    return this.backendImpl.inputs.map((input) => input.name);
+  }
+
+  /** Output names in model order (as onnxruntime-node's `outputNames`). */
+  get outputNames(): readonly string[] {
+    return this.backendImpl.outputs.map((output) => output.name);
+  }
+
   /** The largest batch a run may hold and how many runs the backend computes at once (the batcher sizes its work from it). */
   get capacity(): BackendCapacity {
     return backendCapacity(this.backendImpl);

@@ -68,6 +68,8 @@ describe('session metadata', () => {
       ['c', 'float32', [2, 'batch', 64]],
     ]);
     expect(session.outputs.map((o) => o.name)).toEqual(['output', 'hn', 'cn']);
+    expect(session.inputNames).toEqual(['input', 'sr', 'h', 'c']);
+    expect(session.outputNames).toEqual(['output', 'hn', 'cn']);
   });
 
   it("'auto' falls back to the CPU and says why", async () => {
