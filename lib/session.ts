@@ -13,7 +13,7 @@ import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorr
 import { type OnnxTensorRTOptions, onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
-import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal, validateThreadCount } from './validate.js';
+import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validatePositiveInteger, validateRunOutputs, validateSignal, validateThreadCount } from './validate.js';
 
 export type BackendChoice = 'auto' | BackendName;
 
@@ -43,8 +43,12 @@ export interface SessionOptions {
 }
 
 export interface RunOptions {
-  /** Names of the outputs to compute; default all. */
-  outputs?: readonly string[];
+  /**
+   * The outputs to compute (default all): their names, or name -> a Tensor of the output's dtype that
+   * receives it (as onnxruntime-node's fetches). A tensor larger than the output holds it in its first
+   * elements; the result for that name is a Tensor over the caller's memory.
+   */
+  outputs?: readonly string[] | Readonly<Record<string, Tensor>>;
   signal?: AbortSignal;
 }
 
@@ -216,12 +220,12 @@ export class InferenceSession implements AsyncDisposable {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
     const checked = validateFeeds(this.inputs, feeds);
-    const outputNames = validateOutputNames(this.outputs, options?.outputs);
+    const outputs = validateRunOutputs(this.outputs, options?.outputs);
     const signal = validateSignal(options?.signal);
     if (signal?.aborted) throw abortError(signal);
     this.inFlight++;
     try {
-      return await this.backendImpl.run(checked, outputNames, signal);
+      return await this.backendImpl.run(checked, outputs.names, signal, outputs.buffers);
     } finally {
       if (--this.inFlight === 0) this.settled?.();
     }
