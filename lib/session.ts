@@ -10,7 +10,8 @@ import { cpuAvailability, tensorrtAvailability } from './backends/availability.j
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
-import { type OnnxTensorRTOptions, onnxOnTensorRT } from './tensorrt/onnx-engine.js';
+import { onnxOnTensorRT } from './tensorrt/onnx-engine.js';
+import type { OnnxTensorRTOptions } from './tensorrt/onnx-engine-options.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
 import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validatePositiveInteger, validateRunOutputs, validateSignal, validateThreadCount } from './validate.js';

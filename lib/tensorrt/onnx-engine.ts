@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 
 import { TensorRTBackend, type TensorRTBackendOptions } from '../backends/tensorrt.js';
 import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../errors.js';
-import type { BuildEngineOptions } from './build-options.js';
-import { type EngineCacheOptions, cachedBuild } from './engine-cache.js';
+import { cachedBuild } from './engine-cache.js';
+import type { OnnxTensorRTOptions } from './onnx-engine-options.js';
 import { missingProfileReason, modelInputs } from './profiles.js';
 
-export type OnnxTensorRTOptions = Omit<TensorRTBackendOptions, 'signal'> & Omit<BuildEngineOptions, 'output' | 'signal'> & EngineCacheOptions;
+export type { OnnxTensorRTOptions } from './onnx-engine-options.js';
 
 const OPTION_NAME = 'options.tensorrt';
 
