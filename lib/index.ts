@@ -29,7 +29,6 @@ export type { SkippedLayer } from './optimize/prune/qualify.js';
 
 // --- TensorRT runtime (issue 4) ---
 export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
-export { ContextPool, type ContextPoolOptions } from './tensorrt/context-pool.js';
 export { buildEngine, type BuildEngineOptions, type BuildProgress, type EngineBuildSettings, type HardwareCompatibility, type Precision } from './tensorrt/builder.js';
 export {
   clearCache as clearEngineCache,
@@ -40,7 +39,7 @@ export {
   type EngineCacheOptions,
 } from './tensorrt/engine-cache.js';
 export { setTensorRTLogger, type TensorRTLogSeverity } from './tensorrt/logger.js';
-export type { TensorRTBackendOptions } from './backends/tensorrt.js';
+export type { TensorRTBackendOptions } from './backends/tensorrt-options.js';
 // --- end TensorRT runtime ---
 
 // --- serving ---

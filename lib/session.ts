@@ -10,10 +10,11 @@ import { cpuAvailability, tensorrtAvailability } from './backends/availability.j
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
-import { type OnnxTensorRTOptions, onnxOnTensorRT } from './tensorrt/onnx-engine.js';
+import { onnxOnTensorRT } from './tensorrt/onnx-engine.js';
+import type { OnnxTensorRTOptions } from './tensorrt/onnx-engine-options.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
-import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validateOutputNames, validatePositiveInteger, validateSignal, validateThreadCount } from './validate.js';
+import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validatePositiveInteger, validateRunOutputs, validateSignal, validateThreadCount } from './validate.js';
 import { deviceIndex } from './cuda/validate.js';
 
 export type BackendChoice = 'auto' | BackendName;
@@ -44,8 +45,12 @@ export interface SessionOptions {
 }
 
 export interface RunOptions {
-  /** Names of the outputs to compute; default all. */
-  outputs?: readonly string[];
+  /**
+   * The outputs to compute (default all): their names, or name -> a Tensor of the output's dtype that
+   * receives it (as onnxruntime-node's fetches). A tensor larger than the output holds it in its first
+   * elements; the result for that name is a Tensor over the caller's memory.
+   */
+  outputs?: readonly string[] | Readonly<Record<string, Tensor>>;
   signal?: AbortSignal;
 }
 
@@ -117,14 +122,17 @@ function normaliseOptions(options: unknown): SessionOptions {
 export class InferenceSession implements AsyncDisposable {
   /** Why 'auto' did not pick TensorRT; undefined when it did or when a backend was asked for by name. */
   readonly fallbackReason: string | undefined;
+  /** The full text behind `fallbackReason`: paths searched, error codes, how to fix it. */
+  readonly fallbackDetails: string | undefined;
   private readonly backendImpl: Backend;
   private inFlight = 0;
   private settled: (() => void) | undefined;
   private disposing: Promise<void> | undefined;
 
-  private constructor(backend: Backend, fallbackReason: string | undefined) {
+  private constructor(backend: Backend, fallback?: { reason: string; details: string }) {
     this.backendImpl = backend;
-    this.fallbackReason = fallbackReason;
+    this.fallbackReason = fallback?.reason;
+    this.fallbackDetails = fallback?.details;
   }
 
   /**
@@ -137,7 +145,7 @@ export class InferenceSession implements AsyncDisposable {
     if (typeof source === 'string') await checkModelFile(source);
     const choice = opts.backend ?? 'auto';
 
-    let fallbackReason: string | undefined;
+    let fallback: { reason: string; details: string } | undefined;
     const engine = isEngine(source);
     if (engine && choice === 'cpu') {
       throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"');
@@ -150,18 +158,19 @@ export class InferenceSession implements AsyncDisposable {
           const what = choice === 'tensorrt' ? 'The tensorrt backend' : `The engine ${typeof source === 'string' ? source : '(plan bytes)'} needs the tensorrt backend, which`;
           throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `${what} is unavailable: ${tensorrt.reason}`);
         }
-        fallbackReason = `TensorRT is unavailable: ${tensorrt.reason}`;
+        const details = tensorrt.reason ?? 'unknown reason';
+        fallback = { reason: tensorrt.summary ?? details, details };
       } else if (engine) {
-        return new InferenceSession(await TensorRTBackend.load(source, tensorrtOptions), undefined);
+        return new InferenceSession(await TensorRTBackend.load(source, tensorrtOptions));
       } else {
         const onnx = await onnxOnTensorRT(source, tensorrtOptions, choice);
-        if ('backend' in onnx) return new InferenceSession(onnx.backend, undefined);
-        fallbackReason = onnx.fallbackReason;
+        if ('backend' in onnx) return new InferenceSession(onnx.backend);
+        fallback = { reason: onnx.fallbackReason, details: onnx.fallbackDetails };
       }
     }
     const cpu = cpuAvailability();
     if (!cpu.available) {
-      throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${cpu.reason}` + (fallbackReason ? `; ${fallbackReason}` : ''));
+      throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${cpu.reason}` + (fallback ? `; ${fallback.details}` : ''));
     }
     const backend = await CpuBackend.create(source, {
       intraOpThreads: opts.threads?.intraOp,
@@ -170,7 +179,7 @@ export class InferenceSession implements AsyncDisposable {
       runOn: opts.runOn,
       maxQueue: opts.maxQueue,
     });
-    return new InferenceSession(backend, fallbackReason);
+    return new InferenceSession(backend, fallback);
   }
 
   get backend(): BackendName {
@@ -183,6 +192,16 @@ export class InferenceSession implements AsyncDisposable {
 
   get outputs(): readonly TensorInfo[] {
     return this.backendImpl.outputs;
+  }
+
+  /** Input names in model order (as onnxruntime-node's `inputNames`). */
+  get inputNames(): readonly string[] {
+    return this.backendImpl.inputs.map((input) => input.name);
+  }
+
+  /** Output names in model order (as onnxruntime-node's `outputNames`). */
+  get outputNames(): readonly string[] {
+    return this.backendImpl.outputs.map((output) => output.name);
   }
 
   /** The largest batch a run may hold and how many runs the backend computes at once (the batcher sizes its work from it). */
@@ -204,12 +223,12 @@ export class InferenceSession implements AsyncDisposable {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
     const checked = validateFeeds(this.inputs, feeds);
-    const outputNames = validateOutputNames(this.outputs, options?.outputs);
+    const outputs = validateRunOutputs(this.outputs, options?.outputs);
     const signal = validateSignal(options?.signal);
     if (signal?.aborted) throw abortError(signal);
     this.inFlight++;
     try {
-      return await this.backendImpl.run(checked, outputNames, signal);
+      return await this.backendImpl.run(checked, outputs.names, signal, outputs.buffers);
     } finally {
       if (--this.inFlight === 0) this.settled?.();
     }

@@ -117,6 +117,22 @@ export class Tensor<T extends DType = DType> {
     return new Tensor(dtype, allocateTensorData(dtype, shape, 'Tensor.zeros'), shape);
   }
 
+  /** The dtype, under the name onnxruntime-node's Tensor uses. */
+  get type(): T {
+    return this.dtype;
+  }
+
+  /**
+   * This tensor typed as `dtype`, so `data` is that dtype's TypedArray; ERR_DTYPE_MISMATCH when it
+   * holds another. Results come back as `Tensor` (any dtype): this narrows one without a cast.
+   */
+  as<D extends DType>(dtype: D): Tensor<D> {
+    if ((this.dtype as DType) !== dtype) {
+      throw new TensorRTNodeError(ErrorCode.DTYPE_MISMATCH, `Expected a ${dtype} tensor for as() but received a ${this.dtype} tensor`);
+    }
+    return this as unknown as Tensor<D>;
+  }
+
   get size(): number {
     return this.data.length;
   }

@@ -137,6 +137,30 @@ export function validateOutputNames(outputs: readonly TensorInfo[], names: unkno
   return names;
 }
 
+/**
+ * `options.outputs`: output names (compute these), or output name -> a caller's tensor to write that
+ * output into (compute these, into these). Each tensor has the output's dtype.
+ */
+export function validateRunOutputs(outputs: readonly TensorInfo[], value: unknown): { names: string[]; buffers: Record<string, Tensor> } {
+  if (value === undefined || Array.isArray(value)) return { names: validateOutputNames(outputs, value), buffers: {} };
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    throw invalidArgument('an array of output names or an object of output name -> Tensor', 'options.outputs', value);
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) throw invalidArgument('an array of output names or an object of output name -> Tensor', 'options.outputs', value);
+  const names = validateOutputNames(outputs, entries.map(([name]) => name));
+  const buffers: Record<string, Tensor> = {};
+  for (const [name, tensor] of entries) {
+    if (!(tensor instanceof Tensor)) throw invalidArgument('a Tensor', `options.outputs["${name}"]`, tensor);
+    const info = outputs.find((output) => output.name === name) as TensorInfo;
+    if (tensor.dtype !== info.dtype) {
+      throw new TensorRTNodeError(ErrorCode.DTYPE_MISMATCH, `Expected a ${info.dtype} tensor for output "${name}" but received a ${tensor.dtype} tensor`);
+    }
+    buffers[name] = tensor;
+  }
+  return { names, buffers };
+}
+
 export function validateSignal(signal: unknown, name = 'options.signal'): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw invalidArgument('an AbortSignal', name, signal);

@@ -9,8 +9,10 @@ import { loadOrt } from './ort.js';
 
 export interface BackendAvailability {
   readonly available: boolean;
-  /** Why the backend cannot run here; undefined when it can. */
+  /** Why the backend cannot run here, in full (paths searched, error codes, how to fix); undefined when it can. */
   readonly reason?: string;
+  /** The same as `reason` in one short sentence per cause; undefined when it can run. */
+  readonly summary?: string;
   readonly version?: string;
 }
 
@@ -38,13 +40,21 @@ export function cpuAvailability(): BackendAvailability {
 
 function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsReport['tensorrt'] {
   const reasons: string[] = [];
-  if (!library.available) reasons.push(`TensorRT is not available: ${library.reason ?? 'unknown reason'}`);
+  const summary: string[] = [];
   const load = loadBinding();
+  if (!library.available) {
+    reasons.push(`TensorRT is not available: ${library.reason ?? 'unknown reason'}`);
+    summary.push(load.ok ? "TensorRT's library could not be loaded." : 'The native addon could not be loaded.');
+  }
   if (load.ok && !load.binding.tensorrtHeaders) {
     reasons.push('The native addon was built without TensorRT headers; rebuild it with TENSORRT_INCLUDE set (npm run build:native).');
+    summary.push('The native addon was built without TensorRT.');
   }
   // Without the addon both reasons are the same load failure: say it once.
-  if (!cuda.available && cuda.reason !== library.reason) reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+  if (!cuda.available && cuda.reason !== library.reason) {
+    reasons.push(`CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+    summary.push('No CUDA device is usable.');
+  }
   const part = (info: LibraryInfo): BackendAvailability => ({
     available: info.available,
     ...(info.version !== undefined ? { version: info.version } : {}),
@@ -53,7 +63,7 @@ function tensorrtReport(cuda: CudaInfo, library: TensorRTLibraryInfo): BackendsR
   return {
     available: reasons.length === 0,
     ...(library.version !== undefined ? { version: library.version } : {}),
-    ...(reasons.length > 0 ? { reason: reasons.join(' ') } : {}),
+    ...(reasons.length > 0 ? { reason: reasons.join(' '), summary: summary.join(' ') } : {}),
     library,
     plugins: part(library.plugins),
     builder: part(library.builder),

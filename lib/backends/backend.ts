@@ -19,7 +19,13 @@ export interface Backend {
   readonly name: BackendName;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
+  /** `outputBuffers`: caller tensors (the output's dtype, at least its size) that receive those outputs. */
+  run(
+    feeds: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    signal?: AbortSignal,
+    outputBuffers?: Readonly<Record<string, Tensor>>,
+  ): Promise<Record<string, Tensor>>;
   /** Releases native resources. Called once, after every run has settled. */
   dispose(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type * as Ort from 'onnxruntime-node';
 import { ErrorCode, TensorRTNodeError, abortError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { onAbort } from '../util/abort-listeners.js';
+import { copyIntoOutputBuffers } from './output-buffers.js';
 import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
 import { type OrtModule, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
@@ -193,9 +194,15 @@ export class CpuBackend implements Backend {
     return this.computedBefore + this.runner.computed;
   }
 
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
-    if (this.moving) return this.runAfterMove(feeds, outputNames, signal);
-    return this.runner.run(feeds, outputNames, signal);
+  run(
+    feeds: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    signal?: AbortSignal,
+    outputBuffers?: Readonly<Record<string, Tensor>>,
+  ): Promise<Record<string, Tensor>> {
+    const run = this.moving ? this.runAfterMove(feeds, outputNames, signal) : this.runner.run(feeds, outputNames, signal);
+    if (outputBuffers === undefined || Object.keys(outputBuffers).length === 0) return run;
+    return run.then((results) => copyIntoOutputBuffers(results, outputBuffers));
   }
 
   /**

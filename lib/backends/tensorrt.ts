@@ -8,15 +8,13 @@ import type { NativeHostView, NativeRunOutputRequest } from '../binding.js';
 import { type DTypeArrayMap, dtypeInfo } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { Tensor, formatDims } from '../tensor.js';
-import { ContextPool, type ContextPoolOptions } from '../tensorrt/context-pool.js';
+import { ContextPool } from '../tensorrt/context-pool.js';
+import type { TensorRTBackendOptions } from './tensorrt-options.js';
 import { Engine, type EngineLoadOptions, profileMisfit, selectProfile } from '../tensorrt/engine.js';
 import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
 
-export interface TensorRTBackendOptions extends EngineLoadOptions, ContextPoolOptions {
-  /** Always use this optimization profile instead of picking one per run. */
-  profile?: number;
-}
+export type { TensorRTBackendOptions } from './tensorrt-options.js';
 
 export class TensorRTBackend implements Backend {
   readonly name = 'tensorrt' as const;

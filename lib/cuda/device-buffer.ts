@@ -1,6 +1,6 @@
 import { requireBinding, type NativeDeviceBuffer } from '../binding.js';
 import { nativeHandle } from './native-handle.js';
-import { NativeResource } from './native-resource.js';
+import { CudaResource } from './native-resource.js';
 import { byteCount, deviceIndex } from './validate.js';
 
 export interface DeviceBufferOptions {
@@ -13,7 +13,10 @@ export interface DeviceBufferOptions {
  * dispose(), or when the object is garbage collected; copies still in flight keep it alive until
  * they settle.
  */
-export class DeviceBuffer extends NativeResource<NativeDeviceBuffer> {
+export class DeviceBuffer extends CudaResource {
+  /** @internal */
+  declare readonly [nativeHandle]: NativeDeviceBuffer;
+
 
   /** Allocates `byteLength` bytes (cudaMalloc). Fails with ERR_OUT_OF_MEMORY when the device is full. */
   constructor(byteLength: number, options: DeviceBufferOptions = {}) {

@@ -2,10 +2,13 @@ import { requireBinding, type NativeEvent } from '../binding.js';
 import { invalidArgument } from '../errors.js';
 import type { CudaStream } from './stream.js';
 import { nativeHandle } from './native-handle.js';
-import { NativeResource } from './native-resource.js';
+import { CudaResource } from './native-resource.js';
 
 /** A CUDA event: marks a point in a stream's work, to wait on it from another stream or to time it. */
-export class CudaEvent extends NativeResource<NativeEvent> {
+export class CudaEvent extends CudaResource {
+  /** @internal */
+  declare readonly [nativeHandle]: NativeEvent;
+
 
   /** `timing: false` makes a lighter event that cannot be used with elapsedTime(). */
   constructor(options: { timing?: boolean } = {}) {

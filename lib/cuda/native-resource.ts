@@ -1,19 +1,21 @@
 import { nativeHandle } from './native-handle.js';
 
 /** What every native CUDA object answers: whether it was released, and how to release it. */
-export interface NativeDisposable {
+export interface Releasable {
   readonly disposed: boolean;
   dispose(): void;
 }
 
 /**
  * The shared shell of the public CUDA wrappers: holds the native object, and releases it with
- * dispose() (idempotent; in-flight work settles first) or `using`.
+ * dispose() (idempotent; in-flight work settles first) or `using`. Each wrapper narrows the handle's
+ * type for itself; the handle stays out of the published types (the addon's types are internal).
  */
-export abstract class NativeResource<Handle extends NativeDisposable> implements Disposable {
-  readonly [nativeHandle]: Handle;
+export abstract class CudaResource implements Disposable {
+  /** @internal */
+  readonly [nativeHandle]: Releasable;
 
-  protected constructor(handle: Handle) {
+  protected constructor(handle: Releasable) {
     this[nativeHandle] = handle;
   }
 

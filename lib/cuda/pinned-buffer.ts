@@ -1,7 +1,7 @@
 import { requireBinding, type NativePinnedBuffer } from '../binding.js';
 import { invalidArgument } from '../errors.js';
 import { nativeHandle } from './native-handle.js';
-import { NativeResource } from './native-resource.js';
+import { CudaResource } from './native-resource.js';
 import { byteCount, byteRange } from './validate.js';
 
 type TypedArrayConstructor<T> = {
@@ -15,7 +15,10 @@ type TypedArrayConstructor<T> = {
  * device involves no intermediate copy. dispose() detaches the ArrayBuffer (views then read as
  * empty) and frees the memory once in-flight copies settle.
  */
-export class PinnedBuffer extends NativeResource<NativePinnedBuffer> {
+export class PinnedBuffer extends CudaResource {
+  /** @internal */
+  declare readonly [nativeHandle]: NativePinnedBuffer;
+
 
   constructor(byteLength: number) {
     const bytes = byteCount(byteLength, 'byteLength', false);

@@ -3,7 +3,7 @@ import { invalidArgument } from '../errors.js';
 import { CudaEvent } from './event.js';
 import { DeviceBuffer } from './device-buffer.js';
 import { nativeHandle } from './native-handle.js';
-import { NativeResource } from './native-resource.js';
+import { CudaResource } from './native-resource.js';
 import { byteCount, byteRange, deviceIndex, hostView } from './validate.js';
 
 function deviceBuffer(value: unknown, name: string): DeviceBuffer {
@@ -20,7 +20,10 @@ function deviceBuffer(value: unknown, name: string): DeviceBuffer {
  * written into the array when its promise settles. (CUDA would otherwise block the calling
  * thread on pageable memory until the stream reached the copy.)
  */
-export class CudaStream extends NativeResource<NativeStream> implements AsyncDisposable {
+export class CudaStream extends CudaResource implements AsyncDisposable {
+  /** @internal */
+  declare readonly [nativeHandle]: NativeStream;
+
 
   /** A stream of `options.device` (default 0): its copies must involve that device's buffers. */
   constructor(options: { device?: number } = {}) {

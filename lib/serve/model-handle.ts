@@ -114,7 +114,13 @@ export class ModelHandle implements AsyncDisposable {
   run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.#disposing) return Promise.reject(new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live model handle for run() but it was disposed'));
     const served = this.#current;
-    return served.batcher ? served.batcher.run(feeds, options) : served.metered.run(feeds, options);
+    if (!served.batcher) return served.metered.run(feeds, options);
+    // A batch's outputs are split among its items: there is no one caller tensor to write them into.
+    const outputs = options?.outputs;
+    if (outputs !== undefined && !Array.isArray(outputs)) {
+      return Promise.reject(invalidArgument('an array of output names (a batching model handle returns its own tensors)', 'options.outputs', outputs));
+    }
+    return served.batcher.run(feeds, { ...options, outputs: outputs as readonly string[] | undefined });
   }
 
   /** The current model's metrics (its batcher's when batching, else its session's). */

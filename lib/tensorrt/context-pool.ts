@@ -7,22 +7,10 @@
 import type { NativeExecutionContext, NativeRunInput, NativeRunOutput, NativeRunOutputRequest } from '../binding.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { onAbort } from '../util/abort-listeners.js';
+import type { ContextPoolOptions } from './context-pool-options.js';
 import type { DeviceMemoryMode, Engine } from './engine.js';
 
-export interface ContextPoolOptions {
-  /** Most execution contexts (and CUDA streams) to create. Default 2. */
-  size?: number;
-  /** Most runs that may wait for a context; more fail with ERR_QUEUE_FULL. Default unlimited. */
-  maxQueue?: number;
-  /**
-   * Replay runs of fixed shapes from CUDA graphs: each context captures its work (copies and
-   * enqueueV3) once per profile, input shapes and requested outputs, and replays it with
-   * cudaGraphLaunch. Engines with data-dependent output shapes run uncaptured. Default false.
-   */
-  cudaGraph?: boolean;
-  /** TensorRT's device memory of each context (Engine.createContext). Default 'auto'. */
-  deviceMemory?: DeviceMemoryMode;
-}
+export type { ContextPoolOptions } from './context-pool-options.js';
 
 /** Device memory one context of the pool holds, in bytes. */
 export interface ContextMemory {

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, type NativeProfileRange, requireBinding } from '../binding.js';
+import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { formatDims } from '../tensor.js';
@@ -31,7 +31,7 @@ export type DeviceMemoryMode = 'static' | 'on-demand' | 'auto';
 const DEVICE_MEMORY_MODES: readonly unknown[] = ['static', 'on-demand', 'auto'];
 
 export interface ContextOptions {
-  /** See NativeContextOptions.cudaGraph. */
+  /** Capture a run into a CUDA graph and replay it for later runs of the same shapes. */
   cudaGraph?: boolean;
   /**
    * TensorRT's device memory of each context: 'static' (allocated at creation for the largest
@@ -57,8 +57,12 @@ export interface EngineTensor {
   readonly aliasOf?: string;
 }
 
-/** min/opt/max dims of one input in one optimization profile, as the native layer reports them. */
-export type ProfileRange = NativeProfileRange;
+/** min/opt/max dims of one input in one optimization profile. */
+export interface ProfileRange {
+  readonly min: readonly number[];
+  readonly opt: readonly number[];
+  readonly max: readonly number[];
+}
 
 export interface EngineProfile {
   readonly index: number;
@@ -173,6 +177,7 @@ export class Engine {
    * A new execution context with its own CUDA stream (for ContextPool). `deviceMemory: 'auto'`
    * (the default) gives contexts of engines with dynamic shapes on-demand memory, which holds
    * what the shapes run so far need instead of what the largest profile could.
+   * @internal the native context is the TensorRT backend's to drive; sessions run engines.
    */
   createContext(options: ContextOptions = {}): NativeExecutionContext {
     if (this.#native === undefined) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The engine was disposed');

@@ -7,23 +7,23 @@ import { readFile } from 'node:fs/promises';
 
 import { TensorRTBackend, type TensorRTBackendOptions } from '../backends/tensorrt.js';
 import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../errors.js';
-import type { BuildEngineOptions } from './build-options.js';
-import { type EngineCacheOptions, cachedBuild } from './engine-cache.js';
+import { cachedBuild } from './engine-cache.js';
+import type { OnnxTensorRTOptions } from './onnx-engine-options.js';
 import { missingProfileReason, modelInputs } from './profiles.js';
 
-export type OnnxTensorRTOptions = Omit<TensorRTBackendOptions, 'signal'> & Omit<BuildEngineOptions, 'output' | 'signal'> & EngineCacheOptions;
+export type { OnnxTensorRTOptions } from './onnx-engine-options.js';
 
 const OPTION_NAME = 'options.tensorrt';
 
-export type OnnxOnTensorRT = { backend: TensorRTBackend; cacheHit: boolean } | { fallbackReason: string };
+/** A fallback's reason is one short sentence; its details hold the full text. */
+export type OnnxOnTensorRT = { backend: TensorRTBackend; cacheHit: boolean } | { fallbackReason: string; fallbackDetails: string };
 
 export async function onnxOnTensorRT(source: string | Uint8Array, options: OnnxTensorRTOptions, choice: 'auto' | 'tensorrt'): Promise<OnnxOnTensorRT> {
   if (options.profiles === undefined && options.shapes === undefined) {
     const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
     const missing = missingProfileReason(modelInputs(bytes), OPTION_NAME);
     if (missing !== undefined) {
-      const reason = `TensorRT needs optimization profiles for this model: ${missing}`;
-      if (choice === 'auto') return { fallbackReason: `${reason}; it runs on the CPU` };
+      if (choice === 'auto') return { fallbackReason: 'TensorRT needs optimization profiles for this model.', fallbackDetails: missing };
       throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected ${OPTION_NAME}.profiles or ${OPTION_NAME}.shapes for ${OPTION_NAME} but received none: ${missing}`);
     }
   }
@@ -34,7 +34,7 @@ export async function onnxOnTensorRT(source: string | Uint8Array, options: OnnxT
     return { backend: built.value, cacheHit: built.hit };
   } catch (error) {
     if (choice === 'auto' && isTensorRTNodeError(error, ErrorCode.BUILD_FAILED)) {
-      return { fallbackReason: `TensorRT could not build an engine for this model (${error.message}); it runs on the CPU` };
+      return { fallbackReason: 'TensorRT could not build an engine for this model.', fallbackDetails: error.message };
     }
     throw error;
   }

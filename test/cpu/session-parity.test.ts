@@ -68,13 +68,18 @@ describe('session metadata', () => {
       ['c', 'float32', [2, 'batch', 64]],
     ]);
     expect(session.outputs.map((o) => o.name)).toEqual(['output', 'hn', 'cn']);
+    expect(session.inputNames).toEqual(['input', 'sr', 'h', 'c']);
+    expect(session.outputNames).toEqual(['output', 'hn', 'cn']);
   });
 
   it("'auto' falls back to the CPU and says why", async () => {
     const session = await InferenceSession.create(models.ocrCls);
     sessions.push(session);
     expect(session.backend).toBe('cpu');
-    expect(session.fallbackReason).toMatch(/^TensorRT is unavailable: .+/);
+    // This machine has no TensorRT library, an addon built without its headers, and no GPU driver:
+    // one short sentence per cause, the full text (what was searched, CUDA's error) in the details.
+    expect(session.fallbackReason).toBe("TensorRT's library could not be loaded. The native addon was built without TensorRT. No CUDA device is usable.");
+    expect(session.fallbackDetails).toMatch(/^TensorRT is not available: libnvinfer\.so\.11: cannot open shared object file.+ CUDA is not available: cudaGetDeviceCount failed: cudaErrorInsufficientDriver/);
   });
 
   it('computes only the outputs asked for', async () => {

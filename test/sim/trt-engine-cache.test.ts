@@ -182,7 +182,8 @@ describe('InferenceSession over ONNX models on TensorRT', () => {
     const cacheDir = await newCacheDir('dynamic');
     await using auto = await InferenceSession.create(convQdq().bytes, { tensorrt: { cacheDir } });
     expect(auto.backend).toBe('cpu');
-    expect(auto.fallbackReason).toContain('input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes');
+    expect(auto.fallbackReason).toBe('TensorRT needs optimization profiles for this model.');
+    expect(auto.fallbackDetails).toBe('input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes');
     const error = await InferenceSession.create(convQdq().bytes, { backend: 'tensorrt', tensorrt: { cacheDir } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TensorRTNodeError);
     expect((error as TensorRTNodeError).code).toBe(ErrorCode.INVALID_ARGUMENT);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dtypeFromOnnx, dtypeFromOrt, dtypeFromTensorRT, dtypeInfo, DTYPES } from '../../lib/dtype.js';
+import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
 import { Tensor, elementCount } from '../../lib/tensor.js';
 
 describe('Tensor', () => {
@@ -34,6 +35,30 @@ describe('Tensor', () => {
     expect(new Tensor('float32', new Float32Array(0), [0, 3]).size).toBe(0);
     expect(elementCount([])).toBe(1);
     expect(String(Tensor.zeros('float16', [1, 2]))).toBe('Tensor<float16>[1, 2]');
+  });
+});
+
+describe('Tensor for onnxruntime-node users', () => {
+  it('type is the dtype', () => {
+    expect(new Tensor('int64', new BigInt64Array(1)).type).toBe('int64');
+    expect(Tensor.from(new Uint16Array(1)).type).toBe('float16');
+  });
+
+  it('as() narrows a tensor to its own dtype and refuses another', () => {
+    const tensor: Tensor = Tensor.from(new Float32Array([1, 2]));
+    const narrowed: Tensor<'float32'> = tensor.as('float32');
+    expect(narrowed).toBe(tensor);
+    const data: Float32Array = narrowed.data;
+    expect(data[1]).toBe(2);
+    let error: unknown;
+    try {
+      tensor.as('int32');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TensorRTNodeError);
+    expect((error as TensorRTNodeError).code).toBe(ErrorCode.DTYPE_MISMATCH);
+    expect((error as TensorRTNodeError).message).toBe('Expected a int32 tensor for as() but received a float32 tensor');
   });
 });
 
