@@ -3,7 +3,6 @@
  * typed and have no FP16/INT8 builder flags; TensorRT 10 is built the same way so engines agree).
  */
 import { convertToFloat16 } from '../optimize/convert-fp16.js';
-import { quantizeInt8 } from '../optimize/quantize.js';
 import type { EngineBuildSettings, Precision } from './build-options.js';
 
 /** The model to parse for `precision`: the original for fp32, else the rewritten bytes. */
@@ -22,7 +21,9 @@ export async function applyPrecision(
       return (await convertToFloat16(model, { keepIoTypes: true, ...withSignal })).model;
     case 'int8':
     case 'best': {
-      // normalizeBuildSettings has checked that calibration is there for these precisions.
+      // normalizeBuildSettings has checked that calibration is there for these precisions. The quantizer
+      // is loaded here, not at the top: it calibrates through InferenceSession, which builds through us.
+      const { quantizeInt8 } = await import('../optimize/quantize.js');
       const int8 = (await quantizeInt8(model, { calibration: calibration as NonNullable<typeof calibration>, target: 'tensorrt', ...withSignal })).model;
       // best: what stayed in float (sensitive layers, ops without int8 kernels) runs in fp16; Q/DQ stay float32.
       return precision === 'int8' ? int8 : (await convertToFloat16(int8, { keepIoTypes: true, ...withSignal })).model;
