@@ -36,7 +36,14 @@ export interface Comparison {
   ratio: number;
 }
 
-export async function compareWithRawOrt(label: string, model: string | Uint8Array, inputName: string, dims: number[], data: Float32Array, options: CompareOptions): Promise<Comparison> {
+export async function compareWithRawOrt(
+  label: string,
+  model: string | Uint8Array,
+  inputName: string,
+  dims: number[],
+  data: Float32Array,
+  options: CompareOptions,
+): Promise<Comparison> {
   const session = await InferenceSession.create(model, { backend: 'cpu', ...options.session });
   const rawOptions: Ort.InferenceSession.SessionOptions = {};
   if (options.session?.threads?.intraOp !== undefined) rawOptions.intraOpNumThreads = options.session.threads.intraOp;
@@ -84,11 +91,15 @@ export async function compareWithRawOrt(label: string, model: string | Uint8Arra
     }
     const result = { label, oursMedianMs: median(oursAll), rawMedianMs: median(rawAll), ratio: median(ratios) };
     const counted = options.blockSize - skip;
-    console.log(`== ${label}: session.run vs raw onnxruntime-node, ${options.blocks} blocks of ${options.blockSize} runs each (${counted} counted), interleaved`);
+    console.log(
+      `== ${label}: session.run vs raw onnxruntime-node, ${options.blocks} blocks of ${options.blockSize} runs each (${counted} counted), interleaved`,
+    );
     console.log(`   session.run  median ${formatMs(result.oursMedianMs)}`);
     console.log(`   raw ORT      median ${formatMs(result.rawMedianMs)}`);
     console.log(`   overhead     ${formatMs(result.oursMedianMs - result.rawMedianMs)} per call (difference of medians)`);
-    console.log(`   ratio        ${result.ratio.toFixed(3)} (median over blocks of the blocks' median ratio; ratio of overall medians ${(result.oursMedianMs / result.rawMedianMs).toFixed(3)})`);
+    console.log(
+      `   ratio        ${result.ratio.toFixed(3)} (median over blocks of the blocks' median ratio; ratio of overall medians ${(result.oursMedianMs / result.rawMedianMs).toFixed(3)})`,
+    );
     return result;
   } finally {
     await session.dispose();

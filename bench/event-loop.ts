@@ -28,10 +28,19 @@ async function measure(runs: number, runOnce: () => Promise<unknown>): Promise<D
 }
 
 function print(label: string, result: DelayResult): void {
-  console.log(`   ${label.padEnd(34)} event-loop delay p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, max ${result.maxMs.toFixed(2)} ms (${result.runs} runs)`);
+  console.log(
+    `   ${label.padEnd(34)} event-loop delay p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, max ${result.maxMs.toFixed(2)} ms (${result.runs} runs)`,
+  );
 }
 
-export async function eventLoopDelay(model: string, data: Float32Array, dims: number[], runs: number, warmup: number, warmupMs: number): Promise<{ ours: DelayResult; raw: DelayResult }> {
+export async function eventLoopDelay(
+  model: string,
+  data: Float32Array,
+  dims: number[],
+  runs: number,
+  warmup: number,
+  warmupMs: number,
+): Promise<{ ours: DelayResult; raw: DelayResult }> {
   console.log(`== event-loop delay while ${dims.join('x')} runs back to back`);
   const session = await InferenceSession.create(model, { backend: 'cpu' });
   let ours: DelayResult;

@@ -7,7 +7,10 @@ import type { QuantizeInt8Options } from '../lib/optimize/quantize.js';
 import { quantizeInt8 } from '../lib/optimize/quantize.js';
 import { type OcrModelKind, ocrFeeds } from '../test/data/ocr-inputs.js';
 
-export const INT8_SETTINGS: Record<OcrModelKind, { calibration: number } & Pick<QuantizeInt8Options, 'method' | 'keepFloatLayers' | 'sensitivitySamples' | 'biasCorrection'>> = {
+export const INT8_SETTINGS: Record<
+  OcrModelKind,
+  { calibration: number } & Pick<QuantizeInt8Options, 'method' | 'keepFloatLayers' | 'sensitivitySamples' | 'biasCorrection'>
+> = {
   det: { calibration: 16, method: 'mse', keepFloatLayers: 24, sensitivitySamples: 2 },
   rec: { calibration: 32, method: 'percentile', keepFloatLayers: 16, sensitivitySamples: 8 },
   cls: { calibration: 32, method: 'percentile', keepFloatLayers: 8, sensitivitySamples: 8 },
@@ -35,7 +38,11 @@ export const int8Variants = [int8Variant('tensorrt'), int8Variant('cpu')];
 /** What `optimize --int8 --calibration dir` does with no other flag: the automatic choices, tensorrt target. */
 export const int8DefaultVariant = {
   name: 'int8-default',
-  async make(path: string, kind: OcrModelKind, options: { calibration?: number; detSize?: { width: number; height: number } } = {}): Promise<Uint8Array> {
+  async make(
+    path: string,
+    kind: OcrModelKind,
+    options: { calibration?: number; detSize?: { width: number; height: number } } = {},
+  ): Promise<Uint8Array> {
     const calibration = await ocrFeeds(kind, { split: 'calibration', count: options.calibration ?? 64, detSize: options.detSize });
     const started = performance.now();
     const { model, report } = await quantizeInt8(path, { calibration });

@@ -17,7 +17,7 @@ export function seededFloats(count: number, seed: number, scale = 1): Float32Arr
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    data[i] = ((state >>> 0) / 0x100000000 * 2 - 1) * scale;
+    data[i] = (((state >>> 0) / 0x100000000) * 2 - 1) * scale;
   }
   return data;
 }

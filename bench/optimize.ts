@@ -25,7 +25,11 @@ import { int8DefaultVariant, int8Variants } from './int8-variants.js';
 
 interface Variant {
   name: string;
-  make: (path: string, kind: OcrModelKind, options: { calibration?: number; detSize?: { width: number; height: number } }) => Promise<Uint8Array>;
+  make: (
+    path: string,
+    kind: OcrModelKind,
+    options: { calibration?: number; detSize?: { width: number; height: number } },
+  ) => Promise<Uint8Array>;
 }
 
 export const variants: Variant[] = [
@@ -64,7 +68,13 @@ const models: { kind: OcrModelKind; path: string; metric: string }[] = [
 
 /** The task-level agreement of two models' answers on the same inputs. */
 /** Returns [agreement, rec agreement ignoring leading/trailing spaces (the crop margins' borderline blanks) or the same]. */
-async function taskAgreement(kind: OcrModelKind, original: Uint8Array, optimized: Uint8Array, feeds: Feeds[], threads: number): Promise<[number, number]> {
+async function taskAgreement(
+  kind: OcrModelKind,
+  original: Uint8Array,
+  optimized: Uint8Array,
+  feeds: Feeds[],
+  threads: number,
+): Promise<[number, number]> {
   const a = await OrtRunner.create(original, { threads });
   const b = await OrtRunner.create(optimized, { threads });
   try {
@@ -77,8 +87,7 @@ async function taskAgreement(kind: OcrModelKind, original: Uint8Array, optimized
       else if (kind === 'rec') {
         total += ctcDecode(x) === ctcDecode(y) ? 1 : 0;
         trimmed += ctcDecode(x).trim() === ctcDecode(y).trim() ? 1 : 0;
-      }
-      else total += (x.data[1] as number) > (x.data[0] as number) === (y.data[1] as number) > (y.data[0] as number) ? 1 : 0;
+      } else total += (x.data[1] as number) > (x.data[0] as number) === (y.data[1] as number) > (y.data[0] as number) ? 1 : 0;
     }
     return [total / feeds.length, (kind === 'rec' ? trimmed : total) / feeds.length];
   } finally {
@@ -109,7 +118,9 @@ async function main(): Promise<void> {
   const threads = Number(args.threads);
   const rounds = Number(args.rounds);
   const rows: Row[] = [];
-  console.log(`ONNX Runtime CPU, ${threads} thread(s), ${rounds} interleaved latency rounds; inputs: ${args['held-out'] === 'unlike' ? 'held-out text unlike the calibration renderings' : 'rendered text (evaluation split)'}`);
+  console.log(
+    `ONNX Runtime CPU, ${threads} thread(s), ${rounds} interleaved latency rounds; inputs: ${args['held-out'] === 'unlike' ? 'held-out text unlike the calibration renderings' : 'rendered text (evaluation split)'}`,
+  );
   for (const { kind, path, metric } of models) {
     const count = Number(args[kind]);
     if (count === 0) continue; // --det 0 and friends skip a model
@@ -118,12 +129,18 @@ async function main(): Promise<void> {
     const { feeds, labels } = unlike
       ? await unlikeOcrSamples(kind, { count, offset: Number(args['eval-offset']), detSize })
       : { feeds: await ocrFeeds(kind, { split: 'evaluation', count, offset: Number(args['eval-offset']), detSize }), labels: [] };
-    const labelTask = unlike && kind !== 'det' ? { labels, ...(kind === 'rec' ? { keys: await readCtcKeys(realModels.ocrKeys) } : {}) } : undefined;
+    const labelTask =
+      unlike && kind !== 'det' ? { labels, ...(kind === 'rec' ? { keys: await readCtcKeys(realModels.ocrKeys) } : {}) } : undefined;
     const original = encodeModel(await loadModel(path, { externalData: 'inline' }));
     const only = args.only?.split(',');
     for (const variant of variants.filter((v) => !only || only.includes(v.name))) {
       const optimized = await variant.make(path, kind, { calibration: Number(args.calibration), detSize });
-      const report: QualityReport = await compareModels(original, optimized, { feeds, threads, latencyRounds: rounds, ...(labelTask ? { task: labelTask } : {}) });
+      const report: QualityReport = await compareModels(original, optimized, {
+        feeds,
+        threads,
+        latencyRounds: rounds,
+        ...(labelTask ? { task: labelTask } : {}),
+      });
       const [task, taskTrimmed] = await taskAgreement(kind, original, optimized, feeds, threads);
       const [output] = report.outputs;
       const row: Row = {

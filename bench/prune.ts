@@ -42,9 +42,17 @@ async function main(): Promise<void> {
     console.log(`${kind}: ${feeds.length} held-out samples unlike the ${sensitivity.length} sensitivity samples`);
     for (const keep of args['keep-dense']!.split(',').map(Number)) {
       const started = performance.now();
-      const { model, report } = await pruneStructured(path, { keepDenseLayers: keep, samples: sensitivity, sensitivitySamples: sensitivity.length });
+      const { model, report } = await pruneStructured(path, {
+        keepDenseLayers: keep,
+        samples: sensitivity,
+        sensitivitySamples: sensitivity.length,
+      });
       const seconds = (performance.now() - started) / 1000;
-      const quality = await compareModels(original, model, { feeds, latencyRounds: 0, ...(kind === 'det' ? {} : { task: { labels, ...(kind === 'rec' ? { keys } : {}) } }) });
+      const quality = await compareModels(original, model, {
+        feeds,
+        latencyRounds: 0,
+        ...(kind === 'det' ? {} : { task: { labels, ...(kind === 'rec' ? { keys } : {}) } }),
+      });
       let metric = '';
       if (kind === 'det' || kind === 'rec') {
         const a = await OrtRunner.create(original);
@@ -56,9 +64,14 @@ async function main(): Promise<void> {
           total += kind === 'det' ? binaryMapIoU(x, y, 0.3) : ctcDecode(x) === ctcDecode(y) ? 1 : 0;
         }
         await Promise.all([a.dispose(), b.dispose()]);
-        metric = kind === 'det' ? `IoU vs FP32 ${(total / feeds.length).toFixed(3)}` : `string agreement with FP32 ${(total / feeds.length).toFixed(3)}`;
+        metric =
+          kind === 'det'
+            ? `IoU vs FP32 ${(total / feeds.length).toFixed(3)}`
+            : `string agreement with FP32 ${(total / feeds.length).toFixed(3)}`;
       }
-      const task = quality.task ? `${quality.task.kind} accuracy FP32 ${quality.task.original.toFixed(3)} pruned ${quality.task.optimized.toFixed(3)}` : '';
+      const task = quality.task
+        ? `${quality.task.kind} accuracy FP32 ${quality.task.original.toFixed(3)} pruned ${quality.task.optimized.toFixed(3)}`
+        : '';
       const output = quality.outputs[0];
       console.log(
         `  keep dense ${String(keep).padEnd(3)} pruned ${report.prunedLayers.length}/${report.weightedLayers} layers, sparsity ${(report.sparsity * 100).toFixed(1)}% | cosine mean ${output.cosine.mean.toFixed(4)} | ${[task, metric].filter(Boolean).join(' | ')} | skipped ${report.skipped.length} | ${seconds.toFixed(0)} s`,

@@ -14,11 +14,21 @@ const verdicts: Verdict[] = [];
 
 if (wanted('det')) {
   const dims = [1, 3, 320, 320];
-  const det = await compareWithRawOrt('PP-OCRv4 det 1x3x320x320', detModelPath(), 'x', dims, seededFloats(3 * 320 * 320, 7), { blocks: 60, blockSize: 3, warmupBlocks: 3, warmupMs: 2000 });
+  const det = await compareWithRawOrt('PP-OCRv4 det 1x3x320x320', detModelPath(), 'x', dims, seededFloats(3 * 320 * 320, 7), {
+    blocks: 60,
+    blockSize: 3,
+    warmupBlocks: 3,
+    warmupMs: 2000,
+  });
   verdicts.push(verdict('det 320x320 ratio', det.ratio, 1.03, ''));
 }
 if (wanted('mlp')) {
-  const mlp = await compareWithRawOrt('tiny MLP 1x16 -> 4', tinyMlpBytes(), 'x', [1, 16], seededFloats(16, 8), { blocks: 400, blockSize: 25, warmupBlocks: 20, warmupMs: 0 });
+  const mlp = await compareWithRawOrt('tiny MLP 1x16 -> 4', tinyMlpBytes(), 'x', [1, 16], seededFloats(16, 8), {
+    blocks: 400,
+    blockSize: 25,
+    warmupBlocks: 20,
+    warmupMs: 0,
+  });
   verdicts.push(verdict('tiny MLP ratio', mlp.ratio, 1.1, ''));
 }
 if (wanted('loop')) {

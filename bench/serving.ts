@@ -58,9 +58,15 @@ async function compare(c: Case): Promise<{ ratio: number; met: boolean }> {
   console.log(`\n== ${c.name}: ${CONCURRENCY} concurrent single-item requests, ${c.rounds} rounds of ${c.requestsPerBlock} per way`);
   console.log(`   no batcher    ${median(throughput.direct).toFixed(1).padStart(9)} items/s   p99 ${formatMs(median(p99.direct))}`);
   console.log(`   batcher       ${median(throughput.batched).toFixed(1).padStart(9)} items/s   p99 ${formatMs(median(p99.batched))}`);
-  console.log(`   batches: mean ${metrics.batchSize.mean.toFixed(1)} items, p50 ${metrics.batchSize.p50.toFixed(0)}, max ${metrics.batchSize.max}; compute per run p50 ${formatMs(metrics.computeMs.p50)}, p99 ${formatMs(metrics.computeMs.p99)}`);
-  console.log(`   policy: single ${policy.singleMsPerItem === undefined ? '-' : formatMs(policy.singleMsPerItem)}/item, batched ${policy.batchedMsPerItem === undefined ? '-' : formatMs(policy.batchedMsPerItem)}/item -> batching ${policy.batchingPays ? 'pays' : 'does not pay'}`);
-  console.log(`   p99 latency with batcher ${formatMs(median(p99.batched))} vs maxDelayMs + the batch's compute p99 = ${formatMs(MAX_DELAY_MS + metrics.computeMs.p99)}`);
+  console.log(
+    `   batches: mean ${metrics.batchSize.mean.toFixed(1)} items, p50 ${metrics.batchSize.p50.toFixed(0)}, max ${metrics.batchSize.max}; compute per run p50 ${formatMs(metrics.computeMs.p50)}, p99 ${formatMs(metrics.computeMs.p99)}`,
+  );
+  console.log(
+    `   policy: single ${policy.singleMsPerItem === undefined ? '-' : formatMs(policy.singleMsPerItem)}/item, batched ${policy.batchedMsPerItem === undefined ? '-' : formatMs(policy.batchedMsPerItem)}/item -> batching ${policy.batchingPays ? 'pays' : 'does not pay'}`,
+  );
+  console.log(
+    `   p99 latency with batcher ${formatMs(median(p99.batched))} vs maxDelayMs + the batch's compute p99 = ${formatMs(MAX_DELAY_MS + metrics.computeMs.p99)}`,
+  );
   const met = ratio >= c.target.atLeast;
   console.log(`   ratio batcher / no batcher = ${ratio.toFixed(2)}x  (target >= ${c.target.atLeast}x: ${met ? 'met' : 'MISSED'})`);
   return { ratio, met };
@@ -68,5 +74,23 @@ async function compare(c: Case): Promise<{ ratio: number; met: boolean }> {
 
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
-if (wanted('mlp')) await compare({ name: 'MLP x[N,128] -> 512 -> 512 -> 16', model: servingMlp(), input: 'x', dims: [1, 128], requestsPerBlock: 6400, rounds: 5, target: { atLeast: 5 } });
-if (wanted('cls')) await compare({ name: 'PP-OCR cls x[N,3,48,192]', model: clsModel, input: 'x', dims: [1, 3, 48, 192], requestsPerBlock: 640, rounds: 5, target: { atLeast: 0.9 } });
+if (wanted('mlp'))
+  await compare({
+    name: 'MLP x[N,128] -> 512 -> 512 -> 16',
+    model: servingMlp(),
+    input: 'x',
+    dims: [1, 128],
+    requestsPerBlock: 6400,
+    rounds: 5,
+    target: { atLeast: 5 },
+  });
+if (wanted('cls'))
+  await compare({
+    name: 'PP-OCR cls x[N,3,48,192]',
+    model: clsModel,
+    input: 'x',
+    dims: [1, 3, 48, 192],
+    requestsPerBlock: 640,
+    rounds: 5,
+    target: { atLeast: 0.9 },
+  });

@@ -92,7 +92,8 @@ async function drive(session: InferenceSession, count: number): Promise<{ ok: nu
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const index = next++;
-        if (process.env.SOAK_VERBOSE && index % Math.max(1, Math.floor(count / 10)) === 0) console.log(`    run ${index}: RSS ${mib(process.memoryUsage().rss)}`);
+        if (process.env.SOAK_VERBOSE && index % Math.max(1, Math.floor(count / 10)) === 0)
+          console.log(`    run ${index}: RSS ${mib(process.memoryUsage().rss)}`);
         if (abortEvery > 0 && index % abortEvery === abortEvery - 1) {
           const controller = new AbortController();
           const run = session.run({ x }, { signal: controller.signal });
@@ -128,16 +129,23 @@ const only = args.only;
 if (only === undefined) {
   // Each backend soaks in a process of its own, so one's heap and allocator growth is not
   // charged to the next.
-  console.log(`soak: ${runs} runs per backend after ${warmupRuns} warm-up runs, concurrency ${concurrency}, model x[1,16] -> MatMul -> Tanh; limit ${limitPercent}% RSS growth`);
+  console.log(
+    `soak: ${runs} runs per backend after ${warmupRuns} warm-up runs, concurrency ${concurrency}, model x[1,16] -> MatMul -> Tanh; limit ${limitPercent}% RSS growth`,
+  );
   let failed = false;
   for (const [name] of backends) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--only', name], { stdio: 'inherit' });
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--only', name],
+      { stdio: 'inherit' },
+    );
     if (child.status !== 0) failed = true;
   }
   process.exitCode = failed ? 1 : 0;
 } else {
   const [name, model, options] = backends.find(([candidate]) => candidate === only) ?? [];
-  if (name === undefined) throw new Error(`--only: expected one of ${backends.map(([n]) => JSON.stringify(n)).join(', ')} but received ${JSON.stringify(only)}`);
+  if (name === undefined)
+    throw new Error(`--only: expected one of ${backends.map(([n]) => JSON.stringify(n)).join(', ')} but received ${JSON.stringify(only)}`);
   const start = (await settled()).rss;
   const session = await InferenceSession.create(model as Uint8Array, options);
   await drive(session, warmupRuns);
@@ -148,13 +156,17 @@ if (only === undefined) {
   const heapAfter = process.memoryUsage();
   await session.dispose();
   if (process.env.SOAK_VERBOSE) {
-    for (const key of ['heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const) console.log(`    ${key}: ${mib(heapBefore[key])} -> ${mib(heapAfter[key])}`);
+    for (const key of ['heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const)
+      console.log(`    ${key}: ${mib(heapBefore[key])} -> ${mib(heapAfter[key])}`);
   }
   const percent = (from: number, to: number): number => ((to - from) / from) * 100;
   const growth = percent(before.rss, after.rss);
   const liveGrowth = before.inUse !== undefined && after.inUse !== undefined ? percent(before.inUse, after.inUse) : undefined;
   const failed = growth > limitPercent || (liveGrowth !== undefined && liveGrowth > limitPercent);
-  const live = liveGrowth === undefined ? 'live malloc bytes not known' : `live malloc ${mib(before.inUse as number)} -> ${mib(after.inUse as number)} (${liveGrowth.toFixed(2)}%)`;
+  const live =
+    liveGrowth === undefined
+      ? 'live malloc bytes not known'
+      : `live malloc ${mib(before.inUse as number)} -> ${mib(after.inUse as number)} (${liveGrowth.toFixed(2)}%)`;
   console.log(
     `  ${name.padEnd(21)} RSS before ${mib(before.rss)}, after ${mib(after.rss)}, growth ${growth.toFixed(2)}%; ${live}  (${ok} completed, ${aborted} aborted)  ${failed ? 'FAIL' : 'ok'}` +
       `   [untrimmed RSS ${mib(before.untrimmed)} -> ${mib(after.untrimmed)} (${percent(before.untrimmed, after.untrimmed).toFixed(2)}%); at start ${mib(start)}, warm-up step +${mib(before.rss - start)}]`,

@@ -24,8 +24,17 @@ import { ErrorCode, TensorRTNodeError } from './errors.js';
 
 /** A host view the native side copies from or into (TypedArrays; DataViews are rewrapped). */
 export type NativeHostView =
-  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
 
 export interface NativeCudaError {
   /** ERR_CUDA or ERR_OUT_OF_MEMORY */
@@ -75,7 +84,13 @@ export interface NativeTensorRTInfo extends NativeLibraryInfo {
 export interface NativeStream {
   copyHostToDevice(dst: NativeDeviceBuffer, dstOffset: number, src: NativeHostView): Promise<void>;
   copyDeviceToHost(dst: NativeHostView, src: NativeDeviceBuffer, srcOffset: number): Promise<void>;
-  copyDeviceToDevice(dst: NativeDeviceBuffer, dstOffset: number, src: NativeDeviceBuffer, srcOffset: number, byteLength: number): Promise<void>;
+  copyDeviceToDevice(
+    dst: NativeDeviceBuffer,
+    dstOffset: number,
+    src: NativeDeviceBuffer,
+    srcOffset: number,
+    byteLength: number,
+  ): Promise<void>;
   fill(dst: NativeDeviceBuffer, offset: number, byteLength: number, byteValue: number): Promise<void>;
   waitEvent(event: NativeEvent): void;
   /** Settles once everything enqueued so far has completed. */
@@ -318,7 +333,7 @@ export function simBindingPath(): string {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
 }
 
 function loadRelease(): BindingLoad {

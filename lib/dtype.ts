@@ -3,7 +3,8 @@
  * TensorRT (nvinfer1::DataType names), ONNX Runtime (Tensor type strings) and TypedArrays.
  * float16 has no TypedArray on Node 20, so its bits live in a Uint16Array.
  */
-export type DType = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float64' | 'bool';
+export type DType =
+  'float32' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float64' | 'bool';
 
 export type TypedArray =
   | Float32Array
@@ -34,7 +35,12 @@ export interface DTypeArrayMap {
   bool: Uint8Array;
 }
 
-type TypedArrayConstructor = { new (length: number): TypedArray; new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray; readonly BYTES_PER_ELEMENT: number; readonly name: string };
+type TypedArrayConstructor = {
+  new (length: number): TypedArray;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
 
 export interface DTypeInfo {
   dtype: DType;

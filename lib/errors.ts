@@ -62,7 +62,12 @@ export function describeValue(value: unknown): string {
 }
 
 /** `Expected <what> for <name> but received <value>`: the one shape of argument errors. */
-export function invalidArgument(what: string, name: string, value: unknown, code: ErrorCode = ErrorCode.INVALID_ARGUMENT): TensorRTNodeError {
+export function invalidArgument(
+  what: string,
+  name: string,
+  value: unknown,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): TensorRTNodeError {
   return new TensorRTNodeError(code, `Expected ${what} for ${name} but received ${describeValue(value)}`);
 }
 

@@ -19,17 +19,46 @@ export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from 
 // --- model optimizer (issue 5) ---
 export { convertToFloat16, type ConvertToFloat16Options, type EvaluationOptions, type Float16Report } from './optimize/convert-fp16.js';
 export { DEFAULT_FP16_BLOCK_OPS, type Float16Options, type Float16Stats } from './optimize/fp16.js';
-export { compareModels, formatReport, type CompareOptions, type LatencyComparison, type OutputQuality, type QualityReport } from './optimize/report.js';
+export {
+  compareModels,
+  formatReport,
+  type CompareOptions,
+  type LatencyComparison,
+  type OutputQuality,
+  type QualityReport,
+} from './optimize/report.js';
 export type { Feeds } from './optimize/ort-runner.js';
-export { quantizeInt8, type QuantizeInt8Options, type QuantizeInt8Result, type Int8Report, type CalibrationMethod, type QuantTarget, type Exclusions } from './optimize/quantize.js';
+export {
+  quantizeInt8,
+  type QuantizeInt8Options,
+  type QuantizeInt8Result,
+  type Int8Report,
+  type CalibrationMethod,
+  type QuantTarget,
+  type Exclusions,
+} from './optimize/quantize.js';
 export type { CalibrationProgress } from './optimize/calibrate.js';
-export { pruneStructured, PRUNE_PATTERNS, type PruneOptions, type PruneReport, type PruneResult, type PrunePattern } from './optimize/prune.js';
+export {
+  pruneStructured,
+  PRUNE_PATTERNS,
+  type PruneOptions,
+  type PruneReport,
+  type PruneResult,
+  type PrunePattern,
+} from './optimize/prune.js';
 export type { SkippedLayer } from './optimize/prune/qualify.js';
 // --- end model optimizer ---
 
 // --- TensorRT runtime (issue 4) ---
 export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
-export { buildEngine, type BuildEngineOptions, type BuildProgress, type EngineBuildSettings, type HardwareCompatibility, type Precision } from './tensorrt/builder.js';
+export {
+  buildEngine,
+  type BuildEngineOptions,
+  type BuildProgress,
+  type EngineBuildSettings,
+  type HardwareCompatibility,
+  type Precision,
+} from './tensorrt/builder.js';
 export {
   clearCache as clearEngineCache,
   defaultCacheDir as engineCacheDir,

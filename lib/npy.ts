@@ -79,8 +79,8 @@ function parseHeader(text: string, source: string): NpyHeader {
     skipSpace();
     const char = text[pos];
     if (char === "'" || char === '"') return parseString();
-    if (text.startsWith('True', pos)) return (pos += 4), true;
-    if (text.startsWith('False', pos)) return (pos += 5), false;
+    if (text.startsWith('True', pos)) return ((pos += 4), true);
+    if (text.startsWith('False', pos)) return ((pos += 5), false);
     if (char === '(') {
       pos++;
       const dims: number[] = [];
@@ -137,7 +137,11 @@ function dtypeFromDescr(descr: string, source: string): DType {
   const dtype = DESCR_TO_DTYPE[code];
   const single = code.endsWith('1');
   if (dtype && order === '>' && !single) {
-    throw malformed(source, `a little-endian dtype (one of ${SUPPORTED_DESCRS}); big-endian arrays can be converted with arr.astype(arr.dtype.newbyteorder('<'))`, `'${descr}'`);
+    throw malformed(
+      source,
+      `a little-endian dtype (one of ${SUPPORTED_DESCRS}); big-endian arrays can be converted with arr.astype(arr.dtype.newbyteorder('<'))`,
+      `'${descr}'`,
+    );
   }
   // Single-byte types have no byte order: NumPy writes '|', but any order character means the same.
   const orderOk = single ? ['|', '<', '>', '='].includes(order) : order === '<';
@@ -153,7 +157,13 @@ function dtypeFromDescr(descr: string, source: string): DType {
 export function decodeNpy(bytes: Uint8Array, source = 'the .npy data'): Tensor {
   if (!(bytes instanceof Uint8Array)) throw malformed('decodeNpy(bytes)', 'a Uint8Array', describeValue(bytes));
   if (bytes.length < 10 || !MAGIC.every((byte, i) => bytes[i] === byte)) {
-    throw malformed(source, 'a .npy file (starting with the bytes \\x93NUMPY)', bytes.length < 6 ? `${bytes.length} bytes` : `a file starting with ${JSON.stringify(Buffer.from(bytes.subarray(0, 6)).toString('latin1'))}`);
+    throw malformed(
+      source,
+      'a .npy file (starting with the bytes \\x93NUMPY)',
+      bytes.length < 6
+        ? `${bytes.length} bytes`
+        : `a file starting with ${JSON.stringify(Buffer.from(bytes.subarray(0, 6)).toString('latin1'))}`,
+    );
   }
   const major = bytes[6];
   const minor = bytes[7];
@@ -173,7 +183,11 @@ export function decodeNpy(bytes: Uint8Array, source = 'the .npy data'): Tensor {
   const info = dtypeInfo(dtype);
   const count = elementCount(header.shape);
   if (header.fortranOrder && header.shape.filter((dim) => dim > 1).length > 1) {
-    throw malformed(source, 'a C-order (row-major) array; save it with np.save(path, np.ascontiguousarray(arr))', `a Fortran-order array of shape ${formatDims(header.shape)}`);
+    throw malformed(
+      source,
+      'a C-order (row-major) array; save it with np.save(path, np.ascontiguousarray(arr))',
+      `a Fortran-order array of shape ${formatDims(header.shape)}`,
+    );
   }
   const dataLength = bytes.length - dataStart;
   const expectedLength = count * info.bytesPerElement;
@@ -205,7 +219,11 @@ export async function loadNpy(path: string): Promise<Tensor> {
 export function encodeNpy(tensor: Tensor): Uint8Array {
   if (!(tensor instanceof Tensor)) throw malformed('encodeNpy(tensor)', 'a Tensor', describeValue(tensor));
   const descr = DTYPE_TO_DESCR[tensor.dtype];
-  if (!descr) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Expected a dtype .npy can hold (${Object.keys(DTYPE_TO_DESCR).join(', ')}) for encodeNpy(tensor) but received ${tensor.dtype}`);
+  if (!descr)
+    throw new TensorRTNodeError(
+      ErrorCode.UNSUPPORTED,
+      `Expected a dtype .npy can hold (${Object.keys(DTYPE_TO_DESCR).join(', ')}) for encodeNpy(tensor) but received ${tensor.dtype}`,
+    );
   const shape = tensor.dims.length === 1 ? `(${tensor.dims[0]},)` : `(${tensor.dims.join(', ')})`;
   // Like np.save: spare spaces after the dict let tools grow the first axis in place, then padding to 64.
   const growth = tensor.dims.length > 0 ? ' '.repeat(Math.max(0, 21 - String(tensor.dims[0]).length)) : '';

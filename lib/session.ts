@@ -9,12 +9,21 @@ import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
-import { TensorRTBackend, type TensorRTBackendOptions } from './backends/tensorrt.js';
+import { TensorRTBackend } from './backends/tensorrt.js';
 import { onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import type { OnnxTensorRTOptions } from './tensorrt/onnx-engine-options.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
 import type { Tensor } from './tensor.js';
-import { isPlainObject, validateEnum, validateFeeds, validateModelSource, validatePositiveInteger, validateRunOutputs, validateSignal, validateThreadCount } from './validate.js';
+import {
+  isPlainObject,
+  validateEnum,
+  validateFeeds,
+  validateModelSource,
+  validatePositiveInteger,
+  validateRunOutputs,
+  validateSignal,
+  validateThreadCount,
+} from './validate.js';
 import { deviceIndex } from './cuda/validate.js';
 
 export type BackendChoice = 'auto' | BackendName;
@@ -64,26 +73,51 @@ function isEngine(model: string | Uint8Array): boolean {
 
 async function checkModelFile(path: string): Promise<void> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a readable model file at ${path} but ${error.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${error.code})`}`, { cause: error });
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected a readable model file at ${path} but ${error.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${error.code})`}`,
+      { cause: error },
+    );
   });
   if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a model file at ${path} but it is not a regular file`);
 }
 
 // The engine builder's options pass through as given: lib/tensorrt checks them against the model.
 const BUILD_OPTION_KEYS = [
-  'precision', 'calibration', 'profiles', 'shapes', 'workspace', 'optimizationLevel', 'hardwareCompatibility', 'versionCompatible',
-  'excludeLeanRuntime', 'sparsity', 'maxAuxStreams', 'plugins', 'timingCache', 'onProgress', 'cacheDir', 'maxCacheBytes', 'onCacheWait',
+  'precision',
+  'calibration',
+  'profiles',
+  'shapes',
+  'workspace',
+  'optimizationLevel',
+  'hardwareCompatibility',
+  'versionCompatible',
+  'excludeLeanRuntime',
+  'sparsity',
+  'maxAuxStreams',
+  'plugins',
+  'timingCache',
+  'onProgress',
+  'cacheDir',
+  'maxCacheBytes',
+  'onCacheWait',
 ] as const;
 
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;
-  if (!isPlainObject(options)) throw invalidArgument('an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph?, deviceMemory?, device? }', 'options.tensorrt', options);
+  if (!isPlainObject(options))
+    throw invalidArgument(
+      'an object { size?, maxQueue?, profile?, allowHostCode?, cudaGraph?, deviceMemory?, device? }',
+      'options.tensorrt',
+      options,
+    );
   const deviceMemory = options.deviceMemory;
   if (deviceMemory !== undefined && deviceMemory !== 'static' && deviceMemory !== 'on-demand' && deviceMemory !== 'auto') {
     throw invalidArgument(`one of 'static', 'on-demand', 'auto'`, 'options.tensorrt.deviceMemory', deviceMemory);
   }
   for (const flag of ['allowHostCode', 'cudaGraph'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw invalidArgument('a boolean', `options.tensorrt.${flag}`, options[flag]);
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+      throw invalidArgument('a boolean', `options.tensorrt.${flag}`, options[flag]);
   }
   const profile = options.profile;
   if (profile !== undefined && (typeof profile !== 'number' || !Number.isSafeInteger(profile) || profile < 0)) {
@@ -105,7 +139,8 @@ function normaliseOptions(options: unknown): SessionOptions {
   if (options === undefined) return {};
   if (!isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
   const threads = options.threads;
-  if (threads !== undefined && !isPlainObject(threads)) throw invalidArgument('an object { intraOp?, interOp? }', 'options.threads', threads);
+  if (threads !== undefined && !isPlainObject(threads))
+    throw invalidArgument('an object { intraOp?, interOp? }', 'options.threads', threads);
   return {
     backend: validateEnum(options.backend, ['auto', 'cpu', 'tensorrt'] as const, 'options.backend') ?? 'auto',
     threads: threads && {
@@ -113,7 +148,11 @@ function normaliseOptions(options: unknown): SessionOptions {
       interOp: validateThreadCount(threads.interOp, 'options.threads.interOp'),
     },
     maxQueue: validatePositiveInteger(options.maxQueue, 'options.maxQueue', { allowZero: true }),
-    graphOptimizationLevel: validateEnum(options.graphOptimizationLevel, ['disabled', 'basic', 'extended', 'all'] as const, 'options.graphOptimizationLevel'),
+    graphOptimizationLevel: validateEnum(
+      options.graphOptimizationLevel,
+      ['disabled', 'basic', 'extended', 'all'] as const,
+      'options.graphOptimizationLevel',
+    ),
     runOn: validateEnum(options.runOn, ['auto', 'main', 'worker'] as const, 'options.runOn'),
     tensorrt: normaliseTensorRTOptions(options.tensorrt),
   };
@@ -148,14 +187,20 @@ export class InferenceSession implements AsyncDisposable {
     let fallback: { reason: string; details: string } | undefined;
     const engine = isEngine(source);
     if (engine && choice === 'cpu') {
-      throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"');
+      throw new TensorRTNodeError(
+        ErrorCode.MODEL_LOAD,
+        'Expected an ONNX model for the cpu backend but received a TensorRT engine (plan); use backend "tensorrt" or "auto"',
+      );
     }
     const tensorrtOptions = { ...opts.tensorrt, maxQueue: opts.tensorrt?.maxQueue ?? opts.maxQueue };
     if (choice !== 'cpu') {
       const tensorrt = tensorrtAvailability();
       if (!tensorrt.available) {
         if (choice === 'tensorrt' || engine) {
-          const what = choice === 'tensorrt' ? 'The tensorrt backend' : `The engine ${typeof source === 'string' ? source : '(plan bytes)'} needs the tensorrt backend, which`;
+          const what =
+            choice === 'tensorrt'
+              ? 'The tensorrt backend'
+              : `The engine ${typeof source === 'string' ? source : '(plan bytes)'} needs the tensorrt backend, which`;
           throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `${what} is unavailable: ${tensorrt.reason}`);
         }
         const details = tensorrt.reason ?? 'unknown reason';
@@ -170,7 +215,10 @@ export class InferenceSession implements AsyncDisposable {
     }
     const cpu = cpuAvailability();
     if (!cpu.available) {
-      throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${cpu.reason}` + (fallback ? `; ${fallback.details}` : ''));
+      throw new TensorRTNodeError(
+        ErrorCode.BACKEND_UNAVAILABLE,
+        `The cpu backend is unavailable: ${cpu.reason}` + (fallback ? `; ${fallback.details}` : ''),
+      );
     }
     const backend = await CpuBackend.create(source, {
       intraOpThreads: opts.threads?.intraOp,

@@ -112,7 +112,8 @@ export class Tensor<T extends DType = DType> {
 
   /** A zero-filled tensor. */
   static zeros<D extends DType>(dtype: D, dims: Dims): Tensor<D> {
-    if (!isDType(dtype)) throw invalidArgument(`a dtype (one of ${Object.keys(dtypeNames).join(', ')})`, 'the dtype of Tensor.zeros', dtype);
+    if (!isDType(dtype))
+      throw invalidArgument(`a dtype (one of ${Object.keys(dtypeNames).join(', ')})`, 'the dtype of Tensor.zeros', dtype);
     const shape = checkDims(dims, 'Tensor.zeros');
     return new Tensor(dtype, allocateTensorData(dtype, shape, 'Tensor.zeros'), shape);
   }
@@ -152,6 +153,17 @@ export class Tensor<T extends DType = DType> {
 }
 
 const dtypeNames: Record<DType, true> = {
-  float32: true, float16: true, bfloat16: true, int8: true, uint8: true, int16: true, uint16: true,
-  int32: true, uint32: true, int64: true, uint64: true, float64: true, bool: true,
+  float32: true,
+  float16: true,
+  bfloat16: true,
+  int8: true,
+  uint8: true,
+  int16: true,
+  uint16: true,
+  int32: true,
+  uint32: true,
+  int64: true,
+  uint64: true,
+  float64: true,
+  bool: true,
 };

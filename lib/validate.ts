@@ -112,7 +112,12 @@ export function validateFeeds(inputs: readonly TensorInfo[], feeds: unknown): Re
     throw new TensorRTNodeError(
       ErrorCode.MISSING_INPUT,
       `Expected a Tensor for input "${first.name}" (${first.dtype} ${formatDims(first.shape)}) but received none` +
-        (missing.length > 1 ? ` (also missing: ${missing.slice(1).map((i) => `"${i.name}"`).join(', ')})` : ''),
+        (missing.length > 1
+          ? ` (also missing: ${missing
+              .slice(1)
+              .map((i) => `"${i.name}"`)
+              .join(', ')})`
+          : ''),
     );
   }
   return checked;
@@ -147,14 +152,21 @@ export function validateRunOutputs(outputs: readonly TensorInfo[], value: unknow
     throw invalidArgument('an array of output names or an object of output name -> Tensor', 'options.outputs', value);
   }
   const entries = Object.entries(value);
-  if (entries.length === 0) throw invalidArgument('an array of output names or an object of output name -> Tensor', 'options.outputs', value);
-  const names = validateOutputNames(outputs, entries.map(([name]) => name));
+  if (entries.length === 0)
+    throw invalidArgument('an array of output names or an object of output name -> Tensor', 'options.outputs', value);
+  const names = validateOutputNames(
+    outputs,
+    entries.map(([name]) => name),
+  );
   const buffers: Record<string, Tensor> = {};
   for (const [name, tensor] of entries) {
     if (!(tensor instanceof Tensor)) throw invalidArgument('a Tensor', `options.outputs["${name}"]`, tensor);
     const info = outputs.find((output) => output.name === name) as TensorInfo;
     if (tensor.dtype !== info.dtype) {
-      throw new TensorRTNodeError(ErrorCode.DTYPE_MISMATCH, `Expected a ${info.dtype} tensor for output "${name}" but received a ${tensor.dtype} tensor`);
+      throw new TensorRTNodeError(
+        ErrorCode.DTYPE_MISMATCH,
+        `Expected a ${info.dtype} tensor for output "${name}" but received a ${tensor.dtype} tensor`,
+      );
     }
     buffers[name] = tensor;
   }

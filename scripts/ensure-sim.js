@@ -28,7 +28,9 @@ if (oldestOutput >= newestInput()) process.exit(0);
 
 if (findNvcc() === undefined) {
   // The simulator compiles against CUDA's own headers; without a toolkit the sim tier is skipped (vitest.config.ts).
-  console.log('tensorrt-node: no CUDA toolkit (nvcc) found; the simulator tests (test/sim) are skipped. Install the CUDA toolkit to run them.');
+  console.log(
+    'tensorrt-node: no CUDA toolkit (nvcc) found; the simulator tests (test/sim) are skipped. Install the CUDA toolkit to run them.',
+  );
   process.exit(0);
 }
 

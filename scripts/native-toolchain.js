@@ -7,10 +7,7 @@ const require = createRequire(import.meta.url);
 
 /** The nvcc of a CUDA toolkit, from PATH, CUDA_PATH or /usr/local/cuda; undefined without one. */
 export function findNvcc() {
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter),
-    join(process.env.CUDA_PATH ?? '/usr/local/cuda', 'bin'),
-  ].filter(Boolean);
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), join(process.env.CUDA_PATH ?? '/usr/local/cuda', 'bin')].filter(Boolean);
   return dirs.map((dir) => join(dir, 'nvcc')).find((file) => existsSync(file));
 }
 

@@ -10,21 +10,34 @@ import { dtypeInfo } from '../../lib/dtype.js';
 
 export function decodeInferRequest(body: unknown, inputs: readonly TensorInfo[]): Record<string, Tensor> {
   const given = (body as { inputs?: unknown } | null)?.inputs;
-  if (given === null || typeof given !== 'object') throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected a JSON body {"inputs": {name: {dims, data}}} for POST /infer but received none');
+  if (given === null || typeof given !== 'object')
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected a JSON body {"inputs": {name: {dims, data}}} for POST /infer but received none',
+    );
   const feeds: Record<string, Tensor> = {};
   for (const info of inputs) {
     const value = (given as Record<string, { dims?: unknown; data?: unknown }>)[info.name];
-    if (value === undefined) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected input "${info.name}" in the request but received none`);
+    if (value === undefined)
+      throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected input "${info.name}" in the request but received none`);
     if (!Array.isArray(value.data) || (value.dims !== undefined && !Array.isArray(value.dims))) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected {dims, data} arrays for input "${info.name}" but received something else`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected {dims, data} arrays for input "${info.name}" but received something else`,
+      );
     }
     const { arrayType } = dtypeInfo(info.dtype);
     const big = arrayType === BigInt64Array || arrayType === BigUint64Array;
     const data = new (arrayType as new (length: number) => DTypeArrayMap[DType])(value.data.length);
     try {
-      (data as unknown as { set(values: ArrayLike<number | bigint>): void }).set(big ? value.data.map((v) => BigInt(v as number)) : (value.data as number[]));
+      (data as unknown as { set(values: ArrayLike<number | bigint>): void }).set(
+        big ? value.data.map((v) => BigInt(v as number)) : (value.data as number[]),
+      );
     } catch {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected ${info.dtype} numbers in the data of input "${info.name}" but received other values`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected ${info.dtype} numbers in the data of input "${info.name}" but received other values`,
+      );
     }
     feeds[info.name] = new Tensor(info.dtype, data, value.dims as number[] | undefined, { name: info.name });
   }
@@ -34,7 +47,10 @@ export function decodeInferRequest(body: unknown, inputs: readonly TensorInfo[])
 export function encodeInferResponse(outputs: Record<string, Tensor>, version: number): unknown {
   const encoded: Record<string, { dtype: string; dims: number[]; data: (number | string)[] }> = {};
   for (const [name, tensor] of Object.entries(outputs)) {
-    const data = tensor.data instanceof BigInt64Array || tensor.data instanceof BigUint64Array ? Array.from(tensor.data, (v) => v.toString()) : Array.from(tensor.data as ArrayLike<number>);
+    const data =
+      tensor.data instanceof BigInt64Array || tensor.data instanceof BigUint64Array
+        ? Array.from(tensor.data, (v) => v.toString())
+        : Array.from(tensor.data as ArrayLike<number>);
     encoded[name] = { dtype: tensor.dtype, dims: [...tensor.dims], data };
   }
   return { model_version: version, outputs: encoded };

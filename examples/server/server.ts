@@ -83,7 +83,15 @@ export const defaultRoutes: Route[] = [
     method: 'GET',
     path: /^\/health$/,
     async handle(_request, { handle }) {
-      return { status: 200, body: { status: 'ok', model: typeof handle.source === 'string' ? handle.source : '(bytes)', version: handle.version, backend: handle.session.backend } };
+      return {
+        status: 200,
+        body: {
+          status: 'ok',
+          model: typeof handle.source === 'string' ? handle.source : '(bytes)',
+          version: handle.version,
+          backend: handle.session.backend,
+        },
+      };
     },
   },
   {
@@ -98,7 +106,11 @@ export const defaultRoutes: Route[] = [
     path: /^\/admin\/swap$/,
     async handle(request, context) {
       const model = (request.body as { model?: unknown } | undefined)?.model;
-      if (model !== undefined && typeof model !== 'string') throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected {"model": "path"} for POST /admin/swap but received another body');
+      if (model !== undefined && typeof model !== 'string')
+        throw new TensorRTNodeError(
+          ErrorCode.INVALID_ARGUMENT,
+          'Expected {"model": "path"} for POST /admin/swap but received another body',
+        );
       return { status: 200, body: await context.swap(model) };
     },
   },
@@ -109,7 +121,8 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a body of at most ${MAX_BODY_BYTES} bytes but received more`);
+    if (size > MAX_BODY_BYTES)
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a body of at most ${MAX_BODY_BYTES} bytes but received more`);
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
@@ -173,7 +186,10 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
         send(response, await route.handle({ params, body, signal: controller.signal }, context));
       } catch (error) {
         const code = error instanceof TensorRTNodeError ? error.code : 'ERR_INTERNAL';
-        send(response, { status: statusFor(error), body: { error: { code, message: error instanceof Error ? error.message : String(error) } } });
+        send(response, {
+          status: statusFor(error),
+          body: { error: { code, message: error instanceof Error ? error.message : String(error) } },
+        });
       }
     })();
   });
@@ -189,7 +205,10 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
 }
 
 /** SIGHUP reloads the model from its path; returns the function that removes the handler. */
-export function installSignalHandlers(server: InferenceServer, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): () => void {
+export function installSignalHandlers(
+  server: InferenceServer,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): () => void {
   const onHangup = () => {
     server.context.swap().then(
       ({ version }) => log(`reloaded the model: version ${version} serving`),

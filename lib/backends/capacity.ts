@@ -26,7 +26,11 @@ export function backendCapacity(backend: Backend): BackendCapacity {
       if (ranges.length === 0) continue;
       maxBatch = Math.max(maxBatch, Math.min(...ranges.map((range) => range.max[0] ?? 1)));
     }
-    return { maxBatch: backend.engine.profiles.length > 0 ? maxBatch : undefined, concurrency: backend.pool.size, queue: backend.pool.maxQueue };
+    return {
+      maxBatch: backend.engine.profiles.length > 0 ? maxBatch : undefined,
+      concurrency: backend.pool.size,
+      queue: backend.pool.maxQueue,
+    };
   }
   return { maxBatch: undefined, concurrency: 2, queue: Number.POSITIVE_INFINITY };
 }

@@ -33,7 +33,9 @@ type ReadyMessage =
   | { type: 'ready'; inputs: Ort.InferenceSession.ValueMetadata[]; outputs: Ort.InferenceSession.ValueMetadata[] }
   | { type: 'load-error'; error: { message: string } };
 
-type RunReply = ({ id: number; results: Record<string, WireTensor> } | { id: number; error: { message: string } }) & { staged?: ArrayBuffer[] };
+type RunReply = ({ id: number; results: Record<string, WireTensor> } | { id: number; error: { message: string } }) & {
+  staged?: ArrayBuffer[];
+};
 
 /** From this size on, inputs are copied into a transferred pool buffer (StagingPool) rather than a fresh one. */
 const STAGE_FROM_BYTES = 16 * 1024;
@@ -63,8 +65,14 @@ export class WorkerRunner implements Runner {
     this.queue = new RunQueue(maxQueue, "the CPU backend's worker thread", (busy) => (busy ? worker.ref() : worker.unref()));
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (reply: RunReply) => this.settle(reply));
-    worker.on('error', (error) => this.fail(new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `The CPU backend's worker thread failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => this.fail(new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `The CPU backend's worker thread exited (code ${code})`)));
+    worker.on('error', (error) =>
+      this.fail(
+        new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `The CPU backend's worker thread failed: ${error.message}`, { cause: error }),
+      ),
+    );
+    worker.on('exit', (code) =>
+      this.fail(new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `The CPU backend's worker thread exited (code ${code})`)),
+    );
     worker.unref();
   }
 
@@ -75,7 +83,10 @@ export class WorkerRunner implements Runner {
     const ready = await new Promise<ReadyMessage>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
-    }).catch((error: unknown) => ({ type: 'load-error' as const, error: { message: error instanceof Error ? error.message : String(error) } }));
+    }).catch((error: unknown) => ({
+      type: 'load-error' as const,
+      error: { message: error instanceof Error ? error.message : String(error) },
+    }));
     if (ready.type === 'load-error') {
       await worker.terminate();
       throw mapOrtError(new Error(ready.error.message), 'load');
@@ -94,7 +105,11 @@ export class WorkerRunner implements Runner {
       prepared = this.prepare(feeds);
     } catch (error) {
       return Promise.reject(
-        new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected inputs that can be copied for the CPU backend's worker thread but copying failed: ${(error as Error).message}`, { cause: error }),
+        new TensorRTNodeError(
+          ErrorCode.INVALID_ARGUMENT,
+          `Expected inputs that can be copied for the CPU backend's worker thread but copying failed: ${(error as Error).message}`,
+          { cause: error },
+        ),
       );
     }
     return this.queue.enqueue(
@@ -142,7 +157,13 @@ export class WorkerRunner implements Runner {
       } catch (error) {
         // Nothing reached the worker: the run fails here, and the queue moves on (and unrefs the worker).
         this.pending.delete(id);
-        reject(new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, `Could not send the run to the CPU backend's worker thread: ${(error as Error).message}`, { cause: error }));
+        reject(
+          new TensorRTNodeError(
+            ErrorCode.INFERENCE_FAILED,
+            `Could not send the run to the CPU backend's worker thread: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
       }
     });
   }

@@ -177,7 +177,13 @@ export class CpuBackend implements Backend {
       throw mapOrtError(error, 'load');
     }
     try {
-      return new CpuBackend(model, options, new MainThreadRunner(ort, session, maxQueueOf(options)), session.inputMetadata.map(tensorInfoFromOrt), session.outputMetadata.map(tensorInfoFromOrt));
+      return new CpuBackend(
+        model,
+        options,
+        new MainThreadRunner(ort, session, maxQueueOf(options)),
+        session.inputMetadata.map(tensorInfoFromOrt),
+        session.outputMetadata.map(tensorInfoFromOrt),
+      );
     } catch (error) {
       await session.release();
       throw error;
@@ -210,11 +216,18 @@ export class CpuBackend implements Backend {
    * event loop for every run until then. Like any queued run, it copies its inputs now and leaves
    * at once when its signal fires.
    */
-  private runAfterMove(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>> {
+  private runAfterMove(
+    feeds: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Record<string, Tensor>> {
     const maxQueue = maxQueueOf(this.options);
     if (this.waitingForWorker >= maxQueue) {
       return Promise.reject(
-        new TensorRTNodeError(ErrorCode.QUEUE_FULL, `Expected at most ${maxQueue} runs waiting for the CPU backend but received one more; wait for runs to settle or raise maxQueue`),
+        new TensorRTNodeError(
+          ErrorCode.QUEUE_FULL,
+          `Expected at most ${maxQueue} runs waiting for the CPU backend but received one more; wait for runs to settle or raise maxQueue`,
+        ),
       );
     }
     let copies: Record<string, Tensor>;

@@ -49,7 +49,11 @@ export function tensorInfoFromOrt(meta: Ort.InferenceSession.ValueMetadata): Ten
     throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Model value "${meta.name}" is not a tensor (sequences and maps are not supported)`);
   }
   const dtype = dtypeFromOrt(meta.type);
-  if (!dtype) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Model value "${meta.name}" has element type ${meta.type}, which tensorrt-node does not support`);
+  if (!dtype)
+    throw new TensorRTNodeError(
+      ErrorCode.UNSUPPORTED,
+      `Model value "${meta.name}" has element type ${meta.type}, which tensorrt-node does not support`,
+    );
   return { name: meta.name, dtype, shape: Object.freeze([...meta.shape]) };
 }
 
@@ -66,7 +70,11 @@ export function toOrtTensor(ort: OrtModule, tensor: Tensor, { copy = false } = {
 /** An ORT output as our Tensor over the same memory (ORT hands out a fresh TypedArray per run). */
 export function fromOrtTensor(value: Ort.Tensor, name: string): Tensor {
   const dtype = dtypeFromOrt(value.type) as DType | undefined;
-  if (!dtype) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Output "${name}" has element type ${value.type}, which tensorrt-node does not support`);
+  if (!dtype)
+    throw new TensorRTNodeError(
+      ErrorCode.UNSUPPORTED,
+      `Output "${name}" has element type ${value.type}, which tensorrt-node does not support`,
+    );
   return new Tensor(dtype, value.data as Tensor['data'], value.dims, { name });
 }
 

@@ -10,7 +10,7 @@ import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { Tensor, formatDims } from '../tensor.js';
 import { ContextPool } from '../tensorrt/context-pool.js';
 import type { TensorRTBackendOptions } from './tensorrt-options.js';
-import { Engine, type EngineLoadOptions, profileMisfit, selectProfile } from '../tensorrt/engine.js';
+import { Engine, profileMisfit, selectProfile } from '../tensorrt/engine.js';
 import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
 
@@ -25,7 +25,10 @@ export class TensorRTBackend implements Backend {
   readonly #profile: number | undefined;
 
   private constructor(engine: Engine, options: TensorRTBackendOptions) {
-    if (options.profile !== undefined && (!Number.isSafeInteger(options.profile) || options.profile < 0 || options.profile >= engine.profiles.length)) {
+    if (
+      options.profile !== undefined &&
+      (!Number.isSafeInteger(options.profile) || options.profile < 0 || options.profile >= engine.profiles.length)
+    ) {
       throw invalidArgument(`a profile index from 0 to ${engine.profiles.length - 1}`, 'options.profile', options.profile);
     }
     this.engine = engine;
@@ -50,12 +53,15 @@ export class TensorRTBackend implements Backend {
   profileFor(dims: Readonly<Record<string, readonly number[]>>): number {
     if (this.#profile !== undefined) {
       const misfit = profileMisfit(this.engine.profiles[this.#profile]!, dims);
-      if (misfit !== undefined) throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `The inputs do not fit optimization profile ${this.#profile}: ${misfit}`);
+      if (misfit !== undefined)
+        throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `The inputs do not fit optimization profile ${this.#profile}: ${misfit}`);
       return this.#profile;
     }
     const choice = selectProfile(this.engine.profiles, dims);
     if ('reason' in choice) {
-      const shapes = Object.entries(dims).map(([name, d]) => `${name} ${formatDims(d)}`).join(', ');
+      const shapes = Object.entries(dims)
+        .map(([name, d]) => `${name} ${formatDims(d)}`)
+        .join(', ');
       throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `No optimization profile of the engine accepts ${shapes} (${choice.reason})`);
     }
     return choice.index;
@@ -70,7 +76,8 @@ export class TensorRTBackend implements Backend {
     const dims: Record<string, readonly number[]> = {};
     for (const input of this.engine.inputs) {
       const feed = feeds[input.name];
-      if (feed === undefined) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected a tensor for input "${input.name}" but received none`);
+      if (feed === undefined)
+        throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected a tensor for input "${input.name}" but received none`);
       setEntry(dims, input.name, feed.dims);
     }
     const profile = this.profileFor(dims);

@@ -31,9 +31,11 @@ export function formatSummary(summary: BatchSummary): string {
     `${summary.aborted ? 'stopped early' : 'done'}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.skipped} already in ${summary.out} (of ${summary.total})`,
     `${summary.itemsPerSecond.toFixed(1)} items/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
   ];
-  if (summary.tornBytes > 0) lines.push(`a torn last line (${summary.tornBytes} bytes) from an interrupted run was dropped and its item run again`);
+  if (summary.tornBytes > 0)
+    lines.push(`a torn last line (${summary.tornBytes} bytes) from an interrupted run was dropped and its item run again`);
   for (const failure of summary.failures) lines.push(`  failed ${failure.id}: [${failure.code}] ${failure.message}`);
-  if (summary.failed > summary.failures.length) lines.push(`  ... and ${summary.failed - summary.failures.length} more (every failure is a line with "error" in ${summary.out})`);
+  if (summary.failed > summary.failures.length)
+    lines.push(`  ... and ${summary.failed - summary.failures.length} more (every failure is a line with "error" in ${summary.out})`);
   return lines.join('\n');
 }
 
@@ -44,7 +46,12 @@ function progressBar(enabled: boolean): { update(progress: BatchProgress): void;
   return {
     update(progress) {
       if (bar === undefined) {
-        bar = new SingleBar({ format: 'batch [{bar}] {value}/{total} | {speed} items/s | ETA {eta_formatted} | failed {failed}', stream: process.stderr, hideCursor: true, etaBuffer: 200 });
+        bar = new SingleBar({
+          format: 'batch [{bar}] {value}/{total} | {speed} items/s | ETA {eta_formatted} | failed {failed}',
+          stream: process.stderr,
+          hideCursor: true,
+          etaBuffer: 200,
+        });
         bar.start(progress.total, progress.done, { speed: '0.0', failed: 0 });
       }
       const computed = progress.succeeded + progress.failed;
@@ -62,10 +69,13 @@ export function registerBatch(program: Command): void {
     .command('batch')
     .description('run every item of a .npy folder or a .jsonl file through a model; results appended to a JSON Lines file, resumable')
     .argument('<model>', 'an .onnx file (or a TensorRT engine)')
-    .requiredOption('--inputs <dir|file.jsonl>', 'a folder of <id>.npy files (or <id>/<input>.npy folders), or a .jsonl file of {"id", "inputs"} lines')
+    .requiredOption(
+      '--inputs <dir|file.jsonl>',
+      'a folder of <id>.npy files (or <id>/<input>.npy folders), or a .jsonl file of {"id", "inputs"} lines',
+    )
     .requiredOption('--out <results.jsonl>', 'the results file; a rerun skips the ids already in it')
     .option('--batch-size <n>', 'most items per run', integerOption('--batch-size', { min: 1 }), 32)
-    .option('--concurrency <n>', 'runs in flight at once (default: the backend\'s)', integerOption('--concurrency', { min: 1 }))
+    .option('--concurrency <n>', "runs in flight at once (default: the backend's)", integerOption('--concurrency', { min: 1 }))
     .option('--backend <name>', 'auto, cpu or tensorrt', choiceOption('--backend', ['auto', 'cpu', 'tensorrt'] as const), 'auto')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON')

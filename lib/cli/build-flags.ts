@@ -9,7 +9,10 @@ import type { HardwareCompatibility } from '../tensorrt/build-options.js';
 /** `name:AxBxC,other:D` -> { name: [A, B, C], other: [D] }; names may be quoted ('x':1x3) and contain ':'. */
 export function parseShapeList(flag: string, value: string): Record<string, number[]> {
   const shapes: Record<string, number[]> = {};
-  for (const item of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const colon = item.lastIndexOf(':');
     const name = colon > 0 ? item.slice(0, colon).replace(/^(['"])(.*)\1$/, '$2') : '';
     const dims = colon > 0 ? item.slice(colon + 1).split('x') : [];
@@ -22,7 +25,19 @@ export function parseShapeList(flag: string, value: string): Record<string, numb
   return shapes;
 }
 
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, KIB: 1024, M: 1024 ** 2, MB: 1024 ** 2, MIB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3, GIB: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  B: 1,
+  K: 1024,
+  KB: 1024,
+  KIB: 1024,
+  M: 1024 ** 2,
+  MB: 1024 ** 2,
+  MIB: 1024 ** 2,
+  G: 1024 ** 3,
+  GB: 1024 ** 3,
+  GIB: 1024 ** 3,
+};
 
 /** `1073741824`, `512M`, `2G` -> bytes; a bare number is in `defaultUnit` (bytes for --workspace, MiB for trtexec's pools). */
 export function parseSize(flag: string, value: string, defaultUnit: 'B' | 'M' = 'B'): number {
@@ -55,7 +70,8 @@ const HARDWARE: Record<string, HardwareCompatibility> = {
 
 export function parseHardwareCompatibility(flag: string, value: string): HardwareCompatibility {
   const level = HARDWARE[value.toLowerCase()];
-  if (level === undefined) throw invalidArgument("one of none, ampere+, same-compute-capability (trtexec's sameComputeCapability too)", flag, value);
+  if (level === undefined)
+    throw invalidArgument("one of none, ampere+, same-compute-capability (trtexec's sameComputeCapability too)", flag, value);
   return level;
 }
 

@@ -77,7 +77,12 @@ function profilesFrom(options: BuildCliOptions): Pick<BuildEngineOptions, 'shape
   for (const name of names) {
     const pick = (key: 'min' | 'opt' | 'max'): number[] => {
       const dims = parsed[key]?.[name];
-      if (dims === undefined) throw invalidArgument(`dims for input ${name} (given in another of --min-shapes/--opt-shapes/--max-shapes)`, `--${key}-shapes`, ranges[key] ?? 'nothing');
+      if (dims === undefined)
+        throw invalidArgument(
+          `dims for input ${name} (given in another of --min-shapes/--opt-shapes/--max-shapes)`,
+          `--${key}-shapes`,
+          ranges[key] ?? 'nothing',
+        );
       return dims;
     };
     profile[name] = { min: pick('min'), opt: pick('opt'), max: pick('max') };
@@ -88,7 +93,12 @@ function profilesFrom(options: BuildCliOptions): Pick<BuildEngineOptions, 'shape
 /** The build options the flags describe (everything but progress, signal and output). */
 export function buildOptionsFromFlags(options: BuildCliOptions): BuildEngineOptions {
   const precision = precisionFrom(options);
-  const workspace = options.workspace !== undefined ? parseSize('--workspace', options.workspace) : options.memPoolSize !== undefined ? parseMemPoolSize(options.memPoolSize) : undefined;
+  const workspace =
+    options.workspace !== undefined
+      ? parseSize('--workspace', options.workspace)
+      : options.memPoolSize !== undefined
+        ? parseMemPoolSize(options.memPoolSize)
+        : undefined;
   const hardware = options.hardwareCompat ?? options.hardwareCompatibilityLevel;
   const plugins = [...(options.plugins ?? []), ...(options.dynamicPlugins ?? [])].flatMap((p) => p.split(',')).filter((p) => p !== '');
   const timingCache = options.timingCache ?? options.timingCacheFile;
@@ -111,7 +121,12 @@ export function buildOptionsFromFlags(options: BuildCliOptions): BuildEngineOpti
 
 /** One bar per phase while it runs (stderr, only on a terminal). */
 function progressBars(): { onProgress: (p: BuildProgress) => void; stop: () => void } {
-  const multibar = new MultiBar({ format: '{phase} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true, clearOnComplete: false });
+  const multibar = new MultiBar({
+    format: '{phase} [{bar}] {value}/{total}',
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: false,
+  });
   const bars = new Map<string, SingleBar>();
   return {
     onProgress(p) {
@@ -133,7 +148,11 @@ export function registerBuild(program: Command): Command {
     .argument('<model>', 'ONNX model (.onnx); external data next to it is read too')
     .option('-o, --output <path>', 'the plan to write (default: <model>.plan next to the model)')
     .option('--saveEngine <path>', 'trtexec alias of --output')
-    .option('--precision <precision>', 'fp32 (default), fp16, int8 or best (int8 where quantizable, fp16 elsewhere)', choiceOption('--precision', ['fp32', 'fp16', 'int8', 'best'] as const))
+    .option(
+      '--precision <precision>',
+      'fp32 (default), fp16, int8 or best (int8 where quantizable, fp16 elsewhere)',
+      choiceOption('--precision', ['fp32', 'fp16', 'int8', 'best'] as const),
+    )
     .option('--fp16', 'trtexec alias of --precision fp16')
     .option('--int8', 'trtexec alias of --precision int8')
     .option('--best', 'trtexec alias of --precision best')
@@ -185,19 +204,33 @@ export function registerBuild(program: Command): Command {
       }
       bars.stop();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const engine = await Engine.load(plan, { allowHostCode: settings.versionCompatible === true && settings.excludeLeanRuntime !== true });
+      const engine = await Engine.load(plan, {
+        allowHostCode: settings.versionCompatible === true && settings.excludeLeanRuntime !== true,
+      });
       try {
         const io = engine.tensors.map((t) => ({ name: t.name, mode: t.mode, dtype: t.dtype, shape: t.shape }));
         const profiles = engine.profiles.map((p) => p.inputs);
         const precision = settings.precision ?? 'fp32';
         if (options.json) {
-          process.stdout.write(`${toJson({ output, seconds, planBytes: plan.length, precision, tensors: io, profiles, ...(settings.timingCache ? { timingCache: settings.timingCache } : {}) })}\n`);
+          process.stdout.write(
+            `${toJson({ output, seconds, planBytes: plan.length, precision, tensors: io, profiles, ...(settings.timingCache ? { timingCache: settings.timingCache } : {}) })}\n`,
+          );
           return;
         }
         const lines = [
           `wrote ${output} (${formatBytes(plan.length)}) in ${seconds.toFixed(2)} s, precision ${precision}`,
-          ...io.map((t) => `  ${t.mode === 'input' ? 'input ' : 'output'} ${t.name}: ${t.dtype} ${formatShape(t.shape.map((d) => (d < 0 ? '?' : d)))}`),
-          ...profiles.map((p, i) => `  profile ${i}: ${Object.entries(p).map(([name, r]) => `${name} min ${formatShape(r.min)} opt ${formatShape(r.opt)} max ${formatShape(r.max)}`).join('; ') || '(static)'}`),
+          ...io.map(
+            (t) =>
+              `  ${t.mode === 'input' ? 'input ' : 'output'} ${t.name}: ${t.dtype} ${formatShape(t.shape.map((d) => (d < 0 ? '?' : d)))}`,
+          ),
+          ...profiles.map(
+            (p, i) =>
+              `  profile ${i}: ${
+                Object.entries(p)
+                  .map(([name, r]) => `${name} min ${formatShape(r.min)} opt ${formatShape(r.opt)} max ${formatShape(r.max)}`)
+                  .join('; ') || '(static)'
+              }`,
+          ),
           ...(settings.timingCache ? [`  timing cache: ${settings.timingCache}`] : []),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
@@ -206,4 +239,3 @@ export function registerBuild(program: Command): Command {
       }
     });
 }
-

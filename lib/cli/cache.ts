@@ -28,7 +28,8 @@ function entryRows(entries: readonly CacheEntry[]): string {
 
 export function registerCache(program: Command): Command {
   const command = program.command('cache').description('list, clear or prune the engine cache');
-  const common = (sub: Command) => sub.option('--dir <path>', `cache folder (default: ${defaultCacheDir()})`).option('--json', 'print JSON');
+  const common = (sub: Command) =>
+    sub.option('--dir <path>', `cache folder (default: ${defaultCacheDir()})`).option('--json', 'print JSON');
   common(command.command('list').description('the cached engines, most recently used first')).action(async (options: CacheCliOptions) => {
     const dir = options.dir ?? defaultCacheDir();
     const entries = await listCache(dir);
@@ -37,7 +38,9 @@ export function registerCache(program: Command): Command {
       return;
     }
     const total = entries.reduce((s, e) => s + e.size, 0);
-    process.stdout.write(`${dir}: ${entries.length} engine${entries.length === 1 ? '' : 's'}, ${formatBytes(total)}\n${entries.length ? `${entryRows(entries)}\n` : ''}`);
+    process.stdout.write(
+      `${dir}: ${entries.length} engine${entries.length === 1 ? '' : 's'}, ${formatBytes(total)}\n${entries.length ? `${entryRows(entries)}\n` : ''}`,
+    );
   });
   common(command.command('clear').description('remove every cached engine')).action(async (options: CacheCliOptions) => {
     const dir = options.dir ?? defaultCacheDir();
@@ -49,13 +52,16 @@ export function registerCache(program: Command): Command {
     .action(async (options: CacheCliOptions) => {
       const dir = options.dir ?? defaultCacheDir();
       if (options.maxBytes === '') throw invalidArgument('a size', '--max-bytes', options.maxBytes);
-      const maxBytes = options.maxBytes === undefined ? undefined : options.maxBytes === '0' ? 0 : parseSize('--max-bytes', options.maxBytes);
+      const maxBytes =
+        options.maxBytes === undefined ? undefined : options.maxBytes === '0' ? 0 : parseSize('--max-bytes', options.maxBytes);
       const { removed, remainingBytes } = await pruneCache(dir, maxBytes);
       if (options.json) {
         process.stdout.write(`${toJson({ dir, removed: removed.map(entryJson), remainingBytes })}\n`);
         return;
       }
-      process.stdout.write(`${dir}: removed ${removed.length} engine${removed.length === 1 ? '' : 's'}, ${formatBytes(remainingBytes)} left\n${removed.length ? `${entryRows(removed)}\n` : ''}`);
+      process.stdout.write(
+        `${dir}: removed ${removed.length} engine${removed.length === 1 ? '' : 's'}, ${formatBytes(remainingBytes)} left\n${removed.length ? `${entryRows(removed)}\n` : ''}`,
+      );
     });
   return command;
 }

@@ -34,5 +34,14 @@ export function table(rows: readonly (readonly string[])[], indent = '  '): stri
 
 /** JSON with bigints as numbers when safe (else strings): metadata, never tensor data. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? (item <= BigInt(Number.MAX_SAFE_INTEGER) && item >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(item) : String(item)) : item), 2);
+  return JSON.stringify(
+    value,
+    (_key, item: unknown) =>
+      typeof item === 'bigint'
+        ? item <= BigInt(Number.MAX_SAFE_INTEGER) && item >= BigInt(Number.MIN_SAFE_INTEGER)
+          ? Number(item)
+          : String(item)
+        : item,
+    2,
+  );
 }

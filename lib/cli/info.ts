@@ -33,9 +33,13 @@ function availabilityRow(name: string, availability: BackendAvailability, provid
 }
 
 function cudaLine(cuda: InfoReport['cuda']): string {
-  const versions = [cuda.runtimeVersion && `runtime ${cuda.runtimeVersion}`, cuda.driverVersion && `driver supports ${cuda.driverVersion}`].filter(Boolean).join(', ');
+  const versions = [cuda.runtimeVersion && `runtime ${cuda.runtimeVersion}`, cuda.driverVersion && `driver supports ${cuda.driverVersion}`]
+    .filter(Boolean)
+    .join(', ');
   const simulator = cuda.simulator ? ' (simulator build: no GPU involved)' : '';
-  return cuda.available ? `  ${versions || 'available'}${simulator}` : `  unavailable: ${cuda.reason ?? 'no reason given'}${versions ? ` (${versions})` : ''}${simulator}`;
+  return cuda.available
+    ? `  ${versions || 'available'}${simulator}`
+    : `  unavailable: ${cuda.reason ?? 'no reason given'}${versions ? ` (${versions})` : ''}${simulator}`;
 }
 
 function libraryRow(name: string, library: LibraryInfo, where = ''): string[] {
@@ -65,7 +69,10 @@ export function formatInfo(report: InfoReport): string {
     `node ${report.node.version} (${report.node.platform} ${report.node.arch}, N-API ${report.node.napi ?? 'unknown'})`,
     '',
     'backends:',
-    table([availabilityRow('cpu', report.backends.cpu, 'onnxruntime-node'), availabilityRow('tensorrt', report.backends.tensorrt, 'TensorRT')]),
+    table([
+      availabilityRow('cpu', report.backends.cpu, 'onnxruntime-node'),
+      availabilityRow('tensorrt', report.backends.tensorrt, 'TensorRT'),
+    ]),
     '',
     ...tensorrtLines(report.backends.tensorrt),
     'cuda:',

@@ -13,9 +13,14 @@ export interface InspectReport extends ModelSummary {
 
 export async function inspectModel(path: string): Promise<InspectReport> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a readable ONNX model file at ${path} but ${error.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${error.code})`}`, { cause: error });
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected a readable ONNX model file at ${path} but ${error.code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${error.code})`}`,
+      { cause: error },
+    );
   });
-  if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an ONNX model file at ${path} but it is not a regular file`);
+  if (!info.isFile())
+    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an ONNX model file at ${path} but it is not a regular file`);
   const model = await loadModel(path);
   return { file: path, sizeBytes: info.size, ...summarizeModel(model) };
 }
@@ -26,7 +31,9 @@ function valueRows(values: readonly ValueSummary[]): string[][] {
 
 export function formatInspect(report: InspectReport): string {
   const producer = [report.producer.name, report.producer.version].filter(Boolean).join(' ') || 'unknown';
-  const byDtype = Object.entries(report.parameters.byDtype).map(([dtype, count]) => `${dtype} ${formatCount(count)}`).join(', ');
+  const byDtype = Object.entries(report.parameters.byDtype)
+    .map(([dtype, count]) => `${dtype} ${formatCount(count)}`)
+    .join(', ');
   const lines = [
     `model       ${report.file}`,
     `size        ${formatBytes(report.sizeBytes)} (${formatCount(report.sizeBytes)} bytes)`,
@@ -49,7 +56,9 @@ export function formatInspect(report: InspectReport): string {
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('show an ONNX model\'s inputs, outputs, opsets, op histogram, parameter count and size, or a TensorRT engine\'s I/O, profiles and memory')
+    .description(
+      "show an ONNX model's inputs, outputs, opsets, op histogram, parameter count and size, or a TensorRT engine's I/O, profiles and memory",
+    )
     .argument('<model>', 'path of an .onnx file or a .plan/.engine file')
     .option('--json', 'print the report as JSON')
     .action(async (model: string, options: { json?: boolean }) => {
@@ -61,9 +70,21 @@ export function registerInspect(program: Command): void {
           const { inputs, outputs, profiles, deviceMemorySize, deviceMemorySizePerProfile, tensorrtVersion, layers, name } = engine;
           // The simulator records the options it was built with in the plan (real plans do not say).
           const testing = (await import('../binding.js')).requireBinding().testing;
-          const simulatorBuild = testing === undefined ? undefined : (JSON.parse(testing.describeSimPlan(new Uint8Array(await readFile(model)))) as unknown);
+          const simulatorBuild =
+            testing === undefined ? undefined : (JSON.parse(testing.describeSimPlan(new Uint8Array(await readFile(model)))) as unknown);
           const text = `${engine.inspect()}${simulatorBuild === undefined ? '' : `\nsimulator build record: ${JSON.stringify(simulatorBuild)}`}`;
-          const json = { file: model, name, tensorrtVersion, layers, deviceMemorySize, deviceMemorySizePerProfile, inputs, outputs, profiles, ...(simulatorBuild === undefined ? {} : { simulatorBuild }) };
+          const json = {
+            file: model,
+            name,
+            tensorrtVersion,
+            layers,
+            deviceMemorySize,
+            deviceMemorySizePerProfile,
+            inputs,
+            outputs,
+            profiles,
+            ...(simulatorBuild === undefined ? {} : { simulatorBuild }),
+          };
           process.stdout.write(`${options.json ? toJson(json) : text}\n`);
         } finally {
           engine.dispose();

@@ -8,7 +8,17 @@
  * initializers would report 0 for such models.
  */
 import { dtypeFromOnnx, dtypeInfo } from '../dtype.js';
-import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto, allInitializers, graphInputs, nodeSubgraphs } from '../onnx/index.js';
+import {
+  DataType,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+  allInitializers,
+  graphInputs,
+  nodeSubgraphs,
+} from '../onnx/index.js';
 
 export interface ValueSummary {
   name: string;
@@ -51,7 +61,11 @@ function describeValue(value: ValueInfoProto): ValueSummary {
   return {
     name: value.name,
     dtype: elementTypeName(type.value.elemType),
-    shape: shape ? shape.dim.map((dim) => (dim.value.case === 'dimValue' ? Number(dim.value.value) : dim.value.case === 'dimParam' ? dim.value.value : '?')) : null,
+    shape: shape
+      ? shape.dim.map((dim) =>
+          dim.value.case === 'dimValue' ? Number(dim.value.value) : dim.value.case === 'dimParam' ? dim.value.value : '?',
+        )
+      : null,
   };
 }
 
@@ -94,15 +108,36 @@ class ParameterTally {
 function tallyConstant(node: NodeProto, tally: ParameterTally): void {
   for (const attribute of node.attribute) {
     switch (attribute.name) {
-      case 'value': if (attribute.t) tally.addTensor(attribute.t); break;
-      case 'sparse_value': if (attribute.sparseTensor?.values) tally.addTensor(attribute.sparseTensor.values); break;
-      case 'value_float': tally.add(DataType.FLOAT, 1); break;
-      case 'value_floats': tally.add(DataType.FLOAT, attribute.floats.length); break;
-      case 'value_int': tally.add(DataType.INT64, 1); break;
-      case 'value_ints': tally.add(DataType.INT64, attribute.ints.length); break;
-      case 'value_string': tally.add(DataType.STRING, 1, attribute.s.byteLength); break;
-      case 'value_strings': tally.add(DataType.STRING, attribute.strings.length, attribute.strings.reduce((sum, s) => sum + s.byteLength, 0)); break;
-      default: break;
+      case 'value':
+        if (attribute.t) tally.addTensor(attribute.t);
+        break;
+      case 'sparse_value':
+        if (attribute.sparseTensor?.values) tally.addTensor(attribute.sparseTensor.values);
+        break;
+      case 'value_float':
+        tally.add(DataType.FLOAT, 1);
+        break;
+      case 'value_floats':
+        tally.add(DataType.FLOAT, attribute.floats.length);
+        break;
+      case 'value_int':
+        tally.add(DataType.INT64, 1);
+        break;
+      case 'value_ints':
+        tally.add(DataType.INT64, attribute.ints.length);
+        break;
+      case 'value_string':
+        tally.add(DataType.STRING, 1, attribute.s.byteLength);
+        break;
+      case 'value_strings':
+        tally.add(
+          DataType.STRING,
+          attribute.strings.length,
+          attribute.strings.reduce((sum, s) => sum + s.byteLength, 0),
+        );
+        break;
+      default:
+        break;
     }
   }
 }

@@ -27,7 +27,10 @@ function autoOrInteger(flag: string): (value: string) => number | 'auto' {
 
 function splitList(values: unknown): string[] | undefined {
   if (values === undefined) return undefined;
-  return (values as string[]).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return (values as string[])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 export function formatInt8Summary(report: Int8Report): string[] {
@@ -35,12 +38,19 @@ export function formatInt8Summary(report: Int8Report): string[] {
   const judged = `${c.judgedOn.samples} ${c.judgedOn.heldBack ? 'held-back' : 'calibration'} samples`;
   const lines = [
     `int8: target ${report.target}, method ${report.method}${c.method.automatic ? ` (auto on ${judged}: ${c.method.trials.map((t) => `${t.choice} ${t.error.toExponential(2)}`).join(', ')}; --method to override)` : ''}, ${report.calibrationSamples} calibration samples`,
-    ...(c.floatLayers.automatic ? [`int8: ${c.floatLayers.chosen} layer(s) kept in float (auto on ${judged}: ${c.floatLayers.trials.map((t) => `${t.choice} -> ${t.error.toExponential(2)}`).join(', ')}; --keep-float to override)`] : []),
+    ...(c.floatLayers.automatic
+      ? [
+          `int8: ${c.floatLayers.chosen} layer(s) kept in float (auto on ${judged}: ${c.floatLayers.trials.map((t) => `${t.choice} -> ${t.error.toExponential(2)}`).join(', ')}; --keep-float to override)`,
+        ]
+      : []),
     `int8: ${report.quantizedNodes} of ${report.quantizableNodes} Conv/ConvTranspose/Gemm/MatMul nodes quantized, ${(report.quantizedWeightFraction * 100).toFixed(1)}% of their weights int8, ${report.activationQdqPairs} activation Q/DQ pairs`,
   ];
   if (report.keptFloat.length > 0) lines.push(`int8: kept in float by sensitivity: ${report.keptFloat.join(', ')}`);
   const excluded = report.excludedNodes.filter((name) => !report.keptFloat.includes(name));
-  if (excluded.length > 0) lines.push(`int8: left in float: ${excluded.length > 8 ? `${excluded.slice(0, 8).join(', ')}, ... (${excluded.length})` : excluded.join(', ')}`);
+  if (excluded.length > 0)
+    lines.push(
+      `int8: left in float: ${excluded.length > 8 ? `${excluded.slice(0, 8).join(', ')}, ... (${excluded.length})` : excluded.join(', ')}`,
+    );
   return lines;
 }
 
@@ -49,12 +59,40 @@ export const int8Mode: OptimizeMode = {
   description: 'post-training INT8 quantization with Q/DQ nodes, calibrated on the CPU',
   addOptions(command) {
     command
-      .option('--calibration <dir>', 'int8: calibration inputs (.npy: <dir>/<sample>.npy, or <dir>/<sample>/<input>.npy); keep them apart from --eval')
-      .option('--method <method>', `int8: activation range from the histograms (auto|${CALIBRATION_METHODS.join('|')}; auto: the one closest to float on held-back calibration samples)`, choiceOption('--method', ['auto', ...CALIBRATION_METHODS] as const), 'auto')
-      .option('--target <target>', `int8: tensorrt (symmetric int8 activations) or cpu (uint8 activations for ONNX Runtime's integer kernels)`, choiceOption('--target', QUANT_TARGETS), 'tensorrt')
-      .option('--keep-float <n>', 'int8: keep the n most sensitive layers in float (per-layer sensitivity analysis); auto: as many as help on held-back calibration samples, within --float-budget; 0: no analysis', autoOrInteger('--keep-float'), 'auto')
-      .option('--held-back <n>', 'int8: calibration samples (every 4th) held back from the histograms to judge the automatic choices', integerOption('--held-back', { min: 0 }), 8)
-      .option('--float-budget <fraction>', 'int8: largest share of the Conv/Gemm/MatMul weights --keep-float may leave in float', fractionOption('--float-budget'), 0.1)
+      .option(
+        '--calibration <dir>',
+        'int8: calibration inputs (.npy: <dir>/<sample>.npy, or <dir>/<sample>/<input>.npy); keep them apart from --eval',
+      )
+      .option(
+        '--method <method>',
+        `int8: activation range from the histograms (auto|${CALIBRATION_METHODS.join('|')}; auto: the one closest to float on held-back calibration samples)`,
+        choiceOption('--method', ['auto', ...CALIBRATION_METHODS] as const),
+        'auto',
+      )
+      .option(
+        '--target <target>',
+        `int8: tensorrt (symmetric int8 activations) or cpu (uint8 activations for ONNX Runtime's integer kernels)`,
+        choiceOption('--target', QUANT_TARGETS),
+        'tensorrt',
+      )
+      .option(
+        '--keep-float <n>',
+        'int8: keep the n most sensitive layers in float (per-layer sensitivity analysis); auto: as many as help on held-back calibration samples, within --float-budget; 0: no analysis',
+        autoOrInteger('--keep-float'),
+        'auto',
+      )
+      .option(
+        '--held-back <n>',
+        'int8: calibration samples (every 4th) held back from the histograms to judge the automatic choices',
+        integerOption('--held-back', { min: 0 }),
+        8,
+      )
+      .option(
+        '--float-budget <fraction>',
+        'int8: largest share of the Conv/Gemm/MatMul weights --keep-float may leave in float',
+        fractionOption('--float-budget'),
+        0.1,
+      )
       .option('--exclude-nodes <names...>', 'int8: node names to keep in float')
       .option('--exclude-ops <ops...>', 'int8: op types to keep in float');
   },
@@ -81,7 +119,12 @@ export const int8Mode: OptimizeMode = {
             bar?.stop();
             phase = progress.phase;
             const unit = { calibration: 'samples', method: 'methods', sensitivity: 'layers', 'float layers': 'counts tried' }[phase] ?? '';
-            bar = new SingleBar({ format: `${phase.padEnd(11)} [{bar}] {value}/{total} ${unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: false });
+            bar = new SingleBar({
+              format: `${phase.padEnd(11)} [{bar}] {value}/{total} ${unit}`,
+              stream: process.stderr,
+              hideCursor: true,
+              clearOnComplete: false,
+            });
             bar.start(progress.total ?? 0, progress.done);
           } else {
             if (progress.total !== undefined) bar?.setTotal(progress.total);

@@ -11,7 +11,10 @@ import { choiceOption, integerOption } from './options.js';
 
 function splitList(values: unknown): string[] | undefined {
   if (values === undefined) return undefined;
-  return (values as string[]).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return (values as string[])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 function percent(fraction: number): string {
@@ -26,7 +29,10 @@ export function formatPruneSummary(report: PruneReport): string[] {
   if (report.excluded.length > 0) lines.push(`prune: excluded: ${report.excluded.join(', ')}`);
   const reasons = new Map<string, string[]>();
   for (const skipped of report.skipped) reasons.set(skipped.reason, [...(reasons.get(skipped.reason) ?? []), skipped.node]);
-  for (const [reason, nodes] of reasons) lines.push(`prune: skipped ${nodes.length} (${reason}): ${nodes.length > 6 ? `${nodes.slice(0, 6).join(', ')}, ...` : nodes.join(', ')}`);
+  for (const [reason, nodes] of reasons)
+    lines.push(
+      `prune: skipped ${nodes.length} (${reason}): ${nodes.length > 6 ? `${nodes.slice(0, 6).join(', ')}, ...` : nodes.join(', ')}`,
+    );
   lines.push('prune: without retraining, pruning costs accuracy: check the quality report (--eval) before using the model');
   return lines;
 }
@@ -37,9 +43,19 @@ export const pruneMode: OptimizeMode = {
   description: 'zero weights in a structured sparsity pattern (2:4) for sparse Tensor Cores, without retraining',
   addOptions(command) {
     command
-      .option('--keep-dense <n>', 'prune: leave the n layers whose pruning moves the outputs most dense (needs --samples)', integerOption('--keep-dense', { min: 0 }), 0)
+      .option(
+        '--keep-dense <n>',
+        'prune: leave the n layers whose pruning moves the outputs most dense (needs --samples)',
+        integerOption('--keep-dense', { min: 0 }),
+        0,
+      )
       .option('--samples <dir>', 'prune: inputs for the sensitivity analysis (.npy, as for --eval); keep them apart from --eval')
-      .option('--sensitivity-samples <n>', 'prune: how many of --samples the sensitivity analysis runs', integerOption('--sensitivity-samples', { min: 1 }), 4)
+      .option(
+        '--sensitivity-samples <n>',
+        'prune: how many of --samples the sensitivity analysis runs',
+        integerOption('--sensitivity-samples', { min: 1 }),
+        4,
+      )
       .option('--prune-exclude <names...>', 'prune: node names or op types never to prune');
   },
   async run({ modelPath, options, signal, log }) {
@@ -60,7 +76,12 @@ export const pruneMode: OptimizeMode = {
         signal,
         onProgress: ({ done, total }) => {
           if (!bar) {
-            bar = new SingleBar({ format: 'sensitivity [{bar}] {value}/{total} layers', stream: process.stderr, hideCursor: true, clearOnComplete: false });
+            bar = new SingleBar({
+              format: 'sensitivity [{bar}] {value}/{total} layers',
+              stream: process.stderr,
+              hideCursor: true,
+              clearOnComplete: false,
+            });
             bar.start(total, done);
           } else bar.update(done);
         },

@@ -19,7 +19,15 @@ import { compareModels, formatReport } from '../optimize/report.js';
 import { integerOption } from './options.js';
 
 /** Parsed command-line options (commander's camelCase names). */
-export type OptimizeCliOptions = Record<string, unknown> & { output?: string; eval?: string; evalThreads?: number; latencyRounds?: number; labels?: string; keys?: string; labelsOutput?: string };
+export type OptimizeCliOptions = Record<string, unknown> & {
+  output?: string;
+  eval?: string;
+  evalThreads?: number;
+  latencyRounds?: number;
+  labels?: string;
+  keys?: string;
+  labelsOutput?: string;
+};
 
 export interface OptimizeModeContext {
   modelPath: string;
@@ -48,7 +56,10 @@ export interface OptimizeMode {
 
 function splitList(values: unknown): string[] | undefined {
   if (values === undefined) return undefined;
-  return (values as string[]).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return (values as string[])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 export const fp16Mode: OptimizeMode = {
@@ -62,11 +73,19 @@ export const fp16Mode: OptimizeMode = {
       .option('--block-nodes <names...>', 'fp16: node names to keep in float32')
       .option('--no-default-block-list', 'fp16: do not keep the default ops (Range, NonMaxSuppression, Q/DQ, ...) in float32')
       .option('--clamp-out-of-range', 'fp16: clamp constants beyond +-65504 instead of keeping their nodes in float32')
-      .option('--float32-leading-layers <n>', 'fp16: keep the first n Conv/Gemm/MatMul layers in float32 when their weights are at most 0.1% of the model\'s (0: none)', integerOption('--float32-leading-layers', { min: 0 }), 2);
+      .option(
+        '--float32-leading-layers <n>',
+        "fp16: keep the first n Conv/Gemm/MatMul layers in float32 when their weights are at most 0.1% of the model's (0: none)",
+        integerOption('--float32-leading-layers', { min: 0 }),
+        2,
+      );
   },
   async run({ modelPath, options, signal }) {
     if (options.fp16Io === true && options.keepIoTypes === true) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected one of --fp16-io and --keep-io-types for tensorrt-node optimize --fp16 but received both');
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        'Expected one of --fp16-io and --keep-io-types for tensorrt-node optimize --fp16 but received both',
+      );
     }
     const { model, report } = await convertToFloat16(modelPath, {
       float16Io: options.fp16Io === true,
@@ -78,13 +97,21 @@ export const fp16Mode: OptimizeMode = {
       signal,
     });
     const c = report.conversion;
-    const kept = Object.entries(c.nodesKeptFloat32).map(([op, count]) => `${op} x${count}`).join(', ');
+    const kept = Object.entries(c.nodesKeptFloat32)
+      .map(([op, count]) => `${op} x${count}`)
+      .join(', ');
     return {
       model,
       summary: [
         `fp16: ${options.fp16Io === true ? 'float16' : 'float32'} inputs and outputs, ${c.initializersConverted} initializers and ${c.constantsConverted} Constant nodes converted (${c.constantsHoisted} Constant nodes became initializers), ${c.castsInserted} Casts inserted`,
-        ...(c.leadingLayersKeptFloat32.length > 0 ? [`fp16: leading layers kept in float32: ${c.leadingLayersKeptFloat32.join(', ')}`] : []),
-        ...(kept ? [`fp16: kept in float32: ${kept} (${c.nodesKeptForRange} for constants beyond float16, ${c.nodesKeptForScalarConstant} for inexact scalar constants)`] : []),
+        ...(c.leadingLayersKeptFloat32.length > 0
+          ? [`fp16: leading layers kept in float32: ${c.leadingLayersKeptFloat32.join(', ')}`]
+          : []),
+        ...(kept
+          ? [
+              `fp16: kept in float32: ${kept} (${c.nodesKeptForRange} for constants beyond float16, ${c.nodesKeptForScalarConstant} for inexact scalar constants)`,
+            ]
+          : []),
         ...c.warnings.map((warning) => `warning: ${warning}`),
       ],
     };
@@ -98,12 +125,23 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
     .description(`rewrite an ONNX model: ${modes.map((mode) => `--${mode.name} (${mode.description})`).join(', ')}`)
     .argument('<model>', 'input ONNX model (.onnx)')
     .option('-o, --output <path>', 'output model (default: <model>.<mode>.onnx next to the input; never the input itself)')
-    .option('--eval <dir>', 'held-out inputs (.npy: <dir>/<sample>/<input>.npy, or <dir>/<sample>.npy for one-input models) for a quality report')
+    .option(
+      '--eval <dir>',
+      'held-out inputs (.npy: <dir>/<sample>/<input>.npy, or <dir>/<sample>.npy for one-input models) for a quality report',
+    )
     .option('--eval-threads <n>', 'ONNX Runtime threads for the quality report', integerOption('--eval-threads', { min: 1 }), 1)
-    .option('--labels <labels.json>', 'with --eval: ground truth per sample ({"<sample>": class index or text}); the report gives both models\' task accuracy')
+    .option(
+      '--labels <labels.json>',
+      'with --eval: ground truth per sample ({"<sample>": class index or text}); the report gives both models\' task accuracy',
+    )
     .option('--keys <file>', 'with --labels holding texts: the CTC characters, one per line (class 0 is the blank)')
     .option('--labels-output <name>', 'with --labels: the output to judge (default: the first)')
-    .option('--latency-rounds <n>', 'interleaved latency rounds over the eval inputs (0: none)', integerOption('--latency-rounds', { min: 0 }), 3);
+    .option(
+      '--latency-rounds <n>',
+      'interleaved latency rounds over the eval inputs (0: none)',
+      integerOption('--latency-rounds', { min: 0 }),
+      3,
+    );
   for (const mode of modes) {
     if (mode.value) command.option(`--${mode.name} <${mode.value.name}>`, mode.description, mode.value.parse);
     else command.option(`--${mode.name}`, mode.description);
@@ -112,20 +150,27 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
   command.action(async (modelPath: string, options: OptimizeCliOptions) => {
     const selected = modes.filter((mode) => (mode.value ? typeof options[mode.name] === 'string' : options[mode.name] === true));
     if (selected.length !== 1) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected exactly one of ${modes.map((mode) => `--${mode.name}`).join(', ')} for tensorrt-node optimize but received ${selected.length === 0 ? 'none' : selected.map((mode) => `--${mode.name}`).join(' ')}`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected exactly one of ${modes.map((mode) => `--${mode.name}`).join(', ')} for tensorrt-node optimize but received ${selected.length === 0 ? 'none' : selected.map((mode) => `--${mode.name}`).join(' ')}`,
+      );
     }
     const mode = selected[0];
     if ((options.labels || options.keys || options.labelsOutput) && !options.eval) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected --eval <dir> with --labels, --keys or --labels-output but received none');
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        'Expected --eval <dir> with --labels, --keys or --labels-output but received none',
+      );
     }
     // Read the labels before any work, so that a bad labels file costs nothing.
-    const task: TaskOptions | undefined = options.labels && options.eval
-      ? {
-          labels: await readLabelsFile(options.labels, await feedsDirectorySamples(options.eval)),
-          ...(options.keys ? { keys: await readCtcKeys(options.keys) } : {}),
-          ...(options.labelsOutput ? { output: options.labelsOutput } : {}),
-        }
-      : undefined;
+    const task: TaskOptions | undefined =
+      options.labels && options.eval
+        ? {
+            labels: await readLabelsFile(options.labels, await feedsDirectorySamples(options.eval)),
+            ...(options.keys ? { keys: await readCtcKeys(options.keys) } : {}),
+            ...(options.labelsOutput ? { output: options.labelsOutput } : {}),
+          }
+        : undefined;
     if (task) checkTaskOptions(task, task.labels.length);
     const output = options.output ?? defaultOutputPath(modelPath, mode.name);
     await checkOutputPath(output, modelPath);
@@ -151,7 +196,9 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
         });
         lines.push(formatReport(report));
       } else {
-        lines.push(`size: ${result.model.byteLength} / ${original.byteLength} bytes = ${(result.model.byteLength / original.byteLength).toFixed(3)}x`);
+        lines.push(
+          `size: ${result.model.byteLength} / ${original.byteLength} bytes = ${(result.model.byteLength / original.byteLength).toFixed(3)}x`,
+        );
       }
       await writeOptimizedModel(output, result.model, modelPath);
       process.stdout.write(`${lines.join('\n')}\n`);

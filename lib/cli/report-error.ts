@@ -7,7 +7,12 @@ import { CommanderError } from 'commander';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 
 /** Commander's ways of ending that are not errors (help shown, version printed) or already printed. */
-const COMMANDER_NON_ERRORS = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help', 'commander.executeSubCommandAsync']);
+const COMMANDER_NON_ERRORS = new Set([
+  'commander.helpDisplayed',
+  'commander.version',
+  'commander.help',
+  'commander.executeSubCommandAsync',
+]);
 
 /** Prints the error and returns the process exit code to use. */
 export function reportError(error: unknown, write: (text: string) => void = (text) => process.stderr.write(text)): number {

@@ -28,7 +28,10 @@ function inputNames(inputs: readonly TensorInfo[]): string {
 }
 
 function unknownInput(inputs: readonly TensorInfo[], flag: string, name: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected one of the model's inputs (${inputNames(inputs)}) for ${flag} but received an unknown input "${name}"`);
+  return new TensorRTNodeError(
+    ErrorCode.UNKNOWN_TENSOR,
+    `Expected one of the model's inputs (${inputNames(inputs)}) for ${flag} but received an unknown input "${name}"`,
+  );
 }
 
 /**
@@ -67,7 +70,10 @@ export function parseInputSpecs(specs: readonly string[], inputs: readonly Tenso
 /** trtexec's spelling: `name:1x3x224x224`, several separated by commas (the name ends at the last ':'). */
 export function parseShapeSpecs(specs: readonly string[], inputs: readonly TensorInfo[]): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
-  for (const spec of specs.flatMap((list) => list.split(',')).map((item) => item.trim()).filter(Boolean)) {
+  for (const spec of specs
+    .flatMap((list) => list.split(','))
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const colon = spec.lastIndexOf(':');
     const name = spec.slice(0, colon);
     const dimsText = spec.slice(colon + 1);
@@ -85,7 +91,10 @@ export function parseShapeSpecs(specs: readonly string[], inputs: readonly Tenso
 function checkAgainstModel(info: TensorInfo, dims: readonly number[], from: string): void {
   const fits = dims.length === info.shape.length && info.shape.every((dim, axis) => isSymbolic(dim) || dim === dims[axis]);
   if (!fits) {
-    throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `Expected a shape matching ${formatDims(info.shape)} for input "${info.name}" but ${from} gives ${formatDims(dims)}`);
+    throw new TensorRTNodeError(
+      ErrorCode.SHAPE_MISMATCH,
+      `Expected a shape matching ${formatDims(info.shape)} for input "${info.name}" but ${from} gives ${formatDims(dims)}`,
+    );
   }
 }
 
@@ -116,11 +125,17 @@ export async function resolveInputs(
     if (source.kind === 'file') {
       tensor = await loadNpy(source.path);
       if (tensor.dtype !== info.dtype) {
-        throw new TensorRTNodeError(ErrorCode.DTYPE_MISMATCH, `Expected dtype ${info.dtype} for input "${info.name}" but ${source.path} holds ${tensor.dtype}`);
+        throw new TensorRTNodeError(
+          ErrorCode.DTYPE_MISMATCH,
+          `Expected dtype ${info.dtype} for input "${info.name}" but ${source.path} holds ${tensor.dtype}`,
+        );
       }
       checkAgainstModel(info, tensor.dims, source.path);
       if (given && given.join('x') !== tensor.dims.join('x')) {
-        throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `Expected ${formatDims(given)} (from --shapes) for input "${info.name}" but ${source.path} holds ${formatDims(tensor.dims)}`);
+        throw new TensorRTNodeError(
+          ErrorCode.SHAPE_MISMATCH,
+          `Expected ${formatDims(given)} (from --shapes) for input "${info.name}" but ${source.path} holds ${formatDims(tensor.dims)}`,
+        );
       }
     } else {
       let dims = given ?? defaultShapes[info.name];

@@ -61,7 +61,11 @@ export async function runBenchmark(modelArg: string | undefined, options: RunCom
       latency.record(performance.now() - before);
     }
     const totalMs = performance.now() - started;
-    const outputs = session.outputs.map((info) => ({ name: info.name, dtype: info.dtype, dims: results ? [...results[info.name].dims] : [] }));
+    const outputs = session.outputs.map((info) => ({
+      name: info.name,
+      dtype: info.dtype,
+      dims: results ? [...results[info.name].dims] : [],
+    }));
     return {
       model,
       ...(fallback ? { description: fallback.description } : {}),
@@ -102,13 +106,22 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a model on .npy or random inputs and report latency (default model: PP-OCRv4 text detection)')
     .argument('[model]', 'an .onnx file (or a TensorRT engine with the tensorrt backend); default: PP-OCRv4 text detection')
-    .option('--input <name=file.npy|name=random>', 'an input\'s data; repeat for each input (others get random data)', collect)
+    .option('--input <name=file.npy|name=random>', "an input's data; repeat for each input (others get random data)", collect)
     .option('--shapes <name:NxCxHxW,...>', 'sizes for inputs with symbolic dims, e.g. x:1x3x320x320', collect)
     .option('--iterations <n>', 'timed runs', integerOption('--iterations', { min: 1 }), 20)
     .option('--warmup <n>', 'untimed runs first', integerOption('--warmup', { min: 0 }), 3)
     .option('--backend <name>', 'auto, cpu or tensorrt', choiceOption('--backend', ['auto', 'cpu', 'tensorrt'] as const), 'auto')
-    .option('--run-on <where>', 'CPU backend: auto, main or worker thread', choiceOption('--run-on', ['auto', 'main', 'worker'] as const), 'auto')
-    .option('--threads <n>', `CPU backend: intra-op threads, 1 to ${maxThreads()} (default: ONNX Runtime's choice)`, integerOption('--threads', { min: 1, max: maxThreads() }))
+    .option(
+      '--run-on <where>',
+      'CPU backend: auto, main or worker thread',
+      choiceOption('--run-on', ['auto', 'main', 'worker'] as const),
+      'auto',
+    )
+    .option(
+      '--threads <n>',
+      `CPU backend: intra-op threads, 1 to ${maxThreads()} (default: ONNX Runtime's choice)`,
+      integerOption('--threads', { min: 1, max: maxThreads() }),
+    )
     .option('--seed <n>', 'seed for random inputs', integerOption('--seed', { min: 0 }), 1)
     .option('--json', 'print the report as JSON')
     .action(async (model: string | undefined, options: RunCommandOptions) => {

@@ -17,7 +17,6 @@ export class DeviceBuffer extends CudaResource {
   /** @internal */
   declare readonly [nativeHandle]: NativeDeviceBuffer;
 
-
   /** Allocates `byteLength` bytes (cudaMalloc). Fails with ERR_OUT_OF_MEMORY when the device is full. */
   constructor(byteLength: number, options: DeviceBufferOptions = {}) {
     const bytes = byteCount(byteLength, 'byteLength', false);

@@ -9,7 +9,6 @@ export class CudaEvent extends CudaResource {
   /** @internal */
   declare readonly [nativeHandle]: NativeEvent;
 
-
   /** `timing: false` makes a lighter event that cannot be used with elapsedTime(). */
   constructor(options: { timing?: boolean } = {}) {
     const timing = options.timing ?? true;

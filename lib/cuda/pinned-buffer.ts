@@ -19,7 +19,6 @@ export class PinnedBuffer extends CudaResource {
   /** @internal */
   declare readonly [nativeHandle]: NativePinnedBuffer;
 
-
   constructor(byteLength: number) {
     const bytes = byteCount(byteLength, 'byteLength', false);
     super(new (requireBinding().PinnedBuffer)(bytes));

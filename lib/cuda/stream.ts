@@ -24,7 +24,6 @@ export class CudaStream extends CudaResource implements AsyncDisposable {
   /** @internal */
   declare readonly [nativeHandle]: NativeStream;
 
-
   /** A stream of `options.device` (default 0): its copies must involve that device's buffers. */
   constructor(options: { device?: number } = {}) {
     const device = deviceIndex(options.device, 'options.device');

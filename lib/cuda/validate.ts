@@ -32,10 +32,17 @@ export function hostView(value: unknown, name: string): NativeHostView {
  */
 export function deviceIndex(value: unknown, name: string): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw invalidArgument('a non-negative integer device index', name, value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw invalidArgument('a non-negative integer device index', name, value);
   const count = requireBinding().cudaInfo().deviceCount;
   if (value >= count) {
-    throw invalidArgument(count === 0 ? 'a device index, but this machine has no CUDA device' : `a device index below ${count} (this machine has ${count} CUDA device${count === 1 ? '' : 's'})`, name, value);
+    throw invalidArgument(
+      count === 0
+        ? 'a device index, but this machine has no CUDA device'
+        : `a device index below ${count} (this machine has ${count} CUDA device${count === 1 ? '' : 's'})`,
+      name,
+      value,
+    );
   }
   return value;
 }

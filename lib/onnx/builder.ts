@@ -125,15 +125,42 @@ export function makeAttribute(name: string, input: AttributeInput): AttributePro
   const spec = typed(input);
   const attribute = create(AttributeProtoSchema, { name });
   switch (spec.type) {
-    case 'float': attribute.type = AttributeType.FLOAT; attribute.f = spec.value; break;
-    case 'floats': attribute.type = AttributeType.FLOATS; attribute.floats = [...spec.value]; break;
-    case 'int': attribute.type = AttributeType.INT; attribute.i = BigInt(spec.value); break;
-    case 'ints': attribute.type = AttributeType.INTS; attribute.ints = spec.value.map((v) => BigInt(v)); break;
-    case 'string': attribute.type = AttributeType.STRING; attribute.s = typeof spec.value === 'string' ? encoder.encode(spec.value) : spec.value; break;
-    case 'strings': attribute.type = AttributeType.STRINGS; attribute.strings = spec.value.map((v) => encoder.encode(v)); break;
-    case 'tensor': attribute.type = AttributeType.TENSOR; attribute.t = spec.value; break;
-    case 'graph': attribute.type = AttributeType.GRAPH; attribute.g = spec.value; break;
-    case 'graphs': attribute.type = AttributeType.GRAPHS; attribute.graphs = [...spec.value]; break;
+    case 'float':
+      attribute.type = AttributeType.FLOAT;
+      attribute.f = spec.value;
+      break;
+    case 'floats':
+      attribute.type = AttributeType.FLOATS;
+      attribute.floats = [...spec.value];
+      break;
+    case 'int':
+      attribute.type = AttributeType.INT;
+      attribute.i = BigInt(spec.value);
+      break;
+    case 'ints':
+      attribute.type = AttributeType.INTS;
+      attribute.ints = spec.value.map((v) => BigInt(v));
+      break;
+    case 'string':
+      attribute.type = AttributeType.STRING;
+      attribute.s = typeof spec.value === 'string' ? encoder.encode(spec.value) : spec.value;
+      break;
+    case 'strings':
+      attribute.type = AttributeType.STRINGS;
+      attribute.strings = spec.value.map((v) => encoder.encode(v));
+      break;
+    case 'tensor':
+      attribute.type = AttributeType.TENSOR;
+      attribute.t = spec.value;
+      break;
+    case 'graph':
+      attribute.type = AttributeType.GRAPH;
+      attribute.g = spec.value;
+      break;
+    case 'graphs':
+      attribute.type = AttributeType.GRAPHS;
+      attribute.graphs = [...spec.value];
+      break;
   }
   return attribute;
 }
@@ -143,7 +170,9 @@ export function makeTensorType(dtype: DType, dims?: readonly DimSpec[]): TypePro
   if (dims !== undefined) {
     tensorType.shape = create(TensorShapeProtoSchema, {
       dim: dims.map((dim) =>
-        create(TensorShapeProto_DimensionSchema, { value: typeof dim === 'number' ? { case: 'dimValue', value: BigInt(dim) } : { case: 'dimParam', value: dim } }),
+        create(TensorShapeProto_DimensionSchema, {
+          value: typeof dim === 'number' ? { case: 'dimValue', value: BigInt(dim) } : { case: 'dimParam', value: dim },
+        }),
       ),
     });
   }
@@ -175,7 +204,8 @@ function toTypedArray(dtype: DType, data: TypedArray | readonly number[], name: 
     data.forEach((value, i) => (out[i] = BigInt(value)));
     return out;
   }
-  if (!Array.isArray(data)) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a TypedArray or number[] for the data of initializer "${name}"`);
+  if (!Array.isArray(data))
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a TypedArray or number[] for the data of initializer "${name}"`);
   const out = new arrayType(data.length) as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
   out.set(data);
   return out;

@@ -23,7 +23,10 @@ export interface ExternalDataRef {
 function parseLength(tensor: TensorProto, key: string, value: string): number {
   const parsed = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed)) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a non-negative integer for external_data "${key}" of tensor "${tensor.name}" but received ${JSON.stringify(value)}`);
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected a non-negative integer for external_data "${key}" of tensor "${tensor.name}" but received ${JSON.stringify(value)}`,
+    );
   }
   return parsed;
 }
@@ -37,19 +40,29 @@ export function externalDataRef(tensor: TensorProto): ExternalDataRef {
     else if (entry.key === 'offset') offset = parseLength(tensor, entry.key, entry.value);
     else if (entry.key === 'length') length = parseLength(tensor, entry.key, entry.value);
   }
-  if (!location) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected a "location" in the external_data of tensor "${tensor.name}" but received none`);
+  if (!location)
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected a "location" in the external_data of tensor "${tensor.name}" but received none`,
+    );
   return { location, offset, length };
 }
 
 function escapes(location: string, tensorName: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an external data location inside the model directory for tensor "${tensorName}" but received ${JSON.stringify(location)}`);
+  return new TensorRTNodeError(
+    ErrorCode.MODEL_LOAD,
+    `Expected an external data location inside the model directory for tensor "${tensorName}" but received ${JSON.stringify(location)}`,
+  );
 }
 
 /** The real path of an external data file (and of the model's folder); refuses locations that are not inside the folder. */
 function existingPath(found: Containment, location: string, tensorName: string): { path: string; dir: string } {
   if (found.kind === 'outside') throw escapes(location, tensorName);
   if (found.kind === 'missing') {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected the external data file ${JSON.stringify(location)} of tensor "${tensorName}" in the model directory but it does not exist`);
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected the external data file ${JSON.stringify(location)} of tensor "${tensorName}" in the model directory but it does not exist`,
+    );
   }
   return found;
 }
@@ -65,7 +78,10 @@ export async function externalDataFile(location: string, baseDir: string, tensor
 export async function externalDataTarget(location: string, dir: string): Promise<string> {
   const found = await resolveContained(dir, location);
   if (found.kind === 'outside') {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected an external data location inside the output model's directory for options.externalData.location but received ${JSON.stringify(location)}`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected an external data location inside the output model's directory for options.externalData.location but received ${JSON.stringify(location)}`,
+    );
   }
   return found.path;
 }
@@ -92,11 +108,18 @@ function rangeLength(tensor: TensorProto, ref: ExternalDataRef, info: Stats): nu
 
 function readFailure(tensor: TensorProto, ref: ExternalDataRef, cause: unknown): TensorRTNodeError {
   if (cause instanceof TensorRTNodeError) return cause;
-  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected readable external data for tensor "${tensor.name}" in ${JSON.stringify(ref.location)} but reading failed`, { cause, details: String(cause) });
+  return new TensorRTNodeError(
+    ErrorCode.MODEL_LOAD,
+    `Expected readable external data for tensor "${tensor.name}" in ${JSON.stringify(ref.location)} but reading failed`,
+    { cause, details: String(cause) },
+  );
 }
 
 function changed(tensor: TensorProto, ref: ExternalDataRef): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected the external data file ${JSON.stringify(ref.location)} of tensor "${tensor.name}" to stay the same while it was read but it shrank`);
+  return new TensorRTNodeError(
+    ErrorCode.MODEL_LOAD,
+    `Expected the external data file ${JSON.stringify(ref.location)} of tensor "${tensor.name}" to stay the same while it was read but it shrank`,
+  );
 }
 
 export function readExternalDataSync(tensor: TensorProto, baseDir: string): Uint8Array {

@@ -42,7 +42,11 @@ export function nodeSubgraphs(node: NodeProto): GraphProto[] {
 
 /** Names a subgraph reads from enclosing scopes (used but neither produced, input nor initializer inside it). */
 export function outerScopeReferences(graph: GraphProto): Set<string> {
-  const defined = new Set<string>([...graph.input.map((v) => v.name), ...graph.initializer.map((t) => t.name), ...graph.sparseInitializer.map((t) => t.values?.name ?? '')]);
+  const defined = new Set<string>([
+    ...graph.input.map((v) => v.name),
+    ...graph.initializer.map((t) => t.name),
+    ...graph.sparseInitializer.map((t) => t.values?.name ?? ''),
+  ]);
   for (const node of graph.node) for (const output of node.output) defined.add(output);
   const references = new Set<string>();
   for (const node of graph.node) {
@@ -93,7 +97,11 @@ export function topologicalOrder(graph: GraphProto): NodeProto[] {
         const producer = producers.get(top.reads[top.next++]);
         if (!producer || producer === top.node) continue;
         const seen = state.get(producer);
-        if (seen === 'visiting') throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an acyclic graph but node "${producer.name || producer.opType}" is part of a cycle`);
+        if (seen === 'visiting')
+          throw new TensorRTNodeError(
+            ErrorCode.MODEL_LOAD,
+            `Expected an acyclic graph but node "${producer.name || producer.opType}" is part of a cycle`,
+          );
         if (seen === undefined) {
           state.set(producer, 'visiting');
           stack.push({ node: producer, reads: nodeReads(producer), next: 0 });
@@ -124,22 +132,45 @@ export function getAttribute(node: NodeProto, name: string): AttributeProto | un
   return node.attribute.find((attribute) => attribute.name === name);
 }
 
-export type AttributeValue = number | bigint | string | Uint8Array | TensorProto | GraphProto | number[] | bigint[] | Uint8Array[] | TensorProto[] | GraphProto[] | undefined;
+export type AttributeValue =
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | TensorProto
+  | GraphProto
+  | number[]
+  | bigint[]
+  | Uint8Array[]
+  | TensorProto[]
+  | GraphProto[]
+  | undefined;
 
 /** The value an attribute holds, by its declared type (INT and INTS as bigint, STRING as bytes). */
 export function attributeValue(attribute: AttributeProto): AttributeValue {
   switch (attribute.type) {
-    case AttributeType.FLOAT: return attribute.f;
-    case AttributeType.INT: return attribute.i;
-    case AttributeType.STRING: return attribute.s;
-    case AttributeType.TENSOR: return attribute.t;
-    case AttributeType.GRAPH: return attribute.g;
-    case AttributeType.FLOATS: return attribute.floats;
-    case AttributeType.INTS: return attribute.ints;
-    case AttributeType.STRINGS: return attribute.strings;
-    case AttributeType.TENSORS: return attribute.tensors;
-    case AttributeType.GRAPHS: return attribute.graphs;
-    default: return undefined;
+    case AttributeType.FLOAT:
+      return attribute.f;
+    case AttributeType.INT:
+      return attribute.i;
+    case AttributeType.STRING:
+      return attribute.s;
+    case AttributeType.TENSOR:
+      return attribute.t;
+    case AttributeType.GRAPH:
+      return attribute.g;
+    case AttributeType.FLOATS:
+      return attribute.floats;
+    case AttributeType.INTS:
+      return attribute.ints;
+    case AttributeType.STRINGS:
+      return attribute.strings;
+    case AttributeType.TENSORS:
+      return attribute.tensors;
+    case AttributeType.GRAPHS:
+      return attribute.graphs;
+    default:
+      return undefined;
   }
 }
 

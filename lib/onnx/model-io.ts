@@ -26,18 +26,26 @@ export function setModelBaseDir(model: ModelProto, dir: string): void {
 
 /** Parses ONNX bytes; anything that is not a ModelProto with a graph is an ERR_MODEL_LOAD. */
 export function decodeModel(bytes: Uint8Array, name = 'the model'): ModelProto {
-  if (!(bytes instanceof Uint8Array)) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a Uint8Array for ${name} but received ${describeValue(bytes)}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a Uint8Array for ${name} but received ${describeValue(bytes)}`);
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes);
   } catch (cause) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an ONNX model (protobuf ModelProto) for ${name} but its ${bytes.byteLength} bytes do not parse`, {
-      cause,
-      details: cause instanceof Error ? cause.message : String(cause),
-    });
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected an ONNX model (protobuf ModelProto) for ${name} but its ${bytes.byteLength} bytes do not parse`,
+      {
+        cause,
+        details: cause instanceof Error ? cause.message : String(cause),
+      },
+    );
   }
   if (model.irVersion === 0n && model.opsetImport.length === 0 && model.graph === undefined) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an ONNX model (protobuf ModelProto) for ${name} but its ${bytes.byteLength} bytes hold no ir_version, opset_import or graph`);
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected an ONNX model (protobuf ModelProto) for ${name} but its ${bytes.byteLength} bytes hold no ir_version, opset_import or graph`,
+    );
   }
   return model;
 }
@@ -109,13 +117,21 @@ export async function saveModel(model: ModelProto, path: string, options: SaveMo
   const sourceDir = options.baseDir ?? modelBaseDir(model);
   const graph = model.graph;
   const tensors = graph ? [...allInitializers(graph)] : [];
-  const saved = tensors.map((tensor) => ({ tensor, rawData: tensor.rawData, externalData: tensor.externalData, dataLocation: Object.prototype.hasOwnProperty.call(tensor, 'dataLocation') ? tensor.dataLocation : undefined }));
+  const saved = tensors.map((tensor) => ({
+    tensor,
+    rawData: tensor.rawData,
+    externalData: tensor.externalData,
+    dataLocation: Object.prototype.hasOwnProperty.call(tensor, 'dataLocation') ? tensor.dataLocation : undefined,
+  }));
   const external = options.externalData || undefined;
   const threshold = external?.threshold ?? 1024;
   const location = external?.location ?? `${basename(path)}.data`;
   const needsSource = tensors.filter(isExternal);
   if (needsSource.length > 0 && sourceDir === undefined) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a baseDir for the external data of tensor "${needsSource[0].name}" but received none (the model was not loaded from a file)`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a baseDir for the external data of tensor "${needsSource[0].name}" but received none (the model was not loaded from a file)`,
+    );
   }
   try {
     if (external) {

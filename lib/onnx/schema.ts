@@ -173,11 +173,7 @@ const messages: DescriptorProto[] = [
     ],
     [message('Segment', [f('begin', 1, 'int64'), f('end', 2, 'int64')])],
   ),
-  message('SparseTensorProto', [
-    f('values', 1, '.onnx.TensorProto'),
-    f('indices', 2, '.onnx.TensorProto'),
-    f('dims', 3, 'int64', rep),
-  ]),
+  message('SparseTensorProto', [f('values', 1, '.onnx.TensorProto'), f('indices', 2, '.onnx.TensorProto'), f('dims', 3, 'int64', rep)]),
   message(
     'TensorShapeProto',
     [f('dim', 1, '.onnx.TensorShapeProto.Dimension', rep)],

@@ -29,7 +29,10 @@ export function tensorDType(tensor: TensorProto): DType {
 export function tensorDims(tensor: TensorProto): number[] {
   const dims = tensor.dims.map(Number);
   if (!dims.every((dim) => Number.isSafeInteger(dim) && dim >= 0) || !Number.isSafeInteger(elementCount(dims))) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected non-negative dims of fewer than 2^53 elements for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected non-negative dims of fewer than 2^53 elements for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`,
+    );
   }
   return dims;
 }
@@ -70,16 +73,31 @@ export function readTensor(tensor: TensorProto, options: { baseDir?: string } = 
   const info = dtypeInfo(dtype);
   let source: readonly (number | bigint)[];
   switch (tensor.dataType) {
-    case DataType.FLOAT: source = tensor.floatData; break;
-    case DataType.DOUBLE: source = tensor.doubleData; break;
-    case DataType.INT64: source = tensor.int64Data; break;
-    case DataType.UINT32: source = tensor.uint64Data.map(Number); break;
-    case DataType.UINT64: source = tensor.uint64Data; break;
+    case DataType.FLOAT:
+      source = tensor.floatData;
+      break;
+    case DataType.DOUBLE:
+      source = tensor.doubleData;
+      break;
+    case DataType.INT64:
+      source = tensor.int64Data;
+      break;
+    case DataType.UINT32:
+      source = tensor.uint64Data.map(Number);
+      break;
+    case DataType.UINT64:
+      source = tensor.uint64Data;
+      break;
     // int32_data carries every type of 32 bits or fewer, float16/bfloat16 as their bit patterns.
-    default: source = tensor.int32Data; break;
+    default:
+      source = tensor.int32Data;
+      break;
   }
   if (source.length !== count) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected ${count} elements for tensor "${tensor.name}" but received ${source.length}`);
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected ${count} elements for tensor "${tensor.name}" but received ${source.length}`,
+    );
   }
   // Allocated only now: the element count comes from the model's dims, the elements from its bytes.
   const data = new info.arrayType(count);
@@ -98,7 +116,10 @@ function toBytes(data: TypedArray): Uint8Array {
 export function setTensorData(tensor: TensorProto, dtype: DType, dims: readonly number[], data: TypedArray): void {
   const info = dtypeInfo(dtype);
   if (!(data instanceof info.arrayType) || data.length !== elementCount(dims)) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a ${info.arrayType.name} of ${elementCount(dims)} elements for tensor "${tensor.name}" but received ${data.constructor.name}(${data.length})`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a ${info.arrayType.name} of ${elementCount(dims)} elements for tensor "${tensor.name}" but received ${data.constructor.name}(${data.length})`,
+    );
   }
   tensor.dataType = info.onnx;
   tensor.dims = dims.map((dim) => BigInt(dim));

@@ -91,7 +91,10 @@ export interface CalibrationSample {
 }
 
 /** Checks the source's kind and turns it into an async iterator of samples. */
-export function calibrationSamples(source: unknown, inputNames: readonly string[]): { samples: AsyncIterable<CalibrationSample>; total: Promise<number | undefined> } {
+export function calibrationSamples(
+  source: unknown,
+  inputNames: readonly string[],
+): { samples: AsyncIterable<CalibrationSample>; total: Promise<number | undefined> } {
   if (typeof source === 'string') {
     const samples = (async function* () {
       for await (const { name, feeds } of readNamedFeedsDirectory(source, inputNames)) yield { feeds, path: name };
@@ -127,7 +130,8 @@ function sampleLabel(index: number, path: string | undefined): string {
 }
 
 function withSampleIndex(error: unknown, index: number, path: string | undefined): unknown {
-  if (error instanceof TensorRTNodeError) return new TensorRTNodeError(error.code, `${error.message} (${sampleLabel(index, path)})`, { cause: error, details: error.details });
+  if (error instanceof TensorRTNodeError)
+    return new TensorRTNodeError(error.code, `${error.message} (${sampleLabel(index, path)})`, { cause: error, details: error.details });
   return error;
 }
 
@@ -140,7 +144,10 @@ function checkFinite(feeds: Feeds, index: number, path: string | undefined): voi
   for (const [name, tensor] of Object.entries(feeds)) {
     const found = firstNonFinite(tensor);
     if (found) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected finite values for input "${name}" of ${sampleLabel(index, path)} but received ${found.value} at element ${found.index}`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected finite values for input "${name}" of ${sampleLabel(index, path)} but received ${found.value} at element ${found.index}`,
+      );
     }
   }
 }
@@ -151,7 +158,12 @@ function checkFinite(feeds: Feeds, index: number, path: string | undefined): voi
  * sample (its index in the message), ERR_INVALID_ARGUMENT for a sample holding NaN or Infinity
  * (index, path and input named) or an empty set, ERR_ABORTED on abort.
  */
-export async function collectHistograms(model: ModelProto, tensors: readonly string[], source: unknown, options: CalibrateOptions = {}): Promise<CalibrationResult> {
+export async function collectHistograms(
+  model: ModelProto,
+  tensors: readonly string[],
+  source: unknown,
+  options: CalibrateOptions = {},
+): Promise<CalibrationResult> {
   const signal = validateSignal(options.signal);
   if (signal?.aborted) throw abortError(signal);
   const session = await InferenceSession.create(withObservedOutputs(model, tensors), {
@@ -206,7 +218,10 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
       options.onProgress?.({ phase: 'calibration', done, total: knownTotal === undefined ? undefined : Math.min(knownTotal, limit) });
     }
     if (done === 0) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected at least one calibration sample for options.calibration but received an empty set${typeof source === 'string' ? ` (no .npy files in ${source})` : ''}`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected at least one calibration sample for options.calibration but received an empty set${typeof source === 'string' ? ` (no .npy files in ${source})` : ''}`,
+      );
     }
     const means = new Map([...sums].map(([name, { sum, count }]) => [name, sum.map((v) => v / Math.max(1, count))]));
     return { histograms, ranks, samples: done - heldBack.length, kept, heldBack, means };
@@ -214,4 +229,3 @@ export async function collectHistograms(model: ModelProto, tensors: readonly str
     await session.dispose();
   }
 }
-

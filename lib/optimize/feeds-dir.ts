@@ -13,12 +13,16 @@ import type { Feeds } from './ort-runner.js';
 async function list(dir: string): Promise<{ name: string; isDirectory: boolean }[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
-    return entries.map((entry) => ({ name: entry.name, isDirectory: entry.isDirectory() })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    return entries
+      .map((entry) => ({ name: entry.name, isDirectory: entry.isDirectory() }))
+      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   } catch (cause) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a readable directory of .npy inputs but cannot read ${dir}`, { cause, details: String(cause) });
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a readable directory of .npy inputs but cannot read ${dir}`, {
+      cause,
+      details: String(cause),
+    });
   }
 }
-
 
 /** Counts the samples without reading them. */
 export async function countFeedsDirectory(dir: string): Promise<number> {
@@ -39,12 +43,16 @@ export async function* readFeedsDirectory(dir: string, inputNames: readonly stri
 /** As readFeedsDirectory, with each sample's path (its .npy file or subdirectory) for messages. */
 export async function* readNamedFeedsDirectory(dir: string, inputNames: readonly string[]): AsyncGenerator<{ name: string; feeds: Feeds }> {
   const entries = (await list(dir)).filter((entry) => entry.isDirectory || entry.name.endsWith('.npy'));
-  if (entries.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected .npy files or sample subdirectories in ${dir} but it has none`);
+  if (entries.length === 0)
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected .npy files or sample subdirectories in ${dir} but it has none`);
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (!entry.isDirectory) {
       if (inputNames.length !== 1) {
-        throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected one subdirectory per sample in ${dir} (the model has ${inputNames.length} inputs: ${inputNames.join(', ')}) but received the file ${entry.name}`);
+        throw new TensorRTNodeError(
+          ErrorCode.INVALID_ARGUMENT,
+          `Expected one subdirectory per sample in ${dir} (the model has ${inputNames.length} inputs: ${inputNames.join(', ')}) but received the file ${entry.name}`,
+        );
       }
       yield { name: path, feeds: { [inputNames[0]]: await loadNpy(path) } };
       continue;
@@ -54,12 +62,19 @@ export async function* readNamedFeedsDirectory(dir: string, inputNames: readonly
     for (const file of files) {
       const name = file.name.slice(0, -'.npy'.length);
       if (!inputNames.includes(name)) {
-        throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected files named after the model inputs (${inputNames.join(', ')}) in ${path} but received ${file.name}`);
+        throw new TensorRTNodeError(
+          ErrorCode.UNKNOWN_TENSOR,
+          `Expected files named after the model inputs (${inputNames.join(', ')}) in ${path} but received ${file.name}`,
+        );
       }
       feeds[name] = await loadNpy(join(path, file.name));
     }
     const missing = inputNames.filter((name) => !(name in feeds));
-    if (missing.length > 0) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected ${missing.map((name) => `${name}.npy`).join(', ')} in ${path} but ${missing.length === 1 ? 'it is' : 'they are'} missing`);
+    if (missing.length > 0)
+      throw new TensorRTNodeError(
+        ErrorCode.MISSING_INPUT,
+        `Expected ${missing.map((name) => `${name}.npy`).join(', ')} in ${path} but ${missing.length === 1 ? 'it is' : 'they are'} missing`,
+      );
     yield { name: path, feeds };
   }
 }

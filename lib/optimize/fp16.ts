@@ -14,7 +14,17 @@ import { makeAttribute, makeNode } from '../onnx/builder.js';
 import { consumerMap, getAttribute, nodeSubgraphs, opsetVersion, producerMap, uniqueName, usedNames } from '../onnx/graph.js';
 import { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from '../onnx/float16.js';
 import { readTensor, setTensorData } from '../onnx/tensor-data.js';
-import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto, TensorProtoSchema, type TypeProto, type ValueInfoProto, ValueInfoProtoSchema } from '../onnx/types.js';
+import {
+  DataType,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  TensorProtoSchema,
+  type TypeProto,
+  type ValueInfoProto,
+  ValueInfoProtoSchema,
+} from '../onnx/types.js';
 import { type Float16ConversionCounts, toFloat16Counting } from './float16-values.js';
 import { DEFAULT_FLOAT32_LEADING_LAYERS, leadingLayersToKeepFloat32 } from './fp16-leading-layers.js';
 import { hoistConstants } from './hoist-constants.js';
@@ -26,10 +36,22 @@ import { type ElementTypes, inferElementTypes } from './type-inference.js';
  * float32 until opset 19), and sequence ops, whose element types this converter does not track.
  */
 export const DEFAULT_FP16_BLOCK_OPS: readonly string[] = Object.freeze([
-  'Range', 'NonMaxSuppression', 'CumSum', 'Celu', 'TfIdfVectorizer',
-  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
-  'SequenceConstruct', 'SequenceAt', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceLength',
-  'SplitToSequence', 'ConcatFromSequence',
+  'Range',
+  'NonMaxSuppression',
+  'CumSum',
+  'Celu',
+  'TfIdfVectorizer',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'SequenceConstruct',
+  'SequenceAt',
+  'SequenceEmpty',
+  'SequenceInsert',
+  'SequenceErase',
+  'SequenceLength',
+  'SplitToSequence',
+  'ConcatFromSequence',
 ]);
 
 export interface Float16Options {
@@ -118,7 +140,19 @@ interface Scope {
 }
 
 class Float16Converter {
-  readonly stats: Float16Stats = { initializersConverted: 0, constantsConverted: 0, constantsHoisted: 0, nodesKeptForRange: 0, nodesKeptForScalarConstant: 0, leadingLayersKeptFloat32: [], castsInserted: 0, clamped: 0, flushedToZero: 0, nodesKeptFloat32: {}, warnings: [] };
+  readonly stats: Float16Stats = {
+    initializersConverted: 0,
+    constantsConverted: 0,
+    constantsHoisted: 0,
+    nodesKeptForRange: 0,
+    nodesKeptForScalarConstant: 0,
+    leadingLayersKeptFloat32: [],
+    castsInserted: 0,
+    clamped: 0,
+    flushedToZero: 0,
+    nodesKeptFloat32: {},
+    warnings: [],
+  };
   private readonly blockOps: Set<string>;
   private readonly blockNodes: Set<string>;
   private readonly leadingLayers: Set<NodeProto>;
@@ -134,7 +168,9 @@ class Float16Converter {
     this.blockOps = new Set([...defaults, ...(options.blockOps ?? [])]);
     this.blockNodes = new Set(options.blockNodes ?? []);
     this.names = usedNames(model.graph as GraphProto);
-    this.leadingLayers = new Set(leadingLayersToKeepFloat32(model.graph as GraphProto, options.float32LeadingLayers ?? DEFAULT_FLOAT32_LEADING_LAYERS));
+    this.leadingLayers = new Set(
+      leadingLayersToKeepFloat32(model.graph as GraphProto, options.float32LeadingLayers ?? DEFAULT_FLOAT32_LEADING_LAYERS),
+    );
     this.stats.leadingLayersKeptFloat32 = [...this.leadingLayers].map((node) => node.name || node.output[0]);
   }
 
@@ -142,8 +178,10 @@ class Float16Converter {
     const graph = this.model.graph as GraphProto;
     const ioPrecision: Precision = wantsFloat16Io(this.options) ? 'fp16' : 'fp32';
     this.convertGraph(graph, { types: new Map(), home: new Map() }, ioPrecision, false);
-    if (this.stats.clamped > 0) this.stats.warnings.push(`${this.stats.clamped} weight values beyond the float16 range were clamped to +-65504`);
-    if (this.stats.flushedToZero > 0) this.stats.warnings.push(`${this.stats.flushedToZero} non-zero weight values below the float16 range became 0`);
+    if (this.stats.clamped > 0)
+      this.stats.warnings.push(`${this.stats.clamped} weight values beyond the float16 range were clamped to +-65504`);
+    if (this.stats.flushedToZero > 0)
+      this.stats.warnings.push(`${this.stats.flushedToZero} non-zero weight values below the float16 range became 0`);
     return this.stats;
   }
 
@@ -190,8 +228,10 @@ class Float16Converter {
     const isFloat = (name: string) => name !== '' && types.get(name) === DataType.FLOAT;
     const home = new Map(outer.home);
     const { outOfRange, inexactScalars } = this.inexactConstants(graph);
-    const readsOutOfRange = (node: NodeProto) => node.input.some((name, index) => outOfRange.has(name) && !(node.opType === 'Clip' && index > 0));
-    const appliesInexactScalar = (node: NodeProto) => SCALAR_SENSITIVE.has(node.opType) && node.input.some((name) => inexactScalars.has(name));
+    const readsOutOfRange = (node: NodeProto) =>
+      node.input.some((name, index) => outOfRange.has(name) && !(node.opType === 'Clip' && index > 0));
+    const appliesInexactScalar = (node: NodeProto) =>
+      SCALAR_SENSITIVE.has(node.opType) && node.input.some((name) => inexactScalars.has(name));
     const blocked = new Map(
       graph.node.map((node) => {
         if (this.isBlocked(node, forceFloat32)) return [node, true];
@@ -228,7 +268,10 @@ class Float16Converter {
       if (tensor.dataType !== DataType.FLOAT) continue;
       const precision = constantPrecision(tensor.name);
       home.set(tensor.name, precision);
-      if (precision === 'fp16') this.convertTensor(tensor, this.baseDir), this.stats.initializersConverted++;
+      if (precision === 'fp16') {
+        this.convertTensor(tensor, this.baseDir);
+        this.stats.initializersConverted++;
+      }
     }
     for (const node of graph.node) {
       const isBlocked = blocked.get(node) as boolean;
@@ -315,7 +358,13 @@ class Float16Converter {
 
   private castNode(from: string, to: string, precision: Precision): NodeProto {
     this.stats.castsInserted++;
-    return makeNode({ op: 'Cast', inputs: [from], outputs: [to], name: uniqueName(this.names, `Cast_${to}`), attributes: { to: precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT } });
+    return makeNode({
+      op: 'Cast',
+      inputs: [from],
+      outputs: [to],
+      name: uniqueName(this.names, `Cast_${to}`),
+      attributes: { to: precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT },
+    });
   }
 
   private addValueInfo(graph: GraphProto, like: ValueInfoProto, name: string, precision: Precision): void {
@@ -359,13 +408,21 @@ class Float16Converter {
         else node.attribute.push(makeAttribute('value', zeroFloat16()));
         return;
       }
-      case 'HannWindow': case 'HammingWindow': case 'BlackmanWindow': case 'MelWeightMatrix': {
+      case 'HannWindow':
+      case 'HammingWindow':
+      case 'BlackmanWindow':
+      case 'MelWeightMatrix': {
         const outputType = getAttribute(node, 'output_datatype');
         if (!outputType) node.attribute.push(makeAttribute('output_datatype', DataType.FLOAT16));
         else if (Number(outputType.i) === DataType.FLOAT) outputType.i = BigInt(DataType.FLOAT16);
         return;
       }
-      case 'RandomNormal': case 'RandomUniform': case 'EyeLike': case 'RandomNormalLike': case 'RandomUniformLike': case 'Bernoulli': {
+      case 'RandomNormal':
+      case 'RandomUniform':
+      case 'EyeLike':
+      case 'RandomNormalLike':
+      case 'RandomUniformLike':
+      case 'Bernoulli': {
         const dtype = getAttribute(node, 'dtype');
         if (dtype) {
           if (Number(dtype.i) === DataType.FLOAT) dtype.i = BigInt(DataType.FLOAT16);
@@ -423,11 +480,17 @@ export const MIN_FP16_OPSET = 7;
 /** Checks that the model can be converted; throws ERR_MODEL_LOAD or ERR_UNSUPPORTED. */
 export function checkConvertible(model: ModelProto, name = 'the model'): number {
   if (!model.graph || model.graph.node.length === 0) {
-    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, `Expected an ONNX model with a graph of nodes for ${name} but it has ${model.graph ? 'an empty graph' : 'no graph'}`);
+    throw new TensorRTNodeError(
+      ErrorCode.MODEL_LOAD,
+      `Expected an ONNX model with a graph of nodes for ${name} but it has ${model.graph ? 'an empty graph' : 'no graph'}`,
+    );
   }
   const opset = opsetVersion(model);
   if (opset === undefined || opset < MIN_FP16_OPSET) {
-    throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Expected a default-domain (ai.onnx) opset of ${MIN_FP16_OPSET} or newer for ${name} but received ${opset === undefined ? 'none' : opset}`);
+    throw new TensorRTNodeError(
+      ErrorCode.UNSUPPORTED,
+      `Expected a default-domain (ai.onnx) opset of ${MIN_FP16_OPSET} or newer for ${name} but received ${opset === undefined ? 'none' : opset}`,
+    );
   }
   return opset;
 }
@@ -444,5 +507,10 @@ export function convertModelProtoToFloat16(model: ModelProto, options: Float16Op
 }
 
 function hasFloat16(graph: GraphProto): boolean {
-  return graph.initializer.some((tensor) => tensor.dataType === DataType.FLOAT16) || [...graph.input, ...graph.output].some((info) => info.type?.value.case === 'tensorType' && info.type.value.value.elemType === DataType.FLOAT16);
+  return (
+    graph.initializer.some((tensor) => tensor.dataType === DataType.FLOAT16) ||
+    [...graph.input, ...graph.output].some(
+      (info) => info.type?.value.case === 'tensorType' && info.type.value.value.elemType === DataType.FLOAT16,
+    )
+  );
 }

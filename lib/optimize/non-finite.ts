@@ -16,7 +16,8 @@ export function firstNonFinite(tensor: Tensor): { index: number; value: number }
     const bits = data as Uint16Array;
     for (let i = 0; i < bits.length; i++) {
       if ((bits[i] & exponent) === exponent) {
-        const value = tensor.dtype === 'float16' ? float16BitsToFloat32(bits[i]) : new Float32Array(new Uint32Array([bits[i] << 16]).buffer)[0];
+        const value =
+          tensor.dtype === 'float16' ? float16BitsToFloat32(bits[i]) : new Float32Array(new Uint32Array([bits[i] << 16]).buffer)[0];
         return { index: i, value };
       }
     }

@@ -41,7 +41,10 @@ export class OrtRunner {
         ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
       });
     } catch (cause) {
-      throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'ONNX Runtime cannot load the model', { cause, details: cause instanceof Error ? cause.message : String(cause) });
+      throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'ONNX Runtime cannot load the model', {
+        cause,
+        details: cause instanceof Error ? cause.message : String(cause),
+      });
     }
     return new OrtRunner(ort, session, inputTypes, session.outputNames);
   }
@@ -52,7 +55,10 @@ export class OrtRunner {
     for (const [name, tensor] of Object.entries(feeds)) {
       const wanted = this.inputTypes.get(name);
       if (wanted === undefined) {
-        throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected one of the model inputs (${[...this.inputTypes.keys()].join(', ')}) for a feed name but received "${name}"`);
+        throw new TensorRTNodeError(
+          ErrorCode.UNKNOWN_TENSOR,
+          `Expected one of the model inputs (${[...this.inputTypes.keys()].join(', ')}) for a feed name but received "${name}"`,
+        );
       }
       const dims = [...tensor.dims];
       if (wanted === DataType.FLOAT16 && tensor.dtype === 'float32') {
@@ -60,7 +66,11 @@ export class OrtRunner {
       } else if (wanted === DataType.FLOAT && tensor.dtype === 'float16') {
         prepared[name] = new this.ort.Tensor('float32', float16ArrayToFloat32(tensor.data as Uint16Array), dims);
       } else {
-        prepared[name] = new this.ort.Tensor(dtypeInfo(tensor.dtype).ort as Ort.Tensor.Type, tensor.data as Ort.Tensor.DataType, dims) as Ort.Tensor;
+        prepared[name] = new this.ort.Tensor(
+          dtypeInfo(tensor.dtype).ort as Ort.Tensor.Type,
+          tensor.data as Ort.Tensor.DataType,
+          dims,
+        ) as Ort.Tensor;
       }
     }
     return prepared;
@@ -70,7 +80,10 @@ export class OrtRunner {
     try {
       return await this.session.run(feeds);
     } catch (cause) {
-      throw new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, 'ONNX Runtime failed to run the model', { cause, details: cause instanceof Error ? cause.message : String(cause) });
+      throw new TensorRTNodeError(ErrorCode.INFERENCE_FAILED, 'ONNX Runtime failed to run the model', {
+        cause,
+        details: cause instanceof Error ? cause.message : String(cause),
+      });
     }
   }
 

@@ -20,7 +20,10 @@ async function sameFile(a: string, b: string): Promise<boolean> {
  */
 export async function checkOutputPath(outputPath: string, inputPath: string): Promise<void> {
   if (await sameFile(outputPath, inputPath)) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected an output path different from the input model for the optimized model but received ${JSON.stringify(outputPath)}, which is the input`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected an output path different from the input model for the optimized model but received ${JSON.stringify(outputPath)}, which is the input`,
+    );
   }
   await checkWritableTarget(outputPath);
 }

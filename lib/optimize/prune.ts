@@ -79,16 +79,19 @@ function normalise(options: unknown): PruneOptions {
   const keep = validatePositiveInteger(options.keepDenseLayers, 'options.keepDenseLayers', { allowZero: true });
   validatePositiveInteger(options.sensitivitySamples, 'options.sensitivitySamples');
   validateSignal(options.signal);
-  if ((keep ?? 0) > 0 && options.samples === undefined) throw invalidArgument('samples (feeds or a directory of .npy files) with keepDenseLayers', 'options.samples', undefined);
+  if ((keep ?? 0) > 0 && options.samples === undefined)
+    throw invalidArgument('samples (feeds or a directory of .npy files) with keepDenseLayers', 'options.samples', undefined);
   const exclude = options.exclude;
   if (exclude !== undefined) {
     if (!isPlainObject(exclude)) throw invalidArgument('an object { nodes?, opTypes? }', 'options.exclude', exclude);
     for (const key of ['nodes', 'opTypes'] as const) {
       const list = exclude[key];
-      if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === 'string'))) throw invalidArgument('an array of strings', `options.exclude.${key}`, list);
+      if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === 'string')))
+        throw invalidArgument('an array of strings', `options.exclude.${key}`, list);
     }
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidArgument('a function', 'options.onProgress', options.onProgress);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidArgument('a function', 'options.onProgress', options.onProgress);
   return options as PruneOptions;
 }
 
@@ -102,13 +105,20 @@ async function loadSource(source: unknown): Promise<{ model: ModelProto; origina
 }
 
 async function firstSamples(source: CalibrationSource, graph: GraphProto, count: number): Promise<Feeds[]> {
-  const iterable = typeof source === 'string' ? readFeedsDirectory(source, graphInputs(graph).map((input) => input.name)) : source;
+  const iterable =
+    typeof source === 'string'
+      ? readFeedsDirectory(
+          source,
+          graphInputs(graph).map((input) => input.name),
+        )
+      : source;
   const samples: Feeds[] = [];
   for await (const feeds of iterable) {
     samples.push(feeds);
     if (samples.length >= count) break;
   }
-  if (samples.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected at least one sample for the sensitivity analysis but received none');
+  if (samples.length === 0)
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected at least one sample for the sensitivity analysis but received none');
   return samples;
 }
 
@@ -123,7 +133,8 @@ export async function pruneStructured(model: string | Uint8Array, options: Prune
   const opts = normalise(options);
   const { model: proto, original } = await loadSource(model);
   const graph = proto.graph;
-  if (!graph || graph.node.length === 0) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
+  if (!graph || graph.node.length === 0)
+    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
   constantsToInitializers(graph);
   const { prunable, skipped } = findPrunableLayers(graph);
   const excludedNodes = new Set(opts.exclude?.nodes ?? []);
@@ -151,7 +162,14 @@ export async function pruneStructured(model: string | Uint8Array, options: Prune
   const keep = opts.keepDenseLayers ?? 0;
   if (keep > 0 && candidates.length > 0) {
     const samples = await firstSamples(opts.samples as CalibrationSource, graph, opts.sensitivitySamples ?? 4);
-    sensitivity = await rankSensitivity(prepared, candidates, samples, (only) => build(only).bytes, opts.signal, (done, total) => opts.onProgress?.({ phase: 'sensitivity', done, total }));
+    sensitivity = await rankSensitivity(
+      prepared,
+      candidates,
+      samples,
+      (only) => build(only).bytes,
+      opts.signal,
+      (done, total) => opts.onProgress?.({ phase: 'sensitivity', done, total }),
+    );
     keptDense = sensitivity.slice(0, keep).map(({ node }) => node);
   }
   const pruned = candidates.filter((key) => !keptDense.includes(key));
@@ -172,7 +190,13 @@ export async function pruneStructured(model: string | Uint8Array, options: Prune
     if (prunedSet.has(layerKey(node))) prunedLayerElements += data.length;
   }
   const quality = opts.evaluation
-    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, task: opts.evaluation.task, signal: opts.signal })
+    ? await compareModels(original, bytes, {
+        feeds: opts.evaluation.feeds,
+        latencyRounds: opts.evaluation.latencyRounds,
+        threads: opts.evaluation.threads,
+        task: opts.evaluation.task,
+        signal: opts.signal,
+      })
     : undefined;
   return {
     model: bytes,

@@ -14,7 +14,15 @@ import type { EvaluationOptions } from './convert-fp16.js';
 import { type QualityReport, compareModels } from './report.js';
 import { CALIBRATION_METHODS, type CalibrationMethod, asymmetricRange, symmetricRange } from './int8/histogram.js';
 import { checkSourceOpset, upgradeToQdqOpset } from './int8/opset-upgrade.js';
-import { type Exclusions, QUANTIZABLE_OPS, QUANT_TARGETS, type QuantTarget, findPlacement, nodeKey, observedTensors } from './int8/placement.js';
+import {
+  type Exclusions,
+  QUANTIZABLE_OPS,
+  QUANT_TARGETS,
+  type QuantTarget,
+  findPlacement,
+  nodeKey,
+  observedTensors,
+} from './int8/placement.js';
 import { type SensitivityEntry, outputsOf, rankSensitivity } from './int8/sensitivity.js';
 import { type Trial, chooseByError, chooseFloatLayerCount } from './int8/auto-choices.js';
 import { constantsToInitializers, dropUnusedInitializers, foldBatchNorms } from './int8/prepare.js';
@@ -104,21 +112,27 @@ export interface QuantizeInt8Result {
 
 function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method' | 'target' | 'keepFloatLayers'>> & QuantizeInt8Options {
   if (!isPlainObject(options)) throw invalidArgument('an options object with a calibration source', 'options', options);
-  if (options.calibration === undefined) throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', undefined);
+  if (options.calibration === undefined)
+    throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', undefined);
   const exclude = options.exclude;
   if (exclude !== undefined) {
     if (!isPlainObject(exclude)) throw invalidArgument('an object { nodes?, opTypes? }', 'options.exclude', exclude);
     for (const key of ['nodes', 'opTypes'] as const) {
       const list = exclude[key];
-      if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === 'string'))) throw invalidArgument('an array of strings', `options.exclude.${key}`, list);
+      if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === 'string')))
+        throw invalidArgument('an array of strings', `options.exclude.${key}`, list);
     }
   }
   const percentile = options.percentile;
-  if (percentile !== undefined && !(typeof percentile === 'number' && percentile > 50 && percentile <= 100)) throw invalidArgument('a number in (50, 100]', 'options.percentile', percentile);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidArgument('a function', 'options.onProgress', options.onProgress);
+  if (percentile !== undefined && !(typeof percentile === 'number' && percentile > 50 && percentile <= 100))
+    throw invalidArgument('a number in (50, 100]', 'options.percentile', percentile);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidArgument('a function', 'options.onProgress', options.onProgress);
   const evaluation = options.evaluation;
   if (evaluation !== undefined) {
-    const feeds = isPlainObject(evaluation) ? (evaluation.feeds as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | undefined) : undefined;
+    const feeds = isPlainObject(evaluation)
+      ? (evaluation.feeds as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | undefined)
+      : undefined;
     if (!feeds || (typeof feeds[Symbol.iterator] !== 'function' && typeof feeds[Symbol.asyncIterator] !== 'function')) {
       throw invalidArgument('an iterable of feeds', 'options.evaluation.feeds', feeds);
     }
@@ -128,7 +142,10 @@ function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method
     method: validateEnum(options.method, [...CALIBRATION_METHODS, 'auto'] as const, 'options.method') ?? 'auto',
     target: validateEnum(options.target, QUANT_TARGETS, 'options.target') ?? 'tensorrt',
     maxSamples: validatePositiveInteger(options.maxSamples, 'options.maxSamples'),
-    keepFloatLayers: options.keepFloatLayers === 'auto' ? 'auto' : (validatePositiveInteger(options.keepFloatLayers, 'options.keepFloatLayers', { allowZero: true }) ?? 'auto'),
+    keepFloatLayers:
+      options.keepFloatLayers === 'auto'
+        ? 'auto'
+        : (validatePositiveInteger(options.keepFloatLayers, 'options.keepFloatLayers', { allowZero: true }) ?? 'auto'),
     heldBackSamples: validatePositiveInteger(options.heldBackSamples, 'options.heldBackSamples', { allowZero: true }),
     sensitivitySamples: validatePositiveInteger(options.sensitivitySamples, 'options.sensitivitySamples'),
     floatWeightBudget: checkFraction(options.floatWeightBudget, 'options.floatWeightBudget'),
@@ -167,7 +184,12 @@ function weightElements(model: ModelProto): Map<string, number> {
 }
 
 /** The most sensitive layers, up to `count`, whose weights together stay within `budget` elements. */
-function chooseFloatLayers(ranking: readonly SensitivityEntry[], count: number, weights: ReadonlyMap<string, number>, budget: number): Set<string> {
+function chooseFloatLayers(
+  ranking: readonly SensitivityEntry[],
+  count: number,
+  weights: ReadonlyMap<string, number>,
+  budget: number,
+): Set<string> {
   const chosen = new Set<string>();
   let used = 0;
   for (const { node } of ranking) {
@@ -189,8 +211,10 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   const { model: proto, original } = await modelFrom(model);
   const inputBytes = original.byteLength;
   const graph = proto.graph;
-  if (!graph || graph.node.length === 0) throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
-  if (graphInputs(graph).length === 0) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected a model with at least one input to calibrate on but it has none');
+  if (!graph || graph.node.length === 0)
+    throw new TensorRTNodeError(ErrorCode.MODEL_LOAD, 'Expected an ONNX model with a graph of nodes but it has none');
+  if (graphInputs(graph).length === 0)
+    throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected a model with at least one input to calibrate on but it has none');
 
   checkSourceOpset(proto);
   constantsToInitializers(graph);
@@ -201,26 +225,34 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
 
   const placement = findPlacement(graph, opts.target, opts.exclude);
   const quantizable = graph.node.filter((node) => QUANTIZABLE_OPS.includes(node.opType));
-  const softmaxInputs = graph.node.filter((node) => ['Softmax', 'LogSoftmax', 'Hardmax'].includes(node.opType)).map((node) => node.input[0]);
+  const softmaxInputs = graph.node
+    .filter((node) => ['Softmax', 'LogSoftmax', 'Hardmax'].includes(node.opType))
+    .map((node) => node.input[0]);
   const observed = observedTensors(placement);
   // Bias correction needs the per-channel mean of each weighted node's input (channels: axis 1 for
   // convolutions, the last axis for Gemm/MatMul).
   const channelMeans = new Map<string, number>();
   if (opts.biasCorrection !== false) {
-    for (const { node, weight } of placement.nodes) if (weight && node.input[0]) channelMeans.set(node.input[0], node.opType === 'Conv' || node.opType === 'ConvTranspose' ? 1 : -1);
+    for (const { node, weight } of placement.nodes)
+      if (weight && node.input[0]) channelMeans.set(node.input[0], node.opType === 'Conv' || node.opType === 'ConvTranspose' ? 1 : -1);
   }
   const autoMethod = opts.method === 'auto';
   const autoFloat = opts.keepFloatLayers === 'auto';
   const sensitivityOn = autoFloat || (opts.keepFloatLayers as number) > 0;
   const heldBackMax = opts.heldBackSamples ?? 8;
-  const calibration = await collectHistograms(proto, [...new Set([...observed, ...softmaxInputs, ...channelMeans.keys()])], opts.calibration, {
-    channelMeans,
-    keepSamples: sensitivityOn || autoMethod ? Math.max(opts.sensitivitySamples ?? 4, autoMethod || autoFloat ? 4 : 0) : 0,
-    holdBack: (autoMethod || autoFloat) && heldBackMax > 0 ? { every: 4, max: heldBackMax } : undefined,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-    maxSamples: opts.maxSamples,
-  });
+  const calibration = await collectHistograms(
+    proto,
+    [...new Set([...observed, ...softmaxInputs, ...channelMeans.keys()])],
+    opts.calibration,
+    {
+      channelMeans,
+      keepSamples: sensitivityOn || autoMethod ? Math.max(opts.sensitivitySamples ?? 4, autoMethod || autoFloat ? 4 : 0) : 0,
+      holdBack: (autoMethod || autoFloat) && heldBackMax > 0 ? { every: 4, max: heldBackMax } : undefined,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      maxSamples: opts.maxSamples,
+    },
+  );
 
   upgradeToQdqOpset(proto, { rankOf: (name) => calibration.ranks.get(name) });
   const paramsFor = (method: CalibrationMethod) => {
@@ -241,7 +273,14 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   const buildWith = (params: ReadonlyMap<string, ActivationParams>, keepFloat: ReadonlySet<string>, only?: ReadonlySet<string>) => {
     const copy = decodeModel(prepared);
     const copyGraph = copy.graph as GraphProto;
-    const stats = insertQdq(copyGraph, findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only), params as Map<string, ActivationParams>, opts.target, calibration.means, opts.reduceRange ? 63 : 127);
+    const stats = insertQdq(
+      copyGraph,
+      findPlacement(copyGraph, opts.target, opts.exclude, keepFloat, only),
+      params as Map<string, ActivationParams>,
+      opts.target,
+      calibration.means,
+      opts.reduceRange ? 63 : 127,
+    );
     return { bytes: encodeModel(copy), stats };
   };
 
@@ -254,8 +293,13 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   // Without quantized activations every method gives the same model.
   if (autoMethod && [...observed].length > 0) {
     opts.onProgress?.({ phase: 'method', done: 0, total: CALIBRATION_METHODS.length });
-    ({ chosen: method, trials: methodTrials } = await chooseByError(CALIBRATION_METHODS, (candidate) => buildWith(paramsFor(candidate), new Set()).bytes, reference, judgeSamples, opts.signal, (done) =>
-      opts.onProgress?.({ phase: 'method', done, total: CALIBRATION_METHODS.length }),
+    ({ chosen: method, trials: methodTrials } = await chooseByError(
+      CALIBRATION_METHODS,
+      (candidate) => buildWith(paramsFor(candidate), new Set()).bytes,
+      reference,
+      judgeSamples,
+      opts.signal,
+      (done) => opts.onProgress?.({ phase: 'method', done, total: CALIBRATION_METHODS.length }),
     ));
   }
   const params = paramsFor(method);
@@ -266,15 +310,25 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   let floatTrials: Trial<number>[] = [];
   if (sensitivityOn) {
     const rankingSamples = judgeSamples.slice(0, opts.sensitivitySamples ?? 4);
-    sensitivity = await rankSensitivity(prepared, placement.nodes.map(({ node }) => nodeKey(node)), rankingSamples, (only) => build(new Set(), only).bytes, opts.signal, (done, total) =>
-      opts.onProgress?.({ phase: 'sensitivity', done, total }),
+    sensitivity = await rankSensitivity(
+      prepared,
+      placement.nodes.map(({ node }) => nodeKey(node)),
+      rankingSamples,
+      (only) => build(new Set(), only).bytes,
+      opts.signal,
+      (done, total) => opts.onProgress?.({ phase: 'sensitivity', done, total }),
     );
     const budget = (opts.floatWeightBudget ?? 0.1) * totalWeights;
     let count = opts.keepFloatLayers as number;
     if (autoFloat) {
       opts.onProgress?.({ phase: 'float layers', done: 0, total: undefined });
-      ({ chosen: count, trials: floatTrials } = await chooseFloatLayerCount((n) => chooseFloatLayers(sensitivity, n, weightsByNode, budget), (layers) => build(layers).bytes, reference, judgeSamples, opts.signal, (done) =>
-        opts.onProgress?.({ phase: 'float layers', done, total: undefined }),
+      ({ chosen: count, trials: floatTrials } = await chooseFloatLayerCount(
+        (n) => chooseFloatLayers(sensitivity, n, weightsByNode, budget),
+        (layers) => build(layers).bytes,
+        reference,
+        judgeSamples,
+        opts.signal,
+        (done) => opts.onProgress?.({ phase: 'float layers', done, total: undefined }),
       ));
     }
     keepFloat = chooseFloatLayers(sensitivity, count, weightsByNode, budget);
@@ -282,7 +336,13 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   const { bytes, stats } = build(keepFloat);
   const quantizedNames = new Set(stats.quantizedNodes);
   const quality = opts.evaluation
-    ? await compareModels(original, bytes, { feeds: opts.evaluation.feeds, latencyRounds: opts.evaluation.latencyRounds, threads: opts.evaluation.threads, task: opts.evaluation.task, signal: opts.signal })
+    ? await compareModels(original, bytes, {
+        feeds: opts.evaluation.feeds,
+        latencyRounds: opts.evaluation.latencyRounds,
+        threads: opts.evaluation.threads,
+        task: opts.evaluation.task,
+        signal: opts.signal,
+      })
     : undefined;
   return {
     model: bytes,

@@ -75,11 +75,17 @@ class OutputAccumulator {
     const a = reference.data as Float32Array;
     const b = candidate.data as Float32Array;
     if (a.length !== b.length) {
-      throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `Expected output "${this.name}" of the optimized model to have ${a.length} elements like the original but received ${b.length}`);
+      throw new TensorRTNodeError(
+        ErrorCode.SHAPE_MISMATCH,
+        `Expected output "${this.name}" of the optimized model to have ${a.length} elements like the original but received ${b.length}`,
+      );
     }
-    let dot = 0, normA = 0, normB = 0;
+    let dot = 0,
+      normA = 0,
+      normB = 0;
     for (let i = 0; i < a.length; i++) {
-      const x = a[i], y = b[i];
+      const x = a[i],
+        y = b[i];
       dot += x * y;
       normA += x * x;
       normB += y * y;
@@ -158,7 +164,8 @@ async function collect(feeds: Iterable<Feeds> | AsyncIterable<Feeds>): Promise<F
 
 export async function compareModels(original: Uint8Array, optimized: Uint8Array, options: CompareOptions): Promise<QualityReport> {
   const feeds = await collect(options.feeds);
-  if (feeds.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected at least one feed for the quality report but received none');
+  if (feeds.length === 0)
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected at least one feed for the quality report but received none');
   const kind = options.task ? checkTaskOptions(options.task, feeds.length) : undefined;
   const threads = options.threads ?? 1;
   const reference = await OrtRunner.create(original, { threads });
@@ -170,7 +177,10 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
     const accumulators = new Map(reference.outputNames.map((name) => [name, new OutputAccumulator(name)]));
     const taskOutput = options.task?.output ?? reference.outputNames[0];
     if (options.task && !reference.outputNames.includes(taskOutput)) {
-      throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected one of the model outputs (${reference.outputNames.join(', ')}) for task.output but received "${taskOutput}"`);
+      throw new TensorRTNodeError(
+        ErrorCode.UNKNOWN_TENSOR,
+        `Expected one of the model outputs (${reference.outputNames.join(', ')}) for task.output but received "${taskOutput}"`,
+      );
     }
     const task = options.task && kind ? new TaskAccumulator(kind, taskOutput, options.task) : undefined;
     for (const [index, feed] of feeds.entries()) {
@@ -178,7 +188,11 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
       const expected = await reference.run(feed);
       const actual = await candidate.run(feed);
       for (const [name, accumulator] of accumulators) {
-        if (!actual[name]) throw new TensorRTNodeError(ErrorCode.UNKNOWN_TENSOR, `Expected the optimized model to produce output "${name}" like the original but it does not`);
+        if (!actual[name])
+          throw new TensorRTNodeError(
+            ErrorCode.UNKNOWN_TENSOR,
+            `Expected the optimized model to produce output "${name}" like the original but it does not`,
+          );
         accumulator.add(expected[name], actual[name]);
       }
       task?.add(index, expected[taskOutput], actual[taskOutput]);
@@ -200,7 +214,14 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
 }
 
 /** Alternates which model runs first on each feed, so neither always gets the warmer cache. */
-async function measureLatency(reference: OrtRunner, candidate: OrtRunner, feeds: Feeds[], rounds: number, threads: number, signal: AbortSignal | undefined): Promise<LatencyComparison> {
+async function measureLatency(
+  reference: OrtRunner,
+  candidate: OrtRunner,
+  feeds: Feeds[],
+  rounds: number,
+  threads: number,
+  signal: AbortSignal | undefined,
+): Promise<LatencyComparison> {
   const prepared = feeds.map((feed) => [reference.prepare(feed), candidate.prepare(feed)] as const);
   await reference.runPrepared(prepared[0][0]);
   await candidate.runPrepared(prepared[0][1]);
@@ -231,18 +252,24 @@ export function formatReport(report: QualityReport): string {
   const lines = [`quality on ${report.samples} held-out input${report.samples === 1 ? '' : 's'}:`];
   for (const output of report.outputs) {
     const top1 = output.top1Agreement === undefined ? '' : `, top-1 agreement ${fixed(output.top1Agreement * 100, 2)}%`;
-    lines.push(`  ${output.name}: cosine mean ${fixed(output.cosine.mean, 6)} min ${fixed(output.cosine.min, 6)}, max |error| ${output.maxAbsError.toExponential(2)}${top1}`);
+    lines.push(
+      `  ${output.name}: cosine mean ${fixed(output.cosine.mean, 6)} min ${fixed(output.cosine.min, 6)}, max |error| ${output.maxAbsError.toExponential(2)}${top1}`,
+    );
   }
   if (report.task) {
     const t = report.task;
     const what = t.kind === 'text' ? 'text accuracy (CTC, whitespace ignored)' : 'top-1 accuracy';
-    lines.push(`  ${t.output}: ${what} against the labels: original ${fixed(t.original * 100, 2)}%, optimized ${fixed(t.optimized * 100, 2)}% (${t.samples} samples; same answer on ${fixed(t.agreement * 100, 2)}%)`);
+    lines.push(
+      `  ${t.output}: ${what} against the labels: original ${fixed(t.original * 100, 2)}%, optimized ${fixed(t.optimized * 100, 2)}% (${t.samples} samples; same answer on ${fixed(t.agreement * 100, 2)}%)`,
+    );
   }
   lines.push(`size: ${report.optimizedBytes} / ${report.originalBytes} bytes = ${fixed(report.sizeRatio, 3)}x`);
   if (report.latency) {
     const l = report.latency;
     const verdict = l.ratio < 1 ? `${fixed(1 / l.ratio, 2)}x faster` : `${fixed(l.ratio, 2)}x slower`;
-    lines.push(`CPU latency (ONNX Runtime, ${l.threads} thread${l.threads === 1 ? '' : 's'}, median of ${l.runsPerModel} interleaved runs): ${fixed(l.optimizedMs, 2)} ms vs ${fixed(l.originalMs, 2)} ms = ${fixed(l.ratio, 3)}x (${verdict})`);
+    lines.push(
+      `CPU latency (ONNX Runtime, ${l.threads} thread${l.threads === 1 ? '' : 's'}, median of ${l.runsPerModel} interleaved runs): ${fixed(l.optimizedMs, 2)} ms vs ${fixed(l.originalMs, 2)} ms = ${fixed(l.ratio, 3)}x (${verdict})`,
+    );
   }
   return lines.join('\n');
 }

@@ -37,11 +37,16 @@ export async function readCtcKeys(path: string): Promise<string[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a readable keys file (one character per line) but cannot read ${path}`, { cause, details: String(cause) });
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a readable keys file (one character per line) but cannot read ${path}`,
+      { cause, details: String(cause) },
+    );
   }
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
-  if (lines.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected one character per line in the keys file ${path} but it is empty`);
+  if (lines.length === 0)
+    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected one character per line in the keys file ${path} but it is empty`);
   return lines;
 }
 
@@ -54,9 +59,14 @@ export async function readLabelsFile(path: string, samples: readonly string[]): 
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (cause) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a readable JSON object of sample -> label in ${path} but cannot read it`, { cause, details: String(cause) });
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a readable JSON object of sample -> label in ${path} but cannot read it`,
+      { cause, details: String(cause) },
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidArgument('a JSON object of sample -> label', path, parsed);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw invalidArgument('a JSON object of sample -> label', path, parsed);
   const labels = parsed as Record<string, unknown>;
   return samples.map((sample) => {
     const label = labels[sample];
@@ -82,9 +92,14 @@ export function ctcGreedyDecode(output: Tensor, keys: readonly string[]): string
   const dims = output.dims;
   const classes = dims[dims.length - 1];
   const steps = dims.length >= 2 ? dims[dims.length - 2] : 0;
-  if (dims.length < 2 || dims.slice(0, -2).some((dim) => dim !== 1)) throw invalidArgument('a [1, steps, classes] or [steps, classes] output for CTC decoding', 'output', `[${dims.join(', ')}]`);
+  if (dims.length < 2 || dims.slice(0, -2).some((dim) => dim !== 1))
+    throw invalidArgument('a [1, steps, classes] or [steps, classes] output for CTC decoding', 'output', `[${dims.join(', ')}]`);
   if (classes !== keys.length + 1 && classes !== keys.length + 2) {
-    throw invalidArgument(`${keys.length + 1} or ${keys.length + 2} classes (the keys file's ${keys.length} characters, the blank and maybe a space)`, 'the CTC output', classes);
+    throw invalidArgument(
+      `${keys.length + 1} or ${keys.length + 2} classes (the keys file's ${keys.length} characters, the blank and maybe a space)`,
+      'the CTC output',
+      classes,
+    );
   }
   const characters = ['', ...keys, ' '];
   const data = output.data as Float32Array;
@@ -101,7 +116,12 @@ export function ctcGreedyDecode(output: Tensor, keys: readonly string[]): string
 /** A classifier's answer: the arg-max of a single row of class scores. */
 export function topOneClass(output: Tensor): number {
   const classes = output.dims[output.dims.length - 1];
-  if (output.data.length !== classes) throw invalidArgument('one row of class scores ([1, classes] or [classes]) for top-1 accuracy', 'output', `[${output.dims.join(', ')}]`);
+  if (output.data.length !== classes)
+    throw invalidArgument(
+      'one row of class scores ([1, classes] or [classes]) for top-1 accuracy',
+      'output',
+      `[${output.dims.join(', ')}]`,
+    );
   return argMax(output.data as Float32Array, 0, classes);
 }
 
@@ -111,7 +131,12 @@ function sameText(a: string, b: string): boolean {
 
 /** Checks the options against the feed count; returns the kind of task. */
 export function checkTaskOptions(task: TaskOptions, samples: number): 'top-1' | 'text' {
-  if (!Array.isArray(task.labels) || task.labels.length !== samples) throw invalidArgument(`one label per sample (${samples})`, 'task.labels', Array.isArray(task.labels) ? `${task.labels.length} labels` : task.labels);
+  if (!Array.isArray(task.labels) || task.labels.length !== samples)
+    throw invalidArgument(
+      `one label per sample (${samples})`,
+      'task.labels',
+      Array.isArray(task.labels) ? `${task.labels.length} labels` : task.labels,
+    );
   const text = task.labels.every((label) => typeof label === 'string');
   const classes = task.labels.every((label) => typeof label === 'number' && Number.isInteger(label) && label >= 0);
   if (!text && !classes) throw invalidArgument('labels that are all class indices or all texts', 'task.labels', task.labels.slice(0, 4));
@@ -148,6 +173,13 @@ export class TaskAccumulator {
 
   result(): TaskAccuracy {
     const n = Math.max(1, this.count);
-    return { kind: this.kind, output: this.output, samples: this.count, original: this.right[0] / n, optimized: this.right[1] / n, agreement: this.agreeing / n };
+    return {
+      kind: this.kind,
+      output: this.output,
+      samples: this.count,
+      original: this.right[0] / n,
+      optimized: this.right[1] / n,
+      agreement: this.agreeing / n,
+    };
   }
 }

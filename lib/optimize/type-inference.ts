@@ -30,11 +30,19 @@ function attributeInt(node: NodeProto, name: string): number | undefined {
 function constantType(node: NodeProto): number | undefined {
   for (const attribute of node.attribute) {
     switch (attribute.name) {
-      case 'value': return attribute.t?.dataType;
-      case 'sparse_value': return attribute.sparseTensor?.values?.dataType;
-      case 'value_float': case 'value_floats': return DataType.FLOAT;
-      case 'value_int': case 'value_ints': return DataType.INT64;
-      case 'value_string': case 'value_strings': return DataType.STRING;
+      case 'value':
+        return attribute.t?.dataType;
+      case 'sparse_value':
+        return attribute.sparseTensor?.values?.dataType;
+      case 'value_float':
+      case 'value_floats':
+        return DataType.FLOAT;
+      case 'value_int':
+      case 'value_ints':
+        return DataType.INT64;
+      case 'value_string':
+      case 'value_strings':
+        return DataType.STRING;
     }
   }
   return undefined;
@@ -57,29 +65,60 @@ function outputTypes(node: NodeProto, types: ElementTypes): (number | undefined)
   const all = (type: number | undefined) => node.output.map(() => type);
   if (node.domain !== '' && node.domain !== 'ai.onnx') return all(firstKnown());
   switch (node.opType) {
-    case 'Cast': return all(attributeInt(node, 'to'));
-    case 'CastLike': return all(input(1));
-    case 'Constant': return all(constantType(node));
-    case 'ConstantOfShape': return all(getAttribute(node, 'value')?.t?.dataType ?? DataType.FLOAT);
-    case 'RandomNormal': case 'RandomUniform': return all(attributeInt(node, 'dtype') ?? DataType.FLOAT);
-    case 'EyeLike': case 'RandomNormalLike': case 'RandomUniformLike': case 'Bernoulli': return all(attributeInt(node, 'dtype') ?? input(0));
-    case 'Multinomial': return all(attributeInt(node, 'dtype') ?? DataType.INT32);
-    case 'HannWindow': case 'HammingWindow': case 'BlackmanWindow': case 'MelWeightMatrix': return all(attributeInt(node, 'output_datatype') ?? DataType.FLOAT);
-    case 'TfIdfVectorizer': return all(DataType.FLOAT);
-    case 'TopK': case 'MaxPool': return [input(0), DataType.INT64];
-    case 'Unique': return [input(0), DataType.INT64, DataType.INT64, DataType.INT64];
-    case 'Dropout': return [input(0), DataType.BOOL];
-    case 'LayerNormalization': return [input(0), DataType.FLOAT, DataType.FLOAT];
+    case 'Cast':
+      return all(attributeInt(node, 'to'));
+    case 'CastLike':
+      return all(input(1));
+    case 'Constant':
+      return all(constantType(node));
+    case 'ConstantOfShape':
+      return all(getAttribute(node, 'value')?.t?.dataType ?? DataType.FLOAT);
+    case 'RandomNormal':
+    case 'RandomUniform':
+      return all(attributeInt(node, 'dtype') ?? DataType.FLOAT);
+    case 'EyeLike':
+    case 'RandomNormalLike':
+    case 'RandomUniformLike':
+    case 'Bernoulli':
+      return all(attributeInt(node, 'dtype') ?? input(0));
+    case 'Multinomial':
+      return all(attributeInt(node, 'dtype') ?? DataType.INT32);
+    case 'HannWindow':
+    case 'HammingWindow':
+    case 'BlackmanWindow':
+    case 'MelWeightMatrix':
+      return all(attributeInt(node, 'output_datatype') ?? DataType.FLOAT);
+    case 'TfIdfVectorizer':
+      return all(DataType.FLOAT);
+    case 'TopK':
+    case 'MaxPool':
+      return [input(0), DataType.INT64];
+    case 'Unique':
+      return [input(0), DataType.INT64, DataType.INT64, DataType.INT64];
+    case 'Dropout':
+      return [input(0), DataType.BOOL];
+    case 'LayerNormalization':
+      return [input(0), DataType.FLOAT, DataType.FLOAT];
     case 'QuantizeLinear': {
       const outputDType = attributeInt(node, 'output_dtype');
       return all(outputDType ? outputDType : (input(2) ?? DataType.UINT8));
     }
-    case 'DequantizeLinear': return all(input(1));
-    case 'DynamicQuantizeLinear': return [DataType.UINT8, DataType.FLOAT, DataType.UINT8];
-    case 'MatMulInteger': case 'ConvInteger': return all(DataType.INT32);
-    case 'QLinearConv': case 'QLinearMatMul': return all(input(7));
-    case 'Where': return all(input(1));
-    case 'If': case 'Loop': case 'Scan': return subgraphOutputTypes(node, types);
+    case 'DequantizeLinear':
+      return all(input(1));
+    case 'DynamicQuantizeLinear':
+      return [DataType.UINT8, DataType.FLOAT, DataType.UINT8];
+    case 'MatMulInteger':
+    case 'ConvInteger':
+      return all(DataType.INT32);
+    case 'QLinearConv':
+    case 'QLinearMatMul':
+      return all(input(7));
+    case 'Where':
+      return all(input(1));
+    case 'If':
+    case 'Loop':
+    case 'Scan':
+      return subgraphOutputTypes(node, types);
   }
   if (BOOL_OUTPUT.has(node.opType)) return all(DataType.BOOL);
   if (INT64_OUTPUT.has(node.opType)) return all(DataType.INT64);

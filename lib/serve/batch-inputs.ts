@@ -17,7 +17,8 @@ import { ErrorCode, TensorRTNodeError, describeValue, invalidArgument } from '..
 import { decodeNpy } from '../npy.js';
 import { Tensor } from '../tensor.js';
 
-export type BatchItem = { id: string; feeds: Record<string, Tensor>; error?: undefined } | { id: string; feeds?: undefined; error: TensorRTNodeError };
+export type BatchItem =
+  { id: string; feeds: Record<string, Tensor>; error?: undefined } | { id: string; feeds?: undefined; error: TensorRTNodeError };
 
 export interface BatchInputs {
   /** Items in the source (cheap: names or lines are counted, data is not read). */
@@ -27,7 +28,9 @@ export interface BatchInputs {
 }
 
 function asError(error: unknown): TensorRTNodeError {
-  return error instanceof TensorRTNodeError ? error : new TensorRTNodeError(ErrorCode.IO, String((error as Error)?.message ?? error), { cause: error });
+  return error instanceof TensorRTNodeError
+    ? error
+    : new TensorRTNodeError(ErrorCode.IO, String((error as Error)?.message ?? error), { cause: error });
 }
 
 /** A regular file inside `root` (after symlinks are resolved). */
@@ -35,7 +38,8 @@ async function readContained(root: string, path: string): Promise<Buffer> {
   const real = await realpath(path).catch((cause: NodeJS.ErrnoException) => {
     throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable file at ${path} but it cannot be resolved (${cause.code})`, { cause });
   });
-  if (!real.startsWith(root + sep)) throw new TensorRTNodeError(ErrorCode.IO, `Expected a file inside ${root} but ${path} leads to ${real}`);
+  if (!real.startsWith(root + sep))
+    throw new TensorRTNodeError(ErrorCode.IO, `Expected a file inside ${root} but ${path} leads to ${real}`);
   const info = await stat(real);
   if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.IO, `Expected a regular file at ${path} but it is not one`);
   return readFile(real);
@@ -47,7 +51,7 @@ function npyDirectory(dir: string, inputs: readonly TensorInfo[]): BatchInputs {
       throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable directory of .npy inputs but cannot read ${dir}`, { cause });
     });
     return all
-      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) ? entry.name.endsWith('.npy') : entry.isDirectory())
+      .filter((entry) => (entry.isFile() || entry.isSymbolicLink() ? entry.name.endsWith('.npy') : entry.isDirectory()))
       .map((entry) => ({ name: entry.name, isDirectory: entry.isDirectory() }))
       .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   };
@@ -64,12 +68,17 @@ function npyDirectory(dir: string, inputs: readonly TensorInfo[]): BatchInputs {
         const path = join(dir, entry.name);
         try {
           if (!entry.isDirectory) {
-            if (inputs.length !== 1) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a folder ${id}/ holding ${inputs.map((info) => `${info.name}.npy`).join(', ')} (the model has ${inputs.length} inputs) but received the file ${entry.name}`);
+            if (inputs.length !== 1)
+              throw new TensorRTNodeError(
+                ErrorCode.INVALID_ARGUMENT,
+                `Expected a folder ${id}/ holding ${inputs.map((info) => `${info.name}.npy`).join(', ')} (the model has ${inputs.length} inputs) but received the file ${entry.name}`,
+              );
             yield { id, feeds: { [(inputs[0] as TensorInfo).name]: decodeNpy(await readContained(root, path), path) } };
             continue;
           }
           const feeds: Record<string, Tensor> = {};
-          for (const info of inputs) feeds[info.name] = decodeNpy(await readContained(root, join(path, `${info.name}.npy`)), join(path, `${info.name}.npy`));
+          for (const info of inputs)
+            feeds[info.name] = decodeNpy(await readContained(root, join(path, `${info.name}.npy`)), join(path, `${info.name}.npy`));
           yield { id, feeds };
         } catch (error) {
           yield { id, error: asError(error) };
@@ -102,7 +111,9 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
     const stream = createReadStream(path, { encoding: 'utf8' });
     const opened = new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     await opened.catch((cause: NodeJS.ErrnoException) => {
-      throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable .jsonl file at ${path} but it cannot be read (${cause.code})`, { cause });
+      throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable .jsonl file at ${path} but it cannot be read (${cause.code})`, {
+        cause,
+      });
     });
     let number = 0;
     for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
@@ -125,7 +136,10 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
           try {
             parsed = JSON.parse(line);
           } catch {
-            throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a JSON object for line ${number} of ${path} but received ${describeValue(line)}`);
+            throw new TensorRTNodeError(
+              ErrorCode.INVALID_ARGUMENT,
+              `Expected a JSON object for line ${number} of ${path} but received ${describeValue(line)}`,
+            );
           }
           const record = parsed as { id?: unknown; inputs?: unknown };
           if (typeof record?.id === 'string' && record.id !== '') id = record.id;
@@ -134,14 +148,22 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
           if (seen.has(id)) {
             const duplicate = id;
             id = `line-${number}`;
-            throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected ids that are unique in ${path} but received "${duplicate}" again on line ${number}`);
+            throw new TensorRTNodeError(
+              ErrorCode.INVALID_ARGUMENT,
+              `Expected ids that are unique in ${path} but received "${duplicate}" again on line ${number}`,
+            );
           }
           seen.add(id);
-          if (record.inputs === null || typeof record.inputs !== 'object') throw invalidArgument('an object of inputs', `the inputs of line ${number}`, record.inputs);
+          if (record.inputs === null || typeof record.inputs !== 'object')
+            throw invalidArgument('an object of inputs', `the inputs of line ${number}`, record.inputs);
           const given = record.inputs as Record<string, unknown>;
           const feeds: Record<string, Tensor> = {};
           for (const info of inputs) {
-            if (!(info.name in given)) throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected input "${info.name}" on line ${number} of ${path} but received none`);
+            if (!(info.name in given))
+              throw new TensorRTNodeError(
+                ErrorCode.MISSING_INPUT,
+                `Expected input "${info.name}" on line ${number} of ${path} but received none`,
+              );
             feeds[info.name] = tensorFromJson(info, given[info.name], `input "${info.name}" on line ${number}`);
           }
           yield { id, feeds };
@@ -155,9 +177,16 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
 
 export async function openBatchInputs(path: string, inputs: readonly TensorInfo[]): Promise<BatchInputs> {
   const info = await stat(path).catch((cause: NodeJS.ErrnoException) => {
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a directory of .npy files or a .jsonl file for --inputs but ${path} ${cause.code === 'ENOENT' ? 'does not exist' : `cannot be read (${cause.code})`}`, { cause });
+    throw new TensorRTNodeError(
+      ErrorCode.IO,
+      `Expected a directory of .npy files or a .jsonl file for --inputs but ${path} ${cause.code === 'ENOENT' ? 'does not exist' : `cannot be read (${cause.code})`}`,
+      { cause },
+    );
   });
   if (info.isDirectory()) return npyDirectory(path, inputs);
   if (info.isFile() && path.toLowerCase().endsWith('.jsonl')) return jsonLines(path, inputs);
-  throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a directory of .npy files or a .jsonl file for --inputs but received ${path}`);
+  throw new TensorRTNodeError(
+    ErrorCode.INVALID_ARGUMENT,
+    `Expected a directory of .npy files or a .jsonl file for --inputs but received ${path}`,
+  );
 }

@@ -80,7 +80,11 @@ function endStream(stream: Writable): Promise<void> {
 function writeFailed(out: string, error: unknown, written: number): TensorRTNodeError {
   const code = (error as NodeJS.ErrnoException)?.code;
   const reason = code === 'ENOSPC' ? 'ENOSPC: no space left on the device' : String((error as Error)?.message ?? error);
-  return new TensorRTNodeError(ErrorCode.IO, `Could not write results to ${out} (${reason}); the ${written} results written in this run are kept, and rerunning the same command resumes after them`, { cause: error });
+  return new TensorRTNodeError(
+    ErrorCode.IO,
+    `Could not write results to ${out} (${reason}); the ${written} results written in this run are kept, and rerunning the same command resumes after them`,
+    { cause: error },
+  );
 }
 
 export async function runBatchJob(model: string | Uint8Array | InferenceSession, options: BatchJobOptions): Promise<BatchSummary> {
@@ -148,7 +152,10 @@ export async function runBatchJob(model: string | Uint8Array | InferenceSession,
       done.add(item.id);
       const task = item.error
         ? record(item.id, { error: item.error })
-        : batcher.run(item.feeds).then((outputs) => record(item.id, { outputs }), (error: unknown) => record(item.id, { error }));
+        : batcher.run(item.feeds).then(
+            (outputs) => record(item.id, { outputs }),
+            (error: unknown) => record(item.id, { error }),
+          );
       pending.add(task);
       void task.finally(() => pending.delete(task));
       if (pending.size >= window) await Promise.race(pending);

@@ -152,6 +152,11 @@ export class BatchPolicy {
   }
 
   state(): PolicyState {
-    return { singleMsPerItem: this.#single.median(), batchedMsPerItem: this.#batched.median(), batchingPays: this.batchingPays, waitAllowed: this.mayWait() };
+    return {
+      singleMsPerItem: this.#single.median(),
+      batchedMsPerItem: this.#batched.median(),
+      batchingPays: this.batchingPays,
+      waitAllowed: this.mayWait(),
+    };
   }
 }

@@ -101,11 +101,13 @@ export class Batcher implements AsyncDisposable {
     this.#batching = modelBatches(session);
     this.maxBatchSize = this.#batching ? Math.max(1, Math.min(asked, capacity.maxBatch ?? asked)) : 1;
     const delay = options.maxDelayMs ?? DEFAULT_DELAY_MS;
-    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) throw invalidArgument('a non-negative number of milliseconds', 'options.maxDelayMs', delay);
+    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)
+      throw invalidArgument('a non-negative number of milliseconds', 'options.maxDelayMs', delay);
     this.maxDelayMs = delay;
     this.maxQueue = validatePositiveInteger(options.maxQueue, 'options.maxQueue') ?? DEFAULT_MAX_QUEUE;
     this.concurrency = validatePositiveInteger(options.concurrency, 'options.concurrency') ?? capacity.concurrency;
-    if (options.adaptive !== undefined && typeof options.adaptive !== 'boolean') throw invalidArgument('a boolean', 'options.adaptive', options.adaptive);
+    if (options.adaptive !== undefined && typeof options.adaptive !== 'boolean')
+      throw invalidArgument('a boolean', 'options.adaptive', options.adaptive);
     if (options.model !== undefined && typeof options.model !== 'string') throw invalidArgument('a string', 'options.model', options.model);
     this.#policy = new BatchPolicy(options.adaptive ?? true);
     this.#unboundedLimit = Math.max(1, Math.min(this.maxQueue, capacity.concurrency + capacity.queue));
@@ -174,12 +176,27 @@ export class Batcher implements AsyncDisposable {
     const { batched, unbatched } = this.#toBatchItem(feeds);
     if (signal?.aborted) throw abortError(signal);
     if (this.#queued >= this.maxQueue) {
-      throw new TensorRTNodeError(ErrorCode.QUEUE_FULL, `Expected at most ${this.maxQueue} queued items (options.maxQueue) but received one more; retry later`);
+      throw new TensorRTNodeError(
+        ErrorCode.QUEUE_FULL,
+        `Expected at most ${this.maxQueue} queued items (options.maxQueue) but received one more; retry later`,
+      );
     }
     // Items share a run only when every non-batch dim and the asked-for outputs agree.
-    const key = this.session.inputs.map((info) => (batched[info.name] as Tensor).dims.slice(1).join('x')).join(';') + '|' + outputs.join(',');
+    const key =
+      this.session.inputs.map((info) => (batched[info.name] as Tensor).dims.slice(1).join('x')).join(';') + '|' + outputs.join(',');
     return new Promise<Record<string, Tensor>>((resolve, reject) => {
-      const item: Item = { feeds: batched, unbatched, outputs, key, arrived: performance.now(), resolve, reject, signal, onAbort: undefined, settled: false };
+      const item: Item = {
+        feeds: batched,
+        unbatched,
+        outputs,
+        key,
+        arrived: performance.now(),
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+        settled: false,
+      };
       if (signal) {
         item.onAbort = () => this.#abortQueued(item);
         signal.addEventListener('abort', item.onAbort, { once: true });
@@ -207,11 +224,17 @@ export class Batcher implements AsyncDisposable {
       if (!(feed instanceof Tensor)) continue; // validateFeeds names what is missing or wrong
       const bare = feed.dims.length === info.shape.length - 1;
       if (unbatched !== undefined && unbatched !== bare) {
-        throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `Expected every input of one item with a batch dim of 1 or every input without one for input "${info.name}" but received dims ${formatDims(feed.dims)}`);
+        throw new TensorRTNodeError(
+          ErrorCode.SHAPE_MISMATCH,
+          `Expected every input of one item with a batch dim of 1 or every input without one for input "${info.name}" but received dims ${formatDims(feed.dims)}`,
+        );
       }
       unbatched = bare;
       if (!bare && feed.dims.length === info.shape.length && feed.dims[0] !== 1) {
-        throw new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, `Expected one item (batch dim 1, or no batch dim) for input "${info.name}" but received dims ${formatDims(feed.dims)}`);
+        throw new TensorRTNodeError(
+          ErrorCode.SHAPE_MISMATCH,
+          `Expected one item (batch dim 1, or no batch dim) for input "${info.name}" but received dims ${formatDims(feed.dims)}`,
+        );
       }
       batched[info.name] = bare ? feed.reshape([1, ...feed.dims]) : feed;
     }
@@ -299,7 +322,11 @@ export class Batcher implements AsyncDisposable {
       if (item.signal?.aborted && !item.settled) this.#fail(item, abortError(item.signal));
       return !item.settled;
     });
-    for (const item of live) if (item.signal) item.signal.addEventListener('abort', (item.onAbort = () => this.#fail(item, abortError(item.signal as AbortSignal))), { once: true });
+    for (const item of live)
+      if (item.signal)
+        item.signal.addEventListener('abort', (item.onAbort = () => this.#fail(item, abortError(item.signal as AbortSignal))), {
+          once: true,
+        });
     try {
       if (live.length === 1) await this.#runAlone(live[0] as Item, started);
       else if (live.length > 1) await this.#runTogether(live, started);
@@ -320,7 +347,8 @@ export class Batcher implements AsyncDisposable {
       this.#policy.observeRun(1, this.#serviceMs(started));
       this.#metrics.recordBatch(1);
       const out: Record<string, Tensor> = {};
-      for (const [name, tensor] of Object.entries(results)) out[name] = item.unbatched && tensor.dims[0] === 1 ? takeRow(tensor, 0, false) : tensor;
+      for (const [name, tensor] of Object.entries(results))
+        out[name] = item.unbatched && tensor.dims[0] === 1 ? takeRow(tensor, 0, false) : tensor;
       this.#succeed(item, out, started, computeMs);
     } catch (error) {
       this.#fail(item, error);

@@ -58,7 +58,12 @@ function sameSignature(a: readonly TensorInfo[], b: readonly TensorInfo[]): bool
   const fixed = (dim: number | string) => (typeof dim === 'number' && dim >= 0 ? dim : '?');
   return a.every((info) => {
     const other = b.find((candidate) => candidate.name === info.name);
-    return other !== undefined && other.dtype === info.dtype && other.shape.length === info.shape.length && info.shape.every((dim, axis) => fixed(dim) === fixed(other.shape[axis] as number | string));
+    return (
+      other !== undefined &&
+      other.dtype === info.dtype &&
+      other.shape.length === info.shape.length &&
+      info.shape.every((dim, axis) => fixed(dim) === fixed(other.shape[axis] as number | string))
+    );
   });
 }
 
@@ -86,7 +91,10 @@ export class ModelHandle implements AsyncDisposable {
   static async #load(source: ModelSource, version: number, options: ModelHandleOptions): Promise<Served> {
     const session = await InferenceSession.create(source, options.session);
     try {
-      const batcher = options.batcher === false ? undefined : new Batcher(session, { ...options.batcher, model: options.model ?? options.batcher?.model });
+      const batcher =
+        options.batcher === false
+          ? undefined
+          : new Batcher(session, { ...options.batcher, model: options.model ?? options.batcher?.model });
       const metered = new MeteredSession(session, { model: options.model });
       return { version, source, session, batcher, metered, unregister: [] };
     } catch (error) {
@@ -112,13 +120,16 @@ export class ModelHandle implements AsyncDisposable {
 
   /** Runs one request on the model current at this call (one item when batching). */
   run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
-    if (this.#disposing) return Promise.reject(new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live model handle for run() but it was disposed'));
+    if (this.#disposing)
+      return Promise.reject(new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live model handle for run() but it was disposed'));
     const served = this.#current;
     if (!served.batcher) return served.metered.run(feeds, options);
     // A batch's outputs are split among its items: there is no one caller tensor to write them into.
     const outputs = options?.outputs;
     if (outputs !== undefined && !Array.isArray(outputs)) {
-      return Promise.reject(invalidArgument('an array of output names (a batching model handle returns its own tensors)', 'options.outputs', outputs));
+      return Promise.reject(
+        invalidArgument('an array of output names (a batching model handle returns its own tensors)', 'options.outputs', outputs),
+      );
     }
     return served.batcher.run(feeds, { ...options, outputs: outputs as readonly string[] | undefined });
   }
@@ -158,13 +169,24 @@ export class ModelHandle implements AsyncDisposable {
       await next.session.dispose();
       throw error;
     };
-    if (signal?.aborted) await refuse(new TensorRTNodeError(ErrorCode.ABORTED, 'The swap was aborted before the new model started serving', { cause: signal.reason }));
-    if (this.#disposing) await refuse(new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live model handle for swap() but it was disposed while the new model loaded'));
-    if (this.#options.sameSignature !== false && !(sameSignature(old.session.inputs, next.session.inputs) && sameSignature(old.session.outputs, next.session.outputs))) {
-      await refuse(new TensorRTNodeError(
-        ErrorCode.MODEL_LOAD,
-        `Expected a model with the served model's inputs (${describeSignature(old.session.inputs)}) and outputs (${describeSignature(old.session.outputs)}) but received one with inputs (${describeSignature(next.session.inputs)}) and outputs (${describeSignature(next.session.outputs)}); pass sameSignature: false to allow it`,
-      ));
+    if (signal?.aborted)
+      await refuse(
+        new TensorRTNodeError(ErrorCode.ABORTED, 'The swap was aborted before the new model started serving', { cause: signal.reason }),
+      );
+    if (this.#disposing)
+      await refuse(
+        new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live model handle for swap() but it was disposed while the new model loaded'),
+      );
+    if (
+      this.#options.sameSignature !== false &&
+      !(sameSignature(old.session.inputs, next.session.inputs) && sameSignature(old.session.outputs, next.session.outputs))
+    ) {
+      await refuse(
+        new TensorRTNodeError(
+          ErrorCode.MODEL_LOAD,
+          `Expected a model with the served model's inputs (${describeSignature(old.session.inputs)}) and outputs (${describeSignature(old.session.outputs)}) but received one with inputs (${describeSignature(next.session.inputs)}) and outputs (${describeSignature(next.session.outputs)}); pass sameSignature: false to allow it`,
+        ),
+      );
     }
     for (const registry of this.#registries) await this.#register(next, registry);
     this.#current = next; // the switch: every run() from here on goes to the new model

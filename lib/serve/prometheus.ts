@@ -15,6 +15,8 @@
  */
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { ServeMetrics } from './metrics.js';
+// Types only: prom-client is an optional peer dependency, loaded at run time when metrics are registered.
+import type * as PromClientModule from 'prom-client';
 
 /** The part of a prom-client Registry this module uses (structural, so prom-client stays optional). */
 export interface PrometheusRegistry {
@@ -26,16 +28,16 @@ const LABELS = ['model', 'backend', 'source'] as const;
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
-type PromClient = typeof import('prom-client');
+type PromClient = typeof PromClientModule;
 type Labels = Record<(typeof LABELS)[number], string>;
 
 interface Exported {
-  queue: import('prom-client').Histogram<string>;
-  compute: import('prom-client').Histogram<string>;
-  request: import('prom-client').Histogram<string>;
-  batchSize: import('prom-client').Histogram<string>;
-  requests: import('prom-client').Counter<string>;
-  errors: import('prom-client').Counter<string>;
+  queue: PromClientModule.Histogram<string>;
+  compute: PromClientModule.Histogram<string>;
+  request: PromClientModule.Histogram<string>;
+  batchSize: PromClientModule.Histogram<string>;
+  requests: PromClientModule.Counter<string>;
+  errors: PromClientModule.Counter<string>;
 }
 
 /** Sources whose gauges a registry's collect() reads. */
@@ -45,7 +47,11 @@ async function loadPromClient(): Promise<PromClient> {
   try {
     return await import('prom-client');
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, 'registerMetrics needs the prom-client package; install it next to tensorrt-node (npm install prom-client)', { cause: error });
+    throw new TensorRTNodeError(
+      ErrorCode.BACKEND_UNAVAILABLE,
+      'registerMetrics needs the prom-client package; install it next to tensorrt-node (npm install prom-client)',
+      { cause: error },
+    );
   }
 }
 
@@ -54,7 +60,7 @@ function getOrCreate<T>(registry: PrometheusRegistry, name: string, create: () =
 }
 
 function exported(prom: PromClient, registry: PrometheusRegistry): Exported {
-  const registers = [registry as unknown as import('prom-client').Registry];
+  const registers = [registry as unknown as PromClientModule.Registry];
   const histogram = (name: string, help: string, buckets: number[]) =>
     getOrCreate(registry, name, () => new prom.Histogram({ name, help, labelNames: LABELS, buckets, registers }));
   const counter = (name: string, help: string, labelNames: readonly string[]) =>
@@ -64,12 +70,20 @@ function exported(prom: PromClient, registry: PrometheusRegistry): Exported {
     ['tensorrt_node_queue_depth', 'Items waiting for a run', (m: ServeMetrics) => m.queued],
     ['tensorrt_node_in_flight', 'Runs in flight', (m: ServeMetrics) => m.inFlight],
   ] as const) {
-    getOrCreate(registry, name, () => new prom.Gauge({
-      name, help, labelNames: LABELS, registers,
-      collect() {
-        for (const source of sources()) this.set({ ...source.labels }, read(source));
-      },
-    }));
+    getOrCreate(
+      registry,
+      name,
+      () =>
+        new prom.Gauge({
+          name,
+          help,
+          labelNames: LABELS,
+          registers,
+          collect() {
+            for (const source of sources()) this.set({ ...source.labels }, read(source));
+          },
+        }),
+    );
   }
   return {
     queue: histogram('tensorrt_node_queue_seconds', 'Seconds from arrival to the start of the run', SECONDS_BUCKETS),

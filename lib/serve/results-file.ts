@@ -19,10 +19,16 @@ export interface DoneItems {
 async function checkTarget(path: string): Promise<boolean> {
   const info = await lstat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable results file at ${path} but it cannot be read (${error.code})`, { cause: error });
+    throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable results file at ${path} but it cannot be read (${error.code})`, {
+      cause: error,
+    });
   });
   if (info === undefined) return false;
-  if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.IO, `Expected a regular file (or nothing) at ${path} for the results but it is ${info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a directory' : 'not a regular file'}`);
+  if (!info.isFile())
+    throw new TensorRTNodeError(
+      ErrorCode.IO,
+      `Expected a regular file (or nothing) at ${path} for the results but it is ${info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a directory' : 'not a regular file'}`,
+    );
   return true;
 }
 
@@ -48,9 +54,13 @@ export async function readDoneItems(path: string): Promise<DoneItems> {
       try {
         id = (JSON.parse(line) as { id?: unknown }).id;
       } catch {
-        throw new TensorRTNodeError(ErrorCode.IO, `Expected JSON Lines results in ${path} but line ${lineNumber} is not JSON; it was not written by tensorrt-node batch (move it away to start over)`);
+        throw new TensorRTNodeError(
+          ErrorCode.IO,
+          `Expected JSON Lines results in ${path} but line ${lineNumber} is not JSON; it was not written by tensorrt-node batch (move it away to start over)`,
+        );
       }
-      if (typeof id !== 'string') throw new TensorRTNodeError(ErrorCode.IO, `Expected an "id" on line ${lineNumber} of ${path} but received none`);
+      if (typeof id !== 'string')
+        throw new TensorRTNodeError(ErrorCode.IO, `Expected an "id" on line ${lineNumber} of ${path} but received none`);
       ids.add(id);
     }
     if (start < chunk.length) pending.push(chunk.subarray(start));
@@ -78,16 +88,22 @@ export async function syncFile(path: string): Promise<void> {
 function jsonValues(tensor: Tensor): (number | string | boolean)[] {
   if (tensor.data instanceof BigInt64Array || tensor.data instanceof BigUint64Array) {
     // Outside 2^53 a JSON number would lose digits: such values are written as decimal strings.
-    return Array.from(tensor.data, (value) => (value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value.toString()));
+    return Array.from(tensor.data, (value) =>
+      value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value.toString(),
+    );
   }
   if (tensor.dtype === 'bool') return Array.from(tensor.data as Uint8Array, (value) => value !== 0);
   return Array.from(tensor.data as ArrayLike<number>);
 }
 
 /** One result line: {"id", "outputs": {name: {dtype, dims, data}}} or {"id", "error": {code, message}}. */
-export function resultLine(id: string, outcome: { outputs: Record<string, Tensor> } | { error: { code: string; message: string } }): string {
+export function resultLine(
+  id: string,
+  outcome: { outputs: Record<string, Tensor> } | { error: { code: string; message: string } },
+): string {
   if ('error' in outcome) return `${JSON.stringify({ id, error: outcome.error })}\n`;
   const outputs: Record<string, { dtype: string; dims: number[]; data: (number | string | boolean)[] }> = {};
-  for (const [name, tensor] of Object.entries(outcome.outputs)) outputs[name] = { dtype: tensor.dtype, dims: [...tensor.dims], data: jsonValues(tensor) };
+  for (const [name, tensor] of Object.entries(outcome.outputs))
+    outputs[name] = { dtype: tensor.dtype, dims: [...tensor.dims], data: jsonValues(tensor) };
   return `${JSON.stringify({ id, outputs })}\n`;
 }

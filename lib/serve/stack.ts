@@ -9,7 +9,12 @@ export function stackRows(items: readonly Tensor[]): Tensor {
   const rowLength = first.data.length;
   const { arrayType } = dtypeInfo(first.dtype);
   const data = new arrayType(rowLength * items.length) as DTypeArrayMap[typeof first.dtype];
-  items.forEach((item, row) => (data as { set(source: ArrayLike<number | bigint>, offset: number): void }).set(item.data as ArrayLike<number | bigint>, row * rowLength));
+  items.forEach((item, row) =>
+    (data as { set(source: ArrayLike<number | bigint>, offset: number): void }).set(
+      item.data as ArrayLike<number | bigint>,
+      row * rowLength,
+    ),
+  );
   return new Tensor(first.dtype, data, [items.length, ...first.dims.slice(1)]);
 }
 

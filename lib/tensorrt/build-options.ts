@@ -94,16 +94,24 @@ function optionalInteger(value: unknown, name: string, min: number, max: number,
 
 export function normalizeBuildSettings(options: EngineBuildSettings, optionName: string): NormalizedBuildSettings {
   const precision = options.precision ?? 'fp32';
-  if (!PRECISIONS.includes(precision)) throw invalidArgument(`one of ${PRECISIONS.map((p) => `'${p}'`).join(', ')}`, `${optionName}.precision`, precision);
+  if (!PRECISIONS.includes(precision))
+    throw invalidArgument(`one of ${PRECISIONS.map((p) => `'${p}'`).join(', ')}`, `${optionName}.precision`, precision);
   if ((precision === 'int8' || precision === 'best') && options.calibration === undefined) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected calibration samples (a directory of .npy files or an iterable of feeds) for ${optionName}.calibration but received undefined (precision '${precision}' needs them)`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected calibration samples (a directory of .npy files or an iterable of feeds) for ${optionName}.calibration but received undefined (precision '${precision}' needs them)`,
+    );
   }
   const hardware = options.hardwareCompatibility ?? 'none';
-  if (!HARDWARE.includes(hardware)) throw invalidArgument(`one of ${HARDWARE.map((h) => `'${h}'`).join(', ')}`, `${optionName}.hardwareCompatibility`, hardware);
+  if (!HARDWARE.includes(hardware))
+    throw invalidArgument(`one of ${HARDWARE.map((h) => `'${h}'`).join(', ')}`, `${optionName}.hardwareCompatibility`, hardware);
   const versionCompatible = optionalBoolean(options.versionCompatible, `${optionName}.versionCompatible`);
   const excludeLeanRuntime = optionalBoolean(options.excludeLeanRuntime, `${optionName}.excludeLeanRuntime`);
   if (excludeLeanRuntime && !versionCompatible) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected versionCompatible: true (it applies to version-compatible plans only) for ${optionName}.excludeLeanRuntime but received versionCompatible ${String(options.versionCompatible)}`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected versionCompatible: true (it applies to version-compatible plans only) for ${optionName}.excludeLeanRuntime but received versionCompatible ${String(options.versionCompatible)}`,
+    );
   }
   const plugins = options.plugins ?? [];
   if (!Array.isArray(plugins) || !plugins.every((p) => typeof p === 'string' && p !== '')) {
@@ -111,7 +119,13 @@ export function normalizeBuildSettings(options: EngineBuildSettings, optionName:
   }
   return {
     precision,
-    workspace: optionalInteger(options.workspace, `${optionName}.workspace`, 1, Number.MAX_SAFE_INTEGER, 'a positive integer number of bytes'),
+    workspace: optionalInteger(
+      options.workspace,
+      `${optionName}.workspace`,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      'a positive integer number of bytes',
+    ),
     optimizationLevel: optionalInteger(options.optimizationLevel, `${optionName}.optimizationLevel`, 0, 5, 'an integer from 0 to 5'),
     hardwareCompatibility: hardware,
     versionCompatible,

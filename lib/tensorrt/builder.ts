@@ -34,12 +34,19 @@ function checkOptionalString(value: unknown, name: string): string | undefined {
 }
 
 /** Reads the model and checks every option against it; nothing native runs. */
-export async function prepareBuild(model: string | Uint8Array, options: BuildEngineOptions, optionName = 'options'): Promise<PreparedBuild> {
+export async function prepareBuild(
+  model: string | Uint8Array,
+  options: BuildEngineOptions,
+  optionName = 'options',
+): Promise<PreparedBuild> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array)) throw invalidArgument('a file path or a Uint8Array', 'model', model);
   const settings = normalizeBuildSettings(options, optionName);
   const modelPath = typeof model === 'string' ? resolve(model) : undefined;
   // Only a regular file, read no further than it holds (never a FIFO or a device).
-  const bytes = typeof model === 'string' ? new Uint8Array(await readRegularFile(model, { what: 'ONNX model file', code: ErrorCode.MODEL_LOAD })) : model;
+  const bytes =
+    typeof model === 'string'
+      ? new Uint8Array(await readRegularFile(model, { what: 'ONNX model file', code: ErrorCode.MODEL_LOAD }))
+      : model;
   const profiles = resolveProfiles(modelInputs(bytes), options.profiles, options.shapes, optionName);
   return { settings, profiles, modelPath, bytes };
 }
@@ -75,7 +82,8 @@ function progressRelay(onProgress: ((progress: BuildProgress) => void) | undefin
 export async function runBuild(prepared: PreparedBuild, options: BuildEngineOptions): Promise<Uint8Array> {
   const { signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidArgument('an AbortSignal', 'options.signal', signal);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw invalidArgument('a function', 'options.onProgress', options.onProgress);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidArgument('a function', 'options.onProgress', options.onProgress);
   const output = checkOptionalString(options.output, 'options.output');
   const timingCachePath = checkOptionalString(options.timingCache, 'options.timingCache');
   if (output !== undefined) await checkOutputTarget(output, 'options.output');
@@ -119,7 +127,8 @@ export async function runBuild(prepared: PreparedBuild, options: BuildEngineOpti
     signal?.removeEventListener('abort', cancel);
   }
   for (const warning of result.warnings) process.emitWarning(warning, 'TensorRTNodeWarning');
-  if (timingCachePath !== undefined && timingCache !== undefined && result.timingCache !== undefined) await saveTimingCache(timingCachePath, timingCache, result.timingCache);
+  if (timingCachePath !== undefined && timingCache !== undefined && result.timingCache !== undefined)
+    await saveTimingCache(timingCachePath, timingCache, result.timingCache);
   if (output !== undefined) await writeFileAtomic(output, result.plan);
   return result.plan;
 }

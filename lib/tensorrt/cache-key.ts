@@ -19,7 +19,9 @@ import type { PreparedBuild } from './builder.js';
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -56,7 +58,9 @@ export async function calibrationDigest(calibration: string | Iterable<Feeds> | 
       const tensor = feeds[name];
       if (tensor === undefined) continue;
       const data = tensor.data as ArrayBufferView;
-      hash.update(`${name}:${tensor.dtype}:${tensor.dims.join('x')};`).update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      hash
+        .update(`${name}:${tensor.dtype}:${tensor.dims.join('x')};`)
+        .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
   }
   return hash.digest('hex');

@@ -130,7 +130,10 @@ export class ContextPool {
       }
     }
     if (this.#waiting.length >= this.maxQueue) {
-      throw new TensorRTNodeError(ErrorCode.QUEUE_FULL, `All ${this.#all.length} execution contexts are busy and ${this.#waiting.length} runs are already waiting`);
+      throw new TensorRTNodeError(
+        ErrorCode.QUEUE_FULL,
+        `All ${this.#all.length} execution contexts are busy and ${this.#waiting.length} runs are already waiting`,
+      );
     }
     return new Promise<NativeExecutionContext>((resolve, reject) => {
       let unsubscribe = (): void => {};
@@ -149,7 +152,11 @@ export class ContextPool {
         unsubscribe = onAbort(signal, () => {
           const index = this.#waiting.indexOf(waiter);
           if (index >= 0) this.#waiting.splice(index, 1);
-          reject(new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted while waiting for an execution context', { cause: signal.reason }));
+          reject(
+            new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted while waiting for an execution context', {
+              cause: signal.reason,
+            }),
+          );
         });
       }
       this.#waiting.push(waiter);

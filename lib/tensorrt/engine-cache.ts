@@ -132,7 +132,18 @@ async function readEntry(dir: string, key: string): Promise<Uint8Array | 'corrup
 
 async function writeEntry(dir: string, key: string, plan: Uint8Array, model: string, precision: string, device: number): Promise<void> {
   const { tensorrt, gpu, addon } = environmentIdentity(device);
-  const meta: EntryMeta = { format: 1, key, sha256: sha256(plan), size: plan.length, createdAt: new Date().toISOString(), model, tensorrt, gpu, addon, precision };
+  const meta: EntryMeta = {
+    format: 1,
+    key,
+    sha256: sha256(plan),
+    size: plan.length,
+    createdAt: new Date().toISOString(),
+    model,
+    tensorrt,
+    gpu,
+    addon,
+    precision,
+  };
   // Plan first: an entry is only complete once its .json exists.
   await writeFileAtomic(join(dir, `${key}.plan`), plan);
   await writeFileAtomic(join(dir, `${key}.json`), new TextEncoder().encode(`${JSON.stringify(meta, null, 2)}\n`));
@@ -156,7 +167,10 @@ export async function cachedBuild<T>(
   const dir = await openCacheDir(options.cacheDir ?? defaultCacheDir());
   const maxBytes = maxBytesFrom(options.maxCacheBytes);
   // Calibration iterables are read once: keep the samples for both the key and quantization.
-  const calibration = options.calibration === undefined || typeof options.calibration === 'string' ? options.calibration : await collectFeeds(options.calibration);
+  const calibration =
+    options.calibration === undefined || typeof options.calibration === 'string'
+      ? options.calibration
+      : await collectFeeds(options.calibration);
   const buildOptions: BuildEngineOptions = { ...options, ...(calibration !== undefined ? { calibration } : {}) };
   const prepared = await prepareBuild(model, buildOptions, optionName);
   const usesCalibration = prepared.settings.precision === 'int8' || prepared.settings.precision === 'best';
@@ -168,10 +182,14 @@ export async function cachedBuild<T>(
 
   const cached = await readEntry(dir, key);
   if (cached instanceof Uint8Array) {
-    const opened = await open(cached).then((value) => ({ value }), (error: unknown) => ({ error }));
+    const opened = await open(cached).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
     if ('value' in opened) return { key, hit: true, planPath, value: opened.value };
     // Only a plan TensorRT refuses is the entry's fault; other failures (memory, device) are not.
-    if (!isTensorRTNodeError(opened.error, ErrorCode.ENGINE_CORRUPT) && !isTensorRTNodeError(opened.error, ErrorCode.ENGINE_INCOMPATIBLE)) throw opened.error;
+    if (!isTensorRTNodeError(opened.error, ErrorCode.ENGINE_CORRUPT) && !isTensorRTNodeError(opened.error, ErrorCode.ENGINE_INCOMPATIBLE))
+      throw opened.error;
     warn(`The cached engine ${planPath} could not be loaded and is rebuilt: ${(opened.error as Error).message}`);
     await removeEntry(dir, key);
   } else if (cached === 'corrupt') {
@@ -217,7 +235,17 @@ export async function listCache(dir = defaultCacheDir()): Promise<CacheEntry[]> 
       const metaPath = join(dir, name);
       const meta = JSON.parse(await readFile(metaPath, 'utf8')) as EntryMeta;
       const info = await stat(metaPath);
-      entries.push({ key, planPath: join(dir, `${key}.plan`), size: meta.size, lastUsed: info.mtime, createdAt: meta.createdAt, model: meta.model, tensorrt: meta.tensorrt, gpu: meta.gpu, precision: meta.precision });
+      entries.push({
+        key,
+        planPath: join(dir, `${key}.plan`),
+        size: meta.size,
+        lastUsed: info.mtime,
+        createdAt: meta.createdAt,
+        model: meta.model,
+        tensorrt: meta.tensorrt,
+        gpu: meta.gpu,
+        precision: meta.precision,
+      });
     } catch {
       // A damaged entry is not listed; reading it through the cache removes it.
     }
@@ -231,13 +259,18 @@ export async function clearCache(dir = defaultCacheDir()): Promise<number> {
   for (const entry of entries) await removeEntry(dir, entry.key);
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    if (/^[0-9a-f]{64}\.(plan|json)$/.test(name) || /^\.[0-9a-f]{64}\.(plan|json)\..*\.tmp$/.test(name)) await rm(join(dir, name), { force: true });
+    if (/^[0-9a-f]{64}\.(plan|json)$/.test(name) || /^\.[0-9a-f]{64}\.(plan|json)\..*\.tmp$/.test(name))
+      await rm(join(dir, name), { force: true });
   }
   return entries.length;
 }
 
 /** Removes least recently used entries until the entries take at most `maxBytes`; `keep` entries are never removed. */
-export async function pruneCache(dir = defaultCacheDir(), maxBytes = maxBytesFrom(undefined), keep: ReadonlySet<string> = new Set()): Promise<{ removed: CacheEntry[]; remainingBytes: number }> {
+export async function pruneCache(
+  dir = defaultCacheDir(),
+  maxBytes = maxBytesFrom(undefined),
+  keep: ReadonlySet<string> = new Set(),
+): Promise<{ removed: CacheEntry[]; remainingBytes: number }> {
   const entries = await listCache(dir);
   let total = entries.reduce((sum, e) => sum + e.size, 0);
   const removed: CacheEntry[] = [];

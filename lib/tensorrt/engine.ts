@@ -89,7 +89,15 @@ function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {
         `Tensor "${tensor.name}" of the engine uses the vectorized layout "${tensor.format}"; tensorrt-node passes row-major (kLINEAR) I/O only`,
       );
     }
-    const described: EngineTensor = { name: tensor.name, mode: tensor.mode, dtype, tensorrtType: tensor.dtype, shape: tensor.shape, format: tensor.format, location: tensor.location };
+    const described: EngineTensor = {
+      name: tensor.name,
+      mode: tensor.mode,
+      dtype,
+      tensorrtType: tensor.dtype,
+      shape: tensor.shape,
+      format: tensor.format,
+      location: tensor.location,
+    };
     return tensor.aliasOf === undefined ? described : { ...described, aliasOf: tensor.aliasOf };
   });
 }
@@ -185,8 +193,12 @@ export class Engine {
       throw invalidArgument('a boolean', 'options.cudaGraph', options.cudaGraph);
     }
     const memory = options.deviceMemory ?? 'auto';
-    if (!DEVICE_MEMORY_MODES.includes(memory)) throw invalidArgument(`one of ${DEVICE_MEMORY_MODES.map((m) => `'${m}'`).join(', ')}`, 'options.deviceMemory', memory);
-    return this.#native.createContext({ cudaGraph: options.cudaGraph ?? false, deviceMemory: memory === 'auto' ? this.#autoMemory() : memory });
+    if (!DEVICE_MEMORY_MODES.includes(memory))
+      throw invalidArgument(`one of ${DEVICE_MEMORY_MODES.map((m) => `'${m}'`).join(', ')}`, 'options.deviceMemory', memory);
+    return this.#native.createContext({
+      cudaGraph: options.cudaGraph ?? false,
+      deviceMemory: memory === 'auto' ? this.#autoMemory() : memory,
+    });
   }
 
   /** On-demand memory saves where the shapes a context runs can need less than the largest profile. */

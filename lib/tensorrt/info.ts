@@ -45,5 +45,10 @@ export function tensorrtLibraryInfo(): TensorRTLibraryInfo {
     return { ...missing, builder: missing, parser: missing, plugins: missing };
   }
   const native = load.binding.tensorrtInfo();
-  return { ...libraryInfo(native), builder: libraryInfo(native.builder), parser: libraryInfo(native.parser), plugins: libraryInfo(native.plugins) };
+  return {
+    ...libraryInfo(native),
+    builder: libraryInfo(native.builder),
+    parser: libraryInfo(native.parser),
+    plugins: libraryInfo(native.plugins),
+  };
 }

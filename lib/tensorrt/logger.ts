@@ -11,7 +11,10 @@ export type TensorRTLogSeverity = 'internal-error' | 'error' | 'warning' | 'info
 const LEVELS: readonly TensorRTLogSeverity[] = ['internal-error', 'error', 'warning', 'info', 'verbose'];
 
 /** Sends TensorRT log lines of `level` and more severe to `callback`; `null` stops forwarding. */
-export function setTensorRTLogger(callback: ((severity: TensorRTLogSeverity, message: string) => void) | null, level: TensorRTLogSeverity = 'warning'): void {
+export function setTensorRTLogger(
+  callback: ((severity: TensorRTLogSeverity, message: string) => void) | null,
+  level: TensorRTLogSeverity = 'warning',
+): void {
   if (callback !== null && typeof callback !== 'function') throw invalidArgument('a function or null', 'callback', callback);
   if (!LEVELS.includes(level)) throw invalidArgument(`one of ${LEVELS.join(', ')}`, 'level', level);
   const binding = requireBinding();

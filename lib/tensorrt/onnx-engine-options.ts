@@ -3,4 +3,6 @@ import type { TensorRTBackendOptions } from '../backends/tensorrt-options.js';
 import type { BuildEngineOptions } from './build-options.js';
 import type { EngineCacheOptions } from './engine-cache.js';
 
-export type OnnxTensorRTOptions = Omit<TensorRTBackendOptions, 'signal'> & Omit<BuildEngineOptions, 'output' | 'signal'> & EngineCacheOptions;
+export type OnnxTensorRTOptions = Omit<TensorRTBackendOptions, 'signal'> &
+  Omit<BuildEngineOptions, 'output' | 'signal'> &
+  EngineCacheOptions;

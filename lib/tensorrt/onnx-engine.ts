@@ -18,17 +18,27 @@ const OPTION_NAME = 'options.tensorrt';
 /** A fallback's reason is one short sentence; its details hold the full text. */
 export type OnnxOnTensorRT = { backend: TensorRTBackend; cacheHit: boolean } | { fallbackReason: string; fallbackDetails: string };
 
-export async function onnxOnTensorRT(source: string | Uint8Array, options: OnnxTensorRTOptions, choice: 'auto' | 'tensorrt'): Promise<OnnxOnTensorRT> {
+export async function onnxOnTensorRT(
+  source: string | Uint8Array,
+  options: OnnxTensorRTOptions,
+  choice: 'auto' | 'tensorrt',
+): Promise<OnnxOnTensorRT> {
   if (options.profiles === undefined && options.shapes === undefined) {
     const bytes = typeof source === 'string' ? new Uint8Array(await readFile(source)) : source;
     const missing = missingProfileReason(modelInputs(bytes), OPTION_NAME);
     if (missing !== undefined) {
       if (choice === 'auto') return { fallbackReason: 'TensorRT needs optimization profiles for this model.', fallbackDetails: missing };
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected ${OPTION_NAME}.profiles or ${OPTION_NAME}.shapes for ${OPTION_NAME} but received none: ${missing}`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected ${OPTION_NAME}.profiles or ${OPTION_NAME}.shapes for ${OPTION_NAME} but received none: ${missing}`,
+      );
     }
   }
   // A version-compatible plan the session built itself embeds host code of its own making.
-  const loadOptions: TensorRTBackendOptions = { ...options, ...(options.versionCompatible && !options.excludeLeanRuntime ? { allowHostCode: true } : {}) };
+  const loadOptions: TensorRTBackendOptions = {
+    ...options,
+    ...(options.versionCompatible && !options.excludeLeanRuntime ? { allowHostCode: true } : {}),
+  };
   try {
     const built = await cachedBuild(source, options, (plan) => TensorRTBackend.load(plan, loadOptions), OPTION_NAME);
     return { backend: built.value, cacheHit: built.hit };

@@ -24,7 +24,9 @@ export async function applyPrecision(
       // normalizeBuildSettings has checked that calibration is there for these precisions. The quantizer
       // is loaded here, not at the top: it calibrates through InferenceSession, which builds through us.
       const { quantizeInt8 } = await import('../optimize/quantize.js');
-      const int8 = (await quantizeInt8(model, { calibration: calibration as NonNullable<typeof calibration>, target: 'tensorrt', ...withSignal })).model;
+      const int8 = (
+        await quantizeInt8(model, { calibration: calibration as NonNullable<typeof calibration>, target: 'tensorrt', ...withSignal })
+      ).model;
       // best: what stayed in float (sensitive layers, ops without int8 kernels) runs in fp16; Q/DQ stay float32.
       return precision === 'int8' ? int8 : (await convertToFloat16(int8, { keepIoTypes: true, ...withSignal })).model;
     }

@@ -27,7 +27,10 @@ export function modelInputs(onnx: Uint8Array): ModelInput[] {
     const type = input.type?.value;
     const shape = type?.case === 'tensorType' ? type.value.shape : undefined;
     if (shape === undefined) return { name: input.name, dims: null };
-    return { name: input.name, dims: shape.dim.map((dim) => (dim.value.case === 'dimValue' && dim.value.value >= 0n ? Number(dim.value.value) : -1)) };
+    return {
+      name: input.name,
+      dims: shape.dim.map((dim) => (dim.value.case === 'dimValue' && dim.value.value >= 0n ? Number(dim.value.value) : -1)),
+    };
   });
 }
 
@@ -75,9 +78,13 @@ function checkDimList(value: unknown, rank: number, name: string, input: ModelIn
 }
 
 function checkRange(input: ModelInput, range: unknown, name: string): ProfileRange {
-  if (typeof range !== 'object' || range === null || Array.isArray(range)) throw invalidArgument('an object { min, opt, max }', name, range);
+  if (typeof range !== 'object' || range === null || Array.isArray(range))
+    throw invalidArgument('an object { min, opt, max }', name, range);
   if (input.dims === null) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected an input of known rank for ${name} but received input ${input.name}, whose rank the model does not state`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected an input of known rank for ${name} but received input ${input.name}, whose rank the model does not state`,
+    );
   }
   const model = input.dims;
   const r = range as Record<string, unknown>;
@@ -87,13 +94,21 @@ function checkRange(input: ModelInput, range: unknown, name: string): ProfileRan
   for (let d = 0; d < model.length; d++) {
     const fixed = model[d] as number;
     if (fixed >= 0) {
-      for (const [key, dims] of [['min', min], ['opt', opt], ['max', max]] as const) {
-        if (dims[d] !== fixed) throw invalidArgument(`${fixed} (input ${input.name} is static in dim ${d})`, `${name}.${key}[${d}]`, dims[d]);
+      for (const [key, dims] of [
+        ['min', min],
+        ['opt', opt],
+        ['max', max],
+      ] as const) {
+        if (dims[d] !== fixed)
+          throw invalidArgument(`${fixed} (input ${input.name} is static in dim ${d})`, `${name}.${key}[${d}]`, dims[d]);
       }
     }
     const [lo, mid, hi] = [min[d] as number, opt[d] as number, max[d] as number];
     if (!(lo <= mid && mid <= hi)) {
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected min <= opt <= max for ${name} dim ${d} but received min ${lo}, opt ${mid}, max ${hi}`);
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected min <= opt <= max for ${name} dim ${d} but received min ${lo}, opt ${mid}, max ${hi}`,
+      );
     }
   }
   return { min, opt, max };
@@ -105,12 +120,16 @@ function checkRange(input: ModelInput, range: unknown, name: string): ProfileRan
  */
 export function resolveProfiles(inputs: readonly ModelInput[], profiles: unknown, shapes: unknown, optionName: string): Profile[] {
   if (profiles !== undefined && shapes !== undefined) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected either ${optionName}.profiles or ${optionName}.shapes for ${optionName} but received both`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected either ${optionName}.profiles or ${optionName}.shapes for ${optionName} but received both`,
+    );
   }
   let list: unknown[];
   let listName: string;
   if (shapes !== undefined) {
-    if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes)) throw invalidArgument('an object of input name -> dims', `${optionName}.shapes`, shapes);
+    if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes))
+      throw invalidArgument('an object of input name -> dims', `${optionName}.shapes`, shapes);
     list = [Object.fromEntries(Object.entries(shapes).map(([name, dims]) => [name, { min: dims, opt: dims, max: dims }]))];
     listName = `${optionName}.shapes`;
   } else if (profiles !== undefined && !(Array.isArray(profiles) && profiles.length === 0)) {
@@ -121,23 +140,31 @@ export function resolveProfiles(inputs: readonly ModelInput[], profiles: unknown
     if (dynamicInputs(inputs).length === 0) return [];
     const fallback = defaultProfile(inputs);
     if (fallback !== undefined) return [fallback];
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected ${optionName}.profiles or ${optionName}.shapes for ${optionName} but received none: ${missingProfileReason(inputs, optionName) ?? 'the model has dynamic inputs'}`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected ${optionName}.profiles or ${optionName}.shapes for ${optionName} but received none: ${missingProfileReason(inputs, optionName) ?? 'the model has dynamic inputs'}`,
+    );
   }
   const byName = new Map(inputs.map((i) => [i.name, i]));
   return list.map((profile, index) => {
     const profileName = shapes !== undefined ? listName : `${listName}[${index}]`;
-    if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) throw invalidArgument('an object of input name -> { min, opt, max }', profileName, profile);
+    if (typeof profile !== 'object' || profile === null || Array.isArray(profile))
+      throw invalidArgument('an object of input name -> { min, opt, max }', profileName, profile);
     const out: Record<string, ProfileRange> = {};
     for (const [name, range] of Object.entries(profile)) {
       const input = byName.get(name);
       if (input === undefined) {
         throw invalidArgument(`an input of the model (${inputs.map((i) => i.name).join(', ')})`, `${profileName}.${name}`, name);
       }
-      out[name] = shapes !== undefined ? checkShape(input, range, `${profileName}.${name}`) : checkRange(input, range, `${profileName}.${name}`);
+      out[name] =
+        shapes !== undefined ? checkShape(input, range, `${profileName}.${name}`) : checkRange(input, range, `${profileName}.${name}`);
     }
     for (const input of dynamicInputs(inputs)) {
       if (!(input.name in out)) {
-        throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected dims for dynamic input ${input.name} ${formatDims(input.dims)} in ${profileName} but received none`);
+        throw new TensorRTNodeError(
+          ErrorCode.INVALID_ARGUMENT,
+          `Expected dims for dynamic input ${input.name} ${formatDims(input.dims)} in ${profileName} but received none`,
+        );
       }
     }
     return out;
@@ -147,11 +174,15 @@ export function resolveProfiles(inputs: readonly ModelInput[], profiles: unknown
 function checkShape(input: ModelInput, range: unknown, name: string): ProfileRange {
   const dims = (range as { min: unknown }).min;
   if (input.dims === null) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected an input of known rank for ${name} but received input ${input.name}, whose rank the model does not state`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected an input of known rank for ${name} but received input ${input.name}, whose rank the model does not state`,
+    );
   }
   const checked = checkDimList(dims, input.dims.length, name, input);
   input.dims.forEach((fixed, d) => {
-    if (fixed >= 0 && checked[d] !== fixed) throw invalidArgument(`${fixed} (input ${input.name} is static in dim ${d})`, `${name}[${d}]`, checked[d]);
+    if (fixed >= 0 && checked[d] !== fixed)
+      throw invalidArgument(`${fixed} (input ${input.name} is static in dim ${d})`, `${name}[${d}]`, checked[d]);
   });
   return { min: checked, opt: checked, max: checked };
 }

@@ -15,7 +15,11 @@ import { acquireFileLock } from '../util/file-lock.js';
 export async function loadTimingCache(path: string): Promise<Uint8Array> {
   try {
     const info = await lstat(path);
-    if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a regular file for the timing cache but received ${JSON.stringify(path)}, which is not one`);
+    if (!info.isFile())
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected a regular file for the timing cache but received ${JSON.stringify(path)}, which is not one`,
+      );
     return new Uint8Array(await readFile(path));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);

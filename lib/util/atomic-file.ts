@@ -27,7 +27,10 @@ export async function checkWritableTarget(path: string): Promise<void> {
   // Absent (ENOENT) is fine; ENOTDIR, EACCES and the like make the write itself fail and say why.
   const info = await lstat(path).catch(() => undefined);
   if (info === undefined || info.isFile()) return;
-  throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a regular file or a new file name for the output ${path} but received ${fileKind(info)}`);
+  throw new TensorRTNodeError(
+    ErrorCode.INVALID_ARGUMENT,
+    `Expected a regular file or a new file name for the output ${path} but received ${fileKind(info)}`,
+  );
 }
 
 /** Runs `write` against a temporary file and renames it to `path` once `write` has finished. */

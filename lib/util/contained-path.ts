@@ -48,7 +48,9 @@ function* containment(dir: string, location: string): Generator<Probe, Containme
     const real = yield { op: 'realpath', path: probe };
     if (real !== undefined) {
       if (!isWithin(realBase, real)) return { kind: 'outside' };
-      return probe === target ? { kind: 'inside', path: real, dir: realBase } : { kind: 'missing', path: join(real, relative(probe, target)) };
+      return probe === target
+        ? { kind: 'inside', path: real, dir: realBase }
+        : { kind: 'missing', path: join(real, relative(probe, target)) };
     }
     // An entry that exists but does not resolve (a dangling link, a loop, no permission) may point
     // anywhere: answering "missing" for it would tell whether its target exists.
@@ -95,7 +97,11 @@ export async function resolveContained(dir: string, location: string): Promise<C
     const { op, path } = step.value;
     let answer: ProbeAnswer;
     if (op === 'realpath') answer = await realpath(path).catch(() => undefined);
-    else answer = await lstat(path).then(() => 'present', (error: unknown) => (absent(error) ? 'absent' : 'present'));
+    else
+      answer = await lstat(path).then(
+        () => 'present',
+        (error: unknown) => (absent(error) ? 'absent' : 'present'),
+      );
     step = steps.next(answer);
   }
   return step.value;

@@ -40,7 +40,10 @@ async function tryAcquire(path: string): Promise<boolean> {
  * Takes the lock at `path`, calling `onWait` once if another process holds it; resolves to the
  * release function.
  */
-export async function acquireFileLock(path: string, options: { signal?: AbortSignal; onWait?: () => void } = {}): Promise<() => Promise<void>> {
+export async function acquireFileLock(
+  path: string,
+  options: { signal?: AbortSignal; onWait?: () => void } = {},
+): Promise<() => Promise<void>> {
   let delay = 20;
   let waited = false;
   for (;;) {
@@ -48,7 +51,8 @@ export async function acquireFileLock(path: string, options: { signal?: AbortSig
     if (await tryAcquire(path)) return () => rm(path, { force: true });
     const owner = await readFile(path, 'utf8').catch(() => undefined);
     // An empty file is a lock being written right now, unless it stayed empty (its taker died in between).
-    const emptyForLong = owner === '' && Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
+    const emptyForLong =
+      owner === '' && Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_STALE_MS;
     if (emptyForLong || (owner !== undefined && owner !== '' && !ownerAlive(owner))) {
       await rm(path, { force: true });
       continue;

@@ -31,7 +31,10 @@ export interface ReadTarget {
 function openError(path: string, target: ReadTarget, error: unknown): TensorRTNodeError {
   const code = (error as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? 'it does not exist' : `it cannot be read (${code ?? String(error)})`;
-  return new TensorRTNodeError(target.code, `Expected a readable ${target.what} at ${path} but ${why}`, { cause: error, details: String(error) });
+  return new TensorRTNodeError(target.code, `Expected a readable ${target.what} at ${path} but ${why}`, {
+    cause: error,
+    details: String(error),
+  });
 }
 
 function notRegular(path: string, target: ReadTarget, info: Stats): TensorRTNodeError {
@@ -42,12 +45,17 @@ function allocate(path: string, target: ReadTarget, size: number): Buffer {
   try {
     return Buffer.alloc(size);
   } catch (cause) {
-    throw new TensorRTNodeError(target.code, `Expected a ${target.what} that fits in memory at ${path} but it holds ${size} bytes`, { cause });
+    throw new TensorRTNodeError(target.code, `Expected a ${target.what} that fits in memory at ${path} but it holds ${size} bytes`, {
+      cause,
+    });
   }
 }
 
 function shrunk(path: string, target: ReadTarget, size: number, done: number): TensorRTNodeError {
-  return new TensorRTNodeError(target.code, `Expected ${size} bytes in the ${target.what} at ${path} but it ended after ${done} (it changed while being read)`);
+  return new TensorRTNodeError(
+    target.code,
+    `Expected ${size} bytes in the ${target.what} at ${path} but it ended after ${done} (it changed while being read)`,
+  );
 }
 
 /** Opens a regular file for reading; the caller closes the handle. */

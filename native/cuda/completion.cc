@@ -46,8 +46,8 @@ void PendingOp::Release() {
 
 CompletionQueue::CompletionQueue(Napi::Env env) : env_(env) {
   napi_value name = Napi::String::New(env, "tensorrt-node:stream-completion");
-  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this,
-                                                       &CompletionQueue::CallJs, &tsfn_);
+  napi_status status =
+      napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this, &CompletionQueue::CallJs, &tsfn_);
   NAPI_THROW_IF_FAILED_VOID(env, status);
   // Only in-flight work keeps the process alive.
   napi_unref_threadsafe_function(env, tsfn_);

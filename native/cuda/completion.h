@@ -94,7 +94,7 @@ class CompletionQueue {
   napi_threadsafe_function tsfn_ = nullptr;
   std::unordered_set<PendingOp*> live_;  // touched on the JS thread only
   std::mutex orphans_mutex_;
-  std::vector<PendingOp*> orphans_;      // host functions that could not post any more
+  std::vector<PendingOp*> orphans_;  // host functions that could not post any more
   bool tearing_down_ = false;
 };
 

@@ -42,7 +42,7 @@ class ReleaseThread {
         queue_.pop_front();
       }
       release();
-      release = nullptr;  // what the release captured goes now, still on this thread
+      release = nullptr;   // what the release captured goes now, still on this thread
       cudaGetLastError();  // errors here have no caller to report to; keep the thread's state clean
       std::lock_guard<std::mutex> lock(mutex_);
       --pending_;

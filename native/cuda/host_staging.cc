@@ -41,8 +41,7 @@ std::shared_ptr<PinnedMemory> StagingPool::Acquire(Napi::Env env, size_t bytes) 
     free_->retained -= size;
   } else {
     block = std::make_shared<PinnedMemory>();
-    CheckCuda(env, cudaHostAlloc(&block->ptr, size, cudaHostAllocPortable),
-              "cudaHostAlloc(" + std::to_string(size) + " bytes, staging)");
+    CheckCuda(env, cudaHostAlloc(&block->ptr, size, cudaHostAllocPortable), "cudaHostAlloc(" + std::to_string(size) + " bytes, staging)");
     block->bytes = size;
   }
   // The lease hands the block back to the pool (if the pool still exists and has room).

@@ -46,8 +46,7 @@ PinnedBuffer::PinnedBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pi
   Napi::Env env = info.Env();
   auto bytes = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   auto memory = std::make_shared<PinnedMemory>();
-  CheckCuda(env, cudaHostAlloc(&memory->ptr, bytes, cudaHostAllocPortable),
-            "cudaHostAlloc(" + std::to_string(bytes) + " bytes)");
+  CheckCuda(env, cudaHostAlloc(&memory->ptr, bytes, cudaHostAllocPortable), "cudaHostAlloc(" + std::to_string(bytes) + " bytes)");
   memory->bytes = bytes;
 
   // The ArrayBuffer holds its own reference to the block: JS may keep using a view after the

@@ -26,14 +26,11 @@ HostView ViewOf(Napi::Value value) {
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
-  NAPI_THROW_IF_FAILED(value.Env(), napi_get_typedarray_info(value.Env(), value, &type, &length, &data, nullptr, nullptr),
-                       HostView{});
+  NAPI_THROW_IF_FAILED(value.Env(), napi_get_typedarray_info(value.Env(), value, &type, &length, &data, nullptr, nullptr), HostView{});
   return {data, value.As<Napi::TypedArray>().ByteLength()};
 }
 
-size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
-  return static_cast<size_t>(info[index].As<Napi::Number>().Int64Value());
-}
+size_t SizeArg(const Napi::CallbackInfo& info, size_t index) { return static_cast<size_t>(info[index].As<Napi::Number>().Int64Value()); }
 
 }  // namespace
 
@@ -123,9 +120,8 @@ Napi::Value Stream::CopyDeviceToDevice(const Napi::CallbackInfo& info) {
   size_t src_offset = SizeArg(info, 3);
   size_t bytes = SizeArg(info, 4);
   CheckCuda(env,
-            cudaMemcpyAsync(static_cast<uint8_t*>(dst->ptr) + dst_offset,
-                            static_cast<const uint8_t*>(src->ptr) + src_offset, bytes, cudaMemcpyDeviceToDevice,
-                            stream->handle),
+            cudaMemcpyAsync(static_cast<uint8_t*>(dst->ptr) + dst_offset, static_cast<const uint8_t*>(src->ptr) + src_offset, bytes,
+                            cudaMemcpyDeviceToDevice, stream->handle),
             "cudaMemcpyAsync(device to device, " + std::to_string(bytes) + " bytes)");
   auto op = std::make_unique<PendingOp>(env);
   op->Hold(dst);

@@ -60,8 +60,8 @@ bool AllocateGraphBlocks(GraphEntry& entry, const std::vector<GraphCopy>& upload
   return true;
 }
 
-bool EnqueueGraphWork(nvinfer1::IExecutionContext& context, cudaStream_t stream, const GraphEntry& entry, const std::vector<GraphCopy>& uploads,
-                      const std::vector<GraphCopy>& downloads, cudaError_t& status) {
+bool EnqueueGraphWork(nvinfer1::IExecutionContext& context, cudaStream_t stream, const GraphEntry& entry,
+                      const std::vector<GraphCopy>& uploads, const std::vector<GraphCopy>& downloads, cudaError_t& status) {
   status = cudaSuccess;
   for (size_t k = 0; k < uploads.size() && status == cudaSuccess; ++k) {
     if (uploads[k].bytes == 0) continue;

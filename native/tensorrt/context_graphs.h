@@ -59,8 +59,8 @@ bool AllocateGraphBlocks(GraphEntry& entry, const std::vector<GraphCopy>& upload
 
 // Enqueues the run's work on `stream` through the entry's pinned blocks: input copies, enqueueV3,
 // output copies. False when CUDA or TensorRT refuse (the CUDA error, if any, in `status`).
-bool EnqueueGraphWork(nvinfer1::IExecutionContext& context, cudaStream_t stream, const GraphEntry& entry, const std::vector<GraphCopy>& uploads,
-                      const std::vector<GraphCopy>& downloads, cudaError_t& status);
+bool EnqueueGraphWork(nvinfer1::IExecutionContext& context, cudaStream_t stream, const GraphEntry& entry,
+                      const std::vector<GraphCopy>& uploads, const std::vector<GraphCopy>& downloads, cudaError_t& status);
 
 // Captures that work into entry.exec. The stream must be idle: TensorRT captures only after an
 // uncaptured enqueueV3 of the same profile has finished (NVIDIA's samples synchronise there too).

@@ -112,7 +112,10 @@ struct OutputRequest {
 class RunSetup : public std::enable_shared_from_this<RunSetup> {
  public:
   RunSetup(Napi::Env env, std::shared_ptr<ContextCore> core)
-      : env_(env), core_(std::move(core)), op_(std::make_unique<RunOp>(env, core_)), promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
+      : env_(env),
+        core_(std::move(core)),
+        op_(std::make_unique<RunOp>(env, core_)),
+        promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
     capture_.emplace();
     // Tensors, arenas and the enqueue belong to the engine's device, whatever ran last here.
     CheckCuda(env, UseDevice(core_->engine->device), "cudaSetDevice(" + std::to_string(core_->engine->device) + ")");
@@ -131,8 +134,12 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
   nvinfer1::ICudaEngine& engine() { return *core_->engine->engine; }
   cudaStream_t stream() { return core_->stream->handle; }
   int32_t IndexOf(const std::string& name);
-  bool AnyDataDependent() const { return std::any_of(data_dependent_.begin(), data_dependent_.end(), [](bool d) { return d; }); }
-  bool AnyOnHost() const { return std::any_of(core_->on_host.begin(), core_->on_host.end(), [](bool h) { return h; }); }
+  bool AnyDataDependent() const {
+    return std::any_of(data_dependent_.begin(), data_dependent_.end(), [](bool d) { return d; });
+  }
+  bool AnyOnHost() const {
+    return std::any_of(core_->on_host.begin(), core_->on_host.end(), [](bool h) { return h; });
+  }
   std::string GraphKey();
   OutputPlan PlanOutput(const OutputRequest& request, Landing landing);
   void PlanOutputs(Landing device_landing, bool data_dependent);
@@ -159,8 +166,8 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
   int32_t profile_ = 0;
   std::vector<InputPlan> inputs_;
   std::vector<OutputRequest> requests_;
-  std::vector<size_t> bytes_of_;        // per I/O tensor with a known shape
-  std::vector<bool> data_dependent_;    // per I/O tensor
+  std::vector<size_t> bytes_of_;      // per I/O tensor with a known shape
+  std::vector<bool> data_dependent_;  // per I/O tensor
 };
 
 int32_t RunSetup::IndexOf(const std::string& name) {
@@ -189,8 +196,8 @@ void RunSetup::SetInputs(Napi::Array inputs) {
     int32_t index = IndexOf(name);
     nvinfer1::Dims dims = ToDims(input.Get("dims").As<Napi::Array>());
     if (!context().setInputShape(name.c_str(), dims)) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH", "TensorRT rejected the shape of input \"" + name + "\" for profile " + std::to_string(profile_),
-                      Log());
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+                      "TensorRT rejected the shape of input \"" + name + "\" for profile " + std::to_string(profile_), Log());
     }
     Napi::TypedArray data = input.Get("data").As<Napi::TypedArray>();
     inputs_.push_back({index, data, data.ByteLength()});
@@ -200,8 +207,9 @@ void RunSetup::SetInputs(Napi::Array inputs) {
     // block now, which stays put until then.
     size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine().getTensorDataType(name.c_str()));
     if (data.ByteLength() != bytes) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
-                      "Expected " + std::to_string(bytes) + " bytes for input \"" + name + "\" but received " + std::to_string(data.ByteLength()));
+      throw MakeError(
+          env_, "ERR_SHAPE_MISMATCH",
+          "Expected " + std::to_string(bytes) + " bytes for input \"" + name + "\" but received " + std::to_string(data.ByteLength()));
     }
     std::shared_ptr<PinnedMemory>& block = core_->host[static_cast<size_t>(index)];
     if (!block || block->bytes < bytes) {
@@ -282,8 +290,9 @@ void RunSetup::BindTensors() {
       // TensorRT updates the input in place and writes the output there (a KV cache update).
       const ArenaBlock& block = core_->arena[static_cast<size_t>(alias)];
       if (block.bytes < bytes) {
-        throw MakeError(env_, "ERR_SHAPE_MISMATCH", std::string("Output \"") + name + "\" is written into input \"" + engine().getIOTensorName(alias) +
-                                                        "\", which holds " + std::to_string(block.bytes) + " bytes but the output needs " + std::to_string(bytes));
+        throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+                        std::string("Output \"") + name + "\" is written into input \"" + engine().getIOTensorName(alias) +
+                            "\", which holds " + std::to_string(block.bytes) + " bytes but the output needs " + std::to_string(bytes));
       }
       if (!context().setTensorAddress(name, block.ptr)) {
         throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the address of \"") + name + "\"", Log());
@@ -310,7 +319,8 @@ void RunSetup::ProvideDeviceMemory() {
   if (block.bytes < need) {
     // Graphs captured so far replay the old block's address, which is freed now.
     core_->graphs.Clear();
-    CheckCuda(env_, GrowArenaBlock(block, need, kArenaAlignment), "cudaMalloc(" + std::to_string(need) + " bytes) for TensorRT's device memory");
+    CheckCuda(env_, GrowArenaBlock(block, need, kArenaAlignment),
+              "cudaMalloc(" + std::to_string(need) + " bytes) for TensorRT's device memory");
     core_->activation_bytes = block.bytes;
   }
   context().setDeviceMemoryV2(block.ptr, static_cast<int64_t>(block.bytes));
@@ -322,8 +332,9 @@ void RunSetup::CheckInputSizes() {
   for (const InputPlan& input : inputs_) {
     size_t wanted = bytes_of_[static_cast<size_t>(input.index)];
     if (input.bytes != wanted) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH", std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" +
-                                                      engine().getIOTensorName(input.index) + "\" but received " + std::to_string(input.bytes));
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+                      std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" + engine().getIOTensorName(input.index) +
+                          "\" but received " + std::to_string(input.bytes));
     }
   }
 }
@@ -355,7 +366,8 @@ OutputPlan RunSetup::PlanOutput(const OutputRequest& request, Landing landing) {
     }
     if (!allocator.ResolvedDims(element, dims)) {
       throw MakeError(env_, "ERR_INFERENCE_FAILED",
-                      "TensorRT reported the shape " + DimsText(dims) + " for data-dependent output \"" + request.name + "\", which has unknown extents",
+                      "TensorRT reported the shape " + DimsText(dims) + " for data-dependent output \"" + request.name +
+                          "\", which has unknown extents",
                       op_->enqueue_log);
     }
   }
@@ -365,8 +377,9 @@ OutputPlan RunSetup::PlanOutput(const OutputRequest& request, Landing landing) {
   if (target.IsTypedArray()) {
     view = target.As<Napi::TypedArray>();
     if (view.ByteLength() < bytes) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH", "The buffer for output \"" + request.name + "\" holds " + std::to_string(view.ByteLength()) +
-                                                      " bytes but the output needs " + std::to_string(bytes));
+      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+                      "The buffer for output \"" + request.name + "\" holds " + std::to_string(view.ByteLength()) +
+                          " bytes but the output needs " + std::to_string(bytes));
     }
   } else {
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env_, bytes);
@@ -432,7 +445,8 @@ Napi::Value RunSetup::Launch() {
 void RunSetup::EnqueueOutputCopies() {
   for (OutputPlan& output : op_->outputs) {
     if (output.bytes == 0 || output.host == nullptr) continue;
-    cudaError_t status = cudaMemcpyAsync(output.host, core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes, cudaMemcpyDeviceToHost, stream());
+    cudaError_t status =
+        cudaMemcpyAsync(output.host, core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes, cudaMemcpyDeviceToHost, stream());
     if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (output)", status);
   }
 }
@@ -459,10 +473,12 @@ Napi::Value RunSetup::Replay(GraphEntry& entry) {
   // previous run has settled: a context runs one run at a time).
   for (size_t k = 0; k < inputs_.size(); ++k) {
     const InputPlan& input = inputs_[k];
-    if (input.bytes != 0) std::memcpy(entry.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
+    if (input.bytes != 0)
+      std::memcpy(entry.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
     op_->Hold(entry.inputs[k]);
   }
-  if (cudaError_t status = cudaGraphLaunch(entry.exec, stream()); status != cudaSuccess) throw Failure("ERR_CUDA", "cudaGraphLaunch", status);
+  if (cudaError_t status = cudaGraphLaunch(entry.exec, stream()); status != cudaSuccess)
+    throw Failure("ERR_CUDA", "cudaGraphLaunch", status);
   core_->graph_launches += 1;
   return Launch();
 }
@@ -489,7 +505,8 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     const auto* data = static_cast<const uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset();
     work->staged.emplace_back(data, data + input.bytes);
   }
-  for (const OutputPlan& output : op_->outputs) work->downloads.push_back({core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes});
+  for (const OutputPlan& output : op_->outputs)
+    work->downloads.push_back({core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes});
   StopCapture();
   core_->busy = true;
   auto execute = [work] {
@@ -498,7 +515,8 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     work->status = cudaStreamSynchronize(stream);
-    if (work->status == cudaSuccess && !AllocateGraphBlocks(*work->entry, work->uploads, work->downloads)) work->status = cudaErrorMemoryAllocation;
+    if (work->status == cudaSuccess && !AllocateGraphBlocks(*work->entry, work->uploads, work->downloads))
+      work->status = cudaErrorMemoryAllocation;
     if (work->status == cudaSuccess) {
       for (size_t k = 0; k < work->staged.size(); ++k) {
         if (!work->staged[k].empty()) std::memcpy(work->entry->inputs[k]->ptr, work->staged[k].data(), work->staged[k].size());
@@ -528,11 +546,13 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     }
     if (!work->enqueued) {
       core.busy = false;
-      if (work->status != cudaSuccess) throw RunFailure(setup->env_, core, work->status, "The inference could not be enqueued", op.enqueue_log);
+      if (work->status != cudaSuccess)
+        throw RunFailure(setup->env_, core, work->status, "The inference could not be enqueued", op.enqueue_log);
       throw MakeError(setup->env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", op.enqueue_log);
     }
     if (!work->captured) core.warm = true;
-    for (size_t j = 0; j < op.outputs.size(); ++j) op.CopyIntoOnSettle(op.outputs[j].view.Value(), work->entry->outputs[j], op.outputs[j].bytes);
+    for (size_t j = 0; j < op.outputs.size(); ++j)
+      op.CopyIntoOnSettle(op.outputs[j].view.Value(), work->entry->outputs[j], op.outputs[j].bytes);
     op.Hold(work->entry);
     core.busy = false;  // Launch marks it again
     setup->Launch();
@@ -555,7 +575,8 @@ Napi::Value RunSetup::EnqueueInline() {
       cudaStreamSynchronize(stream());
       throw;
     }
-    cudaError_t status = cudaMemcpyAsync(core_->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes, cudaMemcpyHostToDevice, stream());
+    cudaError_t status =
+        cudaMemcpyAsync(core_->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes, cudaMemcpyHostToDevice, stream());
     if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (input)", status);
   }
   bool enqueued = context().enqueueV3(stream());
@@ -600,7 +621,8 @@ Napi::Value RunSetup::EnqueueOffThread() {
     UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     for (const Upload& upload : work->uploads) {
-      if (work->status == cudaSuccess) work->status = cudaMemcpyAsync(upload.device, upload.host, upload.bytes, cudaMemcpyHostToDevice, stream);
+      if (work->status == cudaSuccess)
+        work->status = cudaMemcpyAsync(upload.device, upload.host, upload.bytes, cudaMemcpyHostToDevice, stream);
     }
     work->enqueued = work->status == cudaSuccess && core.context->enqueueV3(stream);
     if (!work->enqueued) {
@@ -618,11 +640,13 @@ Napi::Value RunSetup::EnqueueOffThread() {
     core.graphs.Clear();
     if (!work->enqueued) {
       core.busy = false;
-      if (work->status != cudaSuccess) throw RunFailure(run.env_, core, work->status, "The inference could not be enqueued", run.op_->enqueue_log);
+      if (work->status != cudaSuccess)
+        throw RunFailure(run.env_, core, work->status, "The inference could not be enqueued", run.op_->enqueue_log);
       // An output allocator that could not get memory says why (TensorRT only says it got none).
       for (const auto& allocator : core.allocators) {
         if (!allocator || allocator->failure().empty()) continue;
-        throw MakeError(run.env_, "ERR_OUT_OF_MEMORY", "TensorRT could not enqueue the inference: " + allocator->failure(), run.op_->enqueue_log);
+        throw MakeError(run.env_, "ERR_OUT_OF_MEMORY", "TensorRT could not enqueue the inference: " + allocator->failure(),
+                        run.op_->enqueue_log);
       }
       throw MakeError(run.env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", run.op_->enqueue_log);
     }

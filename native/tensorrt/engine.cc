@@ -52,7 +52,8 @@ class LoadWorker : public PromiseWorker {
     // kernels go to the device current while deserializing.
     if (cudaError_t status = UseDevice(device_); status != cudaSuccess) {
       cudaGetLastError();
-      return Fail("ERR_CUDA", "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
+      return Fail("ERR_CUDA", "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" +
+                                  cudaGetErrorString(status) + ")");
     }
     // TensorRT alone decides whether a plan loads: the header is read only to explain a refusal.
     LogCapture capture;
@@ -210,7 +211,8 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for plan");
   }
-  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value(), info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);
+  auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value(),
+                                info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

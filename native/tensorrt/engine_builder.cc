@@ -33,7 +33,7 @@ struct ProfileInput {
 
 struct BuildSettings {
   std::vector<std::vector<ProfileInput>> profiles;
-  double workspace = 0;           // 0: TensorRT's default
+  double workspace = 0;             // 0: TensorRT's default
   int32_t optimization_level = -1;  // -1: TensorRT's default
   nvinfer1::HardwareCompatibilityLevel hardware = nvinfer1::HardwareCompatibilityLevel::kNONE;
   bool version_compatible = false;
@@ -175,7 +175,8 @@ class BuildJob {
 #endif
     Owned<nvinfer1::INetworkDefinition> network(builder->createNetworkV2(flags));
     if (!network) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a network", capture.Text());
-    Owned<nvonnxparser::IParser> parser(static_cast<nvonnxparser::IParser*>(lib.create_onnx_parser(network.get(), logger, NV_ONNX_PARSER_VERSION)));
+    Owned<nvonnxparser::IParser> parser(
+        static_cast<nvonnxparser::IParser*>(lib.create_onnx_parser(network.get(), logger, NV_ONNX_PARSER_VERSION)));
     if (!parser) return Fail("ERR_BUILD_FAILED", "TensorRT could not create an ONNX parser", capture.Text());
     // The model's path lets the parser find external data (weights in files next to the model).
     const char* model_path = settings_.model_path.empty() ? nullptr : settings_.model_path.c_str();
@@ -184,7 +185,8 @@ class BuildJob {
       for (int i = 0; i < parser->getNbErrors(); ++i) {
         const nvonnxparser::IParserError* error = parser->getError(i);
         details += std::string(details.empty() ? "" : "\n") + "[parser] " + error->desc();
-        if (error->node() >= 0) details += std::string(" (node ") + std::to_string(error->node()) + " " + error->nodeName() + ": " + error->nodeOperator() + ")";
+        if (error->node() >= 0)
+          details += std::string(" (node ") + std::to_string(error->node()) + " " + error->nodeName() + ": " + error->nodeOperator() + ")";
       }
       return Fail("ERR_BUILD_FAILED", "TensorRT's ONNX parser rejected the model", details);
     }
@@ -246,7 +248,8 @@ class BuildJob {
                                                            nvinfer1::OptProfileSelector::kMAX};
         for (int s = 0; s < 3; ++s) {
           if (!profile->setDimensions(input.name.c_str(), selectors[s], input.dims[s])) {
-            Fail("ERR_BUILD_FAILED", "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p), capture.Text());
+            Fail("ERR_BUILD_FAILED", "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
+                 capture.Text());
             return false;
           }
         }
@@ -299,8 +302,9 @@ BuildSettings ReadSettings(Napi::Object options) {
       for (uint32_t i = 0; i < names.Length(); ++i) {
         std::string name = names.Get(i).As<Napi::String>().Utf8Value();
         Napi::Object range = profile.Get(name).As<Napi::Object>();
-        inputs.push_back(ProfileInput{name, {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
-                                             ToDims(range.Get("max").As<Napi::Array>())}});
+        inputs.push_back(ProfileInput{name,
+                                      {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
+                                       ToDims(range.Get("max").As<Napi::Array>())}});
       }
       s.profiles.push_back(std::move(inputs));
     }
@@ -345,7 +349,8 @@ class MergeWorker : public PromiseWorker {
     const TensorRTLibrary& lib = LoadTensorRT();
     if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
     LogCapture capture;
-    Owned<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(&TrtLogger::Instance(), NV_TENSORRT_VERSION)));
+    Owned<nvinfer1::IBuilder> builder(
+        static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(&TrtLogger::Instance(), NV_TENSORRT_VERSION)));
     if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
     Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
     if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());

@@ -27,15 +27,17 @@ ContextCore::~ContextCore() {
   // std::function needs a copyable callable: the allocators travel behind a shared_ptr.
   auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
   int device = engine->device;
-  ReleaseLater([context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine), stream = std::move(stream),
-                graphs = graphs.Take()]() mutable {
-    graphs.clear();
-    delete context;
-    owned_allocators.reset();  // TensorRT may use them until the context is gone
-    for (void* block : blocks) cudaFree(block);
-    stream.reset();
-    engine.reset();
-  }, device);
+  ReleaseLater(
+      [context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine), stream = std::move(stream),
+       graphs = graphs.Take()]() mutable {
+        graphs.clear();
+        delete context;
+        owned_allocators.reset();  // TensorRT may use them until the context is gone
+        for (void* block : blocks) cudaFree(block);
+        stream.reset();
+        engine.reset();
+      },
+      device);
 }
 
 size_t ContextCore::ArenaBytes() const {
@@ -46,13 +48,13 @@ size_t ContextCore::ArenaBytes() const {
 }
 
 void ExecutionContext::Init(Napi::Env env, Napi::Object) {
-  Napi::Function cls = DefineClass(env, "ExecutionContext",
-                                   {InstanceMethod<&ExecutionContext::Run>("run"), InstanceAccessor<&ExecutionContext::Busy>("busy"),
-                                    InstanceAccessor<&ExecutionContext::ArenaBytes>("arenaBytes"),
-                                    InstanceAccessor<&ExecutionContext::ActivationBytes>("activationBytes"),
-                                    InstanceAccessor<&ExecutionContext::GraphLaunches>("graphLaunches"),
-                                    InstanceMethod<&ExecutionContext::Dispose>("dispose"),
-                                    InstanceMethod<&ExecutionContext::IsDisposed>("isDisposed")});
+  Napi::Function cls =
+      DefineClass(env, "ExecutionContext",
+                  {InstanceMethod<&ExecutionContext::Run>("run"), InstanceAccessor<&ExecutionContext::Busy>("busy"),
+                   InstanceAccessor<&ExecutionContext::ArenaBytes>("arenaBytes"),
+                   InstanceAccessor<&ExecutionContext::ActivationBytes>("activationBytes"),
+                   InstanceAccessor<&ExecutionContext::GraphLaunches>("graphLaunches"),
+                   InstanceMethod<&ExecutionContext::Dispose>("dispose"), InstanceMethod<&ExecutionContext::IsDisposed>("isDisposed")});
   AddonState::Get(env)->context_class = Napi::Persistent(cls);
 }
 
@@ -69,7 +71,7 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
   CheckCuda(env, cudaStreamCreateWithFlags(&stream->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core->stream = std::move(stream);
   core->context = engine->engine->createExecutionContext(user_managed ? nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED
-                                                                     : nvinfer1::ExecutionContextAllocationStrategy::kSTATIC);
+                                                                      : nvinfer1::ExecutionContextAllocationStrategy::kSTATIC);
   if (core->context == nullptr) {
     throw MakeError(env, capture.Contains("memory") ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", "TensorRT could not create an execution context",
                     capture.Text());
@@ -85,7 +87,8 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
     core->alias_of.push_back(-1);
     if (const char* input = AliasedInputOf(*engine->engine, name)) {
       for (size_t j = 0; j < count; ++j) {
-        if (std::strcmp(engine->engine->getIOTensorName(static_cast<int32_t>(j)), input) == 0) core->alias_of.back() = static_cast<int32_t>(j);
+        if (std::strcmp(engine->engine->getIOTensorName(static_cast<int32_t>(j)), input) == 0)
+          core->alias_of.back() = static_cast<int32_t>(j);
       }
     }
   }
@@ -130,13 +133,17 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<ContextCore> core = this->core(env);
   if (core->fault != cudaSuccess) {
-    throw MakeError(env, "ERR_CUDA", std::string("This execution context cannot run: an earlier run failed with ") + cudaGetErrorName(core->fault) +
-                                         ", a sticky CUDA error that leaves the process unable to use the GPU; restart the process",
+    throw MakeError(env, "ERR_CUDA",
+                    std::string("This execution context cannot run: an earlier run failed with ") + cudaGetErrorName(core->fault) +
+                        ", a sticky CUDA error that leaves the process unable to use the GPU; restart the process",
                     std::string(cudaGetErrorName(core->fault)) + ": " + cudaGetErrorString(core->fault));
   }
-  if (core->busy) throw MakeError(env, "ERR_INFERENCE_FAILED", "This execution context is already running; TensorRT contexts run one inference at a time");
+  if (core->busy)
+    throw MakeError(env, "ERR_INFERENCE_FAILED",
+                    "This execution context is already running; TensorRT contexts run one inference at a time");
   Report(env);  // memory a previous run grew while off the JS thread
-  return StartRun(env, core, info[0].As<Napi::Array>(), info[1].As<Napi::Array>(), info[2].As<Napi::Number>().Int32Value(), [this, env] { Report(env); });
+  return StartRun(env, core, info[0].As<Napi::Array>(), info[1].As<Napi::Array>(), info[2].As<Napi::Number>().Int32Value(),
+                  [this, env] { Report(env); });
 }
 
 Napi::Value ExecutionContext::Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), core_ && core_->busy); }

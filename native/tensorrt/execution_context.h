@@ -49,16 +49,16 @@ struct ContextCore {
   bool user_managed = false;
   ArenaBlock activation;
   size_t activation_bytes = 0;
-  bool busy = false;              // touched on the JS thread only
+  bool busy = false;  // touched on the JS thread only
   // A sticky CUDA error a run of this context hit: CUDA's context is then unusable for good, so
   // later runs are refused with it instead of failing somewhere inside the next enqueue.
   cudaError_t fault = cudaSuccess;
-  bool cuda_graph = false;        // capture runs of fixed shapes into CUDA graphs and replay them
+  bool cuda_graph = false;  // capture runs of fixed shapes into CUDA graphs and replay them
   // An uncaptured enqueueV3 with the current profile has run: TensorRT has set the profile up, so
   // runs may be captured. Reset by a profile switch.
   bool warm = false;
   GraphCache graphs;
-  double graph_launches = 0;      // runs served by a graph (captured or replayed)
+  double graph_launches = 0;  // runs served by a graph (captured or replayed)
   ~ContextCore();
   size_t ArenaBytes() const;
   // The device memory of I/O tensor `k` (its input's block for an aliased output).

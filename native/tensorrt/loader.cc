@@ -134,7 +134,7 @@ std::vector<std::string> InstallFolders() {
 // One library search: each candidate is offered to `accept` (which may pass it over, saying why)
 // until one is accepted. Every failure and every place looked in end up in the reason.
 struct Search {
-  std::string failures;            // dlopen errors and reasons a library was passed over
+  std::string failures;             // dlopen errors and reasons a library was passed over
   std::vector<std::string> looked;  // places, in order
 
   template <typename Accept>
@@ -288,22 +288,24 @@ TensorRTLibrary Load() {
   const std::string folder = Folder(LoadedPath(nvinfer));
   const std::vector<int> major{lib.version / 10000};
   Search parser_search;
-  void* parser = parser_search.Run("TENSORRT_NODE_ONNXPARSER", "libnvonnxparser", major, folder, &lib.parser_path, [&](void* handle, std::string* why) {
-    int (*get_version)() = nullptr;
-    bool ok = Resolve(handle, "getNvOnnxParserVersion", &get_version, why);
-    ok = Resolve(handle, "createNvOnnxParser_INTERNAL", &lib.create_onnx_parser, why) && ok;
-    if (!ok) return false;
-    lib.parser_version = VersionFromFileName(RealFile(handle));
-    // Some builds report their release here; the parser API's own version (0.x) says nothing.
-    if (lib.parser_version == 0 && get_version() >= 10000) lib.parser_version = get_version();
-    return true;
-  });
+  void* parser = parser_search.Run("TENSORRT_NODE_ONNXPARSER", "libnvonnxparser", major, folder, &lib.parser_path,
+                                   [&](void* handle, std::string* why) {
+                                     int (*get_version)() = nullptr;
+                                     bool ok = Resolve(handle, "getNvOnnxParserVersion", &get_version, why);
+                                     ok = Resolve(handle, "createNvOnnxParser_INTERNAL", &lib.create_onnx_parser, why) && ok;
+                                     if (!ok) return false;
+                                     lib.parser_version = VersionFromFileName(RealFile(handle));
+                                     // Some builds report their release here; the parser API's own version (0.x) says nothing.
+                                     if (lib.parser_version == 0 && get_version() >= 10000) lib.parser_version = get_version();
+                                     return true;
+                                   });
   lib.parser_available = parser != nullptr;
   if (parser == nullptr) lib.parser_reason = parser_search.Reason("libnvonnxparser", major);
 
   Search plugin_search;
-  void* plugins = plugin_search.Run("TENSORRT_NODE_NVINFER_PLUGIN", "libnvinfer_plugin", major, folder, &lib.plugins_path,
-                                    [&](void* handle, std::string* why) { return Resolve(handle, "initLibNvInferPlugins", &g_init_plugins, why); });
+  void* plugins =
+      plugin_search.Run("TENSORRT_NODE_NVINFER_PLUGIN", "libnvinfer_plugin", major, folder, &lib.plugins_path,
+                        [&](void* handle, std::string* why) { return Resolve(handle, "initLibNvInferPlugins", &g_init_plugins, why); });
   lib.plugins_available = plugins != nullptr;
   if (plugins == nullptr) lib.plugins_reason = plugin_search.Reason("libnvinfer_plugin", major);
   // Handles stay open for the life of the process: TensorRT objects may live until exit.

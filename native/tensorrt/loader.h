@@ -13,10 +13,10 @@ namespace trtn {
 struct TensorRTLibrary {
   // libnvinfer (or a lean/dispatch runtime named by TENSORRT_NODE_NVINFER): running plans.
   bool available = false;
-  std::string path;        // the name or path that was loaded
-  std::string reason;      // why it is not available: every failure, then every place looked in
-  int32_t version = 0;     // getInferLibVersion(): major * 10000 + minor * 100 + patch
-  int32_t build = -1;      // getInferLibBuildVersion(), -1 when the library does not say
+  std::string path;     // the name or path that was loaded
+  std::string reason;   // why it is not available: every failure, then every place looked in
+  int32_t version = 0;  // getInferLibVersion(): major * 10000 + minor * 100 + patch
+  int32_t build = -1;   // getInferLibBuildVersion(), -1 when the library does not say
   // Registers the standard plugins (once, with this first logger) before the first runtime.
   void* (*create_infer_runtime)(void* logger, int32_t version) = nullptr;
 

@@ -50,11 +50,16 @@ void CallJs(napi_env env, napi_value callback, void*, void* data) {
 const char* SeverityName(nvinfer1::ILogger::Severity severity) {
   using S = nvinfer1::ILogger::Severity;
   switch (severity) {
-    case S::kINTERNAL_ERROR: return "internal-error";
-    case S::kERROR: return "error";
-    case S::kWARNING: return "warning";
-    case S::kINFO: return "info";
-    case S::kVERBOSE: return "verbose";
+    case S::kINTERNAL_ERROR:
+      return "internal-error";
+    case S::kERROR:
+      return "error";
+    case S::kWARNING:
+      return "warning";
+    case S::kINFO:
+      return "info";
+    case S::kVERBOSE:
+      return "verbose";
   }
   return "unknown";
 }
@@ -82,7 +87,8 @@ void TrtLogger::SetSink(Napi::Env env, Napi::Function callback, Severity level) 
   RemoveSink(env);
   napi_threadsafe_function tsfn = nullptr;
   napi_value name = Napi::String::New(env, "tensorrt-node logger");
-  NAPI_THROW_IF_FAILED_VOID(env, napi_create_threadsafe_function(env, callback, nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallJs, &tsfn));
+  NAPI_THROW_IF_FAILED_VOID(env,
+                            napi_create_threadsafe_function(env, callback, nullptr, name, 0, 1, nullptr, nullptr, nullptr, CallJs, &tsfn));
   // The logger must never keep the process alive.
   napi_unref_threadsafe_function(env, tsfn);
   std::lock_guard<std::mutex> lock(g_sinks_mutex);
@@ -141,11 +147,14 @@ Napi::Value SetTensorRTLogger(const Napi::CallbackInfo& info) {
   static std::set<napi_env> hooked;
   std::lock_guard<std::mutex> lock(hooked_mutex);
   if (hooked.insert(env).second) {
-    napi_add_env_cleanup_hook(env, [](void* arg) {
-      RemoveSinkHook(static_cast<napi_env>(arg));
-      std::lock_guard<std::mutex> inner(hooked_mutex);
-      hooked.erase(static_cast<napi_env>(arg));
-    }, static_cast<napi_env>(env));
+    napi_add_env_cleanup_hook(
+        env,
+        [](void* arg) {
+          RemoveSinkHook(static_cast<napi_env>(arg));
+          std::lock_guard<std::mutex> inner(hooked_mutex);
+          hooked.erase(static_cast<napi_env>(arg));
+        },
+        static_cast<napi_env>(env));
   }
   return env.Undefined();
 }

@@ -13,7 +13,10 @@ namespace trtn {
 class OffThreadStep : public Napi::AsyncWorker {
  public:
   OffThreadStep(Napi::Env env, const char* name, std::function<void()> execute, std::function<Napi::Value(Napi::Env)> finish)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), execute_(std::move(execute)), finish_(std::move(finish)) {}
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        execute_(std::move(execute)),
+        finish_(std::move(finish)) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -37,7 +40,8 @@ class OffThreadStep : public Napi::AsyncWorker {
 };
 
 // Queues the step and returns its promise.
-inline Napi::Value RunOffThread(Napi::Env env, const char* name, std::function<void()> execute, std::function<Napi::Value(Napi::Env)> finish) {
+inline Napi::Value RunOffThread(Napi::Env env, const char* name, std::function<void()> execute,
+                                std::function<Napi::Value(Napi::Env)> finish) {
   auto* step = new OffThreadStep(env, name, std::move(execute), std::move(finish));
   Napi::Promise promise = step->Promise();
   step->Queue();

@@ -48,7 +48,8 @@ void* ArenaOutputAllocator::reallocateOutputAsync(const char* name, void*, uint6
   cudaError_t status = GrowArenaBlock(*block_, static_cast<size_t>(size), static_cast<size_t>(alignment));
   if (status != cudaSuccess) {
     try {
-      failure_ = std::string("cudaMalloc(") + std::to_string(size) + " bytes) for \"" + (name ? name : "") + "\" failed: " + cudaGetErrorName(status);
+      failure_ = std::string("cudaMalloc(") + std::to_string(size) + " bytes) for \"" + (name ? name : "") +
+                 "\" failed: " + cudaGetErrorName(status);
     } catch (...) {
     }
     return nullptr;  // TensorRT fails the enqueue and says so through the logger

@@ -44,7 +44,8 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
   if (Has(log, "could not find plugin") || Has(log, "IPluginCreator not found")) {
     std::string name = Word(log, "could not find plugin: ");
     std::string version = Word(log, "version: ");
-    std::string plugin = name.empty() ? "a TensorRT plugin" : "the TensorRT plugin " + name + (version.empty() ? "" : " (version " + version + ")");
+    std::string plugin =
+        name.empty() ? "a TensorRT plugin" : "the TensorRT plugin " + name + (version.empty() ? "" : " (version " + version + ")");
     return {"ERR_ENGINE_INCOMPATIBLE",
             "The plan uses " + plugin + ", which is not registered in this process: " + c.plugins +
                 ". Install TensorRT's plugin library (libnvinfer_plugin) next to libnvinfer, or rebuild the engine without the plugin."};
@@ -52,10 +53,12 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
   if (Has(log, "incompatible device")) {
     std::string wanted = Word(log, "expecting compute ");
     std::string got = Word(log, "got compute ");
-    std::string which = wanted.empty() ? "" : " (this GPU has compute capability " + wanted + (got.empty() ? "" : ", the plan was built for " + got) + ")";
-    return {"ERR_ENGINE_INCOMPATIBLE", "The plan was built for another GPU model" + which +
-                                           "; TensorRT engines only run on the GPU model they were built for. Rebuild the engine on this machine "
-                                           "(or build it hardware-compatible)."};
+    std::string which =
+        wanted.empty() ? "" : " (this GPU has compute capability " + wanted + (got.empty() ? "" : ", the plan was built for " + got) + ")";
+    return {"ERR_ENGINE_INCOMPATIBLE",
+            "The plan was built for another GPU model" + which +
+                "; TensorRT engines only run on the GPU model they were built for. Rebuild the engine on this machine "
+                "(or build it hardware-compatible)."};
   }
   if (!c.allow_host_code && Has(log, "host code")) {
     return {"ERR_ENGINE_INCOMPATIBLE",
@@ -77,8 +80,9 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
                                              std::to_string(c.header.layout_word) + ") TensorRT " + library +
                                              " does not read. Rebuild the engine with TensorRT " + library + "."};
     }
-    return {"ERR_ENGINE_CORRUPT", "The data starts with TensorRT's plan tag but is not a plan TensorRT can read (its serialization version tag is "
-                                  "damaged): the file is corrupted or not a plan. Copy the plan again or rebuild the engine."};
+    return {"ERR_ENGINE_CORRUPT",
+            "The data starts with TensorRT's plan tag but is not a plan TensorRT can read (its serialization version tag is "
+            "damaged): the file is corrupted or not a plan. Copy the plan again or rebuild the engine."};
   }
   if (c.header.size < kRealPlanHeaderBytes) {
     return {"ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan: " + std::to_string(c.header.size) +
@@ -86,9 +90,11 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
   }
   if (!c.header.has_tag || Has(log, "Magic tag does not match")) {
     return {"ERR_ENGINE_CORRUPT",
-            "The data is not a TensorRT plan (it does not start with the plan tag \"ftrt\"); pass a .plan/.engine file written by a TensorRT builder."};
+            "The data is not a TensorRT plan (it does not start with the plan tag \"ftrt\"); pass a .plan/.engine file written by a "
+            "TensorRT builder."};
   }
-  return {"ERR_ENGINE_CORRUPT", "TensorRT could not deserialize the plan: the file is truncated or corrupted. Copy the plan again or rebuild the engine."};
+  return {"ERR_ENGINE_CORRUPT",
+          "TensorRT could not deserialize the plan: the file is truncated or corrupted. Copy the plan again or rebuild the engine."};
 }
 
 }  // namespace trtn

@@ -18,10 +18,10 @@ struct PlanFailure {
 
 struct PlanFailureContext {
   PlanHeader header;
-  LibraryVersion library;    // the loaded libnvinfer
-  std::string log;           // what TensorRT logged while deserializing
+  LibraryVersion library;  // the loaded libnvinfer
+  std::string log;         // what TensorRT logged while deserializing
   bool allow_host_code = false;
-  std::string plugins;       // the standard plugin library's state, for a missing plugin
+  std::string plugins;  // the standard plugin library's state, for a missing plugin
 };
 
 PlanFailure DiagnosePlanFailure(const PlanFailureContext& context);

@@ -40,7 +40,8 @@ std::string HeadersLibraryMismatch(const LibraryVersion& headers, const LibraryV
   std::string wanted = std::to_string(headers.major) + "." + std::to_string(headers.minor);
   return "tensorrt-node was compiled against TensorRT " + wanted + " headers but loaded TensorRT " + library.Version() +
          "; it needs TensorRT " + wanted + " or a later " + std::to_string(headers.major) +
-         ".x release: install one, or rebuild the addon against the installed TensorRT's headers (TENSORRT_INCLUDE=... npm rebuild tensorrt-node)";
+         ".x release: install one, or rebuild the addon against the installed TensorRT's headers (TENSORRT_INCLUDE=... npm rebuild "
+         "tensorrt-node)";
 }
 
 }  // namespace trtn

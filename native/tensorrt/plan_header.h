@@ -19,10 +19,10 @@ struct LibraryVersion {
 
 struct PlanHeader {
   size_t size = 0;
-  bool has_tag = false;            // starts with "ftrt"
-  bool version_known = false;      // has_tag, the word at 4 is 0 and bytes 24..27 are present
-  uint32_t layout_word = 0;        // the 32-bit word at offset 4 (little-endian), when present
-  LibraryVersion version;          // the building TensorRT, when version_known
+  bool has_tag = false;        // starts with "ftrt"
+  bool version_known = false;  // has_tag, the word at 4 is 0 and bytes 24..27 are present
+  uint32_t layout_word = 0;    // the 32-bit word at offset 4 (little-endian), when present
+  LibraryVersion version;      // the building TensorRT, when version_known
 };
 
 PlanHeader ReadPlanHeader(const uint8_t* data, size_t size);

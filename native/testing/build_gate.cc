@@ -17,7 +17,8 @@ Napi::Value HoldBuilds(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(gate_mutex);
     held = true;
   }
-  return Napi::Function::New(info.Env(), [](const Napi::CallbackInfo&) { OpenBuildGate(); }, "releaseBuilds");
+  return Napi::Function::New(
+      info.Env(), [](const Napi::CallbackInfo&) { OpenBuildGate(); }, "releaseBuilds");
 }
 
 }  // namespace

@@ -100,6 +100,8 @@ describe('tensorrt-node batch', () => {
   it('reports a missing --inputs as an error', async () => {
     const result = await runCli(['batch', model, '--inputs', join(dir, 'nothing-here'), '--out', join(dir, 'x.jsonl')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error \[ERR_IO\]: Expected a directory of \.npy files or a \.jsonl file for --inputs but .*nothing-here does not exist\n$/);
+    expect(result.stderr).toMatch(
+      /^error \[ERR_IO\]: Expected a directory of \.npy files or a \.jsonl file for --inputs but .*nothing-here does not exist\n$/,
+    );
   });
 });

@@ -20,11 +20,29 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('tensorrt-node bench', () => {
   it('reports latency percentiles, throughput and batch sizes as JSON', async () => {
-    const result = await runCli(['bench', model, '--backend', 'cpu', '--concurrency', '16', '--batcher', '--requests', '300', '--warmup', '20', '--json']);
+    const result = await runCli([
+      'bench',
+      model,
+      '--backend',
+      'cpu',
+      '--concurrency',
+      '16',
+      '--batcher',
+      '--requests',
+      '300',
+      '--warmup',
+      '20',
+      '--json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ model, backend: 'cpu', mode: 'batcher', load: { concurrency: 16, requests: 300, failed: 0, errors: {} } });
+    expect(report).toMatchObject({
+      model,
+      backend: 'cpu',
+      mode: 'batcher',
+      load: { concurrency: 16, requests: 300, failed: 0, errors: {} },
+    });
     expect(report.load.latencyMs.count).toBe(300);
     expect(report.load.latencyMs.p99).toBeGreaterThanOrEqual(report.load.latencyMs.p50);
     expect(report.load.throughput).toBeGreaterThan(0);

@@ -29,10 +29,15 @@ async function isStale(): Promise<boolean> {
 
 function exec(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    execFile(file, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolvePromise({ code, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: options.cwd ?? root, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolvePromise({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -54,7 +59,11 @@ export async function ensureBuilt(): Promise<void> {
   }
   try {
     if (await isStale()) {
-      const result = await exec(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')]);
+      const result = await exec(process.execPath, [
+        join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(root, 'tsconfig.build.json'),
+      ]);
       if (result.code !== 0) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
     }
   } finally {

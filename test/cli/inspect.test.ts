@@ -13,12 +13,40 @@ import { ensureBuilt, expectedError, runCli } from './cli-helper.js';
 // all weights in Constant nodes and have no initializers); bytes = sum of
 // onnx.numpy_helper.to_array(attribute.t).nbytes.
 const CLS_HISTOGRAM = {
-  Constant: 250, Conv: 53, BatchNormalization: 35, Mul: 27, Add: 26, Clip: 18, Div: 18, Relu: 15, GlobalAveragePool: 10,
-  HardSigmoid: 9, Cast: 3, MaxPool: 1, Shape: 1, Slice: 1, Concat: 1, Reshape: 1, MatMul: 1, Softmax: 1,
+  Constant: 250,
+  Conv: 53,
+  BatchNormalization: 35,
+  Mul: 27,
+  Add: 26,
+  Clip: 18,
+  Div: 18,
+  Relu: 15,
+  GlobalAveragePool: 10,
+  HardSigmoid: 9,
+  Cast: 3,
+  MaxPool: 1,
+  Shape: 1,
+  Slice: 1,
+  Concat: 1,
+  Reshape: 1,
+  MatMul: 1,
+  Softmax: 1,
 };
 const DET_HISTOGRAM = {
-  Constant: 342, Add: 89, Mul: 86, Conv: 62, Clip: 24, Div: 24, Relu: 12, GlobalAveragePool: 10, HardSigmoid: 10, Resize: 6,
-  BatchNormalization: 3, ConvTranspose: 2, Concat: 1, Sigmoid: 1,
+  Constant: 342,
+  Add: 89,
+  Mul: 86,
+  Conv: 62,
+  Clip: 24,
+  Div: 24,
+  Relu: 12,
+  GlobalAveragePool: 10,
+  HardSigmoid: 10,
+  Resize: 6,
+  BatchNormalization: 3,
+  ConvTranspose: 2,
+  Concat: 1,
+  Sigmoid: 1,
 };
 const DYNAMIC_IMAGE = ['p2o.DynamicDimension.0', 3, 'p2o.DynamicDimension.1', 'p2o.DynamicDimension.2'];
 
@@ -72,27 +100,48 @@ describe('tensorrt-node inspect', () => {
   it('counts initializers, subgraph nodes and custom-domain ops in a built model', async () => {
     // then: Constant [2] -> Add; else: Identity of an initializer [5] inside the subgraph.
     const thenBranch = buildGraph({
-      inputs: [], outputs: [{ name: 't_out', dtype: 'float32', dims: [2] }],
+      inputs: [],
+      outputs: [{ name: 't_out', dtype: 'float32', dims: [2] }],
       nodes: [
-        { op: 'Constant', inputs: [], outputs: ['t_c'], attributes: { value: attr.tensor(makeTensor('t_c', 'float32', [2], new Float32Array([1, 2]))) } },
+        {
+          op: 'Constant',
+          inputs: [],
+          outputs: ['t_c'],
+          attributes: { value: attr.tensor(makeTensor('t_c', 'float32', [2], new Float32Array([1, 2]))) },
+        },
         { op: 'Add', inputs: ['t_c', 'bias'], outputs: ['t_out'] },
       ],
     });
     const elseBranch = buildGraph({
-      inputs: [], outputs: [{ name: 'e_out', dtype: 'float32', dims: [2] }],
+      inputs: [],
+      outputs: [{ name: 'e_out', dtype: 'float32', dims: [2] }],
       initializers: [{ name: 'e_w', dtype: 'float32', dims: [2], data: [3, 4] }],
       nodes: [{ op: 'Identity', inputs: ['e_w'], outputs: ['e_out'] }],
     });
     const bytes = buildModel({
-      opset: [{ domain: '', version: 17 }, { domain: 'com.example', version: 1 }],
-      inputs: [{ name: 'cond', dtype: 'bool', dims: [] }, { name: 'bias', dtype: 'float32', dims: ['n'] }],
-      outputs: [{ name: 'y', dtype: 'float32', dims: [2] }, { name: 'z', dtype: 'float32', dims: [3, 4] }],
+      opset: [
+        { domain: '', version: 17 },
+        { domain: 'com.example', version: 1 },
+      ],
+      inputs: [
+        { name: 'cond', dtype: 'bool', dims: [] },
+        { name: 'bias', dtype: 'float32', dims: ['n'] },
+      ],
+      outputs: [
+        { name: 'y', dtype: 'float32', dims: [2] },
+        { name: 'z', dtype: 'float32', dims: [3, 4] },
+      ],
       initializers: [
         { name: 'w', dtype: 'float32', dims: [3, 4], data: new Float32Array(12) },
         { name: 'k', dtype: 'int64', dims: [2], data: [1, 2] },
       ],
       nodes: [
-        { op: 'If', inputs: ['cond'], outputs: ['y'], attributes: { then_branch: attr.graph(thenBranch), else_branch: attr.graph(elseBranch) } },
+        {
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: attr.graph(thenBranch), else_branch: attr.graph(elseBranch) },
+        },
         { op: 'Scale', domain: 'com.example', inputs: ['w', 'k'], outputs: ['z'] },
         { op: 'Constant', inputs: [], outputs: ['unused'], attributes: { value_floats: attr.floats([1, 2, 3]) } },
       ],
@@ -102,8 +151,14 @@ describe('tensorrt-node inspect', () => {
     const result = await runCli(['inspect', path, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.inputs).toEqual([{ name: 'cond', dtype: 'bool', shape: [] }, { name: 'bias', dtype: 'float32', shape: ['n'] }]);
-    expect(report.opsets).toEqual([{ domain: 'ai.onnx', version: 17 }, { domain: 'com.example', version: 1 }]);
+    expect(report.inputs).toEqual([
+      { name: 'cond', dtype: 'bool', shape: [] },
+      { name: 'bias', dtype: 'float32', shape: ['n'] },
+    ]);
+    expect(report.opsets).toEqual([
+      { domain: 'ai.onnx', version: 17 },
+      { domain: 'com.example', version: 1 },
+    ]);
     expect(report.nodeCount).toBe(6);
     expect(report.subgraphCount).toBe(2);
     expect(report.opHistogram).toEqual({ Constant: 2, Add: 1, Identity: 1, If: 1, 'com.example.Scale': 1 });

@@ -38,11 +38,15 @@ function expectSaneLatency(latency: Record<string, number>, iterations: number):
 
 describe('tensorrt-node run', () => {
   it('runs the classifier on random data at the given shape and reports JSON', async () => {
-    const report = parseReport(await runCli(['run', models.ocrCls, '--shapes', 'x:1x3x48x192', '--iterations', '4', '--warmup', '1', '--json']));
+    const report = parseReport(
+      await runCli(['run', models.ocrCls, '--shapes', 'x:1x3x48x192', '--iterations', '4', '--warmup', '1', '--json']),
+    );
     expect(report.model).toBe(models.ocrCls);
     expect(report.backend).toBe('cpu');
     // This machine has no TensorRT library, an addon built without its headers, and no GPU driver.
-    expect(report.fallbackReason).toBe("TensorRT's library could not be loaded. The native addon was built without TensorRT. No CUDA device is usable.");
+    expect(report.fallbackReason).toBe(
+      "TensorRT's library could not be loaded. The native addon was built without TensorRT. No CUDA device is usable.",
+    );
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [1, 3, 48, 192], source: 'random' }]);
     expect(report.outputs).toEqual([{ name: 'softmax_0.tmp_0', dtype: 'float32', dims: [1, 2] }]);
     expect(report.warmup).toBe(1);
@@ -52,7 +56,9 @@ describe('tensorrt-node run', () => {
   it('reads an input from a .npy file, whose shape fills the symbolic dims', async () => {
     const path = join(dir, 'batch2.npy');
     await saveNpy(path, new Tensor('float32', randomFloats(2 * 3 * 48 * 96, 5), [2, 3, 48, 96]));
-    const report = parseReport(await runCli(['run', models.ocrCls, '--input', `x=${path}`, '--iterations', '2', '--warmup', '0', '--run-on', 'worker', '--json']));
+    const report = parseReport(
+      await runCli(['run', models.ocrCls, '--input', `x=${path}`, '--iterations', '2', '--warmup', '0', '--run-on', 'worker', '--json']),
+    );
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [2, 3, 48, 96], source: path }]);
     expect(report.outputs[0].dims).toEqual([2, 2]);
     expect(report.runOn).toBe('worker');
@@ -68,32 +74,97 @@ describe('tensorrt-node run', () => {
   });
 
   it('prints a trtexec-style summary for the detector at 320x320', async () => {
-    const result = await runCli(['run', models.ocrDet, '--shapes', 'x:1x3x320x320', '--iterations', '3', '--warmup', '1', '--run-on', 'main']);
+    const result = await runCli([
+      'run',
+      models.ocrDet,
+      '--shapes',
+      'x:1x3x320x320',
+      '--iterations',
+      '3',
+      '--warmup',
+      '1',
+      '--run-on',
+      'main',
+    ]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^backend +cpu \(TensorRT's library could not be loaded\. The native addon was built without TensorRT\. No CUDA device is usable\.\)$/m);
+    expect(result.stdout).toMatch(
+      /^backend +cpu \(TensorRT's library could not be loaded\. The native addon was built without TensorRT\. No CUDA device is usable\.\)$/m,
+    );
     expect(result.stdout).toMatch(/^ +x +float32 +\[1, 3, 320, 320\] +random$/m);
     expect(result.stdout).toMatch(/^ +sigmoid_0\.tmp_0 +float32 +\[1, 1, 320, 320\]$/m);
     expect(result.stdout).toContain('=== Performance summary (3 iterations after 1 warm-up) ===');
     expect(result.stdout).toMatch(/^Throughput: \d+\.\d\d qps$/m);
-    expect(result.stdout).toMatch(/^Latency: min = [\d.]+ ms, max = [\d.]+ ms, mean = [\d.]+ ms, median = [\d.]+ ms, percentile\(90%\) = [\d.]+ ms, percentile\(99%\) = [\d.]+ ms$/m);
+    expect(result.stdout).toMatch(
+      /^Latency: min = [\d.]+ ms, max = [\d.]+ ms, mean = [\d.]+ ms, median = [\d.]+ ms, percentile\(90%\) = [\d.]+ ms, percentile\(99%\) = [\d.]+ ms$/m,
+    );
   });
 });
 
 describe('tensorrt-node run: bad arguments exit 1 with one error line and its code', () => {
   const cases: [string, string[], string, RegExp][] = [
-    ['symbolic dims without --shapes', ['run', models.ocrCls], 'ERR_INVALID_ARGUMENT', /Expected --shapes to size the symbolic dims \(p2o\.DynamicDimension\.0, p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2\) of input "x"/],
-    ['a shape of the wrong rank', ['run', models.ocrCls, '--shapes', 'x:1x3x48'], 'ERR_SHAPE_MISMATCH', /input "x" but --shapes gives \[1, 3, 48\]/],
+    [
+      'symbolic dims without --shapes',
+      ['run', models.ocrCls],
+      'ERR_INVALID_ARGUMENT',
+      /Expected --shapes to size the symbolic dims \(p2o\.DynamicDimension\.0, p2o\.DynamicDimension\.1, p2o\.DynamicDimension\.2\) of input "x"/,
+    ],
+    [
+      'a shape of the wrong rank',
+      ['run', models.ocrCls, '--shapes', 'x:1x3x48'],
+      'ERR_SHAPE_MISMATCH',
+      /input "x" but --shapes gives \[1, 3, 48\]/,
+    ],
     ['a shape against a fixed dim', ['run', models.ocrCls, '--shapes', 'x:1x4x48x192'], 'ERR_SHAPE_MISMATCH', /input "x"/],
-    ['a malformed --shapes', ['run', models.ocrCls, '--shapes', 'x=1x3'], 'ERR_INVALID_ARGUMENT', /Expected name:dims such as x:1x3x224x224 for --shapes but received "x=1x3"/],
-    ['an unknown input', ['run', models.ocrCls, '--input', 'image=random'], 'ERR_UNKNOWN_TENSOR', /Expected one of the model's inputs \("x"\) for --input but received an unknown input "image"/],
-    ['a missing .npy file', ['run', models.ocrCls, '--input', 'x=/nonexistent/x.npy'], 'ERR_IO', /\/nonexistent\/x\.npy but it does not exist/],
+    [
+      'a malformed --shapes',
+      ['run', models.ocrCls, '--shapes', 'x=1x3'],
+      'ERR_INVALID_ARGUMENT',
+      /Expected name:dims such as x:1x3x224x224 for --shapes but received "x=1x3"/,
+    ],
+    [
+      'an unknown input',
+      ['run', models.ocrCls, '--input', 'image=random'],
+      'ERR_UNKNOWN_TENSOR',
+      /Expected one of the model's inputs \("x"\) for --input but received an unknown input "image"/,
+    ],
+    [
+      'a missing .npy file',
+      ['run', models.ocrCls, '--input', 'x=/nonexistent/x.npy'],
+      'ERR_IO',
+      /\/nonexistent\/x\.npy but it does not exist/,
+    ],
     ['a missing model', ['run', '/nonexistent/model.onnx'], 'ERR_MODEL_LOAD', /\/nonexistent\/model\.onnx but it does not exist/],
-    ['shapes too large for memory', ['run', models.ocrCls, '--shapes', 'x:100000x3x48x100000'], 'ERR_INVALID_ARGUMENT', /^Expected dims whose float32 data fits in one array \(at most [\d.]+ [GM]iB\) for the random data of input "x" but received \[100000, 3, 48, 100000\] \([\d.e+]+ GiB\); use smaller dims$/],
-    ['a thousand threads', ['run', models.ocrCls, '--threads', '1000'], 'ERR_INVALID_ARGUMENT', /^Expected an integer from 1 to \d+ for --threads but received "1000"$/],
-    ['zero iterations', ['run', models.ocrCls, '--iterations', '0'], 'ERR_INVALID_ARGUMENT', /Expected an integer >= 1 for --iterations but received "0"/],
+    [
+      'shapes too large for memory',
+      ['run', models.ocrCls, '--shapes', 'x:100000x3x48x100000'],
+      'ERR_INVALID_ARGUMENT',
+      /^Expected dims whose float32 data fits in one array \(at most [\d.]+ [GM]iB\) for the random data of input "x" but received \[100000, 3, 48, 100000\] \([\d.e+]+ GiB\); use smaller dims$/,
+    ],
+    [
+      'a thousand threads',
+      ['run', models.ocrCls, '--threads', '1000'],
+      'ERR_INVALID_ARGUMENT',
+      /^Expected an integer from 1 to \d+ for --threads but received "1000"$/,
+    ],
+    [
+      'zero iterations',
+      ['run', models.ocrCls, '--iterations', '0'],
+      'ERR_INVALID_ARGUMENT',
+      /Expected an integer >= 1 for --iterations but received "0"/,
+    ],
     ['a non-numeric warmup', ['run', models.ocrCls, '--warmup', 'many'], 'ERR_INVALID_ARGUMENT', /for --warmup but received "many"/],
-    ['an unknown backend', ['run', models.ocrCls, '--backend', 'gpu'], 'ERR_INVALID_ARGUMENT', /Expected one of auto, cpu, tensorrt for --backend but received "gpu"/],
-    ['the tensorrt backend here', ['run', models.ocrCls, '--backend', 'tensorrt'], 'ERR_BACKEND_UNAVAILABLE', /The tensorrt backend is unavailable: /],
+    [
+      'an unknown backend',
+      ['run', models.ocrCls, '--backend', 'gpu'],
+      'ERR_INVALID_ARGUMENT',
+      /Expected one of auto, cpu, tensorrt for --backend but received "gpu"/,
+    ],
+    [
+      'the tensorrt backend here',
+      ['run', models.ocrCls, '--backend', 'tensorrt'],
+      'ERR_BACKEND_UNAVAILABLE',
+      /The tensorrt backend is unavailable: /,
+    ],
     ['an unknown option', ['run', '--frobnicate'], 'ERR_INVALID_ARGUMENT', /unknown option '--frobnicate'/],
     ['an unknown command', ['frobnicate'], 'ERR_INVALID_ARGUMENT', /unknown command 'frobnicate'/],
     // optimize is registered through lib/cli/commands.ts like the others, and fails the same way.

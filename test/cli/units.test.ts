@@ -21,7 +21,7 @@ function recorded(samples: readonly number[]): LatencyRecorder {
 }
 
 describe('LatencyRecorder', () => {
-  it('uses the nearest rank, within the histogram\'s 0.1%', () => {
+  it("uses the nearest rank, within the histogram's 0.1%", () => {
     const recorder = recorded(Array.from({ length: 100 }, (_, i) => 100 - i));
     expect(recorder.percentile(50)).toBeCloseTo(50, 1);
     expect(recorder.percentile(90)).toBeCloseTo(90, 1);
@@ -105,19 +105,39 @@ describe('info rendering of CUDA devices', () => {
     simulator: false,
     runtimeVersion: '13.0',
     driverVersion: '13.0',
-    devices: [{ index: 0, name: 'NVIDIA H200', computeCapability: { major: 9, minor: 0 }, totalMemory: 150_000_000_000, multiProcessorCount: 132, uuid: 'GPU-0' }],
+    devices: [
+      {
+        index: 0,
+        name: 'NVIDIA H200',
+        computeCapability: { major: 9, minor: 0 },
+        totalMemory: 150_000_000_000,
+        multiProcessorCount: 132,
+        uuid: 'GPU-0',
+      },
+    ],
   };
 
   it('lists devices with compute capability, SMs and memory', () => {
     const devices = listDevices(cuda);
-    expect(devices).toEqual({ devices: [{ index: 0, name: 'NVIDIA H200', computeCapability: '9.0', totalMemoryBytes: 150_000_000_000, multiProcessorCount: 132 }] });
+    expect(devices).toEqual({
+      devices: [{ index: 0, name: 'NVIDIA H200', computeCapability: '9.0', totalMemoryBytes: 150_000_000_000, multiProcessorCount: 132 }],
+    });
     const text = formatInfo({
       package: { name: 'tensorrt-node', version: '0.0.0' },
       node: { version: 'v20.0.0', platform: 'linux', arch: 'x64', napi: '9' },
-      backends: { cpu: { available: true, version: '1.30.0' }, tensorrt: {
+      backends: {
+        cpu: { available: true, version: '1.30.0' },
+        tensorrt: {
           available: true,
           version: '10.3.0',
-          library: { available: true, version: '10.3.0', library: 'libnvinfer.so.10', builder: { available: true }, parser: { available: true, version: '10.3.0' }, plugins: { available: false, reason: 'not found' } },
+          library: {
+            available: true,
+            version: '10.3.0',
+            library: 'libnvinfer.so.10',
+            builder: { available: true },
+            parser: { available: true, version: '10.3.0' },
+            plugins: { available: false, reason: 'not found' },
+          },
           plugins: { available: false, reason: 'not found' },
           builder: { available: true },
         },
@@ -126,13 +146,18 @@ describe('info rendering of CUDA devices', () => {
       devices,
     });
     expect(text).toContain('tensorrt  available  TensorRT 10.3.0');
-    expect(text).toContain('tensorrt libraries:\n  runtime      available    10.3.0  libnvinfer.so.10\n  builder      available    in the runtime library\n');
+    expect(text).toContain(
+      'tensorrt libraries:\n  runtime      available    10.3.0  libnvinfer.so.10\n  builder      available    in the runtime library\n',
+    );
     expect(text).toContain('  plugins      unavailable  not found\n');
     expect(text).toContain('cuda:\n  runtime 13.0, driver supports 13.0\n');
     expect(text).toMatch(/devices:\n {2}0 {2}NVIDIA H200 {2}compute 9\.0 {2}132 SMs {2}139\.7 GiB$/);
   });
 
   it('says why there are none', () => {
-    expect(listDevices({ available: false, simulator: false, devices: [], reason: 'No CUDA device was found.' })).toEqual({ devices: [], reason: 'No CUDA device was found.' });
+    expect(listDevices({ available: false, simulator: false, devices: [], reason: 'No CUDA device was found.' })).toEqual({
+      devices: [],
+      reason: 'No CUDA device was found.',
+    });
   });
 });

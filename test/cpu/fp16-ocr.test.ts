@@ -54,7 +54,8 @@ describe.each(cases)('PP-OCR $kind in FP16', ({ kind, path, samples }) => {
         const [b] = Object.values(await candidate.run(feed));
         if (kind === 'det') expect(binaryMapIoU(a, b, 0.3)).toBeGreaterThan(0.99);
         if (kind === 'rec') expect(ctcDecode(b)).toBe(ctcDecode(a));
-        if (kind === 'cls') expect(Math.sign(b.data[1] as number - (b.data[0] as number))).toBe(Math.sign(a.data[1] as number - (a.data[0] as number)));
+        if (kind === 'cls')
+          expect(Math.sign((b.data[1] as number) - (b.data[0] as number))).toBe(Math.sign((a.data[1] as number) - (a.data[0] as number)));
       }
     } finally {
       await Promise.all([reference.dispose(), candidate.dispose()]);

@@ -18,7 +18,8 @@ function audio(rate: number, samples: number): Float32Array {
   const next = seededRandom(rate);
   const out = new Float32Array(samples);
   for (let i = 0; i < samples; i++) {
-    const voiced = i > samples / 3 ? 0.5 * Math.sin((2 * Math.PI * 220 * i) / rate) * (1 + 0.3 * Math.sin((2 * Math.PI * 3 * i) / rate)) : 0;
+    const voiced =
+      i > samples / 3 ? 0.5 * Math.sin((2 * Math.PI * 220 * i) / rate) * (1 + 0.3 * Math.sin((2 * Math.PI * 3 * i) / rate)) : 0;
     out[i] = voiced + (next() - 0.5) * 0.02;
   }
   return out;
@@ -32,14 +33,22 @@ describe('silero VAD in FP16', () => {
     const ifNode = decodeModel(model).graph!.node.find((node) => node.opType === 'If')!;
     for (const branch of ['then_branch', 'else_branch']) {
       const graph = getAttribute(ifNode, branch)!.g!;
-      expect(graph.initializer.some((tensor) => tensor.dataType === DataType.FLOAT16) || graph.node.some((node) => node.opType === 'Cast')).toBe(true);
+      expect(
+        graph.initializer.some((tensor) => tensor.dataType === DataType.FLOAT16) || graph.node.some((node) => node.opType === 'Cast'),
+      ).toBe(true);
     }
     const reference = await OrtRunner.create(original);
     const candidate = await OrtRunner.create(model);
     try {
-      for (const [rate, frame] of [[16000, 512], [8000, 256]]) {
+      for (const [rate, frame] of [
+        [16000, 512],
+        [8000, 256],
+      ]) {
         const signal = audio(rate, frame * 12);
-        let stateA: Record<'h' | 'c', Tensor> = { h: new Tensor('float32', new Float32Array(128), [2, 1, 64]), c: new Tensor('float32', new Float32Array(128), [2, 1, 64]) };
+        let stateA: Record<'h' | 'c', Tensor> = {
+          h: new Tensor('float32', new Float32Array(128), [2, 1, 64]),
+          c: new Tensor('float32', new Float32Array(128), [2, 1, 64]),
+        };
         let stateB = stateA;
         let maxDifference = 0;
         let sawSpeech = false;

@@ -67,7 +67,9 @@ describe.each(['main', 'worker'] as const)('damaged inputs (runOn %s)', (runOn) 
   it('an input over a resizable ArrayBuffer that shrank', async () => {
     // Resizable ArrayBuffers are ES2024, newer than the TypeScript lib this project targets.
     type Resizable = ArrayBuffer & { resize(byteLength: number): void };
-    const buffer = new (ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => Resizable)(32, { maxByteLength: 64 });
+    const buffer = new (ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => Resizable)(32, {
+      maxByteLength: 64,
+    });
     const x = new Tensor('float32', new Float32Array(buffer), [2, 4]);
     buffer.resize(16);
     const error = await rejection(session.run({ x }));
@@ -80,7 +82,9 @@ describe.each(['main', 'worker'] as const)('damaged inputs (runOn %s)', (runOn) 
     Object.defineProperty(x, 'data', { value: new Int32Array(8) });
     const error = await rejection(session.run({ x }));
     expect(error.code).toBe(ErrorCode.DTYPE_MISMATCH);
-    expect(error.message).toBe('Expected a Float32Array for the data of input "x" (dtype float32) but received Int32Array(8); make a new Tensor instead of changing one');
+    expect(error.message).toBe(
+      'Expected a Float32Array for the data of input "x" (dtype float32) but received Int32Array(8); make a new Tensor instead of changing one',
+    );
   });
 
   it('a Tensor whose dims were replaced after it was made', async () => {
@@ -95,7 +99,10 @@ describe.each(['main', 'worker'] as const)('damaged inputs (runOn %s)', (runOn) 
 describe.each(['main', 'worker'] as const)('an input named "__proto__" (runOn %s)', (runOn) => {
   const protoModel = buildModel({
     opset: 17,
-    inputs: [{ name: '__proto__', dtype: 'float32', dims: [2] }, { name: 'b', dtype: 'float32', dims: [2] }],
+    inputs: [
+      { name: '__proto__', dtype: 'float32', dims: [2] },
+      { name: 'b', dtype: 'float32', dims: [2] },
+    ],
     outputs: [{ name: 'constructor', dtype: 'float32', dims: [2] }],
     nodes: [{ op: 'Sub', inputs: ['__proto__', 'b'], outputs: ['constructor'] }],
   });
@@ -139,7 +146,11 @@ describe('thread counts', () => {
     for (const key of ['intraOp', 'interOp'] as const) {
       const error = await rejection(InferenceSession.create(model, { backend: 'cpu', threads: { [key]: threads } }));
       expect(error.code).toBe(ErrorCode.INVALID_ARGUMENT);
-      expect(error.message).toMatch(new RegExp(`^Expected an integer from 1 to \\d+ \\(4 per CPU core; \\d+ here\\) for options\\.threads\\.${key} but received ${threads}$`));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^Expected an integer from 1 to \\d+ \\(4 per CPU core; \\d+ here\\) for options\\.threads\\.${key} but received ${threads}$`,
+        ),
+      );
     }
   });
 });

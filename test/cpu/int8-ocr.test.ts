@@ -41,11 +41,29 @@ async function outputs(model: string | Uint8Array, feeds: Record<string, Tensor>
   }
 }
 
-async function quantizeAndCompare(kind: OcrModelKind, path: string, options: { calibration: number; evaluation: number; method?: 'percentile' | 'mse'; keepFloatLayers?: number; sensitivitySamples?: number; detSize?: number; target?: 'tensorrt' | 'cpu' }) {
+async function quantizeAndCompare(
+  kind: OcrModelKind,
+  path: string,
+  options: {
+    calibration: number;
+    evaluation: number;
+    method?: 'percentile' | 'mse';
+    keepFloatLayers?: number;
+    sensitivitySamples?: number;
+    detSize?: number;
+    target?: 'tensorrt' | 'cpu';
+  },
+) {
   const detSize = options.detSize ? { width: options.detSize, height: options.detSize } : undefined;
   const calibration = await ocrFeeds(kind, { split: 'calibration', count: options.calibration, detSize });
   const evaluation = await ocrFeeds(kind, { split: 'evaluation', count: options.evaluation, detSize });
-  const { model, report } = await quantizeInt8(path, { calibration, method: options.method ?? 'percentile', target: options.target, keepFloatLayers: options.keepFloatLayers ?? 0, sensitivitySamples: options.sensitivitySamples });
+  const { model, report } = await quantizeInt8(path, {
+    calibration,
+    method: options.method ?? 'percentile',
+    target: options.target,
+    keepFloatLayers: options.keepFloatLayers ?? 0,
+    sensitivitySamples: options.sensitivitySamples,
+  });
   const reference = await outputs(path, evaluation);
   const quantized = await outputs(model, evaluation);
   return { model, report, reference, quantized };
@@ -73,7 +91,12 @@ function checkStructure(model: Uint8Array, activationType: number): void {
 
 describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
   test('cls with up to 8 most sensitive layers in float: top-1 agreement >= 0.99, >= 70% of weights int8, size <= 0.7x', async () => {
-    const { model, report, reference, quantized } = await quantizeAndCompare('cls', realModels.ocrCls, { calibration: 16, evaluation: 100, keepFloatLayers: 8, sensitivitySamples: 8 });
+    const { model, report, reference, quantized } = await quantizeAndCompare('cls', realModels.ocrCls, {
+      calibration: 16,
+      evaluation: 100,
+      keepFloatLayers: 8,
+      sensitivitySamples: 8,
+    });
     checkStructure(model, 3);
     const top1 = (t: Tensor) => ((t.data[1] as number) > (t.data[0] as number) ? 1 : 0);
     const agreement = reference.filter((r, i) => top1(r) === top1(quantized[i])).length / reference.length;
@@ -83,7 +106,11 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
   });
 
   test('cls, cpu target: uint8 activations, runs and agrees', async () => {
-    const { model, reference, quantized } = await quantizeAndCompare('cls', realModels.ocrCls, { calibration: 8, evaluation: 32, target: 'cpu' });
+    const { model, reference, quantized } = await quantizeAndCompare('cls', realModels.ocrCls, {
+      calibration: 8,
+      evaluation: 32,
+      target: 'cpu',
+    });
     checkStructure(model, 2);
     const top1 = (t: Tensor) => ((t.data[1] as number) > (t.data[0] as number) ? 1 : 0);
     const agreement = reference.filter((r, i) => top1(r) === top1(quantized[i])).length / reference.length;
@@ -94,11 +121,18 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
   // differences are leading/trailing spaces the recognizer reads in the blank margins of a crop, where
   // FP32 itself is at a tie. Equality ignoring those is asserted at the target; strict equality at 0.75 (a regression guard).
   test('rec with up to 16 most sensitive layers in float (within 10% of the weights): decoded strings equal FP32 (ignoring leading/trailing spaces) in >= 0.9 of lines, size <= 0.4x', async () => {
-    const { model, report, reference, quantized } = await quantizeAndCompare('rec', realModels.ocrRec, { calibration: 16, evaluation: 32, keepFloatLayers: 16, sensitivitySamples: 8 });
+    const { model, report, reference, quantized } = await quantizeAndCompare('rec', realModels.ocrRec, {
+      calibration: 16,
+      evaluation: 32,
+      keepFloatLayers: 16,
+      sensitivitySamples: 8,
+    });
     checkStructure(model, 3);
     const equal = reference.filter((r, i) => ctcDecode(r) === ctcDecode(quantized[i])).length / reference.length;
     const equalTrimmed = reference.filter((r, i) => ctcDecode(r).trim() === ctcDecode(quantized[i]).trim()).length / reference.length;
-    console.log(`rec: strings equal ${equal.toFixed(3)} (${equalTrimmed.toFixed(3)} ignoring leading/trailing spaces), weights int8 ${(report.quantizedWeightFraction * 100).toFixed(1)}%, size ${report.sizeRatio.toFixed(3)}x`);
+    console.log(
+      `rec: strings equal ${equal.toFixed(3)} (${equalTrimmed.toFixed(3)} ignoring leading/trailing spaces), weights int8 ${(report.quantizedWeightFraction * 100).toFixed(1)}%, size ${report.sizeRatio.toFixed(3)}x`,
+    );
     expect(equalTrimmed).toBeGreaterThanOrEqual(0.9);
     expect(equal).toBeGreaterThanOrEqual(0.75);
     expect(report.quantizedWeightFraction).toBeGreaterThanOrEqual(0.7);
@@ -106,13 +140,22 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
   }, 180_000);
 
   test('det at 320 x 320, mse ranges, up to 24 most sensitive layers in float (within 10% of the weights): IoU >= 0.97, cosine >= 0.99, size <= 0.4x', async () => {
-    const { model, report, reference, quantized } = await quantizeAndCompare('det', realModels.ocrDet, { calibration: 6, evaluation: 8, method: 'mse', keepFloatLayers: 24, sensitivitySamples: 4, detSize: 320 });
+    const { model, report, reference, quantized } = await quantizeAndCompare('det', realModels.ocrDet, {
+      calibration: 6,
+      evaluation: 8,
+      method: 'mse',
+      keepFloatLayers: 24,
+      sensitivitySamples: 4,
+      detSize: 320,
+    });
     checkStructure(model, 3);
     expect(report.keptFloat.length).toBeGreaterThan(8);
     expect(report.sensitivity.length).toBe(report.quantizableNodes);
     const iou = reference.reduce((sum, r, i) => sum + binaryMapIoU(r, quantized[i], 0.3), 0) / reference.length;
     const cos = reference.reduce((sum, r, i) => sum + cosine(r, quantized[i]), 0) / reference.length;
-    console.log(`det 320: IoU ${iou.toFixed(4)}, cosine ${cos.toFixed(4)}, weights int8 ${(report.quantizedWeightFraction * 100).toFixed(1)}%, size ${report.sizeRatio.toFixed(3)}x`);
+    console.log(
+      `det 320: IoU ${iou.toFixed(4)}, cosine ${cos.toFixed(4)}, weights int8 ${(report.quantizedWeightFraction * 100).toFixed(1)}%, size ${report.sizeRatio.toFixed(3)}x`,
+    );
     expect(iou).toBeGreaterThanOrEqual(0.97);
     expect(cos).toBeGreaterThanOrEqual(0.99);
     expect(report.quantizedWeightFraction).toBeGreaterThanOrEqual(0.7);

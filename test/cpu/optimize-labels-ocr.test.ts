@@ -29,10 +29,34 @@ test('cls: top-1 accuracy against upside-down labels; one wrong label costs exac
   const truth = Object.fromEntries([...Array(8).keys()].map((i) => [name(i), (SPLIT_SEEDS.evaluation + i) % 2]));
   writeFileSync(join(dir, 'cls.json'), JSON.stringify(truth));
   writeFileSync(join(dir, 'cls-wrong.json'), JSON.stringify({ ...truth, '0003': 1 - truth['0003'] }));
-  await cli('optimize', realModels.ocrCls, '--fp16', '-o', join(dir, 'cls.fp16.onnx'), '--eval', evalDir, '--labels', join(dir, 'cls.json'), '--latency-rounds', '0');
+  await cli(
+    'optimize',
+    realModels.ocrCls,
+    '--fp16',
+    '-o',
+    join(dir, 'cls.fp16.onnx'),
+    '--eval',
+    evalDir,
+    '--labels',
+    join(dir, 'cls.json'),
+    '--latency-rounds',
+    '0',
+  );
   const right = accuracyLine(stdout());
   expect(stdout()).toMatch(/top-1 accuracy against the labels/);
-  await cli('optimize', realModels.ocrCls, '--fp16', '-o', join(dir, 'cls2.fp16.onnx'), '--eval', evalDir, '--labels', join(dir, 'cls-wrong.json'), '--latency-rounds', '0');
+  await cli(
+    'optimize',
+    realModels.ocrCls,
+    '--fp16',
+    '-o',
+    join(dir, 'cls2.fp16.onnx'),
+    '--eval',
+    evalDir,
+    '--labels',
+    join(dir, 'cls-wrong.json'),
+    '--latency-rounds',
+    '0',
+  );
   const wrong = accuracyLine(stdout().slice(stdout().indexOf('cls2.fp16.onnx')));
   expect(right.samples).toBe(8);
   expect(right.original).toBeGreaterThanOrEqual(0.75);
@@ -45,7 +69,21 @@ test('rec: text accuracy through the keys file matches decoding the FP32 outputs
   await writeOcrNpyDirectory('rec', { split: 'evaluation', count }, evalDir);
   const texts = [...Array(count).keys()].map((i) => sampleText(SPLIT_SEEDS.evaluation + i));
   writeFileSync(join(dir, 'rec.json'), JSON.stringify(Object.fromEntries(texts.map((text, i) => [name(i), text]))));
-  await cli('optimize', realModels.ocrRec, '--fp16', '-o', join(dir, 'rec.fp16.onnx'), '--eval', evalDir, '--labels', join(dir, 'rec.json'), '--keys', realModels.ocrKeys, '--latency-rounds', '0');
+  await cli(
+    'optimize',
+    realModels.ocrRec,
+    '--fp16',
+    '-o',
+    join(dir, 'rec.fp16.onnx'),
+    '--eval',
+    evalDir,
+    '--labels',
+    join(dir, 'rec.json'),
+    '--keys',
+    realModels.ocrKeys,
+    '--latency-rounds',
+    '0',
+  );
   expect(stdout()).toMatch(/text accuracy \(CTC, whitespace ignored\) against the labels/);
   const reported = accuracyLine(stdout());
   const runner = await OrtRunner.create(encodeModel(await loadModel(realModels.ocrRec)));
@@ -61,6 +99,10 @@ test('text labels without --keys, and --labels without --eval, are refused befor
   writeFileSync(join(dir, 'text.json'), JSON.stringify({ '0000': 'abc' }));
   const evalDir = join(dir, 'one');
   await writeOcrNpyDirectory('cls', { split: 'evaluation', count: 1 }, evalDir);
-  await expect(cli('optimize', realModels.ocrCls, '--fp16', '-o', join(dir, 'x.onnx'), '--eval', evalDir, '--labels', join(dir, 'text.json'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/keys/) });
-  await expect(cli('optimize', realModels.ocrCls, '--fp16', '-o', join(dir, 'x.onnx'), '--labels', join(dir, 'text.json'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected --eval <dir> with --labels/) });
+  await expect(
+    cli('optimize', realModels.ocrCls, '--fp16', '-o', join(dir, 'x.onnx'), '--eval', evalDir, '--labels', join(dir, 'text.json')),
+  ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/keys/) });
+  await expect(
+    cli('optimize', realModels.ocrCls, '--fp16', '-o', join(dir, 'x.onnx'), '--labels', join(dir, 'text.json')),
+  ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected --eval <dir> with --labels/) });
 });

@@ -3,7 +3,7 @@
 // runs handed to ORT, never timed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend, type RunOn } from '../../lib/backends/cpu.js';
-import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { ErrorCode, InferenceSession, Tensor, type TensorRTNodeError } from '../../lib/index.js';
 import { tinyMlp } from '../fixtures/onnx-models.js';
 import { randomFloats } from '../fixtures/random.js';
 import { rejection } from '../shared/rejection.js';
@@ -59,7 +59,12 @@ describe.each(['main', 'worker'] as const)('abort on the CPU backend (runOn %s)'
 
   it('maxQueue: runs past the limit reject with ERR_QUEUE_FULL; the others all complete', async () => {
     const backend = await backendOn(runOn, 3);
-    const runs = Array.from({ length: 6 }, () => backend.run(input(), ['probabilities']).then(() => 'ok', (error: TensorRTNodeError) => error.code));
+    const runs = Array.from({ length: 6 }, () =>
+      backend.run(input(), ['probabilities']).then(
+        () => 'ok',
+        (error: TensorRTNodeError) => error.code,
+      ),
+    );
     // One runs and three wait; the fifth and sixth find the queue full.
     expect(await Promise.all(runs)).toEqual(['ok', 'ok', 'ok', 'ok', ErrorCode.QUEUE_FULL, ErrorCode.QUEUE_FULL]);
     expect(backend.computedRuns).toBe(4);

@@ -16,7 +16,9 @@ describe("runOn 'auto' migration to a worker", () => {
       const first = (await session.run({ x }))['sigmoid_0.tmp_0'].data as Float32Array;
       for (let i = 0; i < 12; i++) {
         const out = (await session.run({ x }))['sigmoid_0.tmp_0'].data as Float32Array;
-        expect(Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(Buffer.from(first.buffer, first.byteOffset, first.byteLength))).toBe(true);
+        expect(
+          Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(Buffer.from(first.buffer, first.byteOffset, first.byteLength)),
+        ).toBe(true);
       }
     } finally {
       await session.dispose();

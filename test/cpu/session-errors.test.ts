@@ -156,7 +156,7 @@ describe('model loading', () => {
     expect(error.code).toBe(ErrorCode.MODEL_LOAD);
   });
 
-  it.each(['main', 'worker'] as const)('a corrupt model file (runOn %s) keeps ORT\'s error as cause', async (runOn) => {
+  it.each(['main', 'worker'] as const)("a corrupt model file (runOn %s) keeps ORT's error as cause", async (runOn) => {
     const path = join(dir, 'corrupt.onnx');
     await writeFile(path, Buffer.from('this is not a protobuf at all, just text'));
     const error = await rejection(InferenceSession.create(path, { backend: 'cpu', runOn }));
@@ -179,9 +179,15 @@ describe('model loading', () => {
   it('bad options', async () => {
     const bad = [
       [{ backend: 'gpu' }, "Expected one of 'auto', 'cpu', 'tensorrt' for options.backend but received \"gpu\""],
-      [{ threads: { intraOp: 0 } }, /^Expected an integer from 1 to \d+ \(4 per CPU core; \d+ here\) for options\.threads\.intraOp but received 0$/],
+      [
+        { threads: { intraOp: 0 } },
+        /^Expected an integer from 1 to \d+ \(4 per CPU core; \d+ here\) for options\.threads\.intraOp but received 0$/,
+      ],
       [{ runOn: 'thread' }, "Expected one of 'auto', 'main', 'worker' for options.runOn but received \"thread\""],
-      [{ graphOptimizationLevel: 99 }, "Expected one of 'disabled', 'basic', 'extended', 'all' for options.graphOptimizationLevel but received 99"],
+      [
+        { graphOptimizationLevel: 99 },
+        "Expected one of 'disabled', 'basic', 'extended', 'all' for options.graphOptimizationLevel but received 99",
+      ],
     ] as const;
     for (const [options, message] of bad) {
       const error = await rejection(InferenceSession.create(models.ocrCls, options as never));

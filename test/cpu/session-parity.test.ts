@@ -13,9 +13,21 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'PP-OCRv4 det 1x3x320x320', model: models.ocrDet, feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 320 * 320, 1), [1, 3, 320, 320]) }) },
-  { name: 'PP-OCR cls 2x3x48x192', model: models.ocrCls, feeds: () => ({ x: new Tensor('float32', randomFloats(2 * 3 * 48 * 192, 2), [2, 3, 48, 192]) }) },
-  { name: 'PP-OCRv4 rec 1x3x48x320', model: models.ocrRec, feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 48 * 320, 3), [1, 3, 48, 320]) }) },
+  {
+    name: 'PP-OCRv4 det 1x3x320x320',
+    model: models.ocrDet,
+    feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 320 * 320, 1), [1, 3, 320, 320]) }),
+  },
+  {
+    name: 'PP-OCR cls 2x3x48x192',
+    model: models.ocrCls,
+    feeds: () => ({ x: new Tensor('float32', randomFloats(2 * 3 * 48 * 192, 2), [2, 3, 48, 192]) }),
+  },
+  {
+    name: 'PP-OCRv4 rec 1x3x48x320',
+    model: models.ocrRec,
+    feeds: () => ({ x: new Tensor('float32', randomFloats(3 * 48 * 320, 3), [1, 3, 48, 320]) }),
+  },
   {
     name: 'silero VAD (int64 scalar input, recurrent state)',
     model: models.sileroVad,
@@ -33,7 +45,9 @@ afterAll(async () => Promise.all(sessions.map((s) => s.dispose())));
 
 async function rawOrt(model: string, feeds: Record<string, Tensor>) {
   const session = await ort.InferenceSession.create(model);
-  const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims)]));
+  const ortFeeds = Object.fromEntries(
+    Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims)]),
+  );
   const out = await session.run(ortFeeds);
   await session.release();
   return out;
@@ -51,7 +65,11 @@ describe.each(cases)('$name', ({ model, feeds }) => {
       const want = expected[name];
       expect(tensor.dims).toEqual(want.dims);
       expect(tensor.dtype).toBe(want.type);
-      expect(Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength).equals(Buffer.from((want.data as Float32Array).buffer, (want.data as Float32Array).byteOffset, (want.data as Float32Array).byteLength))).toBe(true);
+      expect(
+        Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength).equals(
+          Buffer.from((want.data as Float32Array).buffer, (want.data as Float32Array).byteOffset, (want.data as Float32Array).byteLength),
+        ),
+      ).toBe(true);
     }
   });
 });
@@ -78,8 +96,12 @@ describe('session metadata', () => {
     expect(session.backend).toBe('cpu');
     // This machine has no TensorRT library, an addon built without its headers, and no GPU driver:
     // one short sentence per cause, the full text (what was searched, CUDA's error) in the details.
-    expect(session.fallbackReason).toBe("TensorRT's library could not be loaded. The native addon was built without TensorRT. No CUDA device is usable.");
-    expect(session.fallbackDetails).toMatch(/^TensorRT is not available: libnvinfer\.so\.11: cannot open shared object file.+ CUDA is not available: cudaGetDeviceCount failed: cudaErrorInsufficientDriver/);
+    expect(session.fallbackReason).toBe(
+      "TensorRT's library could not be loaded. The native addon was built without TensorRT. No CUDA device is usable.",
+    );
+    expect(session.fallbackDetails).toMatch(
+      /^TensorRT is not available: libnvinfer\.so\.11: cannot open shared object file.+ CUDA is not available: cudaGetDeviceCount failed: cudaErrorInsufficientDriver/,
+    );
   });
 
   it('computes only the outputs asked for', async () => {

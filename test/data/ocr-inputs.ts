@@ -21,9 +21,43 @@ export type OcrFeeds = Record<'x', Tensor<'float32'>>;
 export const SPLIT_SEEDS: Readonly<Record<OcrSplit, number>> = { calibration: 1_000_000, evaluation: 2_000_000 };
 
 const WORDS = [
-  'invoice', 'total', 'amount', 'date', 'paid', 'receipt', 'order', 'number', 'customer', 'address', 'street', 'phone',
-  'price', 'quantity', 'tax', 'discount', 'balance', 'account', 'bank', 'transfer', 'reference', 'shipping', 'delivery',
-  'OCR', 'TensorRT', 'Node.js', 'model', 'engine', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'hello', 'world',
+  'invoice',
+  'total',
+  'amount',
+  'date',
+  'paid',
+  'receipt',
+  'order',
+  'number',
+  'customer',
+  'address',
+  'street',
+  'phone',
+  'price',
+  'quantity',
+  'tax',
+  'discount',
+  'balance',
+  'account',
+  'bank',
+  'transfer',
+  'reference',
+  'shipping',
+  'delivery',
+  'OCR',
+  'TensorRT',
+  'Node.js',
+  'model',
+  'engine',
+  'quick',
+  'brown',
+  'fox',
+  'jumps',
+  'over',
+  'lazy',
+  'dog',
+  'hello',
+  'world',
 ];
 const FONTS = ['DejaVu Sans', 'DejaVu Serif', 'DejaVu Sans Mono', 'DejaVu Sans Condensed'];
 
@@ -42,7 +76,10 @@ export function sampleText(seed: number): string {
       const word = pick(WORDS, next);
       parts.push(next() < 0.3 ? word.toUpperCase() : next() < 0.5 ? word[0].toUpperCase() + word.slice(1) : word);
     } else if (kind < 0.8) parts.push(`${Math.floor(next() * 10000)}.${String(Math.floor(next() * 100)).padStart(2, '0')}`);
-    else parts.push(`${2000 + Math.floor(next() * 30)}-${String(1 + Math.floor(next() * 12)).padStart(2, '0')}-${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`);
+    else
+      parts.push(
+        `${2000 + Math.floor(next() * 30)}-${String(1 + Math.floor(next() * 12)).padStart(2, '0')}-${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`,
+      );
   }
   return parts.join(next() < 0.2 ? ': ' : ' ');
 }
@@ -94,7 +131,9 @@ export async function renderPage(seed: number, width: number, height: number): P
     if (y > height - 8) break;
     const x = Math.floor(next() * width * 0.4);
     const text = sampleText(seed * 31 + lines.length);
-    lines.push(`<text x="${x}" y="${y}" font-family="${pick(FONTS, next)}" font-size="${fontSize}" fill="${grey(next, 0, 90)}">${escapeXml(text)}</text>`);
+    lines.push(
+      `<text x="${x}" y="${y}" font-family="${pick(FONTS, next)}" font-size="${fontSize}" fill="${grey(next, 0, 90)}">${escapeXml(text)}</text>`,
+    );
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
   <rect width="100%" height="100%" fill="${grey(next, 200, 255)}"/>

@@ -7,7 +7,13 @@ let characters: string[] | undefined;
 
 /** PP-OCR's recognizer classes: 0 is the CTC blank, then the dictionary, then a space. */
 function recCharacters(): string[] {
-  characters ??= ['', ...readFileSync(realModels.ocrKeys, 'utf8').split(/\r?\n/).filter((line, i, all) => i < all.length - 1 || line !== ''), ' '];
+  characters ??= [
+    '',
+    ...readFileSync(realModels.ocrKeys, 'utf8')
+      .split(/\r?\n/)
+      .filter((line, i, all) => i < all.length - 1 || line !== ''),
+    ' ',
+  ];
   return characters;
 }
 

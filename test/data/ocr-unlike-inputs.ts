@@ -14,9 +14,49 @@ import { type OcrFeeds, type OcrModelKind, type Rgb, normalize, resize } from '.
 export const UNLIKE_SEED = 7_000_000;
 
 const WORDS = [
-  'Rechnung', 'voucher', 'Summe', 'netto', 'brutto', 'ZIP', 'Ref', 'No.', 'item', 'qty', 'unit', 'VAT', 'cash', 'card', 'change',
-  'Kasse', 'Filiale', 'store', 'open', 'closed', 'Mon-Fri', 'tel', 'fax', 'www', 'info', 'email', 'Hbf', 'platform', 'gate',
-  'seat', 'row', 'ticket', 'valid', 'until', 'batch', 'lot', 'exp', 'net', 'wt', 'kg', 'EUR', 'USD', 'GBP',
+  'Rechnung',
+  'voucher',
+  'Summe',
+  'netto',
+  'brutto',
+  'ZIP',
+  'Ref',
+  'No.',
+  'item',
+  'qty',
+  'unit',
+  'VAT',
+  'cash',
+  'card',
+  'change',
+  'Kasse',
+  'Filiale',
+  'store',
+  'open',
+  'closed',
+  'Mon-Fri',
+  'tel',
+  'fax',
+  'www',
+  'info',
+  'email',
+  'Hbf',
+  'platform',
+  'gate',
+  'seat',
+  'row',
+  'ticket',
+  'valid',
+  'until',
+  'batch',
+  'lot',
+  'exp',
+  'net',
+  'wt',
+  'kg',
+  'EUR',
+  'USD',
+  'GBP',
 ];
 const FACES: readonly { family: string; weight?: string; style?: string }[] = [
   { family: 'DejaVu Sans Light' },
@@ -39,7 +79,8 @@ export function unlikeText(seed: number): string {
   for (let i = 0; i < count; i++) {
     const kind = next();
     if (kind < 0.5) parts.push(pick(WORDS, next));
-    else if (kind < 0.62) parts.push(`${String(Math.floor(next() * 24)).padStart(2, '0')}:${String(Math.floor(next() * 60)).padStart(2, '0')}`);
+    else if (kind < 0.62)
+      parts.push(`${String(Math.floor(next() * 24)).padStart(2, '0')}:${String(Math.floor(next() * 60)).padStart(2, '0')}`);
     else if (kind < 0.74) parts.push(`${Math.floor(next() * 100)}%`);
     else if (kind < 0.86) parts.push(`#${String.fromCharCode(65 + Math.floor(next() * 26))}-${Math.floor(1000 + next() * 9000)}`);
     else parts.push(`${pick(['$', 'EUR ', ''], next)}${Math.floor(next() * 1000)},${String(Math.floor(next() * 100)).padStart(2, '0')}`);
@@ -106,7 +147,10 @@ export async function renderUnlikePage(seed: number, width: number, height: numb
       y += Math.round(size * (1.1 + next() * 1.5));
       if (y > height - 6) break;
       const x = Math.floor(column * width * 0.5 + next() * width * 0.15);
-      if (next() < 0.15) elements.push(`<rect x="${x}" y="${y - size}" width="${Math.floor(next() * width * 0.3)}" height="${Math.ceil(size * 0.2)}" fill="${ink}"/>`);
+      if (next() < 0.15)
+        elements.push(
+          `<rect x="${x}" y="${y - size}" width="${Math.floor(next() * width * 0.3)}" height="${Math.ceil(size * 0.2)}" fill="${ink}"/>`,
+        );
       else elements.push(textElement(unlikeText(seed * 37 + column * 100 + line), x, y, size, ink, next));
     }
   }
@@ -129,14 +173,24 @@ export interface UnlikeSamples {
  * `count` samples for one PP-OCR model, preprocessed as in ocr-inputs.ts (rec: height 48, width by
  * PaddleOCR's rule; cls: 48 x 192, odd seeds upside down; det: `detSize`, default 640 x 640).
  */
-export async function unlikeOcrSamples(kind: OcrModelKind, options: { count: number; offset?: number; detSize?: { width: number; height: number } }): Promise<UnlikeSamples> {
+export async function unlikeOcrSamples(
+  kind: OcrModelKind,
+  options: { count: number; offset?: number; detSize?: { width: number; height: number } },
+): Promise<UnlikeSamples> {
   const feeds: OcrFeeds[] = [];
   const labels: (string | number)[] = [];
   for (let i = 0; i < options.count; i++) {
     const seed = UNLIKE_SEED + (options.offset ?? 0) + i;
     if (kind === 'det') {
       const { width, height } = options.detSize ?? { width: 640, height: 640 };
-      feeds.push({ x: new Tensor('float32', normalize(await renderUnlikePage(seed, width, height), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), [1, 3, height, width]) });
+      feeds.push({
+        x: new Tensor('float32', normalize(await renderUnlikePage(seed, width, height), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]), [
+          1,
+          3,
+          height,
+          width,
+        ]),
+      });
       continue;
     }
     const upsideDown = kind === 'cls' && seed % 2 === 1;

@@ -25,7 +25,24 @@ export function fuzzSettings(defaultCases = 10_000): { seed: number; cases: numb
 }
 
 /** Values that sit on the edges readers trip over: zero, sign bits, 2^31, 2^32, 2^53, 2^64 - 1. */
-const EDGE_VALUES = [0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 64n - 1n];
+const EDGE_VALUES = [
+  0n,
+  1n,
+  2n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0x7fffn,
+  0xffffn,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  2n ** 53n - 1n,
+  2n ** 53n,
+  2n ** 63n - 1n,
+  2n ** 64n - 1n,
+];
 
 export function encodeVarint(value: bigint): number[] {
   const out: number[] = [];
@@ -54,7 +71,13 @@ function readVarint(bytes: Uint8Array, pos: number): { value: bigint; end: numbe
  * The byte ranges of every varint in a protobuf message (tags, lengths, values), descending into
  * length-delimited fields that parse as messages themselves. Ranges are [start, end).
  */
-export function varintRanges(bytes: Uint8Array, start = 0, end = bytes.length, depth = 0, out: [number, number][] = []): [number, number][] {
+export function varintRanges(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+  depth = 0,
+  out: [number, number][] = [],
+): [number, number][] {
   const found: [number, number][] = [];
   let pos = start;
   while (pos < end) {
@@ -107,7 +130,12 @@ export const byteMutations: Record<string, Mutation> = {
   },
   insertBytes: (bytes, r) => {
     const at = r.int(bytes.length + 1);
-    return splice(bytes, at, at, Array.from({ length: 1 + r.int(16) }, () => r.int(256)));
+    return splice(
+      bytes,
+      at,
+      at,
+      Array.from({ length: 1 + r.int(16) }, () => r.int(256)),
+    );
   },
   deleteBytes: (bytes, r) => {
     const at = r.int(bytes.length + 1);

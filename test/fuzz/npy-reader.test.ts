@@ -42,7 +42,22 @@ function seeds(): Uint8Array[] {
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 const HEADER_REPLACEMENTS: [RegExp, string[]][] = [
-  [/\(\d[^)]*\)|\(\)/, ['(99999999999, 99999999999)', '(-1,)', '(4294967296,)', '(9007199254740993,)', '()', '(0,)', '(2, 3, 4, 5, 6, 7, 8, 9)', '(1e3,)', '(3L,)', '(,)', '(']],
+  [
+    /\(\d[^)]*\)|\(\)/,
+    [
+      '(99999999999, 99999999999)',
+      '(-1,)',
+      '(4294967296,)',
+      '(9007199254740993,)',
+      '()',
+      '(0,)',
+      '(2, 3, 4, 5, 6, 7, 8, 9)',
+      '(1e3,)',
+      '(3L,)',
+      '(,)',
+      '(',
+    ],
+  ],
   [/'[<|>=]?[a-zA-Z]\d+'/, ["'<f4'", "'>f4'", "'<c8'", "'|O'", "'<U3'", "''", "'<f99'", "'<i8'", "'|b1'", "'<f2'", "'<V4'"]],
   [/False|True/, ['True', 'False', 'None', '1', "'False'"]],
   [/'shape'|'descr'|'fortran_order'/, ["'extra'", "'shape'", "'descr'", "''", "'__proto__'"]],
@@ -90,7 +105,8 @@ describe('.npy reader fuzz', () => {
     const outcomes = { ok: 0, coded: 0 };
     const rssBefore = process.memoryUsage().rss;
     const check = (tensor: Tensor, input: Uint8Array) => {
-      if (tensor.byteLength > input.byteLength) throw new Error(`a tensor of ${tensor.byteLength} bytes from ${input.byteLength} bytes of input`);
+      if (tensor.byteLength > input.byteLength)
+        throw new Error(`a tensor of ${tensor.byteLength} bytes from ${input.byteLength} bytes of input`);
     };
     for (let index = 0; index < cases; index++) {
       const { bytes, applied } = mutate(r.pick(files), r, npyMutations);
@@ -104,11 +120,16 @@ describe('.npy reader fuzz', () => {
         outcomes.ok++;
       } catch (error) {
         if (error instanceof TensorRTNodeError && typeof error.code === 'string') outcomes.coded++;
-        else failures.push(`case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        else
+          failures.push(
+            `case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
       }
     }
     const rssGrowth = process.memoryUsage().rss - rssBefore;
-    console.log(`npy reader fuzz: ${cases} cases (seed ${seed}): ${outcomes.ok} read, ${outcomes.coded} coded errors, ${failures.length} other failures; RSS ${(rssGrowth / 2 ** 20).toFixed(1)} MiB more`);
+    console.log(
+      `npy reader fuzz: ${cases} cases (seed ${seed}): ${outcomes.ok} read, ${outcomes.coded} coded errors, ${failures.length} other failures; RSS ${(rssGrowth / 2 ** 20).toFixed(1)} MiB more`,
+    );
     expect(failures.slice(0, 10)).toEqual([]);
     expect(outcomes.ok + outcomes.coded).toBe(cases);
     expect(rssGrowth).toBeLessThan(256 * 2 ** 20);

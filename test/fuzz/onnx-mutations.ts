@@ -8,7 +8,20 @@ import { type ModelProto, StringStringEntryProtoSchema, type TensorProto } from 
 import type { Mutation, Rng } from './mutations.js';
 
 const EDGE_DIMS = [-1n, 0n, 1n, 3n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 62n, -(2n ** 63n)];
-const LOCATIONS = ['weights.bin', '../weights.bin', '/etc/hostname', '', 'missing.bin', 'a\0b', 'weights.bin/..', '.', '..', 'model/../weights.bin', 'case.onnx', '//weights.bin'];
+const LOCATIONS = [
+  'weights.bin',
+  '../weights.bin',
+  '/etc/hostname',
+  '',
+  'missing.bin',
+  'a\0b',
+  'weights.bin/..',
+  '.',
+  '..',
+  'model/../weights.bin',
+  'case.onnx',
+  '//weights.bin',
+];
 const NUMBERS = ['0', '64', '-1', '1e3', '99999999999999999999', '9007199254740991', '4294967296', ' 1', '0x10', ''];
 
 function tensors(model: ModelProto): TensorProto[] {

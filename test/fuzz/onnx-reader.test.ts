@@ -43,8 +43,16 @@ describe('ONNX reader fuzz', () => {
     // Seeds: inline models, and one whose weights live in an external data file in `modelDir`.
     const modelDir = join(dir, 'model');
     mkdirSync(modelDir);
-    await saveModel(decodeModel(tinyConvNet()), join(modelDir, 'external.onnx'), { externalData: { location: 'weights.bin', threshold: 256 } });
-    const seeds = [tinyMlp(), tinyConvNet(), tinyQdqModel(), tinyMlp({ opset: 13 }), new Uint8Array(readFileSync(join(modelDir, 'external.onnx')))];
+    await saveModel(decodeModel(tinyConvNet()), join(modelDir, 'external.onnx'), {
+      externalData: { location: 'weights.bin', threshold: 256 },
+    });
+    const seeds = [
+      tinyMlp(),
+      tinyConvNet(),
+      tinyQdqModel(),
+      tinyMlp({ opset: 13 }),
+      new Uint8Array(readFileSync(join(modelDir, 'external.onnx'))),
+    ];
     const wire = { ...byteMutations, varint: varintMutation, varint2: varintMutation };
     const r = rng(seed);
     const failures: string[] = [];
@@ -64,12 +72,17 @@ describe('ONNX reader fuzz', () => {
         outcomes.ok++;
       } catch (error) {
         if (error instanceof TensorRTNodeError && typeof error.code === 'string') outcomes.coded++;
-        else if (failures.length < 10) failures.push(`case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        else if (failures.length < 10)
+          failures.push(
+            `case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
         else failures.push('');
       }
     }
     const rssGrowth = process.memoryUsage().rss - rssBefore;
-    console.log(`onnx reader fuzz: ${cases} cases (seed ${seed}): ${outcomes.ok} read, ${outcomes.coded} coded errors, ${failures.length} other failures; RSS ${(rssGrowth / 2 ** 20).toFixed(1)} MiB more`);
+    console.log(
+      `onnx reader fuzz: ${cases} cases (seed ${seed}): ${outcomes.ok} read, ${outcomes.coded} coded errors, ${failures.length} other failures; RSS ${(rssGrowth / 2 ** 20).toFixed(1)} MiB more`,
+    );
     expect(failures.filter((failure) => failure !== '')).toEqual([]);
     expect(outcomes.ok + outcomes.coded).toBe(cases);
     // The seeds are a few KiB: no case may make the reader hold more than a little.

@@ -50,7 +50,15 @@ async function gpuOutputs(plan: Uint8Array, feeds: Record<string, Tensor>[]): Pr
   const backend = await TensorRTBackend.load(plan);
   try {
     const out: Tensor[] = [];
-    for (const feed of feeds) out.push(Object.values(await backend.run(feed, backend.outputs.map((o) => o.name)))[0] as Tensor);
+    for (const feed of feeds)
+      out.push(
+        Object.values(
+          await backend.run(
+            feed,
+            backend.outputs.map((o) => o.name),
+          ),
+        )[0] as Tensor,
+      );
     return out;
   } finally {
     await backend.dispose();
@@ -85,7 +93,10 @@ describe.skipIf(!available)('engine builder on real TensorRT', () => {
       timingCache: join(dir, 'det.timing'),
     });
     console.log(`gpu-check: det fp16 built in ${Date.now() - started} ms, ${plan.length} bytes`);
-    const feeds = [...(await ocrFeeds('det', { split: 'evaluation', count: 2 })), ...(await ocrFeeds('det', { split: 'evaluation', count: 2, offset: 2, detSize: { width: 480, height: 320 } }))];
+    const feeds = [
+      ...(await ocrFeeds('det', { split: 'evaluation', count: 2 })),
+      ...(await ocrFeeds('det', { split: 'evaluation', count: 2, offset: 2, detSize: { width: 480, height: 320 } })),
+    ];
     const cpu = await cpuOutputs(realModels.ocrDet, feeds);
     const gpu = await gpuOutputs(plan, feeds);
     gpu.forEach((t, i) => {
@@ -99,7 +110,11 @@ describe.skipIf(!available)('engine builder on real TensorRT', () => {
   it('PP-OCR cls in int8 (Q/DQ from calibration): top-1 agrees with the CPU on >= 95% of 32 lines', async () => {
     const calibration = await ocrFeeds('cls', { split: 'calibration', count: 16 });
     const started = Date.now();
-    const plan = await buildEngine(realModels.ocrCls, { precision: 'int8', calibration, profiles: [{ x: { min: [1, 3, 48, 192], opt: [1, 3, 48, 192], max: [8, 3, 48, 192] } }] });
+    const plan = await buildEngine(realModels.ocrCls, {
+      precision: 'int8',
+      calibration,
+      profiles: [{ x: { min: [1, 3, 48, 192], opt: [1, 3, 48, 192], max: [8, 3, 48, 192] } }],
+    });
     console.log(`gpu-check: cls int8 built in ${Date.now() - started} ms, ${plan.length} bytes`);
     const feeds = await ocrFeeds('cls', { split: 'evaluation', count: 32 });
     const cpu = await cpuOutputs(realModels.ocrCls, feeds);

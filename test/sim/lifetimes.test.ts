@@ -32,7 +32,6 @@ function collect(): void {
   gc();
 }
 
-
 describe('dispose during in-flight work', () => {
   it('lets in-flight copies finish, then frees the memory', async () => {
     await releasesSettled();
@@ -88,6 +87,7 @@ describe('garbage collection', () => {
     let buffers: (DeviceBuffer | PinnedBuffer)[] | undefined = [];
     for (let i = 0; i < 8; i++) buffers.push(new DeviceBuffer(MiB), new PinnedBuffer(MiB));
     expect(memoryInfo().free).toBe(before - 8 * MiB);
+    // eslint-disable-next-line no-useless-assignment -- drops the last references, for the garbage collector
     buffers = undefined;
     expect(await eventuallyReleased(() => memoryInfo().free === before)).toBe(true);
   });

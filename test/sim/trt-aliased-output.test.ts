@@ -28,7 +28,16 @@ describe('aliased outputs', () => {
     for (const cudaGraph of [false, true]) {
       const context = engine.createContext({ cudaGraph });
       let cache = randomArray(24, 7);
-      for (const [step, [seq, at]] of ([[1, 0], [1, 1], [2, 2], [1, 3], [4, 0], [3, 2]] as const).entries()) {
+      for (const [step, [seq, at]] of (
+        [
+          [1, 0],
+          [1, 1],
+          [2, 2],
+          [1, 3],
+          [4, 0],
+          [3, 2],
+        ] as const
+      ).entries()) {
         const update = randomArray(2 * seq * 3, 20 + step);
         const [out] = await context.run(
           [

@@ -31,12 +31,14 @@ describe('createBatcher on the tensorrt backend', () => {
     expect(metrics.backend).toBe('tensorrt');
   });
 
-  it('sends single items on without overrunning the context pool\'s own queue', async () => {
+  it("sends single items on without overrunning the context pool's own queue", async () => {
     await using trt = await InferenceSession.create(await planFor(mlp()), { tensorrt: { size: 1, maxQueue: 2 } });
     expect(trt.capacity.queue).toBe(2);
     // Single items the policy sends without a run slot (its first measurements) must not overrun the pool's queue.
     await using batcher = createBatcher(trt);
-    const settled = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => batcher.run({ x: new Tensor('float32', randomArray(4, i + 1), [1, 4]) }, { outputs: ['y'] })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) => batcher.run({ x: new Tensor('float32', randomArray(4, i + 1), [1, 4]) }, { outputs: ['y'] })),
+    );
     expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { requireBinding, simBindingPath } from '../../lib/binding.js';
-import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/errors.js';
 import { buildModel, decodeModel, saveModel } from '../../lib/onnx/index.js';
 import type { Feeds } from '../../lib/optimize/ort-runner.js';
 import { type BuildProgress, buildEngine } from '../../lib/tensorrt/builder.js';
@@ -85,7 +85,11 @@ describe('precision', () => {
     const int8 = await runPlan(int8Plan, x, [5, 4]);
     expect(maxAbsDiff(int8, ref)).toBeLessThan(0.05);
     expect(maxAbsDiff(int8, fp32)).toBeGreaterThan(0);
-    const best = await runPlan(await buildEngine(fixture.bytes, { profiles, precision: 'best', calibration: [...calibrationFeeds(16)] }), x, [5, 4]);
+    const best = await runPlan(
+      await buildEngine(fixture.bytes, { profiles, precision: 'best', calibration: [...calibrationFeeds(16)] }),
+      x,
+      [5, 4],
+    );
     expect(maxAbsDiff(best, ref)).toBeLessThan(0.05);
   });
 
@@ -99,16 +103,61 @@ describe('precision', () => {
 describe('profiles checked before anything native runs', () => {
   const conv = convQdq().bytes; // x[n, 3, h, w]
   const cases: [string, Parameters<typeof buildEngine>[1], RegExp][] = [
-    ['min > opt', { profiles: [{ x: { min: [1, 3, 8, 8], opt: [1, 3, 4, 8], max: [1, 3, 16, 16] } }] }, /^Expected min <= opt <= max for options\.profiles\[0\]\.x dim 2 but received min 8, opt 4, max 16$/],
-    ['opt > max', { profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] } }, { x: { min: [1, 3, 4, 4], opt: [9, 3, 4, 4], max: [8, 3, 4, 4] } }] }, /^Expected min <= opt <= max for options\.profiles\[1\]\.x dim 0 but received min 1, opt 9, max 8$/],
-    ['wrong rank', { profiles: [{ x: { min: [1, 3, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] } }] }, /^Expected 4 dims \(the rank of input x\) for options\.profiles\[0\]\.x\.min but received/],
-    ['static dim changed', { profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 4, 4, 4], max: [1, 3, 4, 4] } }] }, /^Expected 3 \(input x is static in dim 1\) for options\.profiles\[0\]\.x\.opt\[1\] but received 4$/],
-    ['unknown input', { profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] }, z: { min: [1], opt: [1], max: [1] } }] }, /^Expected an input of the model \(x\) for options\.profiles\[0\]\.z but received "z"$/],
-    ['dynamic input not covered', { profiles: [{}] }, /^Expected dims for dynamic input x \[\?, 3, \?, \?\] in options\.profiles\[0\] but received none$/],
-    ['negative dim', { profiles: [{ x: { min: [-1, 3, 4, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] } }] }, /^Expected an array of non-negative integers for options\.profiles\[0\]\.x\.min but received/],
-    ['no profile for a model dynamic beyond the batch', {}, /^Expected options\.profiles or options\.shapes for options but received none: input x has dynamic dims \[\?, 3, \?, \?\] beyond the batch dim/],
-    ['profiles and shapes', { profiles: [], shapes: { x: [1, 3, 4, 4] } }, /^Expected either options\.profiles or options\.shapes for options but received both$/],
-    ['shapes with a static dim changed', { shapes: { x: [1, 2, 4, 4] } }, /^Expected 3 \(input x is static in dim 1\) for options\.shapes\.x\[1\] but received 2$/],
+    [
+      'min > opt',
+      { profiles: [{ x: { min: [1, 3, 8, 8], opt: [1, 3, 4, 8], max: [1, 3, 16, 16] } }] },
+      /^Expected min <= opt <= max for options\.profiles\[0\]\.x dim 2 but received min 8, opt 4, max 16$/,
+    ],
+    [
+      'opt > max',
+      {
+        profiles: [
+          { x: { min: [1, 3, 4, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] } },
+          { x: { min: [1, 3, 4, 4], opt: [9, 3, 4, 4], max: [8, 3, 4, 4] } },
+        ],
+      },
+      /^Expected min <= opt <= max for options\.profiles\[1\]\.x dim 0 but received min 1, opt 9, max 8$/,
+    ],
+    [
+      'wrong rank',
+      { profiles: [{ x: { min: [1, 3, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] } }] },
+      /^Expected 4 dims \(the rank of input x\) for options\.profiles\[0\]\.x\.min but received/,
+    ],
+    [
+      'static dim changed',
+      { profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 4, 4, 4], max: [1, 3, 4, 4] } }] },
+      /^Expected 3 \(input x is static in dim 1\) for options\.profiles\[0\]\.x\.opt\[1\] but received 4$/,
+    ],
+    [
+      'unknown input',
+      { profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] }, z: { min: [1], opt: [1], max: [1] } }] },
+      /^Expected an input of the model \(x\) for options\.profiles\[0\]\.z but received "z"$/,
+    ],
+    [
+      'dynamic input not covered',
+      { profiles: [{}] },
+      /^Expected dims for dynamic input x \[\?, 3, \?, \?\] in options\.profiles\[0\] but received none$/,
+    ],
+    [
+      'negative dim',
+      { profiles: [{ x: { min: [-1, 3, 4, 4], opt: [1, 3, 4, 4], max: [1, 3, 4, 4] } }] },
+      /^Expected an array of non-negative integers for options\.profiles\[0\]\.x\.min but received/,
+    ],
+    [
+      'no profile for a model dynamic beyond the batch',
+      {},
+      /^Expected options\.profiles or options\.shapes for options but received none: input x has dynamic dims \[\?, 3, \?, \?\] beyond the batch dim/,
+    ],
+    [
+      'profiles and shapes',
+      { profiles: [], shapes: { x: [1, 3, 4, 4] } },
+      /^Expected either options\.profiles or options\.shapes for options but received both$/,
+    ],
+    [
+      'shapes with a static dim changed',
+      { shapes: { x: [1, 2, 4, 4] } },
+      /^Expected 3 \(input x is static in dim 1\) for options\.shapes\.x\[1\] but received 2$/,
+    ],
   ];
   for (const [name, options, message] of cases) {
     it(name, async () => {
@@ -148,7 +197,13 @@ describe('profiles checked before anything native runs', () => {
 describe('build options reach the builder', () => {
   it('records workspace, optimization level, hardware compatibility, aux streams, version compatibility and sparsity', async () => {
     const plan = await buildEngine(staticTanh().bytes, {
-      workspace: 1 << 20, optimizationLevel: 5, hardwareCompatibility: 'ampere+', maxAuxStreams: 2, versionCompatible: true, excludeLeanRuntime: true, sparsity: true,
+      workspace: 1 << 20,
+      optimizationLevel: 5,
+      hardwareCompatibility: 'ampere+',
+      maxAuxStreams: 2,
+      versionCompatible: true,
+      excludeLeanRuntime: true,
+      sparsity: true,
     });
     const r = record(plan);
     expect(r).toMatchObject({ workspace: 1 << 20, optimizationLevel: 5, hardwareCompatibility: 1, maxAuxStreams: 2, hostCode: false });
@@ -160,12 +215,13 @@ describe('build options reach the builder', () => {
 
   it('sparsity finds layers whose weights have the 2:4 pattern', async () => {
     const w = Float32Array.from({ length: 8 * 2 }, (_, i) => (Math.floor(i / 2) % 2 === 0 ? i + 1 : 0)); // rows k: pairs zero
-    const model = (weights: Float32Array) => buildModel({
-      inputs: [{ name: 'x', dtype: 'float32', dims: [1, 8] }],
-      outputs: [{ name: 'y', dtype: 'float32', dims: [1, 2] }],
-      initializers: [{ name: 'W', dtype: 'float32', dims: [8, 2], data: weights }],
-      nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] }],
-    });
+    const model = (weights: Float32Array) =>
+      buildModel({
+        inputs: [{ name: 'x', dtype: 'float32', dims: [1, 8] }],
+        outputs: [{ name: 'y', dtype: 'float32', dims: [1, 2] }],
+        initializers: [{ name: 'W', dtype: 'float32', dims: [8, 2], data: weights }],
+        nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] }],
+      });
     expect(record(await buildEngine(model(w), { sparsity: true })).sparseLayers).toBe(1);
     expect(record(await buildEngine(model(w))).sparseLayers).toBe(0);
     expect(record(await buildEngine(model(Float32Array.from({ length: 16 }, (_, i) => i + 1)), { sparsity: true })).sparseLayers).toBe(0);
@@ -243,7 +299,11 @@ describe('timing cache', () => {
     const builds = [8, 16].map((size) => {
       let stepped!: () => void;
       started.push(new Promise<void>((resolve) => (stepped = resolve)));
-      return buildEngine(convQdq().bytes, { shapes: { x: [1, 3, size, size] }, timingCache: cache, onProgress: (p) => p.kind === 'step' && stepped() });
+      return buildEngine(convQdq().bytes, {
+        shapes: { x: [1, 3, size, size] },
+        timingCache: cache,
+        onProgress: (p) => p.kind === 'step' && stepped(),
+      });
     });
     await Promise.all(started);
     release();
@@ -275,7 +335,10 @@ describe('timing cache', () => {
 describe('progress and cancellation', () => {
   it('reports phases and steps in order', async () => {
     const events: BuildProgress[] = [];
-    await buildEngine(convQdq().bytes, { profiles: convQdq().profiles.map((p) => Object.fromEntries(Object.entries(p).map(([k, [min, opt, max]]) => [k, { min, opt, max }]))), onProgress: (p) => events.push(p) });
+    await buildEngine(convQdq().bytes, {
+      profiles: convQdq().profiles.map((p) => Object.fromEntries(Object.entries(p).map(([k, [min, opt, max]]) => [k, { min, opt, max }]))),
+      onProgress: (p) => events.push(p),
+    });
     expect(events[0]).toMatchObject({ kind: 'start', phase: 'Building engine', parent: undefined, step: 0, steps: 2 });
     const tactic = events.filter((e) => e.phase === 'Tactic selection');
     expect(tactic[0]).toMatchObject({ kind: 'start', parent: 'Building engine', step: 0 });
@@ -297,10 +360,16 @@ describe('progress and cancellation', () => {
     let firstStep!: () => void;
     const stepped = new Promise<void>((resolve) => (firstStep = resolve));
     const events: BuildProgress[] = [];
-    const build = rejection(buildEngine(mlp().bytes, { signal: controller.signal, output, onProgress: (p) => {
-      events.push(p);
-      if (p.kind === 'step') firstStep();
-    } }));
+    const build = rejection(
+      buildEngine(mlp().bytes, {
+        signal: controller.signal,
+        output,
+        onProgress: (p) => {
+          events.push(p);
+          if (p.kind === 'step') firstStep();
+        },
+      }),
+    );
     await stepped;
     controller.abort(new Error('user pressed Ctrl-C'));
     release();

@@ -39,14 +39,28 @@ function simRecord(plan: Uint8Array): Record<string, unknown> {
 describe('tensorrt-node build', () => {
   it('builds with a dynamic profile and prints a summary; inspect reads the plan back', async () => {
     const output = join(dir, 'conv.plan');
-    const result = await runCli(['build', join(dir, 'conv.onnx'), '-o', output, '--min-shapes', 'x:1x3x4x4', '--opt-shapes', 'x:1x3x8x8', '--max-shapes', 'x:2x3x16x16']);
+    const result = await runCli([
+      'build',
+      join(dir, 'conv.onnx'),
+      '-o',
+      output,
+      '--min-shapes',
+      'x:1x3x4x4',
+      '--opt-shapes',
+      'x:1x3x8x8',
+      '--max-shapes',
+      'x:2x3x16x16',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^wrote .*conv\.plan \(.+\) in \d+\.\d\d s, precision fp32$/m);
     expect(result.stdout).toContain('input  x: float32 [?, 3, ?, ?]');
     expect(result.stdout).toContain('profile 0: x min [1, 3, 4, 4] opt [1, 3, 8, 8] max [2, 3, 16, 16]');
     const inspect = await runCli(['inspect', output, '--json']);
     expect(inspect.code, inspect.stderr).toBe(0);
-    const report = JSON.parse(inspect.stdout) as { profiles: unknown[]; simulatorBuild: { optimizationLevel: number; timingCacheMisses: number } };
+    const report = JSON.parse(inspect.stdout) as {
+      profiles: unknown[];
+      simulatorBuild: { optimizationLevel: number; timingCacheMisses: number };
+    };
     expect(report.profiles).toEqual([{ index: 0, inputs: { x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 16, 16] } } }]);
     // The simulator's plan says how it was built.
     expect(report.simulatorBuild).toMatchObject({ optimizationLevel: 3 });
@@ -57,23 +71,43 @@ describe('tensorrt-node build', () => {
     const output = join(dir, 'aliases.plan');
     const cache = join(dir, 'aliases.timing');
     const result = await runCli([
-      'build', join(dir, 'mlp.onnx'), `--saveEngine=${output}`, '--minShapes=x:1x4', '--optShapes=x:2x4', '--maxShapes=x:4x4',
-      '--memPoolSize=workspace:1', `--timingCacheFile=${cache}`, '--fp16', '--builderOptimizationLevel=2', '--hardwareCompatibilityLevel=ampere+',
-      '--maxAuxStreams=3', '--sparsity=enable', '--versionCompatible', '--excludeLeanRuntime', '--json',
+      'build',
+      join(dir, 'mlp.onnx'),
+      `--saveEngine=${output}`,
+      '--minShapes=x:1x4',
+      '--optShapes=x:2x4',
+      '--maxShapes=x:4x4',
+      '--memPoolSize=workspace:1',
+      `--timingCacheFile=${cache}`,
+      '--fp16',
+      '--builderOptimizationLevel=2',
+      '--hardwareCompatibilityLevel=ampere+',
+      '--maxAuxStreams=3',
+      '--sparsity=enable',
+      '--versionCompatible',
+      '--excludeLeanRuntime',
+      '--json',
     ]);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as { precision: string; planBytes: number; profiles: unknown[]; timingCache: string };
     expect(summary).toMatchObject({ precision: 'fp16', timingCache: cache, profiles: [{ x: { min: [1, 4], opt: [2, 4], max: [4, 4] } }] });
     const plan = new Uint8Array(await readFile(output));
     expect(plan.length).toBe(summary.planBytes);
-    expect(simRecord(plan)).toMatchObject({ workspace: 1024 * 1024, optimizationLevel: 2, hardwareCompatibility: 1, maxAuxStreams: 3, flags: (1 << 7) | (1 << 12) | (1 << 13) });
+    expect(simRecord(plan)).toMatchObject({
+      workspace: 1024 * 1024,
+      optimizationLevel: 2,
+      hardwareCompatibility: 1,
+      maxAuxStreams: 3,
+      flags: (1 << 7) | (1 << 12) | (1 << 13),
+    });
     expect((await readFile(cache)).subarray(0, 4).toString()).toBe('TSTC');
   });
 
   it('builds int8 from a folder of calibration samples', async () => {
     const samples = join(dir, 'calibration');
     await mkdir(samples);
-    for (let i = 0; i < 8; i++) await writeFile(join(samples, `${i}.npy`), encodeNpy(new Tensor('float32', randomArray(8 * 4, 900 + i, 2), [8, 4])));
+    for (let i = 0; i < 8; i++)
+      await writeFile(join(samples, `${i}.npy`), encodeNpy(new Tensor('float32', randomArray(8 * 4, 900 + i, 2), [8, 4])));
     const output = join(dir, 'int8.plan');
     const result = await runCli(['build', join(dir, 'mlp.onnx'), '-o', output, '--int8', '--calibration', samples, '--json']);
     expect(result.code, result.stderr).toBe(0);
@@ -86,7 +120,9 @@ describe('tensorrt-node build', () => {
   it('reports bad flags and profile errors with their codes', async () => {
     const badSpec = await runCli(['build', join(dir, 'mlp.onnx'), '--shapes', 'x=1x4']);
     expect(badSpec.code).toBe(1);
-    expect(lastLine(badSpec.stderr)).toMatch(/^error \[ERR_INVALID_ARGUMENT\]: Expected input:dims items like x:1x3x224x224 \(comma separated\) for --shapes but received "x=1x4"$/);
+    expect(lastLine(badSpec.stderr)).toMatch(
+      /^error \[ERR_INVALID_ARGUMENT\]: Expected input:dims items like x:1x3x224x224 \(comma separated\) for --shapes but received "x=1x4"$/,
+    );
     const noProfile = await runCli(['build', join(dir, 'conv.onnx')]);
     expect(noProfile.code).toBe(1);
     expect(lastLine(noProfile.stderr)).toContain('input x has dynamic dims [?, 3, ?, ?] beyond the batch dim');
@@ -99,7 +135,9 @@ describe('tensorrt-node build', () => {
     const folder = await mkdtemp(join(dir, 'sigint-'));
     const output = join(folder, 'never.plan');
     // The sim holds builds at their first step until they are cancelled.
-    const child = spawn(process.execPath, [cliPath, 'build', join(dir, 'mlp.onnx'), '-o', output], { env: { ...process.env, TRTN_SIM_HOLD_BUILDS: '1' } });
+    const child = spawn(process.execPath, [cliPath, 'build', join(dir, 'mlp.onnx'), '-o', output], {
+      env: { ...process.env, TRTN_SIM_HOLD_BUILDS: '1' },
+    });
     let stderr = '';
     await new Promise<void>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
@@ -128,7 +166,15 @@ describe('tensorrt-node cache', () => {
     expect(listed.entries[0]).toMatchObject({ model: '(bytes)', precision: 'fp32' });
     const text = await runCli(['cache', 'list', '--dir', cacheDir]);
     expect(text.stdout).toContain(`${cacheDir}: 2 engines`);
-    const pruned = await runCli(['cache', 'prune', '--dir', cacheDir, '--max-bytes', String(Math.max(...(await listCache(cacheDir)).map((e) => e.size))), '--json']);
+    const pruned = await runCli([
+      'cache',
+      'prune',
+      '--dir',
+      cacheDir,
+      '--max-bytes',
+      String(Math.max(...(await listCache(cacheDir)).map((e) => e.size))),
+      '--json',
+    ]);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect((JSON.parse(pruned.stdout) as { removed: unknown[] }).removed).toHaveLength(1);
     const cleared = await runCli(['cache', 'clear', '--dir', cacheDir]);

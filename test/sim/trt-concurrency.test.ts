@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { requireBinding } from '../../lib/binding.js';
 import { PinnedBuffer } from '../../lib/cuda/pinned-buffer.js';
-import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
+import { ErrorCode, type TensorRTNodeError } from '../../lib/errors.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';
 import { randomArray, staticTanh } from '../fixtures/trt-models.js';
@@ -79,7 +79,11 @@ describe('concurrent runs', () => {
   it('fails fast with ERR_QUEUE_FULL past maxQueue and withdraws aborted waiting runs', async () => {
     const backend = await TensorRTBackend.load(plan, { size: 1, maxQueue: 2 });
     const controller = new AbortController();
-    const runs = [backend.run({ x: input(1) }, ['y']), backend.run({ x: input(2) }, ['y'], controller.signal), backend.run({ x: input(3) }, ['y'])];
+    const runs = [
+      backend.run({ x: input(1) }, ['y']),
+      backend.run({ x: input(2) }, ['y'], controller.signal),
+      backend.run({ x: input(3) }, ['y']),
+    ];
     const overflow = await settle(backend.run({ x: input(4) }, ['y']));
     expect(overflow.ok).toBe(false);
     expect(!overflow.ok && overflow.error.code).toBe(ErrorCode.QUEUE_FULL);

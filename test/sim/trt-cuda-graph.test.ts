@@ -32,11 +32,20 @@ describe('CUDA graphs', () => {
     const engine = await Engine.load(await planFor(fixture));
     const context = engine.createContext({ cudaGraph: true });
     const launches: number[] = [];
-    for (const [seed, batch] of [[1, 2], [2, 2], [3, 2], [4, 3], [5, 3], [6, 2]] as const) {
+    for (const [seed, batch] of [
+      [1, 2],
+      [2, 2],
+      [3, 2],
+      [4, 3],
+      [5, 3],
+      [6, 2],
+    ] as const) {
       const x = randomArray(batch * 4, seed, 2);
       const [out] = await context.run([{ name: 'x', data: x, dims: [batch, 4] }], [{ name: 'y' }], 0);
       expect(out?.dims).toEqual([batch, 3]);
-      expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `seed ${seed}`).toBeLessThan(1e-6);
+      expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `seed ${seed}`).toBeLessThan(
+        1e-6,
+      );
       launches.push(context.graphLaunches);
     }
     // The first run is uncaptured (TensorRT sets the profile up there); each new shape set is then
@@ -70,15 +79,46 @@ describe('CUDA graphs', () => {
     // The simulator's captured kernels read the context's state as the last uncaptured enqueueV3
     // left it (as TensorRT's do): a graph replayed after the context ran uncaptured or switched
     // profiles computes garbage.
-    const fixture: Fixture = { ...mlp(), name: 'mlp_two_profiles', profiles: [{ x: [[1, 4], [2, 4], [4, 4]] }, { x: [[5, 4], [6, 4], [8, 4]] }] };
+    const fixture: Fixture = {
+      ...mlp(),
+      name: 'mlp_two_profiles',
+      profiles: [
+        {
+          x: [
+            [1, 4],
+            [2, 4],
+            [4, 4],
+          ],
+        },
+        {
+          x: [
+            [5, 4],
+            [6, 4],
+            [8, 4],
+          ],
+        },
+      ],
+    };
     const engine = await Engine.load(await planFor(fixture));
     const context = engine.createContext({ cudaGraph: true });
     const launches: number[] = [];
-    const schedule = [[0, 2], [0, 2], [0, 3], [1, 6], [1, 6], [0, 2], [0, 3], [0, 2], [1, 6]] as const;
+    const schedule = [
+      [0, 2],
+      [0, 2],
+      [0, 3],
+      [1, 6],
+      [1, 6],
+      [0, 2],
+      [0, 3],
+      [0, 2],
+      [1, 6],
+    ] as const;
     for (const [step, [profile, batch]] of schedule.entries()) {
       const x = randomArray(batch * 4, 40 + step, 2);
       const [out] = await context.run([{ name: 'x', data: x, dims: [batch, 4] }], [{ name: 'y' }], profile);
-      expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `step ${step}`).toBeLessThan(1e-6);
+      expect(maxAbsDiff(new Float32Array(out?.data as ArrayBuffer), await reference(fixture, x, [batch, 4])), `step ${step}`).toBeLessThan(
+        1e-6,
+      );
       launches.push(context.graphLaunches);
     }
     // Per profile: one uncaptured run, then captures and replays; a switch starts over.
@@ -95,7 +135,9 @@ describe('CUDA graphs', () => {
     }
     await backend.dispose();
     const plan = await planFor(staticTanh());
-    await expect(InferenceSession.create(plan, { backend: 'tensorrt', tensorrt: { cudaGraph: 1 as unknown as boolean } })).rejects.toMatchObject({
+    await expect(
+      InferenceSession.create(plan, { backend: 'tensorrt', tensorrt: { cudaGraph: 1 as unknown as boolean } }),
+    ).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
       message: 'Expected a boolean for options.tensorrt.cudaGraph but received 1',
     });

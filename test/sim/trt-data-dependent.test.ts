@@ -26,7 +26,12 @@ it('returns data-dependent outputs with the shape the data gives, run after run'
     { name: 'indices', dtype: 'int64', shape: [1, -1] },
   ]);
   // Growing and shrinking counts on one context exercise the allocator's grow-only memory.
-  for (const [n, seed, allNegative] of [[8, 1, false], [64, 2, false], [5, 3, true], [40, 5, false]] as const) {
+  for (const [n, seed, allNegative] of [
+    [8, 1, false],
+    [64, 2, false],
+    [5, 3, true],
+    [40, 5, false],
+  ] as const) {
     const x = randomArray(n, seed);
     if (allNegative) x.fill(-1);
     const out = await backend.run({ x: new Tensor('float32', x, [n]) }, ['indices', 'y']);
@@ -61,7 +66,9 @@ it('recovers extents TensorRT reports to notifyShape as -1, and names the alloca
       { dims: [1, 8], values: [0, 1, 2, 3, 4, 5, 6, 7] },
       {
         code: ErrorCode.OUT_OF_MEMORY,
-        message: expect.stringMatching(/^TensorRT could not enqueue the inference: cudaMalloc\(512 bytes\) for "indices" failed: cudaErrorMemoryAllocation/),
+        message: expect.stringMatching(
+          /^TensorRT could not enqueue the inference: cudaMalloc\(512 bytes\) for "indices" failed: cudaErrorMemoryAllocation/,
+        ),
       },
     ]);
   } finally {

@@ -25,7 +25,9 @@ describe('a run whose GPU work faults', () => {
       const planPath = join(dir, 'model.plan');
       writeFileSync(planPath, await planFor(staticTanh()));
       const script = fileURLToPath(new URL('./fixtures/device-fault.cjs', import.meta.url));
-      const report = JSON.parse(execFileSync(process.execPath, [script, simBindingPath(), planPath], { encoding: 'utf8', timeout: 60_000 }));
+      const report = JSON.parse(
+        execFileSync(process.execPath, [script, simBindingPath(), planPath], { encoding: 'utf8', timeout: 60_000 }),
+      );
 
       expect(report.healthy).toBe(1);
       expect(report.failed).toMatchObject({ code: ErrorCode.CUDA, message: expect.stringContaining('cudaErrorIllegalAddress') });

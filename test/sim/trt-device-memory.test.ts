@@ -14,7 +14,26 @@ import { Tensor } from '../../lib/tensor.js';
 import { type Fixture, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 import { maxAbsDiff, planFor, referenceRun } from './trt-helpers.js';
 
-const twoProfiles: Fixture = { ...mlp(), name: 'mlp_memory', profiles: [{ x: [[1, 4], [8, 4], [64, 4]] }, { x: [[65, 4], [128, 4], [256, 4]] }] };
+const twoProfiles: Fixture = {
+  ...mlp(),
+  name: 'mlp_memory',
+  profiles: [
+    {
+      x: [
+        [1, 4],
+        [8, 4],
+        [64, 4],
+      ],
+    },
+    {
+      x: [
+        [65, 4],
+        [128, 4],
+        [256, 4],
+      ],
+    },
+  ],
+};
 
 describe('device memory of execution contexts', () => {
   it('reports per-profile sizes, and on-demand contexts hold what their shapes need', async () => {
@@ -30,7 +49,15 @@ describe('device memory of execution contexts', () => {
     expect(fixed.activationBytes).toBe(large);
     expect(onDemand.activationBytes).toBe(0);
     const seen: number[] = [];
-    for (const [step, [profile, batch]] of ([[0, 1], [0, 32], [1, 100], [1, 256], [0, 2]] as const).entries()) {
+    for (const [step, [profile, batch]] of (
+      [
+        [0, 1],
+        [0, 32],
+        [1, 100],
+        [1, 256],
+        [0, 2],
+      ] as const
+    ).entries()) {
       const x = randomArray(batch * 4, step + 1);
       const ref = await referenceRun(twoProfiles, { x: { dtype: 'float32', data: x, dims: [batch, 4] } });
       for (const context of [fixed, onDemand]) {
@@ -53,7 +80,10 @@ describe('device memory of execution contexts', () => {
   it('picks static memory for fixed shapes, reports each pooled context, and checks the option', async () => {
     const engine = await Engine.load(await planFor(staticTanh()));
     expect(() => engine.createContext({ deviceMemory: 'lazy' as unknown as 'auto' })).toThrow(
-      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT, message: "Expected one of 'static', 'on-demand', 'auto' for options.deviceMemory but received \"lazy\"" }),
+      expect.objectContaining({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: "Expected one of 'static', 'on-demand', 'auto' for options.deviceMemory but received \"lazy\"",
+      }),
     );
     engine.dispose();
     const backend = await TensorRTBackend.load(await planFor(twoProfiles), { size: 2, deviceMemory: 'on-demand' });

@@ -89,10 +89,16 @@ describe('sessions and buffers on a second device', () => {
 describe('device options on a one-device machine', () => {
   it('refuses indices that are not devices of this machine', async () => {
     expect(() => new DeviceBuffer(16, { device: 1 })).toThrow(
-      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT, message: 'Expected a device index below 1 (this machine has 1 CUDA device) for options.device but received 1' }),
+      expect.objectContaining({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: 'Expected a device index below 1 (this machine has 1 CUDA device) for options.device but received 1',
+      }),
     );
     expect(() => new CudaStream({ device: -1 })).toThrow(
-      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT, message: 'Expected a non-negative integer device index for options.device but received -1' }),
+      expect.objectContaining({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: 'Expected a non-negative integer device index for options.device but received -1',
+      }),
     );
     await expect(Engine.load(new Uint8Array(8), { device: 0.5 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
   });

@@ -98,7 +98,10 @@ describe('engine cache', () => {
     const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { sha256: string; size: number };
     const { createHash } = await import('node:crypto');
     await writeFile(first.planPath, garbage);
-    await writeFile(metaPath, JSON.stringify({ ...meta, sha256: createHash('sha256').update(garbage).digest('hex'), size: garbage.length }));
+    await writeFile(
+      metaPath,
+      JSON.stringify({ ...meta, sha256: createHash('sha256').update(garbage).digest('hex'), size: garbage.length }),
+    );
     const { value, warnings } = await captureWarnings(() => cachedBuild(staticTanh().bytes, { cacheDir }, openEngine));
     expect(value.hit).toBe(false);
     expect(warnings.join('\n')).toMatch(/could not be loaded and is rebuilt/);
@@ -127,7 +130,9 @@ describe('engine cache', () => {
 
 describe('two processes after one key', () => {
   function start(args: string[]): { child: ChildProcessWithoutNullStreams; next: () => Promise<Record<string, unknown>> } {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/cache-race.mjs', import.meta.url)), ...args], { env: { ...process.env, TENSORRT_NODE_BINDING: 'sim' } });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/cache-race.mjs', import.meta.url)), ...args], {
+      env: { ...process.env, TENSORRT_NODE_BINDING: 'sim' },
+    });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     return {
       child,
@@ -183,12 +188,19 @@ describe('InferenceSession over ONNX models on TensorRT', () => {
     await using auto = await InferenceSession.create(convQdq().bytes, { tensorrt: { cacheDir } });
     expect(auto.backend).toBe('cpu');
     expect(auto.fallbackReason).toBe('TensorRT needs optimization profiles for this model.');
-    expect(auto.fallbackDetails).toBe('input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes');
+    expect(auto.fallbackDetails).toBe(
+      'input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes',
+    );
     const error = await InferenceSession.create(convQdq().bytes, { backend: 'tensorrt', tensorrt: { cacheDir } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TensorRTNodeError);
     expect((error as TensorRTNodeError).code).toBe(ErrorCode.INVALID_ARGUMENT);
-    expect((error as TensorRTNodeError).message).toBe('Expected options.tensorrt.profiles or options.tensorrt.shapes for options.tensorrt but received none: input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes');
-    await using shaped = await InferenceSession.create(convQdq().bytes, { backend: 'tensorrt', tensorrt: { cacheDir, profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 16, 16] } }] } });
+    expect((error as TensorRTNodeError).message).toBe(
+      'Expected options.tensorrt.profiles or options.tensorrt.shapes for options.tensorrt but received none: input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes',
+    );
+    await using shaped = await InferenceSession.create(convQdq().bytes, {
+      backend: 'tensorrt',
+      tensorrt: { cacheDir, profiles: [{ x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 16, 16] } }] },
+    });
     expect(shaped.backend).toBe('tensorrt');
   });
 
@@ -197,8 +209,14 @@ describe('InferenceSession over ONNX models on TensorRT', () => {
     const x = randomArray(4 * 4, 9, 2);
     const ref = (await referenceRun(mlp(), { x: { dtype: 'float32', data: x, dims: [4, 4] } })).y?.data as Float32Array;
     const calibration = Array.from({ length: 8 }, (_, i) => ({ x: new Tensor('float32', randomArray(8 * 4, 700 + i, 2), [8, 4]) }));
-    for (const [precision, tolerance] of [['fp16', 5e-3], ['int8', 0.05]] as const) {
-      await using session = await InferenceSession.create(mlp().bytes, { backend: 'tensorrt', tensorrt: { cacheDir, precision, calibration } });
+    for (const [precision, tolerance] of [
+      ['fp16', 5e-3],
+      ['int8', 0.05],
+    ] as const) {
+      await using session = await InferenceSession.create(mlp().bytes, {
+        backend: 'tensorrt',
+        tensorrt: { cacheDir, precision, calibration },
+      });
       const out = await session.run({ x: new Tensor('float32', x, [4, 4]) });
       expect(maxAbsDiff(out.y?.data as Float32Array, ref)).toBeLessThan(tolerance);
     }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { requireBinding } from '../../lib/binding.js';
-import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/errors.js';
 import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';
@@ -32,7 +32,17 @@ describe('Engine metadata', () => {
     await writeFile(path, await planFor(convQdq()));
     const engine = await Engine.load(path);
     expect(engine.tensorrtVersion).toBe('11.1.0');
-    expect(engine.inputs).toEqual([{ name: 'x', mode: 'input', dtype: 'float32', tensorrtType: 'kFLOAT', shape: [-1, 3, -1, -1], format: expect.stringContaining('kLINEAR'), location: 'device' }]);
+    expect(engine.inputs).toEqual([
+      {
+        name: 'x',
+        mode: 'input',
+        dtype: 'float32',
+        tensorrtType: 'kFLOAT',
+        shape: [-1, 3, -1, -1],
+        format: expect.stringContaining('kLINEAR'),
+        location: 'device',
+      },
+    ]);
     expect(engine.outputs.map((t) => [t.name, t.dtype, t.shape])).toEqual([['y', 'float32', [-1, -1]]]);
     expect(engine.profiles).toEqual([
       { index: 0, inputs: { x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 8, 8] } } },
@@ -67,15 +77,28 @@ describe('dynamic shapes and profiles', () => {
     const backend = await TensorRTBackend.load(await planFor(convQdq()));
     expect(backend.profileFor({ x: [2, 3, 8, 8] })).toBe(0);
     expect(backend.profileFor({ x: [4, 3, 16, 20] })).toBe(1);
-    for (const dims of [[2, 3, 8, 8], [4, 3, 16, 20], [1, 3, 4, 4]]) {
-      const x = new Tensor('float32', randomArray(dims.reduce((a, b) => a * b, 1), 7), dims);
+    for (const dims of [
+      [2, 3, 8, 8],
+      [4, 3, 16, 20],
+      [1, 3, 4, 4],
+    ]) {
+      const x = new Tensor(
+        'float32',
+        randomArray(
+          dims.reduce((a, b) => a * b, 1),
+          7,
+        ),
+        dims,
+      );
       const out = await backend.run({ x }, ['y']);
       const [n, , h, w] = dims as [number, number, number, number];
       expect(out.y?.dims).toEqual([n, Math.floor((h - 1) / 2 + 1) * Math.floor((w - 1) / 2 + 1) * 4]);
     }
     const error = await rejection(backend.run({ x: Tensor.zeros('float32', [1, 3, 8, 30]) }, ['y']));
     expect(error.code).toBe(ErrorCode.SHAPE_MISMATCH);
-    expect(error.message).toMatch(/No optimization profile of the engine accepts x \[1, 3, 8, 30\].*profile 1: x dims \[1, 3, 8, 30\] are outside min \[1, 3, 9, 9\] \.\. max \[4, 3, 16, 20\]/);
+    expect(error.message).toMatch(
+      /No optimization profile of the engine accepts x \[1, 3, 8, 30\].*profile 1: x dims \[1, 3, 8, 30\] are outside min \[1, 3, 9, 9\] \.\. max \[4, 3, 16, 20\]/,
+    );
     await backend.dispose();
   });
 

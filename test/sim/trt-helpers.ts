@@ -27,14 +27,18 @@ export function planFor(fixture: Fixture): Promise<Uint8Array> {
 export type Feeds = Record<string, { dtype: 'float32'; data: Float32Array; dims: number[] }>;
 
 /** Outputs of ONNX Runtime (CPU) for the same model and feeds. */
-export async function referenceRun(fixture: Fixture, feeds: Feeds): Promise<Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>> {
+export async function referenceRun(
+  fixture: Fixture,
+  feeds: Feeds,
+): Promise<Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>> {
   const session = await ort.InferenceSession.create(fixture.bytes);
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, feed] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(feed.dtype, feed.data, feed.dims);
     const results = await session.run(ortFeeds);
     const out: Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }> = {};
-    for (const [name, tensor] of Object.entries(results)) out[name] = { data: tensor.data as ArrayLike<number | bigint>, dims: tensor.dims };
+    for (const [name, tensor] of Object.entries(results))
+      out[name] = { data: tensor.data as ArrayLike<number | bigint>, dims: tensor.dims };
     return out;
   } finally {
     await session.release();

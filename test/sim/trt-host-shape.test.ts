@@ -24,7 +24,12 @@ describe('shape tensors on the host', () => {
     expect(engine.tensors.find((t) => t.name === 'x')?.location).toBe('device');
     expect(engine.tensors.find((t) => t.name === 'shapeOut')?.location).toBe('host');
     const context = engine.createContext();
-    for (const [n, target, seed] of [[6, [2, 3], 1], [6, [3, 2], 2], [12, [4, -1], 3], [12, [1, 12], 4]] as const) {
+    for (const [n, target, seed] of [
+      [6, [2, 3], 1],
+      [6, [3, 2], 2],
+      [12, [4, -1], 3],
+      [12, [1, 12], 4],
+    ] as const) {
       const x = randomArray(n, seed);
       const shape = BigInt64Array.from(target, (v) => BigInt(v));
       const [out, copy] = await context.run(
@@ -46,10 +51,21 @@ describe('shape tensors on the host', () => {
 
   it('runs through the backend, and stays uncaptured with cudaGraph', async () => {
     const backend = await TensorRTBackend.load(await planFor(hostShape()), { size: 1, cudaGraph: true });
-    for (const target of [[3, 4], [2, 6], [3, 4]]) {
+    for (const target of [
+      [3, 4],
+      [2, 6],
+      [3, 4],
+    ]) {
       const x = randomArray(12, target[0] ?? 0);
       const out = await backend.run(
-        { x: new Tensor('float32', x, [12]), shape: new Tensor('int64', BigInt64Array.from(target, (v) => BigInt(v)), [2]) },
+        {
+          x: new Tensor('float32', x, [12]),
+          shape: new Tensor(
+            'int64',
+            BigInt64Array.from(target, (v) => BigInt(v)),
+            [2],
+          ),
+        },
         ['y'],
       );
       expect(out.y?.dims).toEqual(target);

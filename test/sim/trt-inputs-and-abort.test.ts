@@ -5,7 +5,7 @@ import './use-sim.js';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { ErrorCode, InferenceSession, Tensor, type TensorRTNodeError } from '../../lib/index.js';
 import { buildModel } from '../../lib/onnx/builder.js';
 import { buildEngine } from '../../lib/tensorrt/builder.js';
 import { mlp, randomArray } from '../fixtures/trt-models.js';
@@ -61,7 +61,10 @@ describe('inputs on the tensorrt backend', () => {
   it('an input named "__proto__" is an input like any other', async () => {
     const bytes = buildModel({
       opset: 17,
-      inputs: [{ name: '__proto__', dtype: 'float32', dims: [2] }, { name: 'b', dtype: 'float32', dims: [2] }],
+      inputs: [
+        { name: '__proto__', dtype: 'float32', dims: [2] },
+        { name: 'b', dtype: 'float32', dims: [2] },
+      ],
       outputs: [{ name: 'y', dtype: 'float32', dims: [2] }],
       nodes: [{ op: 'Sub', inputs: ['__proto__', 'b'], outputs: ['y'] }],
     });
@@ -76,7 +79,14 @@ describe('queue and signals on the tensorrt backend', () => {
   it('options.maxQueue limits the context pool queue', async () => {
     await using session = await InferenceSession.create(plan, { backend: 'tensorrt', maxQueue: 1, tensorrt: { size: 1 } });
     const x = new Tensor('float32', randomArray(8, 7), [2, 4]);
-    const outcomes = await Promise.all([0, 1, 2].map(() => session.run({ x }).then(() => 'ok', (error: TensorRTNodeError) => error.code)));
+    const outcomes = await Promise.all(
+      [0, 1, 2].map(() =>
+        session.run({ x }).then(
+          () => 'ok',
+          (error: TensorRTNodeError) => error.code,
+        ),
+      ),
+    );
     expect(outcomes).toEqual(['ok', 'ok', ErrorCode.QUEUE_FULL]);
   });
 

@@ -101,7 +101,8 @@ describe('TensorRT loader', () => {
   it('loads TensorRT, its parser and plugins from a folder named by TENSORRT_NODE_NVINFER (a pip tensorrt_libs folder)', () => {
     const libs = join(dir, 'site-packages', 'tensorrt_libs');
     mkdirSync(libs, { recursive: true });
-    for (const name of ['libnvinfer.so.11', 'libnvonnxparser.so.11', 'libnvinfer_plugin.so.11']) symlinkSync(join(simDir, name), join(libs, name));
+    for (const name of ['libnvinfer.so.11', 'libnvonnxparser.so.11', 'libnvinfer_plugin.so.11'])
+      symlinkSync(join(simDir, name), join(libs, name));
     const report = inChild({ TENSORRT_NODE_NVINFER: libs });
     expect(report.info.library).toBe(join(libs, 'libnvinfer.so.11'));
     expect(report.info.parser.library).toBe(join(libs, 'libnvonnxparser.so.11'));

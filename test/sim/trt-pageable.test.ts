@@ -24,7 +24,9 @@ describe('runs with pageable arrays', () => {
       const planPath = join(dir, 'model.plan');
       writeFileSync(planPath, await planFor(fixture));
       const script = fileURLToPath(new URL('./fixtures/context-pageable-no-block.cjs', import.meta.url));
-      const report = JSON.parse(execFileSync(process.execPath, [script, simBindingPath(), planPath], { encoding: 'utf8', timeout: 60_000 }));
+      const report = JSON.parse(
+        execFileSync(process.execPath, [script, simBindingPath(), planPath], { encoding: 'utf8', timeout: 60_000 }),
+      );
 
       const x = new Float32Array(16).map((_, i) => i / 8 - 1);
       const session = await ort.InferenceSession.create(fixture.bytes);

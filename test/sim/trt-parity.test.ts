@@ -37,7 +37,11 @@ describe('sim TensorRT matches ONNX Runtime', () => {
   it('Conv + Sigmoid + Transpose + Reshape + Q/DQ + Tanh in both profiles', async () => {
     const fixture = convQdq();
     const backend = await backendFor(fixture);
-    for (const dims of [[1, 3, 5, 6], [2, 3, 8, 8], [3, 3, 11, 17]]) {
+    for (const dims of [
+      [1, 3, 5, 6],
+      [2, 3, 8, 8],
+      [3, 3, 11, 17],
+    ]) {
       const count = dims.reduce((a, b) => a * b, 1);
       const x = randomArray(count, count, 3);
       const out = await backend.run({ x: new Tensor('float32', x, dims) }, ['y']);
@@ -45,7 +49,9 @@ describe('sim TensorRT matches ONNX Runtime', () => {
       expect(out.y?.dims).toEqual(ref.y?.dims);
       // Int8 quantization: a value on a rounding boundary may land one step (0.01) away.
       expect(maxAbsDiff(out.y?.data as Float32Array, ref.y?.data as Float32Array)).toBeLessThanOrEqual(0.0101);
-      const exact = (out.y?.data as Float32Array).filter((v, i) => Math.abs(v - ((ref.y?.data as Float32Array)[i] as number)) < 1e-6).length;
+      const exact = (out.y?.data as Float32Array).filter(
+        (v, i) => Math.abs(v - ((ref.y?.data as Float32Array)[i] as number)) < 1e-6,
+      ).length;
       expect(exact / (out.y?.data as Float32Array).length).toBeGreaterThan(0.95);
     }
   });
@@ -57,7 +63,10 @@ describe('sim TensorRT matches ONNX Runtime', () => {
       const a = randomArray(2 * n * 3, 200 + n, 4);
       const b = Float32Array.from([1.5, -2.25, 3.125]);
       const out = await backend.run({ a: new Tensor('float32', a, [2, n, 3]), b: new Tensor('float32', b, [3]) }, ['sum', 'mixed', 'half']);
-      const ref = await referenceRun(fixture, { a: { dtype: 'float32', data: a, dims: [2, n, 3] }, b: { dtype: 'float32', data: b, dims: [3] } });
+      const ref = await referenceRun(fixture, {
+        a: { dtype: 'float32', data: a, dims: [2, n, 3] },
+        b: { dtype: 'float32', data: b, dims: [3] },
+      });
       expect(out.sum?.dims).toEqual([2, n, 3]);
       expect(maxAbsDiff(out.sum?.data as Float32Array, ref.sum?.data as Float32Array)).toBeLessThan(1e-6);
       expect(out.mixed?.dtype).toBe('int32');

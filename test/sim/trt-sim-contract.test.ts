@@ -24,7 +24,10 @@ it('passes every contract check of the simulated TensorRT', async () => {
       throw new Error(`contract check failed:\n${error.stdout ?? String(error)}`);
     });
     const lines = stdout.trim().split('\n');
-    expect(lines.filter((line) => !line.startsWith('ok ')), stdout).toEqual(['0 failed']);
+    expect(
+      lines.filter((line) => !line.startsWith('ok ')),
+      stdout,
+    ).toEqual(['0 failed']);
     expect(lines.length).toBeGreaterThan(25);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -30,7 +30,9 @@ it('is exclusive: a second taker waits until the first releases', async () => {
   await new Promise((resolve) => setImmediate(resolve));
   expect(second).toBe(false);
   await release();
-  await (await next)();
+  await (
+    await next
+  )();
   expect(waited).toBe(true);
 });
 

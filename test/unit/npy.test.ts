@@ -91,7 +91,11 @@ describe('decodeNpy', () => {
     const dict = "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), }";
     const body = dict + ' '.repeat(0x74 - dict.length - 1) + '\n';
     for (const version of [2, 3]) {
-      const bytes = Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0, 0x74, 0, 0, 0]), Buffer.from(body, 'latin1'), Buffer.from([0, 0, 1, 0, 2, 0])]);
+      const bytes = Buffer.concat([
+        Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0, 0x74, 0, 0, 0]),
+        Buffer.from(body, 'latin1'),
+        Buffer.from([0, 0, 1, 0, 2, 0]),
+      ]);
       const tensor = decodeNpy(new Uint8Array(bytes));
       expect(tensor.dtype).toBe('uint16');
       expect([...tensor.data]).toEqual([0, 1, 2]);
@@ -100,8 +104,18 @@ describe('decodeNpy', () => {
 
   it('round-trips every supported dtype, keeping float16 as raw bits', () => {
     const cases: [DType, string][] = [
-      ['float32', '<f4'], ['float16', '<f2'], ['float64', '<f8'], ['int8', '|i1'], ['uint8', '|u1'], ['int16', '<i2'],
-      ['uint16', '<u2'], ['int32', '<i4'], ['uint32', '<u4'], ['int64', '<i8'], ['uint64', '<u8'], ['bool', '|b1'],
+      ['float32', '<f4'],
+      ['float16', '<f2'],
+      ['float64', '<f8'],
+      ['int8', '|i1'],
+      ['uint8', '|u1'],
+      ['int16', '<i2'],
+      ['uint16', '<u2'],
+      ['int32', '<i4'],
+      ['uint32', '<u4'],
+      ['int64', '<i8'],
+      ['uint64', '<u8'],
+      ['bool', '|b1'],
     ];
     for (const [dtype, descr] of cases) {
       const info = dtypeInfo(dtype);
@@ -164,20 +178,43 @@ describe('decodeNpy', () => {
 
   it('refuses dtypes a Tensor cannot hold', () => {
     for (const descr of ['<c8', '<U3', '|O', '<M8[ns]', '|V4']) {
-      expectError(() => decodeNpy(npyBytes(`{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(16))), ErrorCode.INVALID_ARGUMENT, 'Expected a supported dtype', `'${descr}'`);
+      expectError(
+        () => decodeNpy(npyBytes(`{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(16))),
+        ErrorCode.INVALID_ARGUMENT,
+        'Expected a supported dtype',
+        `'${descr}'`,
+      );
     }
     // A structured dtype is a list, not a string.
-    expectError(() => decodeNpy(npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4))), ErrorCode.INVALID_ARGUMENT, '.npy header dict');
+    expectError(
+      () => decodeNpy(npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4))),
+      ErrorCode.INVALID_ARGUMENT,
+      '.npy header dict',
+    );
   });
 
   it('refuses truncated data and trailing bytes, saying how many bytes were expected', () => {
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
-    expectError(() => decodeNpy(npyBytes(header, new Uint8Array(20)), 'short.npy'), ErrorCode.INVALID_ARGUMENT, 'Expected 24 bytes of data', 'short.npy', 'received 20 bytes (the file is truncated)');
-    expectError(() => decodeNpy(npyBytes(header, new Uint8Array(28))), ErrorCode.INVALID_ARGUMENT, 'received 28 bytes (the file has trailing bytes)');
+    expectError(
+      () => decodeNpy(npyBytes(header, new Uint8Array(20)), 'short.npy'),
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected 24 bytes of data',
+      'short.npy',
+      'received 20 bytes (the file is truncated)',
+    );
+    expectError(
+      () => decodeNpy(npyBytes(header, new Uint8Array(28))),
+      ErrorCode.INVALID_ARGUMENT,
+      'received 28 bytes (the file has trailing bytes)',
+    );
   });
 
   it('refuses what is not a .npy file, or a version it does not know', () => {
-    expectError(() => decodeNpy(new Uint8Array(Buffer.from('PK\x03\x04 this is a zip'))), ErrorCode.INVALID_ARGUMENT, 'starting with the bytes \\x93NUMPY');
+    expectError(
+      () => decodeNpy(new Uint8Array(Buffer.from('PK\x03\x04 this is a zip'))),
+      ErrorCode.INVALID_ARGUMENT,
+      'starting with the bytes \\x93NUMPY',
+    );
     expectError(() => decodeNpy(new Uint8Array(3)), ErrorCode.INVALID_ARGUMENT, 'received 3 bytes');
     const v4 = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }");
     v4[6] = 4;
@@ -202,7 +239,12 @@ describe('decodeNpy', () => {
       "{'descr: '<f4'",
     ];
     for (const header of bad) {
-      expectError(() => decodeNpy(npyBytes(header, new Uint8Array(4)), 'bad.npy'), ErrorCode.INVALID_ARGUMENT, 'Expected a .npy header dict', 'for bad.npy');
+      expectError(
+        () => decodeNpy(npyBytes(header, new Uint8Array(4)), 'bad.npy'),
+        ErrorCode.INVALID_ARGUMENT,
+        'Expected a .npy header dict',
+        'for bad.npy',
+      );
     }
   });
 });
@@ -229,13 +271,19 @@ describe('loadNpy and saveNpy', () => {
 
   it('reports a missing file with ERR_IO and the path', async () => {
     const path = join(dir, 'missing.npy');
-    await expect(loadNpy(path)).rejects.toMatchObject({ code: ErrorCode.IO, message: `Expected a readable .npy file at ${path} but it does not exist` });
+    await expect(loadNpy(path)).rejects.toMatchObject({
+      code: ErrorCode.IO,
+      message: `Expected a readable .npy file at ${path} but it does not exist`,
+    });
   });
 
   it('names the file in errors about its contents', async () => {
     const path = join(dir, 'garbage.npy');
     await writeFile(path, 'not numpy at all');
-    await expect(loadNpy(path)).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining(`for ${path}`) });
+    await expect(loadNpy(path)).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: expect.stringContaining(`for ${path}`),
+    });
   });
 
   it('reports an unwritable path with ERR_IO and leaves nothing behind', async () => {

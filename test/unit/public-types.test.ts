@@ -28,7 +28,14 @@ function nativeNames(entry: string): Map<string, string[]> {
     const names: string[] = [];
     const visit = (node: ts.Node): void => {
       if (ts.isIdentifier(node) && node.text.startsWith('Native')) names.push(node.text);
-      if (ts.isStringLiteral(node) && node.text.startsWith('.') && (ts.isExternalModuleReference(node.parent) || ts.isImportDeclaration(node.parent) || ts.isExportDeclaration(node.parent) || ts.isLiteralTypeNode(node.parent))) {
+      if (
+        ts.isStringLiteral(node) &&
+        node.text.startsWith('.') &&
+        (ts.isExternalModuleReference(node.parent) ||
+          ts.isImportDeclaration(node.parent) ||
+          ts.isExportDeclaration(node.parent) ||
+          ts.isLiteralTypeNode(node.parent))
+      ) {
         const target = resolve(dirname(file), node.text.replace(/\.js$/, '.d.ts'));
         if (existsSync(target)) pending.push(target);
       }
@@ -42,7 +49,11 @@ function nativeNames(entry: string): Map<string, string[]> {
 
 it('names no Native* type anywhere reachable from the published index.d.ts', async () => {
   outDir = await mkdtemp(join(tmpdir(), 'public-types-'));
-  await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--emitDeclarationOnly', '--outDir', outDir], { cwd: root });
+  await promisify(execFile)(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--emitDeclarationOnly', '--outDir', outDir],
+    { cwd: root },
+  );
   const entry = join(outDir, 'index.d.ts');
   expect(existsSync(entry)).toBe(true);
   expect(Object.fromEntries(nativeNames(entry))).toEqual({});

@@ -4,7 +4,7 @@ import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
 import { Tensor, elementCount } from '../../lib/tensor.js';
 
 describe('Tensor', () => {
-  it('wraps the caller\'s TypedArray without copying, byteOffset included', () => {
+  it("wraps the caller's TypedArray without copying, byteOffset included", () => {
     const backing = new Float32Array(10);
     const view = new Float32Array(backing.buffer, 8, 6);
     const tensor = new Tensor('float32', view, [2, 3]);

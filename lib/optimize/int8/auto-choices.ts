@@ -18,7 +18,14 @@ type Samples = readonly Record<string, Tensor>[];
 type Outputs = Record<string, Tensor>[];
 
 /** Tries each candidate; returns the one with the lowest error (the first on ties) and all trials. */
-export async function chooseByError<T>(candidates: readonly T[], build: (candidate: T) => Uint8Array, reference: Outputs, samples: Samples, signal?: AbortSignal, onTrial?: (done: number) => void): Promise<{ chosen: T; trials: Trial<T>[] }> {
+export async function chooseByError<T>(
+  candidates: readonly T[],
+  build: (candidate: T) => Uint8Array,
+  reference: Outputs,
+  samples: Samples,
+  signal?: AbortSignal,
+  onTrial?: (done: number) => void,
+): Promise<{ chosen: T; trials: Trial<T>[] }> {
   const trials: Trial<T>[] = [];
   for (const choice of candidates) {
     if (signal?.aborted) throw abortError(signal);

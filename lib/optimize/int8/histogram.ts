@@ -189,7 +189,14 @@ function mseThreshold(counts: Float64Array, width: number, levels: number): numb
   return best;
 }
 
-function sideThreshold(counts: Float64Array, width: number, total: number, levels: number, options: RangeOptions, observed: number): number {
+function sideThreshold(
+  counts: Float64Array,
+  width: number,
+  total: number,
+  levels: number,
+  options: RangeOptions,
+  observed: number,
+): number {
   switch (options.method) {
     case 'minmax':
       return observed;

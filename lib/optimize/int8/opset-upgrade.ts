@@ -18,7 +18,22 @@ function takeAttribute(node: NodeProto, name: string) {
 }
 
 /** Ops (default domain) whose form or meaning changed between opset 7 and 13, and what this file does about it. */
-const CHANGED_OPS = new Set(['Clip', 'Slice', 'Squeeze', 'Unsqueeze', 'Softmax', 'LogSoftmax', 'Hardmax', 'Pad', 'Upsample', 'Resize', 'TopK', 'Split', 'ReduceSum', 'Dropout']);
+const CHANGED_OPS = new Set([
+  'Clip',
+  'Slice',
+  'Squeeze',
+  'Unsqueeze',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'Pad',
+  'Upsample',
+  'Resize',
+  'TopK',
+  'Split',
+  'ReduceSum',
+  'Dropout',
+]);
 
 export interface UpgradeContext {
   /** Rank of a value, where known (calibration measures it); needed for Softmax before opset 13. */
@@ -39,13 +54,21 @@ function floatScalar(graph: GraphProto, names: Set<string>, base: string, value:
 
 function upgradeNode(graph: GraphProto, node: NodeProto, from: number, names: Set<string>, context: UpgradeContext): void {
   const label = node.name || node.output[0];
-  const refuse = (why: string) => new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Cannot raise ${node.opType} node "${label}" from opset ${from} to ${QDQ_OPSET} (needed for per-channel Q/DQ): ${why}`);
+  const refuse = (why: string) =>
+    new TensorRTNodeError(
+      ErrorCode.UNSUPPORTED,
+      `Cannot raise ${node.opType} node "${label}" from opset ${from} to ${QDQ_OPSET} (needed for per-channel Q/DQ): ${why}`,
+    );
   switch (node.opType) {
     case 'Clip': {
       if (from >= 11) return;
       const min = takeAttribute(node, 'min');
       const max = takeAttribute(node, 'max');
-      node.input = [node.input[0], min ? floatScalar(graph, names, `${label}_min`, min.f) : '', max ? floatScalar(graph, names, `${label}_max`, max.f) : ''];
+      node.input = [
+        node.input[0],
+        min ? floatScalar(graph, names, `${label}_min`, min.f) : '',
+        max ? floatScalar(graph, names, `${label}_max`, max.f) : '',
+      ];
       while (node.input[node.input.length - 1] === '') node.input.pop();
       return;
     }
@@ -55,7 +78,11 @@ function upgradeNode(graph: GraphProto, node: NodeProto, from: number, names: Se
       const ends = takeAttribute(node, 'ends');
       const axes = takeAttribute(node, 'axes');
       if (!starts || !ends) throw refuse('it lacks starts or ends');
-      node.input = [node.input[0], int64Initializer(graph, names, `${label}_starts`, starts.ints), int64Initializer(graph, names, `${label}_ends`, ends.ints)];
+      node.input = [
+        node.input[0],
+        int64Initializer(graph, names, `${label}_starts`, starts.ints),
+        int64Initializer(graph, names, `${label}_ends`, ends.ints),
+      ];
       if (axes) node.input.push(int64Initializer(graph, names, `${label}_axes`, axes.ints));
       return;
     }
@@ -86,8 +113,10 @@ function upgradeNode(graph: GraphProto, node: NodeProto, from: number, names: Se
       throw refuse('Resize before opset 11 has other coordinate semantics');
     default:
       if (CHANGED_OPS.has(node.opType)) {
-        if (['Pad', 'TopK', 'Upsample'].includes(node.opType) && from < 11) throw refuse('its attributes moved to inputs in a form this converter does not handle');
-        if (['Split', 'ReduceSum'].includes(node.opType) && (getAttribute(node, 'split') || getAttribute(node, 'axes'))) throw refuse('its attributes became inputs in opset 13');
+        if (['Pad', 'TopK', 'Upsample'].includes(node.opType) && from < 11)
+          throw refuse('its attributes moved to inputs in a form this converter does not handle');
+        if (['Split', 'ReduceSum'].includes(node.opType) && (getAttribute(node, 'split') || getAttribute(node, 'axes')))
+          throw refuse('its attributes became inputs in opset 13');
       }
   }
 }
@@ -95,8 +124,13 @@ function upgradeNode(graph: GraphProto, node: NodeProto, from: number, names: Se
 /** The model's default-domain opset, refused when this converter cannot start from it (checked before calibration). */
 export function checkSourceOpset(model: ModelProto): number {
   const from = opsetVersion(model);
-  if (from === undefined) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected the model to import the default ONNX opset but it imports none');
-  if (from < 7) throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Expected a model of opset 7 or later for INT8 quantization but it imports opset ${from}`);
+  if (from === undefined)
+    throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, 'Expected the model to import the default ONNX opset but it imports none');
+  if (from < 7)
+    throw new TensorRTNodeError(
+      ErrorCode.UNSUPPORTED,
+      `Expected a model of opset 7 or later for INT8 quantization but it imports opset ${from}`,
+    );
   return from;
 }
 

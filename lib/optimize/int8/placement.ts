@@ -47,14 +47,18 @@ function weightAxis(node: NodeProto, inits: Map<string, TensorProto>): number | 
   if (!name || !isFloatInitializer(inits, name)) return undefined;
   const rank = readTensor(inits.get(name) as TensorProto).dims.length;
   switch (node.opType) {
-    case 'Conv': return 0;
-    case 'ConvTranspose': return 1;
+    case 'Conv':
+      return 0;
+    case 'ConvTranspose':
+      return 1;
     case 'Gemm': {
       const transB = node.attribute.find((a) => a.name === 'transB');
       return transB && transB.i !== 0n ? 0 : 1;
     }
-    case 'MatMul': return rank === 2 ? 1 : undefined;
-    default: return undefined;
+    case 'MatMul':
+      return rank === 2 ? 1 : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -67,7 +71,13 @@ export function nodeKey(node: NodeProto): string {
  * The quantizable nodes and activations. `keepFloat` names nodes to leave in float (sensitivity
  * analysis); `only`, when given, restricts quantization to those nodes.
  */
-export function findPlacement(graph: GraphProto, target: QuantTarget, exclude: Exclusions = {}, keepFloat: ReadonlySet<string> = new Set(), only?: ReadonlySet<string>): Placement {
+export function findPlacement(
+  graph: GraphProto,
+  target: QuantTarget,
+  exclude: Exclusions = {},
+  keepFloat: ReadonlySet<string> = new Set(),
+  only?: ReadonlySet<string>,
+): Placement {
   const inits = initializerMap(graph);
   const producers = producerMap(graph);
   const consumers = consumerMap(graph);
@@ -76,7 +86,8 @@ export function findPlacement(graph: GraphProto, target: QuantTarget, exclude: E
   const nodes: QuantizableNode[] = [];
   for (const node of graph.node) {
     if (!QUANTIZABLE_OPS.includes(node.opType) || node.domain !== '') continue;
-    if (excludedNames.has(node.name) || excludedOps.has(node.opType) || keepFloat.has(nodeKey(node)) || (only && !only.has(nodeKey(node)))) continue;
+    if (excludedNames.has(node.name) || excludedOps.has(node.opType) || keepFloat.has(nodeKey(node)) || (only && !only.has(nodeKey(node))))
+      continue;
     const axis = weightAxis(node, inits);
     const activations: string[] = [];
     if (node.input[0] && !inits.has(node.input[0])) activations.push(node.input[0]);
@@ -94,7 +105,13 @@ export function findPlacement(graph: GraphProto, target: QuantTarget, exclude: E
       if (add.opType !== 'Add' || add.input.length !== 2 || add.input.some((name) => inits.has(name))) continue;
       const fused = add.input.map((name) => producers.get(name));
       // TensorRT fuses Add into the convolution that produces one input; the other joins in int8.
-      const convIndex = fused.findIndex((producer) => producer !== undefined && (producer.opType === 'Conv') && quantizedNodes.has(producer) && (consumers.get(producer.output[0]) ?? []).length === 1);
+      const convIndex = fused.findIndex(
+        (producer) =>
+          producer !== undefined &&
+          producer.opType === 'Conv' &&
+          quantizedNodes.has(producer) &&
+          (consumers.get(producer.output[0]) ?? []).length === 1,
+      );
       if (convIndex < 0) continue;
       const branch = add.input[1 - convIndex];
       const list = residual.get(branch) ?? [];

@@ -79,7 +79,14 @@ export interface RewriteStats {
  * Bias correction: the output shift that rounding the weights causes, E[(Wq - W) x] = (Wq - W) E[x],
  * per output channel, from the per-channel means of the node's input. Undefined when not applicable.
  */
-function weightErrorShift(node: NodeProto, weight: Float32Array, dims: readonly number[], q: QuantizedWeight, axis: number, inputMean: Float64Array): Float64Array | undefined {
+function weightErrorShift(
+  node: NodeProto,
+  weight: Float32Array,
+  dims: readonly number[],
+  q: QuantizedWeight,
+  axis: number,
+  inputMean: Float64Array,
+): Float64Array | undefined {
   if (node.opType === 'Conv') {
     const [cout, cinPerGroup] = dims;
     const group = Number(node.attribute.find((a) => a.name === 'group')?.i ?? 1n);
@@ -120,12 +127,22 @@ function weightErrorShift(node: NodeProto, weight: Float32Array, dims: readonly 
   return undefined;
 }
 
-export function insertQdq(graph: GraphProto, placement: Placement, params: ReadonlyMap<string, ActivationParams>, target: QuantTarget, inputMeans: ReadonlyMap<string, Float64Array> = new Map(), weightQmax = 127): RewriteStats {
+export function insertQdq(
+  graph: GraphProto,
+  placement: Placement,
+  params: ReadonlyMap<string, ActivationParams>,
+  target: QuantTarget,
+  inputMeans: ReadonlyMap<string, Float64Array> = new Map(),
+  weightQmax = 127,
+): RewriteStats {
   const inits = initializerMap(graph);
   const names = usedNames(graph);
   const added: NodeProto[] = [];
   const newInits: TensorProto[] = [];
-  const dequantizedWeights = new Map<string, { output: string; scales: Float32Array; q: QuantizedWeight; value: Float32Array; dims: number[] }>();
+  const dequantizedWeights = new Map<
+    string,
+    { output: string; scales: Float32Array; q: QuantizedWeight; value: Float32Array; dims: number[] }
+  >();
   const dequantizedActivations = new Map<string, string>();
   const stats: RewriteStats = { quantizedNodes: [], quantizedWeightElements: 0, activationPairs: 0 };
 
@@ -137,11 +154,29 @@ export function insertQdq(graph: GraphProto, placement: Placement, params: Reado
     const scale = uniqueName(names, `${tensor}_scale`);
     const zeroPoint = uniqueName(names, `${tensor}_zero_point`);
     newInits.push(makeTensor(scale, 'float32', [], Float32Array.of(p.scale)));
-    newInits.push(p.type === 'int8' ? makeTensor(zeroPoint, 'int8', [], Int8Array.of(p.zeroPoint)) : makeTensor(zeroPoint, 'uint8', [], Uint8Array.of(p.zeroPoint)));
+    newInits.push(
+      p.type === 'int8'
+        ? makeTensor(zeroPoint, 'int8', [], Int8Array.of(p.zeroPoint))
+        : makeTensor(zeroPoint, 'uint8', [], Uint8Array.of(p.zeroPoint)),
+    );
     const quantized = uniqueName(names, `${tensor}_quantized`);
     const dequantized = uniqueName(names, `${tensor}_dequantized`);
-    added.push(makeNode({ op: 'QuantizeLinear', inputs: [tensor, scale, zeroPoint], outputs: [quantized], name: uniqueName(names, `${tensor}_QuantizeLinear`) }));
-    added.push(makeNode({ op: 'DequantizeLinear', inputs: [quantized, scale, zeroPoint], outputs: [dequantized], name: uniqueName(names, `${tensor}_DequantizeLinear`) }));
+    added.push(
+      makeNode({
+        op: 'QuantizeLinear',
+        inputs: [tensor, scale, zeroPoint],
+        outputs: [quantized],
+        name: uniqueName(names, `${tensor}_QuantizeLinear`),
+      }),
+    );
+    added.push(
+      makeNode({
+        op: 'DequantizeLinear',
+        inputs: [quantized, scale, zeroPoint],
+        outputs: [dequantized],
+        name: uniqueName(names, `${tensor}_DequantizeLinear`),
+      }),
+    );
     dequantizedActivations.set(tensor, dequantized);
     stats.activationPairs++;
     return dequantized;
@@ -156,8 +191,17 @@ export function insertQdq(graph: GraphProto, placement: Placement, params: Reado
     const scale = uniqueName(names, `${name}_scale`);
     const zeroPoint = uniqueName(names, `${name}_zero_point`);
     const output = uniqueName(names, `${name}_dequantized`);
-    newInits.push(makeTensor(values, 'int8', q.dims, q.values), makeTensor(scale, 'float32', [q.scales.length], q.scales), makeTensor(zeroPoint, 'int8', [q.scales.length], new Int8Array(q.scales.length)));
-    const dq = makeNode({ op: 'DequantizeLinear', inputs: [values, scale, zeroPoint], outputs: [output], name: uniqueName(names, `${name}_DequantizeLinear`) });
+    newInits.push(
+      makeTensor(values, 'int8', q.dims, q.values),
+      makeTensor(scale, 'float32', [q.scales.length], q.scales),
+      makeTensor(zeroPoint, 'int8', [q.scales.length], new Int8Array(q.scales.length)),
+    );
+    const dq = makeNode({
+      op: 'DequantizeLinear',
+      inputs: [values, scale, zeroPoint],
+      outputs: [output],
+      name: uniqueName(names, `${name}_DequantizeLinear`),
+    });
     dq.attribute.push(makeAttribute('axis', axis));
     added.push(dq);
     stats.quantizedWeightElements += q.values.length;
@@ -208,8 +252,17 @@ export function insertQdq(graph: GraphProto, placement: Placement, params: Reado
         const scale = uniqueName(names, `${biasName}_scale`);
         const zeroPoint = uniqueName(names, `${biasName}_zero_point`);
         const output = uniqueName(names, `${biasName}_dequantized`);
-        newInits.push(makeTensor(values, 'int32', [bias.length], quantizedBias), makeTensor(scale, 'float32', [bias.length], biasScales), makeTensor(zeroPoint, 'int32', [bias.length], new Int32Array(bias.length)));
-        const dq = makeNode({ op: 'DequantizeLinear', inputs: [values, scale, zeroPoint], outputs: [output], name: uniqueName(names, `${biasName}_DequantizeLinear`) });
+        newInits.push(
+          makeTensor(values, 'int32', [bias.length], quantizedBias),
+          makeTensor(scale, 'float32', [bias.length], biasScales),
+          makeTensor(zeroPoint, 'int32', [bias.length], new Int32Array(bias.length)),
+        );
+        const dq = makeNode({
+          op: 'DequantizeLinear',
+          inputs: [values, scale, zeroPoint],
+          outputs: [output],
+          name: uniqueName(names, `${biasName}_DequantizeLinear`),
+        });
         dq.attribute.push(makeAttribute('axis', 0));
         added.push(dq);
         node.input[2] = output;
@@ -236,6 +289,8 @@ export function insertQdq(graph: GraphProto, placement: Placement, params: Reado
   graph.node = topologicalOrder(graph);
   // Float weights now read only through their int8 copies.
   const stillRead = consumerMap(graph);
-  graph.initializer = graph.initializer.filter((tensor) => stillRead.has(tensor.name) || graph.output.some((output) => output.name === tensor.name));
+  graph.initializer = graph.initializer.filter(
+    (tensor) => stillRead.has(tensor.name) || graph.output.some((output) => output.name === tensor.name),
+  );
   return stats;
 }

@@ -15,9 +15,7 @@ constexpr int kComputeMajor = 8;
 constexpr int kComputeMinor = 9;
 constexpr int kMultiProcessors = 16;
 
-cudaError_t check_device(int device) {
-  return (device < 0 || device >= config().device_count) ? cudaErrorInvalidDevice : cudaSuccess;
-}
+cudaError_t check_device(int device) { return (device < 0 || device >= config().device_count) ? cudaErrorInvalidDevice : cudaSuccess; }
 
 struct ErrorText {
   cudaError_t code;
@@ -100,13 +98,26 @@ cudaError_t CUDARTAPI cudaDeviceGetAttribute(int* value, enum cudaDeviceAttr att
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
   if (cudaError_t e = check_device(device); e != cudaSuccess) return finish(e);
   switch (attr) {
-    case cudaDevAttrComputeCapabilityMajor: *value = kComputeMajor; return cudaSuccess;
-    case cudaDevAttrComputeCapabilityMinor: *value = kComputeMinor; return cudaSuccess;
-    case cudaDevAttrMultiProcessorCount: *value = kMultiProcessors; return cudaSuccess;
-    case cudaDevAttrWarpSize: *value = 32; return cudaSuccess;
-    case cudaDevAttrMaxThreadsPerBlock: *value = 1024; return cudaSuccess;
-    case cudaDevAttrIntegrated: *value = 0; return cudaSuccess;
-    default: return finish(cudaErrorNotSupported);  // an attribute this simulator does not model
+    case cudaDevAttrComputeCapabilityMajor:
+      *value = kComputeMajor;
+      return cudaSuccess;
+    case cudaDevAttrComputeCapabilityMinor:
+      *value = kComputeMinor;
+      return cudaSuccess;
+    case cudaDevAttrMultiProcessorCount:
+      *value = kMultiProcessors;
+      return cudaSuccess;
+    case cudaDevAttrWarpSize:
+      *value = 32;
+      return cudaSuccess;
+    case cudaDevAttrMaxThreadsPerBlock:
+      *value = 1024;
+      return cudaSuccess;
+    case cudaDevAttrIntegrated:
+      *value = 0;
+      return cudaSuccess;
+    default:
+      return finish(cudaErrorNotSupported);  // an attribute this simulator does not model
   }
 }
 

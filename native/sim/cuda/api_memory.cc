@@ -16,9 +16,12 @@ cudaError_t validate_copy(void* dst, const void* src, size_t count, cudaMemcpyKi
   if (dst == nullptr || src == nullptr) return cudaErrorInvalidValue;
   const MemoryRegistry& m = memory();
   switch (kind) {
-    case cudaMemcpyHostToHost: return cudaSuccess;
-    case cudaMemcpyHostToDevice: return m.is_device_range(dst, count) ? cudaSuccess : cudaErrorInvalidValue;
-    case cudaMemcpyDeviceToHost: return m.is_device_range(src, count) ? cudaSuccess : cudaErrorInvalidValue;
+    case cudaMemcpyHostToHost:
+      return cudaSuccess;
+    case cudaMemcpyHostToDevice:
+      return m.is_device_range(dst, count) ? cudaSuccess : cudaErrorInvalidValue;
+    case cudaMemcpyDeviceToHost:
+      return m.is_device_range(src, count) ? cudaSuccess : cudaErrorInvalidValue;
     case cudaMemcpyDeviceToDevice:
       return m.is_device_range(src, count) && m.is_device_range(dst, count) ? cudaSuccess : cudaErrorInvalidValue;
     case cudaMemcpyDefault: {
@@ -37,11 +40,16 @@ bool touches_pageable(void* dst, const void* src, size_t count, cudaMemcpyKind k
   const MemoryRegistry& m = memory();
   auto pageable = [&](const void* p) { return !m.is_device_range(p, count) && !m.is_pinned_range(p, count); };
   switch (kind) {
-    case cudaMemcpyHostToDevice: return pageable(src);
-    case cudaMemcpyDeviceToHost: return pageable(dst);
-    case cudaMemcpyHostToHost: return true;
-    case cudaMemcpyDeviceToDevice: return false;
-    default: return pageable(src) || pageable(dst);
+    case cudaMemcpyHostToDevice:
+      return pageable(src);
+    case cudaMemcpyDeviceToHost:
+      return pageable(dst);
+    case cudaMemcpyHostToHost:
+      return true;
+    case cudaMemcpyDeviceToDevice:
+      return false;
+    default:
+      return pageable(src) || pageable(dst);
   }
 }
 
@@ -49,8 +57,7 @@ bool touches_pageable(void* dst, const void* src, size_t count, cudaMemcpyKind k
 // Copies that touch pageable host memory return only once done: CUDA stages them through pinned
 // memory of its own and may synchronize with the stream to do so (device-to-pageable copies do),
 // so the simulator takes the strict reading and makes them synchronous to the caller.
-cudaError_t enqueue_copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream,
-                         bool wait) {
+cudaError_t enqueue_copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream, bool wait) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return e;
   if (cudaError_t e = validate_copy(dst, src, count, kind); e != cudaSuccess) return e;
   if (count != 0 && touches_pageable(dst, src, count, kind)) wait = true;
@@ -135,14 +142,11 @@ cudaError_t CUDARTAPI cudaMemcpy(void* dst, const void* src, size_t count, enum 
   return finish(enqueue_copy(dst, src, count, kind, nullptr, true));
 }
 
-cudaError_t CUDARTAPI cudaMemcpyAsync(void* dst, const void* src, size_t count, enum cudaMemcpyKind kind,
-                                      cudaStream_t stream) {
+cudaError_t CUDARTAPI cudaMemcpyAsync(void* dst, const void* src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream) {
   return finish(enqueue_copy(dst, src, count, kind, stream, false));
 }
 
-cudaError_t CUDARTAPI cudaMemset(void* devPtr, int value, size_t count) {
-  return finish(enqueue_set(devPtr, value, count, nullptr, true));
-}
+cudaError_t CUDARTAPI cudaMemset(void* devPtr, int value, size_t count) { return finish(enqueue_set(devPtr, value, count, nullptr, true)); }
 
 cudaError_t CUDARTAPI cudaMemsetAsync(void* devPtr, int value, size_t count, cudaStream_t stream) {
   return finish(enqueue_set(devPtr, value, count, stream, false));

@@ -68,8 +68,7 @@ cudaError_t CUDARTAPI cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, v
   return cudaSuccess;
 }
 
-cudaError_t CUDARTAPI cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void* userData,
-                                            unsigned int flags) {
+cudaError_t CUDARTAPI cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void* userData, unsigned int flags) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
   if (callback == nullptr || flags != 0) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);

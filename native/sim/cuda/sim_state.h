@@ -16,9 +16,9 @@
 namespace trtn::cudasim {
 
 struct Config {
-  int device_count = 1;              // TENSORRT_NODE_SIM_DEVICES (0 simulates "no device")
-  size_t device_memory = 4ull << 30; // TENSORRT_NODE_SIM_DEVICE_MEMORY, the fake memory cap in bytes
-  int driver_version = 13000;        // TENSORRT_NODE_SIM_DRIVER_VERSION (0 simulates "no driver")
+  int device_count = 1;               // TENSORRT_NODE_SIM_DEVICES (0 simulates "no device")
+  size_t device_memory = 4ull << 30;  // TENSORRT_NODE_SIM_DEVICE_MEMORY, the fake memory cap in bytes
+  int driver_version = 13000;         // TENSORRT_NODE_SIM_DRIVER_VERSION (0 simulates "no driver")
 };
 
 const Config& config();

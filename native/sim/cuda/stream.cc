@@ -115,8 +115,7 @@ cudaError_t StreamTable::destroy(cudaStream_t handle) {
     if (it == live_.end()) return cudaErrorInvalidResourceHandle;
     impl = it->second;
     live_.erase(it);
-    retired_.erase(std::remove_if(retired_.begin(), retired_.end(), [](const auto& s) { return s->idle(); }),
-                   retired_.end());
+    retired_.erase(std::remove_if(retired_.begin(), retired_.end(), [](const auto& s) { return s->idle(); }), retired_.end());
     retired_.push_back(impl);
   }
   delete handle;

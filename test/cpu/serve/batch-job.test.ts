@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ErrorCode, InferenceSession, Tensor, runBatchJob } from '../../../lib/index.js';
-import { idCounts, readResults, writeJsonlItems, writeNpyItems } from '../../fixtures/batch-inputs.js';
+import { idCounts, readResults, writeNpyItems } from '../../fixtures/batch-inputs.js';
 import { servingMlp, tableLookup } from '../../fixtures/serving-models.js';
 
 let dir: string;
@@ -24,7 +24,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'npy', 'broken.npy'), 'not a numpy file');
   await using session = await InferenceSession.create(modelPath, { backend: 'cpu' });
   expected = new Map();
-  for (const [id, data] of items) expected.set(id, (await session.run({ x: new Tensor('float32', data, [1, 128]) })).y?.data as Float32Array);
+  for (const [id, data] of items)
+    expected.set(id, (await session.run({ x: new Tensor('float32', data, [1, 128]) })).y?.data as Float32Array);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -42,9 +43,17 @@ describe('runBatchJob', () => {
   it('writes one line per item, records a bad item without stopping, and resumes with nothing to do', async () => {
     const out = join(dir, 'all.jsonl');
     const seen: number[] = [];
-    const summary = await runBatchJob(modelPath, { inputs: join(dir, 'npy'), out, batchSize: 8, session: { backend: 'cpu' }, onProgress: (p) => seen.push(p.done) });
+    const summary = await runBatchJob(modelPath, {
+      inputs: join(dir, 'npy'),
+      out,
+      batchSize: 8,
+      session: { backend: 'cpu' },
+      onProgress: (p) => seen.push(p.done),
+    });
     expect(summary).toMatchObject({ total: 41, done: 41, succeeded: 40, failed: 1, skipped: 0, aborted: false, tornBytes: 0 });
-    expect(summary.failures).toEqual([{ id: 'broken', code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('Expected a .npy file') }]);
+    expect(summary.failures).toEqual([
+      { id: 'broken', code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('Expected a .npy file') },
+    ]);
     expect(seen.at(-1)).toBe(41);
     const records = await readResults(out);
     expect(records).toHaveLength(41);
@@ -93,8 +102,19 @@ describe('runBatchJob', () => {
           callback();
         },
       });
-    const failed = await runBatchJob(modelPath, { inputs: join(dir, 'npy'), out, batchSize: 4, session: { backend: 'cpu' }, createOutputStream: fullDisk }).catch((error: unknown) => error);
-    expect(failed).toMatchObject({ code: ErrorCode.IO, message: expect.stringMatching(/^Could not write results to .*enospc\.jsonl \(ENOSPC: no space left on the device\); the 7 results written in this run are kept/) });
+    const failed = await runBatchJob(modelPath, {
+      inputs: join(dir, 'npy'),
+      out,
+      batchSize: 4,
+      session: { backend: 'cpu' },
+      createOutputStream: fullDisk,
+    }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({
+      code: ErrorCode.IO,
+      message: expect.stringMatching(
+        /^Could not write results to .*enospc\.jsonl \(ENOSPC: no space left on the device\); the 7 results written in this run are kept/,
+      ),
+    });
     expect((failed as Error).cause).toMatchObject({ code: 'ENOSPC' });
     const kept = await readResults(out);
     expect(kept).toHaveLength(7);
@@ -110,7 +130,12 @@ describe('runBatchJob', () => {
     const out = join(dir, 'abort.jsonl');
     const controller = new AbortController();
     const first = await runBatchJob(modelPath, {
-      inputs: join(dir, 'npy'), out, batchSize: 2, concurrency: 1, session: { backend: 'cpu' }, signal: controller.signal,
+      inputs: join(dir, 'npy'),
+      out,
+      batchSize: 2,
+      concurrency: 1,
+      session: { backend: 'cpu' },
+      signal: controller.signal,
       onProgress: (progress) => progress.done >= 5 && controller.abort(),
     });
     expect(first.aborted).toBe(true);
@@ -125,15 +150,18 @@ describe('runBatchJob', () => {
 
   it('reads .jsonl inputs (int64 as numbers or strings) and records bad lines by their line number', async () => {
     const jsonl = join(dir, 'lookup.jsonl');
-    await writeFile(jsonl, [
-      JSON.stringify({ id: 'a', inputs: { index: { dims: [1, 1], data: [3] } } }),
-      JSON.stringify({ id: 'b', inputs: { index: { dims: [1], data: ['4'] } } }),
-      'not json',
-      JSON.stringify({ id: 'a', inputs: { index: { dims: [1, 1], data: [1] } } }),
-      JSON.stringify({ id: 'c', inputs: { index: { dims: [1, 1], data: [99] } } }),
-      JSON.stringify({ id: 7, inputs: {} }),
-      '',
-    ].join('\n'));
+    await writeFile(
+      jsonl,
+      [
+        JSON.stringify({ id: 'a', inputs: { index: { dims: [1, 1], data: [3] } } }),
+        JSON.stringify({ id: 'b', inputs: { index: { dims: [1], data: ['4'] } } }),
+        'not json',
+        JSON.stringify({ id: 'a', inputs: { index: { dims: [1, 1], data: [1] } } }),
+        JSON.stringify({ id: 'c', inputs: { index: { dims: [1, 1], data: [99] } } }),
+        JSON.stringify({ id: 7, inputs: {} }),
+        '',
+      ].join('\n'),
+    );
     const model = join(dir, 'lookup.onnx');
     await writeFile(model, tableLookup());
     const out = join(dir, 'lookup-out.jsonl');

@@ -33,7 +33,10 @@ describe('createBatcher on the cpu backend', () => {
     await using session = await InferenceSession.create(servingMlp(), { backend: 'cpu' });
     const batcher = createBatcher(session, { adaptive: false });
     const x = randomFloats(128, 7);
-    const [bare, withDim] = await Promise.all([batcher.run({ x: new Tensor('float32', x, [128]) }), batcher.run({ x: new Tensor('float32', x, [1, 128]) })]);
+    const [bare, withDim] = await Promise.all([
+      batcher.run({ x: new Tensor('float32', x, [128]) }),
+      batcher.run({ x: new Tensor('float32', x, [1, 128]) }),
+    ]);
     expect(bare.y?.dims).toEqual([16]);
     expect(withDim.y?.dims).toEqual([1, 16]);
     expect(Array.from(bare.y?.data as Float32Array)).toEqual(Array.from(withDim.y?.data as Float32Array));
@@ -44,7 +47,17 @@ describe('createBatcher on the cpu backend', () => {
     await using session = await InferenceSession.create(scaleByLength(3), { backend: 'cpu' });
     await using batcher = createBatcher(session, { adaptive: false });
     const lengths = [3, 5, 3, 5, 3, 7];
-    const results = await Promise.all(lengths.map((len, i) => batcher.run({ x: new Tensor('float32', Float32Array.from({ length: len }, (_, k) => i + k), [1, len]) })));
+    const results = await Promise.all(
+      lengths.map((len, i) =>
+        batcher.run({
+          x: new Tensor(
+            'float32',
+            Float32Array.from({ length: len }, (_, k) => i + k),
+            [1, len],
+          ),
+        }),
+      ),
+    );
     results.forEach((result, i) => {
       expect(result.y?.dims).toEqual([1, lengths[i]]);
       expect(Array.from(result.y?.data as Float32Array)).toEqual(Array.from({ length: lengths[i] as number }, (_, k) => 3 * (i + k)));
@@ -67,7 +80,10 @@ describe('createBatcher on the cpu backend', () => {
     expect(Array.from((settled[2] as PromiseFulfilledResult<Record<string, Tensor>>).value.row?.data as Float32Array)).toEqual([10, 11]);
     expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.INFERENCE_FAILED });
     expect((settled[4] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.DTYPE_MISMATCH });
-    expect((settled[5] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.SHAPE_MISMATCH, message: expect.stringMatching(/^Expected one item \(batch dim 1, or no batch dim\) for input "index" but received dims \[2, 1\]/) });
+    expect((settled[5] as PromiseRejectedResult).reason).toMatchObject({
+      code: ErrorCode.SHAPE_MISMATCH,
+      message: expect.stringMatching(/^Expected one item \(batch dim 1, or no batch dim\) for input "index" but received dims \[2, 1\]/),
+    });
     expect(batcher.metrics().errors).toEqual({ ERR_INFERENCE_FAILED: 1, ERR_DTYPE_MISMATCH: 1, ERR_SHAPE_MISMATCH: 1 });
   });
 
@@ -90,7 +106,10 @@ describe('createBatcher on the cpu backend', () => {
     expect(batcher.queued).toBe(2);
     const settled = await Promise.allSettled(runs);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.ABORTED, message: expect.stringContaining('client went away') });
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: ErrorCode.ABORTED,
+      message: expect.stringContaining('client went away'),
+    });
     expect(batcher.metrics().batchSize.sum).toBe(2);
     const aborted = AbortSignal.abort();
     await expect(batcher.run({ x: row(4) }, { signal: aborted })).rejects.toMatchObject({ code: ErrorCode.ABORTED });
@@ -132,7 +151,11 @@ describe('createBatcher on the cpu backend', () => {
 
   it('validates its options', async () => {
     await using session = await InferenceSession.create(servingMlp(), { backend: 'cpu' });
-    expect(() => createBatcher(session, { maxBatchSize: 0 })).toThrow(/Expected a positive integer for options.maxBatchSize but received 0/);
-    expect(() => createBatcher(session, { maxDelayMs: -1 })).toThrow(/Expected a non-negative number of milliseconds for options.maxDelayMs but received -1/);
+    expect(() => createBatcher(session, { maxBatchSize: 0 })).toThrow(
+      /Expected a positive integer for options.maxBatchSize but received 0/,
+    );
+    expect(() => createBatcher(session, { maxDelayMs: -1 })).toThrow(
+      /Expected a non-negative number of milliseconds for options.maxDelayMs but received -1/,
+    );
   });
 });

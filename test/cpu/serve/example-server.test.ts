@@ -25,9 +25,15 @@ beforeAll(async () => {
   await writeFile(paths.a, servingMlp(1));
   await writeFile(paths.b, servingMlp(2));
   await writeFile(paths.live, servingMlp(1));
-  for (const [name, path] of [['a', paths.a], ['b', paths.b]] as const) {
+  for (const [name, path] of [
+    ['a', paths.a],
+    ['b', paths.b],
+  ] as const) {
     await using session = await InferenceSession.create(path, { backend: 'cpu' });
-    expected.set(name, Array.from((await session.run({ x: new Tensor('float32', Float32Array.from(input), [1, 128]) })).y?.data as Float32Array));
+    expected.set(
+      name,
+      Array.from((await session.run({ x: new Tensor('float32', Float32Array.from(input), [1, 128]) })).y?.data as Float32Array),
+    );
   }
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -53,7 +59,10 @@ describe('examples/server', () => {
       let stop = false;
       const client = async () => {
         while (!stop) {
-          const response = await fetch(`${base}/infer`, { method: 'POST', body: JSON.stringify({ inputs: { x: { dims: [1, 128], data: input } } }) });
+          const response = await fetch(`${base}/infer`, {
+            method: 'POST',
+            body: JSON.stringify({ inputs: { x: { dims: [1, 128], data: input } } }),
+          });
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
           const body = (await response.json()) as { model_version: number; outputs: { y: { data: number[] } } };
           if (response.status === 200) {
@@ -99,7 +108,10 @@ describe('examples/server', () => {
       expect(metrics).toMatch(/^tensorrt_node_request_seconds_bucket\{le="0.005",model="mlp",backend="cpu",source="batcher"\} \d+$/m);
       expect(metrics).toContain('process_cpu_user_seconds_total');
 
-      const bad = await fetch(`${base}/infer`, { method: 'POST', body: JSON.stringify({ inputs: { x: { dims: [1, 3], data: [1, 2, 3] } } }) });
+      const bad = await fetch(`${base}/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: { x: { dims: [1, 3], data: [1, 2, 3] } } }),
+      });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('ERR_SHAPE_MISMATCH');
       expect((await fetch(`${base}/nowhere`)).status).toBe(404);

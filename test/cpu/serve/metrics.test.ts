@@ -15,7 +15,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     const labelText = line.slice(name.length + 1, line.lastIndexOf('}'));
     const found = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     const keys = Object.keys(found);
-    if (keys.length === Object.keys(labels).length && keys.every((key) => found[key] === labels[key])) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (keys.length === Object.keys(labels).length && keys.every((key) => found[key] === labels[key]))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;
 }

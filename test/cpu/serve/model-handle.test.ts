@@ -15,7 +15,13 @@ let dir: string;
 const paths = { a: '', b: '', c: '', other: '', corrupt: '' };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'model-handle-'));
-  for (const [name, bytes] of [['a', servingMlp(1)], ['b', servingMlp(2)], ['c', servingMlp(3)], ['other', tableLookup()], ['corrupt', servingMlp(1).slice(0, 300)]] as const) {
+  for (const [name, bytes] of [
+    ['a', servingMlp(1)],
+    ['b', servingMlp(2)],
+    ['c', servingMlp(3)],
+    ['other', tableLookup()],
+    ['corrupt', servingMlp(1).slice(0, 300)],
+  ] as const) {
     paths[name] = join(dir, `${name}.onnx`);
     await writeFile(paths[name], bytes);
   }
@@ -35,7 +41,11 @@ function sameArray(a: Float32Array, b: Float32Array): boolean {
 }
 
 async function swapUnderLoad(options: ModelHandleOptions): Promise<void> {
-  const expected = new Map([[1, await referenceOutputs(paths.a)], [2, await referenceOutputs(paths.b)], [3, await referenceOutputs(paths.c)]]);
+  const expected = new Map([
+    [1, await referenceOutputs(paths.a)],
+    [2, await referenceOutputs(paths.b)],
+    [3, await referenceOutputs(paths.c)],
+  ]);
   const handle = await ModelHandle.open(paths.a, { ...options, session: { backend: 'cpu' } });
   const firstSession = handle.session;
   let stop = false;
@@ -66,7 +76,10 @@ async function swapUnderLoad(options: ModelHandleOptions): Promise<void> {
   // A model that does not load, and one with another signature: refused, version 2 keeps serving.
   await expect(handle.swap(join(dir, 'missing.onnx'))).rejects.toMatchObject({ code: ErrorCode.MODEL_LOAD });
   await expect(handle.swap(paths.corrupt)).rejects.toMatchObject({ code: ErrorCode.MODEL_LOAD });
-  await expect(handle.swap(paths.other)).rejects.toMatchObject({ code: ErrorCode.MODEL_LOAD, message: expect.stringContaining("Expected a model with the served model's inputs (x float32 [batch, 128])") });
+  await expect(handle.swap(paths.other)).rejects.toMatchObject({
+    code: ErrorCode.MODEL_LOAD,
+    message: expect.stringContaining("Expected a model with the served model's inputs (x float32 [batch, 128])"),
+  });
   expect(handle.version).toBe(2);
   const served2 = served.get(2) ?? 0;
   await waitFor(() => (served.get(2) ?? 0) >= served2 + 50);

@@ -18,7 +18,9 @@ describe('build flags', () => {
     expect(parseSize('--workspace', '1073741824')).toBe(1 << 30);
     expect(parseSize('--workspace', '512M')).toBe(512 * 1024 ** 2);
     expect(parseSize('--workspace', '1.5G')).toBe(1.5 * 1024 ** 3);
-    expect(() => parseSize('--workspace', '12 parsecs')).toThrow(/Expected a size such as 1073741824, 512M or 2G for --workspace but received "12 parsecs"/);
+    expect(() => parseSize('--workspace', '12 parsecs')).toThrow(
+      /Expected a size such as 1073741824, 512M or 2G for --workspace but received "12 parsecs"/,
+    );
     expect(parseMemPoolSize('workspace:1024')).toBe(1 << 30);
     expect(parseMemPoolSize('dlaSRAM:1,workspace:2G')).toBe(2 * 1024 ** 3);
     expect(parseMemPoolSize('dlaSRAM:1')).toBeUndefined();
@@ -34,13 +36,24 @@ describe('build flags', () => {
   });
 
   it('flags become build options; min/opt/max must name the same inputs', () => {
-    expect(buildOptionsFromFlags({ minShapes: 'x:1x4', optShapes: 'x:2x4', maxShapes: 'x:8x4', fp16: true, vc: true, memPoolSize: 'workspace:1' })).toEqual({
+    expect(
+      buildOptionsFromFlags({
+        minShapes: 'x:1x4',
+        optShapes: 'x:2x4',
+        maxShapes: 'x:8x4',
+        fp16: true,
+        vc: true,
+        memPoolSize: 'workspace:1',
+      }),
+    ).toEqual({
       profiles: [{ x: { min: [1, 4], opt: [2, 4], max: [8, 4] } }],
       precision: 'fp16',
       versionCompatible: true,
       workspace: 1024 ** 2,
     });
-    expect(() => buildOptionsFromFlags({ minShapes: 'x:1x4', optShapes: 'x:2x4', maxShapes: 'y:8x4' })).toThrow(/dims for input x .* for --max-shapes/);
+    expect(() => buildOptionsFromFlags({ minShapes: 'x:1x4', optShapes: 'x:2x4', maxShapes: 'y:8x4' })).toThrow(
+      /dims for input x .* for --max-shapes/,
+    );
     expect(() => buildOptionsFromFlags({ precision: 'fp32', int8: true })).toThrow(/Expected one precision for --precision/);
     expect(() => buildOptionsFromFlags({ shapes: 'x:1x4', minShapes: 'x:1x4' })).toThrow(/either --shapes or --min-shapes/);
   });

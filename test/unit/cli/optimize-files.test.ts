@@ -24,7 +24,10 @@ captureStdout();
 const cli = optimizeCli();
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => undefined, (error: unknown) => error);
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
 
 function fifo(name: string): string {
@@ -49,8 +52,14 @@ describe('readers take regular files only', () => {
   });
 
   test('/dev/zero is refused instead of read without end', { timeout: 10_000 }, async () => {
-    expect(await errorOf(loadModel('/dev/zero'))).toMatchObject({ code: 'ERR_MODEL_LOAD', message: 'Expected a regular model file at /dev/zero but received a character device' });
-    expect(await errorOf(loadNpy('/dev/zero'))).toMatchObject({ code: 'ERR_IO', message: 'Expected a regular .npy file at /dev/zero but received a character device' });
+    expect(await errorOf(loadModel('/dev/zero'))).toMatchObject({
+      code: 'ERR_MODEL_LOAD',
+      message: 'Expected a regular model file at /dev/zero but received a character device',
+    });
+    expect(await errorOf(loadNpy('/dev/zero'))).toMatchObject({
+      code: 'ERR_IO',
+      message: 'Expected a regular .npy file at /dev/zero but received a character device',
+    });
   });
 
   test('a FIFO among the --eval samples is refused', { timeout: 10_000 }, async () => {

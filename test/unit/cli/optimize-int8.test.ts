@@ -19,9 +19,13 @@ const input = join(dir, 'convnet.onnx');
 writeFileSync(input, tinyConvNet({ batch: 1 }));
 const calibration = join(dir, 'calibration');
 const evaluation = join(dir, 'evaluation');
-for (const [folder, seed] of [[calibration, 100], [evaluation, 900]] as const) {
+for (const [folder, seed] of [
+  [calibration, 100],
+  [evaluation, 900],
+] as const) {
   mkdirSync(folder);
-  for (let i = 0; i < 4; i++) writeFileSync(join(folder, `${i}.npy`), serializeNpy(new Tensor('float32', randomFloats(3 * 8 * 8, seed + i), [1, 3, 8, 8])));
+  for (let i = 0; i < 4; i++)
+    writeFileSync(join(folder, `${i}.npy`), serializeNpy(new Tensor('float32', randomFloats(3 * 8 * 8, seed + i), [1, 3, 8, 8])));
 }
 
 const stdout = captureStdout();
@@ -32,13 +36,31 @@ describe('tensorrt-node optimize --int8', () => {
     const output = join(dir, 'auto.onnx');
     await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1', '-o', output);
     // 4 samples: the 4th is held back, 3 calibrate.
-    expect(stdout()).toMatch(/int8: target tensorrt, method (minmax|percentile|entropy|mse) \(auto on 1 held-back samples: minmax [\d.e+-]+, percentile [\d.e+-]+, entropy [\d.e+-]+, mse [\d.e+-]+; --method to override\), 3 calibration samples/);
-    expect(stdout()).toMatch(/int8: \d+ layer\(s\) kept in float \(auto on 1 held-back samples: 0 -> [\d.e+-]+.*; --keep-float to override\)/);
+    expect(stdout()).toMatch(
+      /int8: target tensorrt, method (minmax|percentile|entropy|mse) \(auto on 1 held-back samples: minmax [\d.e+-]+, percentile [\d.e+-]+, entropy [\d.e+-]+, mse [\d.e+-]+; --method to override\), 3 calibration samples/,
+    );
+    expect(stdout()).toMatch(
+      /int8: \d+ layer\(s\) kept in float \(auto on 1 held-back samples: 0 -> [\d.e+-]+.*; --keep-float to override\)/,
+    );
     expect(existsSync(output)).toBe(true);
   });
 
   test('calibrates from a .npy directory, writes model.int8.onnx and prints the int8 summary and quality report', async () => {
-    await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'entropy', '--keep-float', '0', '--eval', evaluation, '--latency-rounds', '1');
+    await cli(
+      'optimize',
+      input,
+      '--int8',
+      '--calibration',
+      calibration,
+      '--method',
+      'entropy',
+      '--keep-float',
+      '0',
+      '--eval',
+      evaluation,
+      '--latency-rounds',
+      '1',
+    );
     const output = join(dir, 'convnet.int8.onnx');
     const graph = decodeModel(readFileSync(output)).graph!;
     expect(graph.node.filter((node) => node.opType === 'QuantizeLinear').length).toBe(3);
@@ -50,7 +72,25 @@ describe('tensorrt-node optimize --int8', () => {
 
   test('--target cpu, --exclude-ops and --keep-float', async () => {
     const output = join(dir, 'cpu.onnx');
-    await cli('optimize', input, '--int8', '--calibration', calibration, '--target', 'cpu', '--method', 'percentile', '--exclude-ops', 'Gemm', '--keep-float', '1', '--float-budget', '1', '-o', output);
+    await cli(
+      'optimize',
+      input,
+      '--int8',
+      '--calibration',
+      calibration,
+      '--target',
+      'cpu',
+      '--method',
+      'percentile',
+      '--exclude-ops',
+      'Gemm',
+      '--keep-float',
+      '1',
+      '--float-budget',
+      '1',
+      '-o',
+      output,
+    );
     expect(stdout()).toMatch(/int8: target cpu, method percentile, /);
     expect(stdout()).toMatch(/int8: 1 of 3 .* nodes quantized/);
     expect(stdout()).toMatch(/int8: kept in float by sensitivity: /);
@@ -81,7 +121,9 @@ describe('tensorrt-node optimize --int8', () => {
     expect(String(error)).toMatch(/calibration sample 0/);
     error = await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'kl', '-o', output).catch((e: unknown) => e);
     expect(String(error)).toMatch(/--method/);
-    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1.5', '-o', output).catch((e: unknown) => e);
+    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1.5', '-o', output).catch(
+      (e: unknown) => e,
+    );
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
     expect(String(error)).toMatch(/Expected a number from 0 to 1 for --float-budget but received "1\.5"/);
     expect(existsSync(output)).toBe(false);

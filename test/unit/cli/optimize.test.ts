@@ -40,8 +40,13 @@ describe('tensorrt-node optimize', () => {
     expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT16);
     expect(tensorElementType(model.graph!.output[0].type)).toBe(DataType.FLOAT16);
     expect(stdout()).toMatch(/fp16: float16 inputs and outputs/);
-    const error = await cli('optimize', input, '--fp16', '--fp16-io', '--keep-io-types', '-o', join(dir, 'both.onnx')).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected one of --fp16-io and --keep-io-types .* but received both/) });
+    const error = await cli('optimize', input, '--fp16', '--fp16-io', '--keep-io-types', '-o', join(dir, 'both.onnx')).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/Expected one of --fp16-io and --keep-io-types .* but received both/),
+    });
     expect(existsSync(join(dir, 'both.onnx'))).toBe(false);
   });
 
@@ -74,7 +79,9 @@ describe('tensorrt-node optimize', () => {
   });
 
   test('refuses a bad number of threads before doing any work', async () => {
-    const error = await cli('optimize', input, '--fp16', '-o', join(dir, 'threads.onnx'), '--eval-threads', 'many').catch((e: unknown) => e);
+    const error = await cli('optimize', input, '--fp16', '-o', join(dir, 'threads.onnx'), '--eval-threads', 'many').catch(
+      (e: unknown) => e,
+    );
     expect(String(error)).toMatch(/Expected an integer >= 1 for --eval-threads but received "many"/);
     expect(existsSync(join(dir, 'threads.onnx'))).toBe(false);
   });

@@ -1,13 +1,26 @@
 import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { attr, buildGraph, buildModel, buildModelProto } from '../../../lib/onnx/builder.js';
-import { consumerMap, graphInputs, isTopologicallySorted, opsetVersion, outerScopeReferences, producerMap, topologicalOrder, uniqueName, usedNames } from '../../../lib/onnx/graph.js';
+import {
+  consumerMap,
+  graphInputs,
+  isTopologicallySorted,
+  opsetVersion,
+  outerScopeReferences,
+  producerMap,
+  topologicalOrder,
+  uniqueName,
+  usedNames,
+} from '../../../lib/onnx/graph.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { readTensor } from '../../../lib/onnx/tensor-data.js';
 import { tinyConvNet, tinyMlp, tinyQdqModel } from '../../fixtures/onnx-models.js';
 
 function mlpReference(x: Float32Array, batch: number, weights: Map<string, Float32Array>): Float32Array {
-  const w1 = weights.get('w1')!, b1 = weights.get('b1')!, w2 = weights.get('w2')!, b2 = weights.get('b2')!;
+  const w1 = weights.get('w1')!,
+    b1 = weights.get('b1')!,
+    w2 = weights.get('w2')!,
+    b2 = weights.get('b2')!;
   const out = new Float32Array(batch * 3);
   for (let n = 0; n < batch; n++) {
     const hidden = new Float64Array(8);
@@ -56,10 +69,20 @@ describe('builder', () => {
 
   test('attributes get the type their values imply, or the one spelled out', () => {
     const model = buildModelProto({
-      opset: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
+      opset: [
+        { domain: '', version: 13 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
       inputs: [{ name: 'a', dtype: 'float32' }],
       outputs: [{ name: 'b', dtype: 'float32' }],
-      nodes: [{ op: 'X', inputs: ['a'], outputs: ['b'], attributes: { i: 3, f: 0.5, one: attr.float(1), ints: [1, 2], floats: [0.5, 1], s: 'text', ss: ['u', 'v'] } }],
+      nodes: [
+        {
+          op: 'X',
+          inputs: ['a'],
+          outputs: ['b'],
+          attributes: { i: 3, f: 0.5, one: attr.float(1), ints: [1, 2], floats: [0.5, 1], s: 'text', ss: ['u', 'v'] },
+        },
+      ],
     });
     const types = Object.fromEntries(model.graph!.node[0].attribute.map((a) => [a.name, a.type]));
     expect(types).toEqual({ i: 2, f: 1, one: 1, ints: 7, floats: 6, s: 3, ss: 8 });
@@ -77,7 +100,11 @@ describe('graph helpers', () => {
 
   test('producers, consumers and inputs', () => {
     expect(producerMap(graph).get('p1')?.opType).toBe('MaxPool');
-    expect(consumerMap(graph).get('p1')?.map((n) => n.opType)).toEqual(['Conv', 'Add']);
+    expect(
+      consumerMap(graph)
+        .get('p1')
+        ?.map((n) => n.opType),
+    ).toEqual(['Conv', 'Add']);
     expect(graphInputs(graph).map((v) => v.name)).toEqual(['image']);
   });
 
@@ -91,16 +118,28 @@ describe('graph helpers', () => {
 
   test('cycles are reported', () => {
     const cyclic = buildGraph({
-      inputs: [], outputs: [],
-      nodes: [{ op: 'Relu', inputs: ['b'], outputs: ['a'] }, { op: 'Relu', inputs: ['a'], outputs: ['b'] }],
+      inputs: [],
+      outputs: [],
+      nodes: [
+        { op: 'Relu', inputs: ['b'], outputs: ['a'] },
+        { op: 'Relu', inputs: ['a'], outputs: ['b'] },
+      ],
     });
     expect(() => topologicalOrder(cyclic)).toThrow(/cycle/);
   });
 
   test('subgraph reads of outer values count as reads by the node that holds the subgraph', () => {
-    const branch = (value: string) => buildGraph({ inputs: [], outputs: [{ name: `${value}_out`, dtype: 'float32' }], nodes: [{ op: 'Identity', inputs: [value], outputs: [`${value}_out`] }] });
+    const branch = (value: string) =>
+      buildGraph({
+        inputs: [],
+        outputs: [{ name: `${value}_out`, dtype: 'float32' }],
+        nodes: [{ op: 'Identity', inputs: [value], outputs: [`${value}_out`] }],
+      });
     const outer = buildGraph({
-      inputs: [{ name: 'cond', dtype: 'bool', dims: [] }, { name: 'x', dtype: 'float32', dims: [2] }],
+      inputs: [
+        { name: 'cond', dtype: 'bool', dims: [] },
+        { name: 'x', dtype: 'float32', dims: [2] },
+      ],
       outputs: [{ name: 'y', dtype: 'float32', dims: [2] }],
       nodes: [
         { op: 'Neg', inputs: ['x'], outputs: ['nx'] },
@@ -108,8 +147,16 @@ describe('graph helpers', () => {
       ],
     });
     expect(outerScopeReferences(outer.node[1].attribute[0].g!)).toEqual(new Set(['x']));
-    expect(consumerMap(outer).get('nx')?.map((n) => n.opType)).toEqual(['If']);
-    expect(consumerMap(outer).get('x')?.map((n) => n.opType)).toEqual(['Neg', 'If']);
+    expect(
+      consumerMap(outer)
+        .get('nx')
+        ?.map((n) => n.opType),
+    ).toEqual(['If']);
+    expect(
+      consumerMap(outer)
+        .get('x')
+        ?.map((n) => n.opType),
+    ).toEqual(['Neg', 'If']);
     const taken = usedNames(outer);
     expect(taken.has('nx_out')).toBe(true);
     expect(uniqueName(taken, 'nx')).toBe('nx_1');

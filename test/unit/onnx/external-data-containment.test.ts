@@ -5,7 +5,18 @@
  * outside exists, and only regular files are read.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -59,13 +70,18 @@ function hostileModel(location: string, prepare: (dir: string) => void = () => u
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => undefined, (error: unknown) => error);
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
 
 function expectEscape(error: unknown, location: string): void {
   expect(isTensorRTNodeError(error, 'ERR_MODEL_LOAD'), String(error)).toBe(true);
   const quoted = JSON.stringify(location).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  expect((error as Error).message).toMatch(new RegExp(`^Expected an external data location inside the model directory for tensor "conv[12]\\.w" but received ${quoted}$`));
+  expect((error as Error).message).toMatch(
+    new RegExp(`^Expected an external data location inside the model directory for tensor "conv[12]\\.w" but received ${quoted}$`),
+  );
 }
 
 const calibration = [{ image: new Tensor('float32', randomFloats(192, 5), [1, 3, 8, 8]) }];
@@ -121,7 +137,9 @@ describe('external data locations must resolve inside the model folder', () => {
     const path = hostileModel('missing.bin');
     const error = await errorOf(convertToFloat16(path));
     expect(isTensorRTNodeError(error, 'ERR_MODEL_LOAD'), String(error)).toBe(true);
-    expect((error as Error).message).toBe('Expected the external data file "missing.bin" of tensor "conv1.w" in the model directory but it does not exist');
+    expect((error as Error).message).toBe(
+      'Expected the external data file "missing.bin" of tensor "conv1.w" in the model directory but it does not exist',
+    );
     const cliError = await errorOf(optimizeCli()('optimize', path, '--fp16', '-o', join(root, 'missing.fp16.onnx')));
     expect(isTensorRTNodeError(cliError, 'ERR_MODEL_LOAD'), String(cliError)).toBe(true);
   });
@@ -144,7 +162,9 @@ describe('external data locations must resolve inside the model folder', () => {
     const path = hostileModel('pipe.bin', (dir) => execFileSync('mkfifo', [join(dir, 'pipe.bin')]));
     const error = await errorOf(loadModel(path, { externalData: 'inline' }));
     expect(isTensorRTNodeError(error, 'ERR_MODEL_LOAD'), String(error)).toBe(true);
-    expect((error as Error).message).toMatch(/Expected a regular external data file "pipe\.bin" of tensor "conv1\.w" at .* but received a FIFO/);
+    expect((error as Error).message).toMatch(
+      /Expected a regular external data file "pipe\.bin" of tensor "conv1\.w" at .* but received a FIFO/,
+    );
     const sync = (() => {
       try {
         readTensor(decodeModel(readFileSync(path)).graph!.initializer.find(isExternal)!, { baseDir: join(path, '..') });
@@ -155,21 +175,26 @@ describe('external data locations must resolve inside the model folder', () => {
     expect(isTensorRTNodeError(sync, 'ERR_MODEL_LOAD'), String(sync)).toBe(true);
   });
 
-  test.skipIf(process.platform !== 'linux')('after opening, the descriptor itself is checked to lie inside the folder (a folder swapped for a link meanwhile)', () => {
-    const fd = openSync(join(outside, 'secret.bin'), 'r');
-    try {
-      expect(openedInside(fd, realpathSync(outside))).toBe(true);
-      expect(openedInside(fd, realpathSync(modelDir))).toBe(false);
-    } finally {
-      closeSync(fd);
-    }
-  });
+  test.skipIf(process.platform !== 'linux')(
+    'after opening, the descriptor itself is checked to lie inside the folder (a folder swapped for a link meanwhile)',
+    () => {
+      const fd = openSync(join(outside, 'secret.bin'), 'r');
+      try {
+        expect(openedInside(fd, realpathSync(outside))).toBe(true);
+        expect(openedInside(fd, realpathSync(modelDir))).toBe(false);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  );
 
   test('a length beyond the file is refused before anything is allocated', async () => {
     const model = decodeModel(readFileSync(join(modelDir, 'model.onnx')));
     const tensor = model.graph!.initializer.find(isExternal)!;
     tensor.externalData.find((e) => e.key === 'length')!.value = String(2 ** 52);
-    expect(() => readTensor(tensor, { baseDir: modelDir })).toThrow(/Expected 4503599627370496 bytes of external data for tensor "conv1\.w" at offset \d+ of "weights\.bin" but the file ended after \d+ bytes/);
+    expect(() => readTensor(tensor, { baseDir: modelDir })).toThrow(
+      /Expected 4503599627370496 bytes of external data for tensor "conv1\.w" at offset \d+ of "weights\.bin" but the file ended after \d+ bytes/,
+    );
   });
 });
 
@@ -179,16 +204,21 @@ describe('saveModel writes external data only inside the output folder', () => {
     model = decodeModel(tinyConvNet());
   });
 
-  test.each([['../escape.bin'], ['/tmp/escape.bin'], ['out/escape.bin']])('location %s is refused and nothing is written', async (location) => {
-    const dir = join(root, `save-${cases++}`);
-    mkdirSync(dir);
-    symlinkSync(outside, join(dir, 'out'));
-    const error = await errorOf(saveModel(model, join(dir, 'model.onnx'), { externalData: { location, threshold: 256 } }));
-    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
-    expect((error as Error).message).toBe(`Expected an external data location inside the output model's directory for options.externalData.location but received ${JSON.stringify(location)}`);
-    expect(existsSync(join(root, 'escape.bin')) || existsSync(join(outside, 'escape.bin')) || existsSync('/tmp/escape.bin')).toBe(false);
-    expect(existsSync(join(dir, 'model.onnx'))).toBe(false);
-  });
+  test.each([['../escape.bin'], ['/tmp/escape.bin'], ['out/escape.bin']])(
+    'location %s is refused and nothing is written',
+    async (location) => {
+      const dir = join(root, `save-${cases++}`);
+      mkdirSync(dir);
+      symlinkSync(outside, join(dir, 'out'));
+      const error = await errorOf(saveModel(model, join(dir, 'model.onnx'), { externalData: { location, threshold: 256 } }));
+      expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
+      expect((error as Error).message).toBe(
+        `Expected an external data location inside the output model's directory for options.externalData.location but received ${JSON.stringify(location)}`,
+      );
+      expect(existsSync(join(root, 'escape.bin')) || existsSync(join(outside, 'escape.bin')) || existsSync('/tmp/escape.bin')).toBe(false);
+      expect(existsSync(join(dir, 'model.onnx'))).toBe(false);
+    },
+  );
 
   test('a data file name that is a symbolic link is refused, the link left as it was', async () => {
     const dir = join(root, `save-${cases++}`);

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { FLOAT16_MAX, float16ArrayToFloat32, float16BitsToFloat32, float32ArrayToFloat16, float32ToFloat16Bits } from '../../../lib/onnx/float16.js';
+import {
+  FLOAT16_MAX,
+  float16ArrayToFloat32,
+  float16BitsToFloat32,
+  float32ArrayToFloat16,
+  float32ToFloat16Bits,
+} from '../../../lib/onnx/float16.js';
 
 describe('float32 -> float16 bits', () => {
   test('exact values', () => {

@@ -29,7 +29,9 @@ describe('decode -> encode gives back the same bytes', () => {
   }
   // Any .onnx file a test suite keeps on disk joins the round trip.
   const testRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const onDisk = (readdirSync(testRoot, { recursive: true }) as string[]).filter((path) => path.endsWith('.onnx')).map((path) => join(testRoot, path));
+  const onDisk = (readdirSync(testRoot, { recursive: true }) as string[])
+    .filter((path) => path.endsWith('.onnx'))
+    .map((path) => join(testRoot, path));
   for (const path of onDisk) {
     test(`test file ${relative(testRoot, path)}`, () => {
       const bytes = readFileSync(path);

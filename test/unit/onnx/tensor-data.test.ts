@@ -34,17 +34,33 @@ describe('tensor data', () => {
   });
 
   test('typed fields', () => {
-    expect(readTensor(create(TensorProtoSchema, { dims: [2n], dataType: DataType.FLOAT, floatData: [1, 2] })).data).toEqual(new Float32Array([1, 2]));
-    expect(readTensor(create(TensorProtoSchema, { dims: [2n], dataType: DataType.INT64, int64Data: [3n, -4n] })).data).toEqual(new BigInt64Array([3n, -4n]));
-    expect(readTensor(create(TensorProtoSchema, { dims: [1n], dataType: DataType.FLOAT16, int32Data: [0x3c00] })).data).toEqual(new Uint16Array([0x3c00]));
-    expect(readTensor(create(TensorProtoSchema, { dims: [2n], dataType: DataType.INT8, int32Data: [-1, 5] })).data).toEqual(new Int8Array([-1, 5]));
-    expect(readTensor(create(TensorProtoSchema, { dims: [1n], dataType: DataType.DOUBLE, doubleData: [0.25] })).data).toEqual(new Float64Array([0.25]));
-    expect(readTensor(create(TensorProtoSchema, { dims: [], dataType: DataType.FLOAT, floatData: [7] })).data).toEqual(new Float32Array([7]));
+    expect(readTensor(create(TensorProtoSchema, { dims: [2n], dataType: DataType.FLOAT, floatData: [1, 2] })).data).toEqual(
+      new Float32Array([1, 2]),
+    );
+    expect(readTensor(create(TensorProtoSchema, { dims: [2n], dataType: DataType.INT64, int64Data: [3n, -4n] })).data).toEqual(
+      new BigInt64Array([3n, -4n]),
+    );
+    expect(readTensor(create(TensorProtoSchema, { dims: [1n], dataType: DataType.FLOAT16, int32Data: [0x3c00] })).data).toEqual(
+      new Uint16Array([0x3c00]),
+    );
+    expect(readTensor(create(TensorProtoSchema, { dims: [2n], dataType: DataType.INT8, int32Data: [-1, 5] })).data).toEqual(
+      new Int8Array([-1, 5]),
+    );
+    expect(readTensor(create(TensorProtoSchema, { dims: [1n], dataType: DataType.DOUBLE, doubleData: [0.25] })).data).toEqual(
+      new Float64Array([0.25]),
+    );
+    expect(readTensor(create(TensorProtoSchema, { dims: [], dataType: DataType.FLOAT, floatData: [7] })).data).toEqual(
+      new Float32Array([7]),
+    );
   });
 
   test('wrong element counts and unsupported types are errors', () => {
-    expect(() => readTensor(create(TensorProtoSchema, { name: 'short', dims: [3n], dataType: DataType.FLOAT, floatData: [1] }))).toThrow(/Expected 3 elements for tensor "short"/);
-    expect(() => readTensor(create(TensorProtoSchema, { name: 'raw', dims: [3n], dataType: DataType.FLOAT, rawData: new Uint8Array(8) }))).toThrow(/Expected 12 bytes/);
+    expect(() => readTensor(create(TensorProtoSchema, { name: 'short', dims: [3n], dataType: DataType.FLOAT, floatData: [1] }))).toThrow(
+      /Expected 3 elements for tensor "short"/,
+    );
+    expect(() =>
+      readTensor(create(TensorProtoSchema, { name: 'raw', dims: [3n], dataType: DataType.FLOAT, rawData: new Uint8Array(8) })),
+    ).toThrow(/Expected 12 bytes/);
     try {
       readTensor(create(TensorProtoSchema, { name: 's', dims: [1n], dataType: DataType.STRING }));
       expect.unreachable();

@@ -12,19 +12,30 @@ const dir = mkdtempSync(join(tmpdir(), 'trtn-fp16-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isTensorRTNodeError(error, code), String(error)).toBe(true);
   expect((error as Error).message).toMatch(message);
 }
 
 describe('convertToFloat16 refuses bad input with clear errors', () => {
   test('bytes that are not a model', async () => {
-    await expectCode(convertToFloat16(new TextEncoder().encode('this is not an ONNX model at all')), 'ERR_MODEL_LOAD', /Expected an ONNX model \(protobuf ModelProto\)/);
+    await expectCode(
+      convertToFloat16(new TextEncoder().encode('this is not an ONNX model at all')),
+      'ERR_MODEL_LOAD',
+      /Expected an ONNX model \(protobuf ModelProto\)/,
+    );
     await expectCode(convertToFloat16(new Uint8Array(0)), 'ERR_MODEL_LOAD', /hold no ir_version, opset_import or graph/);
   });
 
   test('a missing file', async () => {
-    await expectCode(convertToFloat16(join(dir, 'nope.onnx')), 'ERR_MODEL_LOAD', /Expected a readable model file at .*nope\.onnx but it does not exist/);
+    await expectCode(
+      convertToFloat16(join(dir, 'nope.onnx')),
+      'ERR_MODEL_LOAD',
+      /Expected a readable model file at .*nope\.onnx but it does not exist/,
+    );
   });
 
   test('a model without a graph', async () => {
@@ -33,18 +44,55 @@ describe('convertToFloat16 refuses bad input with clear errors', () => {
   });
 
   test('an opset older than 7', async () => {
-    const bytes = buildModel({ opset: 6, inputs: [{ name: 'x', dtype: 'float32', dims: [1] }], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] });
-    await expectCode(convertToFloat16(bytes), 'ERR_UNSUPPORTED', /Expected a default-domain \(ai.onnx\) opset of 7 or newer .* but received 6/);
+    const bytes = buildModel({
+      opset: 6,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [1] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [1] }],
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    });
+    await expectCode(
+      convertToFloat16(bytes),
+      'ERR_UNSUPPORTED',
+      /Expected a default-domain \(ai.onnx\) opset of 7 or newer .* but received 6/,
+    );
   });
 
   test('wrong argument and option types', async () => {
-    await expectCode(convertToFloat16(42 as unknown as string), 'ERR_INVALID_ARGUMENT', /Expected a model path or the bytes of an ONNX model for model but received 42/);
-    await expectCode(convertToFloat16(tinyMlp(), { keepIoTypes: 'yes' as unknown as boolean }), 'ERR_INVALID_ARGUMENT', /Expected a boolean for options.keepIoTypes but received "yes"/);
-    await expectCode(convertToFloat16(tinyMlp(), { float16Io: 1 as unknown as boolean }), 'ERR_INVALID_ARGUMENT', /Expected a boolean for options.float16Io but received 1/);
-    await expectCode(convertToFloat16(tinyMlp(), { float16Io: true, keepIoTypes: true }), 'ERR_INVALID_ARGUMENT', /Expected keepIoTypes: false \(or no keepIoTypes\) with float16Io: true for options.keepIoTypes but received true/);
-    await expectCode(convertToFloat16(tinyMlp(), { blockOps: ['Conv', 3 as unknown as string] }), 'ERR_INVALID_ARGUMENT', /options.blockOps/);
-    await expectCode(convertToFloat16(tinyMlp(), { outOfRange: 'drop' as 'clamp' }), 'ERR_INVALID_ARGUMENT', /'keep-float32' or 'clamp' for options.outOfRange/);
-    await expectCode(convertToFloat16(tinyMlp(), { evaluation: { feeds: 5 as unknown as [] } }), 'ERR_INVALID_ARGUMENT', /an iterable of feeds/);
+    await expectCode(
+      convertToFloat16(42 as unknown as string),
+      'ERR_INVALID_ARGUMENT',
+      /Expected a model path or the bytes of an ONNX model for model but received 42/,
+    );
+    await expectCode(
+      convertToFloat16(tinyMlp(), { keepIoTypes: 'yes' as unknown as boolean }),
+      'ERR_INVALID_ARGUMENT',
+      /Expected a boolean for options.keepIoTypes but received "yes"/,
+    );
+    await expectCode(
+      convertToFloat16(tinyMlp(), { float16Io: 1 as unknown as boolean }),
+      'ERR_INVALID_ARGUMENT',
+      /Expected a boolean for options.float16Io but received 1/,
+    );
+    await expectCode(
+      convertToFloat16(tinyMlp(), { float16Io: true, keepIoTypes: true }),
+      'ERR_INVALID_ARGUMENT',
+      /Expected keepIoTypes: false \(or no keepIoTypes\) with float16Io: true for options.keepIoTypes but received true/,
+    );
+    await expectCode(
+      convertToFloat16(tinyMlp(), { blockOps: ['Conv', 3 as unknown as string] }),
+      'ERR_INVALID_ARGUMENT',
+      /options.blockOps/,
+    );
+    await expectCode(
+      convertToFloat16(tinyMlp(), { outOfRange: 'drop' as 'clamp' }),
+      'ERR_INVALID_ARGUMENT',
+      /'keep-float32' or 'clamp' for options.outOfRange/,
+    );
+    await expectCode(
+      convertToFloat16(tinyMlp(), { evaluation: { feeds: 5 as unknown as [] } }),
+      'ERR_INVALID_ARGUMENT',
+      /an iterable of feeds/,
+    );
   });
 
   test('an aborted signal', async () => {
@@ -56,7 +104,11 @@ describe('convertToFloat16 refuses bad input with clear errors', () => {
     const original = tinyMlp();
     writeFileSync(input, original);
     const { model } = await convertToFloat16(input);
-    await expectCode(writeOptimizedModel(input, model, input), 'ERR_INVALID_ARGUMENT', /Expected an output path different from the input model/);
+    await expectCode(
+      writeOptimizedModel(input, model, input),
+      'ERR_INVALID_ARGUMENT',
+      /Expected an output path different from the input model/,
+    );
     await expectCode(writeOptimizedModel(join(dir, '.', 'model.onnx'), model, input), 'ERR_INVALID_ARGUMENT', /different from the input/);
     symlinkSync(input, join(dir, 'link.onnx'));
     await expectCode(writeOptimizedModel(join(dir, 'link.onnx'), model, input), 'ERR_INVALID_ARGUMENT', /different from the input/);
@@ -67,7 +119,11 @@ describe('convertToFloat16 refuses bad input with clear errors', () => {
   });
 
   test('a failed write leaves no temporary file and no output', async () => {
-    await expectCode(writeOptimizedModel(join(dir, 'missing-dir', 'out.onnx'), tinyMlp(), join(dir, 'model.onnx')), 'ERR_IO', /Cannot write/);
+    await expectCode(
+      writeOptimizedModel(join(dir, 'missing-dir', 'out.onnx'), tinyMlp(), join(dir, 'model.onnx')),
+      'ERR_IO',
+      /Cannot write/,
+    );
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -25,7 +25,10 @@ function image(seed: number, poison?: { index: number; value: number }): Tensor 
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => undefined, (error: unknown) => error);
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 }
 
 describe('non-finite calibration data', () => {
@@ -37,7 +40,9 @@ describe('non-finite calibration data', () => {
     const calibration = [{ image: image(1) }, { image: image(2, { index: 37, value }) }, { image: image(3) }];
     const error = await errorOf(quantizeInt8(tinyConvNet(), { calibration }));
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
-    expect((error as Error).message).toBe(`Expected finite values for input "image" of calibration sample 1 but received ${text} at element 37`);
+    expect((error as Error).message).toBe(
+      `Expected finite values for input "image" of calibration sample 1 but received ${text} at element 37`,
+    );
   });
 
   test('a sample from a directory is named by its path', async () => {
@@ -47,13 +52,21 @@ describe('non-finite calibration data', () => {
     writeFileSync(join(calibration, 'b.npy'), encodeNpy(image(2, { index: 0, value: Number.NaN })));
     const error = await errorOf(quantizeInt8(tinyConvNet(), { calibration }));
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
-    expect((error as Error).message).toBe(`Expected finite values for input "image" of calibration sample 1: ${join(calibration, 'b.npy')} but received NaN at element 0`);
+    expect((error as Error).message).toBe(
+      `Expected finite values for input "image" of calibration sample 1: ${join(calibration, 'b.npy')} but received NaN at element 0`,
+    );
   });
 
   test('float16 and bfloat16 bit patterns are checked too; integers never are', () => {
-    expect(firstNonFinite(new Tensor('float16', new Uint16Array([0x3c00, 0x7c00]), [2]))).toEqual({ index: 1, value: Number.POSITIVE_INFINITY });
+    expect(firstNonFinite(new Tensor('float16', new Uint16Array([0x3c00, 0x7c00]), [2]))).toEqual({
+      index: 1,
+      value: Number.POSITIVE_INFINITY,
+    });
     expect(firstNonFinite(new Tensor('float16', new Uint16Array([0xfe00]), [1]))?.value).toBeNaN();
-    expect(firstNonFinite(new Tensor('bfloat16', new Uint16Array([0x3f80, 0xff80]), [2]))).toEqual({ index: 1, value: Number.NEGATIVE_INFINITY });
+    expect(firstNonFinite(new Tensor('bfloat16', new Uint16Array([0x3f80, 0xff80]), [2]))).toEqual({
+      index: 1,
+      value: Number.NEGATIVE_INFINITY,
+    });
     expect(firstNonFinite(new Tensor('float16', new Uint16Array([0x3c00, 0x7bff]), [2]))).toBeUndefined();
     expect(firstNonFinite(new Tensor('int32', new Int32Array([2147483647]), [1]))).toBeUndefined();
   });

@@ -47,7 +47,13 @@ describe('FP16: leading weighted layers', () => {
       ],
       nodes: [
         { op: 'Conv', inputs: ['x', 'w1'], outputs: ['a'], name: 'stem' },
-        { op: 'Conv', inputs: ['a', 'w2'], outputs: ['b'], name: 'depthwise', attributes: { group: { type: 'int', value: 4 }, pads: { type: 'ints', value: [1, 1, 1, 1] } } },
+        {
+          op: 'Conv',
+          inputs: ['a', 'w2'],
+          outputs: ['b'],
+          name: 'depthwise',
+          attributes: { group: { type: 'int', value: 4 }, pads: { type: 'ints', value: [1, 1, 1, 1] } },
+        },
         { op: 'Conv', inputs: ['b', 'w3'], outputs: ['c'], name: 'pointwise' },
         { op: 'Conv', inputs: ['c', 'w4'], outputs: ['y'], name: 'wide', attributes: { pads: { type: 'ints', value: [1, 1, 1, 1] } } },
       ],
@@ -65,6 +71,9 @@ describe('FP16: leading weighted layers', () => {
   });
 
   test('a bad count is refused', async () => {
-    await expect(convertToFloat16(threeLayers(8), { float32LeadingLayers: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected a non-negative integer for options.float32LeadingLayers but received -1/) });
+    await expect(convertToFloat16(threeLayers(8), { float32LeadingLayers: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/Expected a non-negative integer for options.float32LeadingLayers but received -1/),
+    });
   });
 });

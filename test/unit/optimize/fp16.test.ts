@@ -54,7 +54,10 @@ describe('FP16 conversion of small models', () => {
     const original = buildModel({
       inputs: [{ name: 'x', dtype: 'float32', dims: [4] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: [4] }],
-      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'] }, { op: 'Cast', inputs: ['r'], outputs: ['y'], attributes: { to: attr.int(DataType.FLOAT) } }],
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+        { op: 'Cast', inputs: ['r'], outputs: ['y'], attributes: { to: attr.int(DataType.FLOAT) } },
+      ],
     });
     const { model, stats } = toFloat16Model(original);
     expect(opTypes(model.graph!)).toEqual(['Cast', 'Relu', 'Cast']);
@@ -66,7 +69,10 @@ describe('FP16 conversion of small models', () => {
     const original = buildModel({
       inputs: [{ name: 'x', dtype: 'float32', dims: ['n', 4] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: ['n', 4] }],
-      valueInfo: [{ name: 'h', dtype: 'float32', dims: ['n', 4] }, { name: 'n_shape', dtype: 'int64', dims: [2] }],
+      valueInfo: [
+        { name: 'h', dtype: 'float32', dims: ['n', 4] },
+        { name: 'n_shape', dtype: 'int64', dims: [2] },
+      ],
       initializers: [{ name: 'w', dtype: 'float32', dims: [4, 4], data: randomFloats(16, 3) }],
       nodes: [
         { op: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
@@ -81,7 +87,10 @@ describe('FP16 conversion of small models', () => {
     const softmax = model.graph!.node.find((n) => n.opType === 'Softmax')!;
     expect(softmax.input[0]).not.toBe('h');
     expect(elemTypes(model.graph!, 'valueInfo')[softmax.input[0]]).toBe(F32);
-    expect(stats(model.graph!.node.filter((n) => n.opType === 'Cast').map((n) => Number(getAttribute(n, 'to')!.i)))).toEqual({ [F32]: 1, [F16]: 1 });
+    expect(stats(model.graph!.node.filter((n) => n.opType === 'Cast').map((n) => Number(getAttribute(n, 'to')!.i)))).toEqual({
+      [F32]: 1,
+      [F16]: 1,
+    });
     const expected = await runModel(original, x(3));
     const actual = await runModel(bytes, x(3));
     expect(cosine(expected.y, actual.y)).toBeGreaterThan(0.9999);
@@ -101,7 +110,10 @@ describe('FP16 conversion of small models', () => {
       opset: 13,
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 1, 2, 2] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: [1, 1, 4, 4] }],
-      initializers: [{ name: 'roi', dtype: 'float32', dims: [0], data: [] }, { name: 'scales', dtype: 'float32', dims: [4], data: [1, 1, 2, 2] }],
+      initializers: [
+        { name: 'roi', dtype: 'float32', dims: [0], data: [] },
+        { name: 'scales', dtype: 'float32', dims: [4], data: [1, 1, 2, 2] },
+      ],
       nodes: [{ op: 'Resize', inputs: ['x', 'roi', 'scales'], outputs: ['y'], attributes: { mode: 'nearest' } }],
     });
     const { model, bytes } = toFloat16Model(original);
@@ -143,31 +155,42 @@ describe('FP16 conversion of small models', () => {
       inputs: [{ name: 'x', dtype: 'float32', dims: [8] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: [8] }],
       initializers: [{ name: 'size', dtype: 'int64', dims: [], data: [8] }],
-      nodes: [{ op: 'HannWindow', inputs: ['size'], outputs: ['window'] }, { op: 'Mul', inputs: ['x', 'window'], outputs: ['y'] }],
+      nodes: [
+        { op: 'HannWindow', inputs: ['size'], outputs: ['window'] },
+        { op: 'Mul', inputs: ['x', 'window'], outputs: ['y'] },
+      ],
     });
     const { model, bytes } = toFloat16Model(original, { keepIoTypes: true });
-    expect(Number(getAttribute(model.graph!.node.find((n) => n.opType === 'HannWindow')!, 'output_datatype')!.i)).toBe(F16);
+    expect(
+      Number(
+        getAttribute(
+          model.graph!.node.find((n) => n.opType === 'HannWindow')!,
+          'output_datatype',
+        )!.i,
+      ),
+    ).toBe(F16);
     const feed = { x: { type: 'float32' as const, data: new Float32Array(8).fill(1), dims: [8] } };
     expect(cosine((await runModel(bytes, feed)).y, (await runModel(original, feed)).y)).toBeGreaterThan(0.9999);
   });
 
   test('constants beyond float16 keep their readers in float32, or are clamped on request', async () => {
-    const spec = (variance: number) => buildModel({
-      inputs: [{ name: 'x', dtype: 'float32', dims: [1, 2, 1, 1] }],
-      outputs: [{ name: 'y', dtype: 'float32', dims: [1, 2, 1, 1] }],
-      initializers: [
-        { name: 'scale', dtype: 'float32', dims: [2], data: [1000, 1] },
-        { name: 'bias', dtype: 'float32', dims: [2], data: [0, 0] },
-        { name: 'mean', dtype: 'float32', dims: [2], data: [0, 0] },
-        { name: 'var', dtype: 'float32', dims: [2], data: [variance, 1] },
-        { name: 'max', dtype: 'float32', dims: [], data: [3.4e38] },
-        { name: 'min', dtype: 'float32', dims: [], data: [-1e30] },
-      ],
-      nodes: [
-        { op: 'BatchNormalization', inputs: ['x', 'scale', 'bias', 'mean', 'var'], outputs: ['bn'] },
-        { op: 'Clip', inputs: ['bn', 'min', 'max'], outputs: ['y'] },
-      ],
-    });
+    const spec = (variance: number) =>
+      buildModel({
+        inputs: [{ name: 'x', dtype: 'float32', dims: [1, 2, 1, 1] }],
+        outputs: [{ name: 'y', dtype: 'float32', dims: [1, 2, 1, 1] }],
+        initializers: [
+          { name: 'scale', dtype: 'float32', dims: [2], data: [1000, 1] },
+          { name: 'bias', dtype: 'float32', dims: [2], data: [0, 0] },
+          { name: 'mean', dtype: 'float32', dims: [2], data: [0, 0] },
+          { name: 'var', dtype: 'float32', dims: [2], data: [variance, 1] },
+          { name: 'max', dtype: 'float32', dims: [], data: [3.4e38] },
+          { name: 'min', dtype: 'float32', dims: [], data: [-1e30] },
+        ],
+        nodes: [
+          { op: 'BatchNormalization', inputs: ['x', 'scale', 'bias', 'mean', 'var'], outputs: ['bn'] },
+          { op: 'Clip', inputs: ['bn', 'min', 'max'], outputs: ['y'] },
+        ],
+      });
     const original = spec(1e8);
     const feed = { x: { type: 'float32' as const, data: new Float32Array([2000, 3]), dims: [1, 2, 1, 1] } };
     const expected = (await runModel(original, feed)).y;
@@ -188,12 +211,16 @@ describe('FP16 conversion of small models', () => {
   });
 
   test('Mul by a scalar float16 cannot hold stays float32; exact scalars convert', () => {
-    const build = (value: number) => buildModel({
-      inputs: [{ name: 'x', dtype: 'float32', dims: [4] }],
-      outputs: [{ name: 'y', dtype: 'float32', dims: [4] }],
-      initializers: [{ name: 's', dtype: 'float32', dims: [], data: [value] }],
-      nodes: [{ op: 'Mul', inputs: ['x', 's'], outputs: ['m'] }, { op: 'Relu', inputs: ['m'], outputs: ['y'] }],
-    });
+    const build = (value: number) =>
+      buildModel({
+        inputs: [{ name: 'x', dtype: 'float32', dims: [4] }],
+        outputs: [{ name: 'y', dtype: 'float32', dims: [4] }],
+        initializers: [{ name: 's', dtype: 'float32', dims: [], data: [value] }],
+        nodes: [
+          { op: 'Mul', inputs: ['x', 's'], outputs: ['m'] },
+          { op: 'Relu', inputs: ['m'], outputs: ['y'] },
+        ],
+      });
     const inexact = toFloat16Model(build(0.9431690573692322), { float16Io: true });
     expect(inexact.stats.nodesKeptForScalarConstant).toBe(1);
     expect(initializerTypes(inexact.model).s).toBe(F32);
@@ -217,9 +244,19 @@ describe('FP16 conversion of subgraphs', () => {
 
   test('If: both branches convert, outer values are read in float16', async () => {
     const original = buildModel({
-      inputs: [{ name: 'cond', dtype: 'bool', dims: [] }, { name: 'x', dtype: 'float32', dims: [3] }],
+      inputs: [
+        { name: 'cond', dtype: 'bool', dims: [] },
+        { name: 'x', dtype: 'float32', dims: [3] },
+      ],
       outputs: [{ name: 'y', dtype: 'float32', dims: [3] }],
-      nodes: [{ op: 'If', inputs: ['cond'], outputs: ['y'], attributes: { then_branch: branch('then', 'Add', 1.5), else_branch: branch('else', 'Mul', 2) } }],
+      nodes: [
+        {
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: branch('then', 'Add', 1.5), else_branch: branch('else', 'Mul', 2) },
+        },
+      ],
     });
     for (const keepIoTypes of [false, true]) {
       const { model, bytes } = toFloat16Model(original, { keepIoTypes });
@@ -229,7 +266,10 @@ describe('FP16 conversion of subgraphs', () => {
         expect(g.initializer[0].dataType).toBe(F16);
       }
       for (const cond of [1, 0]) {
-        const feed = { cond: { type: 'bool' as const, data: new Uint8Array([cond]), dims: [] }, x: { type: 'float32' as const, data: new Float32Array([1, 2, 3]), dims: [3] } };
+        const feed = {
+          cond: { type: 'bool' as const, data: new Uint8Array([cond]), dims: [] },
+          x: { type: 'float32' as const, data: new Float32Array([1, 2, 3]), dims: [3] },
+        };
         expect(Array.from((await runModel(bytes, feed)).y)).toEqual(Array.from((await runModel(original, feed)).y));
       }
     }
@@ -237,48 +277,87 @@ describe('FP16 conversion of subgraphs', () => {
 
   test('a blocked If keeps its branches in float32 and reads float32 copies of outer values', async () => {
     const original = buildModel({
-      inputs: [{ name: 'cond', dtype: 'bool', dims: [] }, { name: 'x0', dtype: 'float32', dims: [3] }],
+      inputs: [
+        { name: 'cond', dtype: 'bool', dims: [] },
+        { name: 'x0', dtype: 'float32', dims: [3] },
+      ],
       outputs: [{ name: 'y', dtype: 'float32', dims: [3] }],
       nodes: [
         { op: 'Relu', inputs: ['x0'], outputs: ['x'] },
-        { op: 'If', inputs: ['cond'], outputs: ['y'], attributes: { then_branch: branch('then', 'Add', 1.5), else_branch: branch('else', 'Mul', 2) } },
+        {
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: branch('then', 'Add', 1.5), else_branch: branch('else', 'Mul', 2) },
+        },
       ],
     });
     const { model, bytes } = toFloat16Model(original, { blockOps: ['If'] });
-    const then = getAttribute(model.graph!.node.find((n) => n.opType === 'If')!, 'then_branch')!.g!;
+    const then = getAttribute(
+      model.graph!.node.find((n) => n.opType === 'If')!,
+      'then_branch',
+    )!.g!;
     expect(then.initializer[0].dataType).toBe(F32);
     expect(then.node[0].opType).toBe('Cast'); // x (float16 outside) -> float32 inside
-    const feed = { cond: { type: 'bool' as const, data: new Uint8Array([1]), dims: [] }, x0: { type: 'float32' as const, data: new Float32Array([1, -2, 3]), dims: [3] } };
+    const feed = {
+      cond: { type: 'bool' as const, data: new Uint8Array([1]), dims: [] },
+      x0: { type: 'float32' as const, data: new Float32Array([1, -2, 3]), dims: [3] },
+    };
     expect(Array.from((await runModel(bytes, feed)).y)).toEqual([2.5, 1.5, 4.5]);
   });
 
   test('a branch whose output comes from a blocked node returns a float16 copy under a new name', async () => {
-    const softmaxBranch = (name: string) => buildGraph({
-      name,
-      inputs: [],
-      outputs: [{ name: `${name}_soft`, dtype: 'float32', dims: [3] }],
-      nodes: [{ op: 'Softmax', inputs: ['x'], outputs: [`${name}_soft`], attributes: { axis: 0 } }],
-    });
+    const softmaxBranch = (name: string) =>
+      buildGraph({
+        name,
+        inputs: [],
+        outputs: [{ name: `${name}_soft`, dtype: 'float32', dims: [3] }],
+        nodes: [{ op: 'Softmax', inputs: ['x'], outputs: [`${name}_soft`], attributes: { axis: 0 } }],
+      });
     const original = buildModel({
-      inputs: [{ name: 'cond', dtype: 'bool', dims: [] }, { name: 'x', dtype: 'float32', dims: [3] }],
+      inputs: [
+        { name: 'cond', dtype: 'bool', dims: [] },
+        { name: 'x', dtype: 'float32', dims: [3] },
+      ],
       outputs: [{ name: 'y', dtype: 'float32', dims: [3] }],
-      nodes: [{ op: 'If', inputs: ['cond'], outputs: ['y'], attributes: { then_branch: softmaxBranch('then'), else_branch: softmaxBranch('else') } }],
+      nodes: [
+        {
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: softmaxBranch('then'), else_branch: softmaxBranch('else') },
+        },
+      ],
     });
     const { model, bytes } = toFloat16Model(original, { blockOps: ['Softmax'], float16Io: true });
-    const then = getAttribute(model.graph!.node.find((n) => n.opType === 'If')!, 'then_branch')!.g!;
+    const then = getAttribute(
+      model.graph!.node.find((n) => n.opType === 'If')!,
+      'then_branch',
+    )!.g!;
     expect(opTypes(then)).toEqual(['Cast', 'Softmax', 'Cast']);
     expect(then.output[0].name).not.toBe('then_soft');
     expect(then.output[0].name).toBe(then.node[2].output[0]);
     expect(elemTypes(then, 'output')).toEqual({ [then.output[0].name]: F16 });
-    const feed = { cond: { type: 'bool' as const, data: new Uint8Array([1]), dims: [] }, x: { type: 'float32' as const, data: new Float32Array([1, 2, 3]), dims: [3] } };
+    const feed = {
+      cond: { type: 'bool' as const, data: new Uint8Array([1]), dims: [] },
+      x: { type: 'float32' as const, data: new Float32Array([1, 2, 3]), dims: [3] },
+    };
     expect(cosine((await runModel(bytes, feed)).y, (await runModel(original, feed)).y)).toBeGreaterThan(0.9999);
   });
 
   test('Loop: loop-carried float values and the body convert together', async () => {
     const body = buildGraph({
       name: 'body',
-      inputs: [{ name: 'i', dtype: 'int64', dims: [] }, { name: 'cond_in', dtype: 'bool', dims: [] }, { name: 'acc', dtype: 'float32', dims: [2] }],
-      outputs: [{ name: 'cond_out', dtype: 'bool', dims: [] }, { name: 'acc_out', dtype: 'float32', dims: [2] }, { name: 'scan_out', dtype: 'float32', dims: [2] }],
+      inputs: [
+        { name: 'i', dtype: 'int64', dims: [] },
+        { name: 'cond_in', dtype: 'bool', dims: [] },
+        { name: 'acc', dtype: 'float32', dims: [2] },
+      ],
+      outputs: [
+        { name: 'cond_out', dtype: 'bool', dims: [] },
+        { name: 'acc_out', dtype: 'float32', dims: [2] },
+        { name: 'scan_out', dtype: 'float32', dims: [2] },
+      ],
       initializers: [{ name: 'step', dtype: 'float32', dims: [2], data: [0.25, -1] }],
       nodes: [
         { op: 'Identity', inputs: ['cond_in'], outputs: ['cond_out'] },
@@ -287,16 +366,31 @@ describe('FP16 conversion of subgraphs', () => {
       ],
     });
     const original = buildModel({
-      inputs: [{ name: 'trip', dtype: 'int64', dims: [] }, { name: 'start', dtype: 'float32', dims: [2] }],
-      outputs: [{ name: 'final', dtype: 'float32', dims: [2] }, { name: 'history', dtype: 'float32', dims: ['t', 2] }],
-      initializers: [{ name: 'scale', dtype: 'float32', dims: [2], data: [2, 4] }, { name: 'always', dtype: 'bool', dims: [], data: [1] }],
+      inputs: [
+        { name: 'trip', dtype: 'int64', dims: [] },
+        { name: 'start', dtype: 'float32', dims: [2] },
+      ],
+      outputs: [
+        { name: 'final', dtype: 'float32', dims: [2] },
+        { name: 'history', dtype: 'float32', dims: ['t', 2] },
+      ],
+      initializers: [
+        { name: 'scale', dtype: 'float32', dims: [2], data: [2, 4] },
+        { name: 'always', dtype: 'bool', dims: [], data: [1] },
+      ],
       nodes: [{ op: 'Loop', inputs: ['trip', 'always', 'start'], outputs: ['final', 'history'], attributes: { body } }],
     });
     const { model, bytes } = toFloat16Model(original, { keepIoTypes: true });
-    const converted = getAttribute(model.graph!.node.find((n) => n.opType === 'Loop')!, 'body')!.g!;
+    const converted = getAttribute(
+      model.graph!.node.find((n) => n.opType === 'Loop')!,
+      'body',
+    )!.g!;
     expect(elemTypes(converted, 'input')).toEqual({ i: DataType.INT64, cond_in: DataType.BOOL, acc: F16 });
     expect(elemTypes(converted, 'output')).toEqual({ cond_out: DataType.BOOL, acc_out: F16, scan_out: F16 });
-    const feed = { trip: { type: 'int64' as const, data: new BigInt64Array([3n]), dims: [] }, start: { type: 'float32' as const, data: new Float32Array([1, 2]), dims: [2] } };
+    const feed = {
+      trip: { type: 'int64' as const, data: new BigInt64Array([3n]), dims: [] },
+      start: { type: 'float32' as const, data: new Float32Array([1, 2]), dims: [2] },
+    };
     const expected = await runModel(original, feed);
     const actual = await runModel(bytes, feed);
     expect(Array.from(actual.final)).toEqual(Array.from(expected.final));

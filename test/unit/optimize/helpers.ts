@@ -23,17 +23,26 @@ export async function runModel(bytes: Uint8Array, feed: Feed): Promise<Record<st
       const value = feed[input.name];
       if (!value) continue;
       const half = tensorElementType(input.type) === DataType.FLOAT16;
-      feeds[input.name] = half ? new ort.Tensor('float16', float32ArrayToFloat16(value.data as Float32Array), value.dims) : new ort.Tensor(value.type, value.data, value.dims);
+      feeds[input.name] = half
+        ? new ort.Tensor('float16', float32ArrayToFloat16(value.data as Float32Array), value.dims)
+        : new ort.Tensor(value.type, value.data, value.dims);
     }
     const results = await session.run(feeds);
-    return Object.fromEntries(Object.entries(results).map(([name, t]) => [name, t.type === 'float16' ? float16ArrayToFloat32(t.data as Uint16Array) : Float32Array.from(t.data as Float32Array)]));
+    return Object.fromEntries(
+      Object.entries(results).map(([name, t]) => [
+        name,
+        t.type === 'float16' ? float16ArrayToFloat32(t.data as Uint16Array) : Float32Array.from(t.data as Float32Array),
+      ]),
+    );
   } finally {
     await session.release();
   }
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];

@@ -6,14 +6,20 @@ import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
 
 function images(count: number, seed: number): Record<string, Tensor>[] {
-  return Array.from({ length: count }, (_, i) => ({ image: new Tensor('float32', randomFloats(3 * 8 * 8, seed + i, 1 + (i % 5)), [1, 3, 8, 8]) }));
+  return Array.from({ length: count }, (_, i) => ({
+    image: new Tensor('float32', randomFloats(3 * 8 * 8, seed + i, 1 + (i % 5)), [1, 3, 8, 8]),
+  }));
 }
 
 describe('INT8 automatic choices', () => {
   test('by default: every method is tried on held-back samples (every 4th) and the closest to float wins', async () => {
     const calibration = images(16, 500);
     const progress: string[] = [];
-    const { report } = await quantizeInt8(tinyConvNet(), { calibration, keepFloatLayers: 0, onProgress: ({ phase }) => progress.push(phase) });
+    const { report } = await quantizeInt8(tinyConvNet(), {
+      calibration,
+      keepFloatLayers: 0,
+      onProgress: ({ phase }) => progress.push(phase),
+    });
     const { method } = report.choices;
     expect(report.choices.judgedOn).toEqual({ samples: 4, heldBack: true });
     expect(report.calibrationSamples).toBe(12);
@@ -38,14 +44,20 @@ describe('INT8 automatic choices', () => {
     const { floatLayers } = report.choices;
     expect(floatLayers.automatic).toBe(true);
     expect(floatLayers.trials[0].choice).toBe(0);
-    expect(floatLayers.trials.map((trial) => trial.choice)).toEqual([...floatLayers.trials.map((trial) => trial.choice)].sort((a, b) => a - b));
+    expect(floatLayers.trials.map((trial) => trial.choice)).toEqual(
+      [...floatLayers.trials.map((trial) => trial.choice)].sort((a, b) => a - b),
+    );
     const best = floatLayers.trials.reduce((a, b) => (b.error < a.error ? b : a));
     expect(floatLayers.chosen).toBe(best.choice);
     expect(report.keptFloat).toHaveLength(best.choice);
     expect(report.sensitivity).toHaveLength(3);
 
     const fixed = (await quantizeInt8(tinyConvNet(), { calibration, method: 'entropy', keepFloatLayers: 0 })).report;
-    expect(fixed.choices).toEqual({ judgedOn: { samples: 0, heldBack: false }, method: { chosen: 'entropy', automatic: false, trials: [] }, floatLayers: { chosen: 0, automatic: false, trials: [] } });
+    expect(fixed.choices).toEqual({
+      judgedOn: { samples: 0, heldBack: false },
+      method: { chosen: 'entropy', automatic: false, trials: [] },
+      floatLayers: { chosen: 0, automatic: false, trials: [] },
+    });
     expect(fixed.calibrationSamples).toBe(16);
     expect(fixed.sensitivity).toEqual([]);
   });

@@ -28,7 +28,10 @@ function images(count: number, seed: number): Record<string, Tensor>[] {
 }
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isTensorRTNodeError(error, code), String(error)).toBe(true);
   expect((error as Error).message).toMatch(message);
 }
@@ -48,11 +51,23 @@ describe('quantizeInt8 on a small conv net', () => {
   test('tensorrt target: per-channel int8 weights, symmetric int8 activations, residual Add branch quantized, close to float', async () => {
     const floatModel = tinyConvNet();
     const held = images(8, 900);
-    const { model, report } = await quantizeInt8(floatModel, { calibration: images(16, 100), method: 'minmax', keepFloatLayers: 0, evaluation: { feeds: held, latencyRounds: 0 } });
+    const { model, report } = await quantizeInt8(floatModel, {
+      calibration: images(16, 100),
+      method: 'minmax',
+      keepFloatLayers: 0,
+      evaluation: { feeds: held, latencyRounds: 0 },
+    });
     const proto = decodeModel(model);
     const graph = proto.graph!;
     expect(opsetVersion(proto)).toBe(17);
-    expect(report).toMatchObject({ target: 'tensorrt', method: 'minmax', calibrationSamples: 16, quantizableNodes: 3, quantizedNodes: 3, quantizedWeightFraction: 1 });
+    expect(report).toMatchObject({
+      target: 'tensorrt',
+      method: 'minmax',
+      calibrationSamples: 16,
+      quantizableNodes: 3,
+      quantizedNodes: 3,
+      quantizedWeightFraction: 1,
+    });
     const inits = initializerMap(graph);
     // No float weights left for the quantized ops; each reads an int8 tensor through a per-axis DequantizeLinear.
     for (const name of ['conv1.w', 'conv2.w', 'fc.w']) expect(inits.has(name)).toBe(false);
@@ -75,7 +90,12 @@ describe('quantizeInt8 on a small conv net', () => {
   });
 
   test('cpu target: uint8 activations with zero points, conv outputs quantized, int32 biases', async () => {
-    const { model } = await quantizeInt8(tinyConvNet(), { calibration: images(8, 200), target: 'cpu', method: 'percentile', keepFloatLayers: 0 });
+    const { model } = await quantizeInt8(tinyConvNet(), {
+      calibration: images(8, 200),
+      target: 'cpu',
+      method: 'percentile',
+      keepFloatLayers: 0,
+    });
     const graph = decodeModel(model).graph!;
     const inits = initializerMap(graph);
     const quantized = graph.node.filter((node) => node.opType === 'QuantizeLinear');
@@ -121,9 +141,24 @@ describe('quantizeInt8 on a small conv net', () => {
     mkdirSync(calibrationDir);
     images(3, 400).forEach((feed, i) => writeFileSync(join(calibrationDir, `${i}.npy`), serializeNpy(feed.image)));
     const progress: string[] = [];
-    const { report } = await quantizeInt8(tinyConvNet(), { calibration: calibrationDir, method: 'percentile', keepFloatLayers: 1, floatWeightBudget: 1, onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`) });
+    const { report } = await quantizeInt8(tinyConvNet(), {
+      calibration: calibrationDir,
+      method: 'percentile',
+      keepFloatLayers: 1,
+      floatWeightBudget: 1,
+      onProgress: ({ phase, done, total }) => progress.push(`${phase} ${done}/${total}`),
+    });
     expect(report.calibrationSamples).toBe(3);
-    expect(progress).toEqual(['calibration 0/3', 'calibration 1/3', 'calibration 2/3', 'calibration 3/3', 'sensitivity 0/3', 'sensitivity 1/3', 'sensitivity 2/3', 'sensitivity 3/3']);
+    expect(progress).toEqual([
+      'calibration 0/3',
+      'calibration 1/3',
+      'calibration 2/3',
+      'calibration 3/3',
+      'sensitivity 0/3',
+      'sensitivity 1/3',
+      'sensitivity 2/3',
+      'sensitivity 3/3',
+    ]);
     expect(report.sensitivity.map((entry) => entry.node).sort()).toEqual(['Conv_0', 'Conv_3', 'Gemm_7']);
     expect(report.keptFloat).toEqual([report.sensitivity[0].node]);
   });
@@ -135,7 +170,12 @@ describe('quantizeInt8 on a small conv net', () => {
       outputs: [{ name: 'y', dtype: 'float32', dims: [1, 3, 4, 4] }],
       initializers: [{ name: 'w', dtype: 'float32', dims: [3, 2, 1, 1], data: randomFloats(6, 3) }],
       nodes: [
-        { op: 'Clip', inputs: ['x'], outputs: ['clipped'], attributes: { min: { type: 'float', value: 0 }, max: { type: 'float', value: 6 } } },
+        {
+          op: 'Clip',
+          inputs: ['x'],
+          outputs: ['clipped'],
+          attributes: { min: { type: 'float', value: 0 }, max: { type: 'float', value: 6 } },
+        },
         { op: 'Conv', inputs: ['clipped', 'w'], outputs: ['y'] },
       ],
     });
@@ -155,36 +195,80 @@ describe('quantizeInt8 on a small conv net', () => {
 
 describe('quantizeInt8 refuses bad input with clear errors', () => {
   test('an empty calibration set', async () => {
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: [] }), 'ERR_INVALID_ARGUMENT', /Expected at least one calibration sample for options\.calibration but received an empty set/);
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: [] }),
+      'ERR_INVALID_ARGUMENT',
+      /Expected at least one calibration sample for options\.calibration but received an empty set/,
+    );
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: empty }), 'ERR_INVALID_ARGUMENT', /Expected \.npy files or sample subdirectories in .*empty but it has none/);
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: empty }),
+      'ERR_INVALID_ARGUMENT',
+      /Expected \.npy files or sample subdirectories in .*empty but it has none/,
+    );
   });
 
   test('feeds with unknown names, wrong shapes, or missing inputs name the sample', async () => {
     const bad = images(2, 1);
     bad[1] = { picture: bad[1].image };
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: bad }), 'ERR_UNKNOWN_TENSOR', /received an unknown input "picture" \(calibration sample 1\)/);
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: bad }),
+      'ERR_UNKNOWN_TENSOR',
+      /received an unknown input "picture" \(calibration sample 1\)/,
+    );
     await expectCode(
       quantizeInt8(tinyConvNet(), { calibration: [{ image: new Tensor('float32', new Float32Array(3 * 16 * 16), [1, 3, 16, 16]) }] }),
       'ERR_SHAPE_MISMATCH',
       /Expected 8 at axis 2 .* for input "image" but received dims \[1, ?3, ?16, ?16\] \(calibration sample 0\)/,
     );
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: [{ image: new Tensor('float32', new Float32Array(64), [1, 64]) }] }), 'ERR_SHAPE_MISMATCH', /Expected rank 4/);
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: [{ image: new Tensor('float32', new Float32Array(64), [1, 64]) }] }),
+      'ERR_SHAPE_MISMATCH',
+      /Expected rank 4/,
+    );
   });
 
   test('options', async () => {
-    await expectCode(quantizeInt8(tinyConvNet(), undefined as never), 'ERR_INVALID_ARGUMENT', /Expected an options object with a calibration source for options/);
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: 42 as never }), 'ERR_INVALID_ARGUMENT', /Expected an AsyncIterable or Iterable of feeds, or a directory of \.npy files for options\.calibration but received 42/);
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: images(1, 1), method: 'kl' as never }), 'ERR_INVALID_ARGUMENT', /options\.method/);
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: images(1, 1), target: 'gpu' as never }), 'ERR_INVALID_ARGUMENT', /options\.target/);
-    await expectCode(quantizeInt8(tinyConvNet(), { calibration: images(1, 1), exclude: { nodes: 'conv' as never } }), 'ERR_INVALID_ARGUMENT', /options\.exclude\.nodes/);
-    await expectCode(quantizeInt8(new TextEncoder().encode('not a model'), { calibration: images(1, 1) }), 'ERR_MODEL_LOAD', /Expected an ONNX model/);
+    await expectCode(
+      quantizeInt8(tinyConvNet(), undefined as never),
+      'ERR_INVALID_ARGUMENT',
+      /Expected an options object with a calibration source for options/,
+    );
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: 42 as never }),
+      'ERR_INVALID_ARGUMENT',
+      /Expected an AsyncIterable or Iterable of feeds, or a directory of \.npy files for options\.calibration but received 42/,
+    );
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: images(1, 1), method: 'kl' as never }),
+      'ERR_INVALID_ARGUMENT',
+      /options\.method/,
+    );
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: images(1, 1), target: 'gpu' as never }),
+      'ERR_INVALID_ARGUMENT',
+      /options\.target/,
+    );
+    await expectCode(
+      quantizeInt8(tinyConvNet(), { calibration: images(1, 1), exclude: { nodes: 'conv' as never } }),
+      'ERR_INVALID_ARGUMENT',
+      /options\.exclude\.nodes/,
+    );
+    await expectCode(
+      quantizeInt8(new TextEncoder().encode('not a model'), { calibration: images(1, 1) }),
+      'ERR_MODEL_LOAD',
+      /Expected an ONNX model/,
+    );
   });
 
   test('models without a graph or with an unsupported opset', async () => {
     const noGraph = buildModel({ inputs: [], outputs: [], nodes: [] });
-    await expectCode(quantizeInt8(noGraph, { calibration: images(1, 1) }), 'ERR_MODEL_LOAD', /Expected an ONNX model with a graph of nodes but it has none/);
+    await expectCode(
+      quantizeInt8(noGraph, { calibration: images(1, 1) }),
+      'ERR_MODEL_LOAD',
+      /Expected an ONNX model with a graph of nodes but it has none/,
+    );
     const ancient = buildModel({
       opset: 6,
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }],
@@ -192,18 +276,29 @@ describe('quantizeInt8 refuses bad input with clear errors', () => {
       initializers: [{ name: 'w', dtype: 'float32', dims: [4, 4], data: randomFloats(16, 1) }],
       nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
     });
-    await expectCode(quantizeInt8(ancient, { calibration: [{ x: new Tensor('float32', randomFloats(4, 2), [1, 4]) }] }), 'ERR_UNSUPPORTED', /Expected a model of opset 7 or later for INT8 quantization but it imports opset 6/);
+    await expectCode(
+      quantizeInt8(ancient, { calibration: [{ x: new Tensor('float32', randomFloats(4, 2), [1, 4]) }] }),
+      'ERR_UNSUPPORTED',
+      /Expected a model of opset 7 or later for INT8 quantization but it imports opset 6/,
+    );
     const splitWithAttribute = buildModel({
       opset: 11,
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }],
-      outputs: [{ name: 'a', dtype: 'float32', dims: [1, 2] }, { name: 'b', dtype: 'float32', dims: [1, 2] }],
+      outputs: [
+        { name: 'a', dtype: 'float32', dims: [1, 2] },
+        { name: 'b', dtype: 'float32', dims: [1, 2] },
+      ],
       initializers: [{ name: 'w', dtype: 'float32', dims: [4, 4], data: randomFloats(16, 1) }],
       nodes: [
         { op: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
         { op: 'Split', inputs: ['h'], outputs: ['a', 'b'], name: 'halves', attributes: { axis: 1, split: [2, 2] } },
       ],
     });
-    await expectCode(quantizeInt8(splitWithAttribute, { calibration: [{ x: new Tensor('float32', randomFloats(4, 2), [1, 4]) }] }), 'ERR_UNSUPPORTED', /Cannot raise Split node "halves" from opset 11 to 13/);
+    await expectCode(
+      quantizeInt8(splitWithAttribute, { calibration: [{ x: new Tensor('float32', randomFloats(4, 2), [1, 4]) }] }),
+      'ERR_UNSUPPORTED',
+      /Cannot raise Split node "halves" from opset 11 to 13/,
+    );
   });
 
   test('an aborted signal stops calibration', async () => {

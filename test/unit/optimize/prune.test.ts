@@ -30,7 +30,13 @@ function mixedModel(): Uint8Array {
     ],
     nodes: [
       { op: 'Conv', inputs: ['x', 'dense.w'], outputs: ['a'], name: 'dense', attributes: { pads: { type: 'ints', value: [1, 1, 1, 1] } } },
-      { op: 'Conv', inputs: ['a', 'depthwise.w'], outputs: ['b'], name: 'depthwise', attributes: { group: { type: 'int', value: 6 }, pads: { type: 'ints', value: [1, 1, 1, 1] } } },
+      {
+        op: 'Conv',
+        inputs: ['a', 'depthwise.w'],
+        outputs: ['b'],
+        name: 'depthwise',
+        attributes: { group: { type: 'int', value: 6 }, pads: { type: 'ints', value: [1, 1, 1, 1] } },
+      },
       { op: 'Conv', inputs: ['b', 'six.w'], outputs: ['c'], name: 'six' },
       { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['p'] },
       { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
@@ -96,7 +102,10 @@ describe('2:4 structured pruning', () => {
 
   test('exclusions by name or op type, and a quality report on evaluation inputs', async () => {
     const feeds = [0, 1, 2].map((seed) => ({ x: new Tensor('float32', randomFloats(128, 10 + seed), [1, 8, 4, 4]) }));
-    const { model, report } = await pruneStructured(mixedModel(), { exclude: { nodes: ['fc'], opTypes: ['MatMul'] }, evaluation: { feeds, latencyRounds: 0 } });
+    const { model, report } = await pruneStructured(mixedModel(), {
+      exclude: { nodes: ['fc'], opTypes: ['MatMul'] },
+      evaluation: { feeds, latencyRounds: 0 },
+    });
     expect(report.prunedLayers).toEqual(['dense']);
     expect(report.excluded).toEqual(['fc', 'head']);
     expect(weights(model).get('fc.w')).toEqual(weights(mixedModel()).get('fc.w'));
@@ -119,8 +128,14 @@ describe('2:4 structured pruning', () => {
   });
 
   test('bad options are refused', async () => {
-    await expect(pruneStructured(mixedModel(), { pattern: '1:4' as '2:4' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/options.pattern/) });
-    await expect(pruneStructured(mixedModel(), { keepDenseLayers: 2 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected samples .* with keepDenseLayers for options.samples but received undefined/) });
+    await expect(pruneStructured(mixedModel(), { pattern: '1:4' as '2:4' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/options.pattern/),
+    });
+    await expect(pruneStructured(mixedModel(), { keepDenseLayers: 2 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/Expected samples .* with keepDenseLayers for options.samples but received undefined/),
+    });
     await expect(pruneStructured(mixedModel(), { keepDenseLayers: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });
@@ -137,14 +152,22 @@ describe('tensorrt-node optimize --prune', () => {
     await cli('optimize', input, '--prune', '2:4');
     const after = weights(readFileSync(join(dir, 'mixed.prune.onnx')));
     expectTwoFour(weights(mixedModel()).get('dense.w')!, after.get('dense.w')!, 6, 8, 9);
-    expect(stdout()).toMatch(/prune: 2:4 on 3 of 5 Conv\/ConvTranspose\/Gemm\/MatMul layers \(84\.0% of their weights\); 42\.0% of all their weights are now zero/);
+    expect(stdout()).toMatch(
+      /prune: 2:4 on 3 of 5 Conv\/ConvTranspose\/Gemm\/MatMul layers \(84\.0% of their weights\); 42\.0% of all their weights are now zero/,
+    );
     expect(stdout()).toMatch(/prune: skipped 1 \(depthwise convolution \(one input channel per group\)\): depthwise/);
     expect(stdout()).toMatch(/without retraining, pruning costs accuracy/);
   });
 
   test('an unknown pattern, and --keep-dense without --samples, are refused before writing', async () => {
-    await expect(cli('optimize', input, '--prune', '4:8', '-o', join(dir, 'bad.onnx'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected one of 2:4 for --prune but received "4:8"/) });
-    await expect(cli('optimize', input, '--prune', '2:4', '--keep-dense', '2', '-o', join(dir, 'bad.onnx'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/Expected --samples <dir> with --keep-dense 2 but received none/) });
+    await expect(cli('optimize', input, '--prune', '4:8', '-o', join(dir, 'bad.onnx'))).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/Expected one of 2:4 for --prune but received "4:8"/),
+    });
+    await expect(cli('optimize', input, '--prune', '2:4', '--keep-dense', '2', '-o', join(dir, 'bad.onnx'))).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/Expected --samples <dir> with --keep-dense 2 but received none/),
+    });
     expect(() => readFileSync(join(dir, 'bad.onnx'))).toThrow();
   });
 });

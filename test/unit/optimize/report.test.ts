@@ -12,7 +12,10 @@ function shiftedMlp(shift: number): Uint8Array {
   return buildModel({
     inputs: [{ name: 'x', dtype: 'float32', dims: ['batch', 4] }],
     outputs: [{ name: 'probabilities', dtype: 'float32', dims: ['batch', 3] }],
-    initializers: [{ name: 'shift', dtype: 'float32', dims: [3], data: [shift, 0, -shift] }, { name: 'w', dtype: 'float32', dims: [4, 3], data: randomFloats(12, 3) }],
+    initializers: [
+      { name: 'shift', dtype: 'float32', dims: [3], data: [shift, 0, -shift] },
+      { name: 'w', dtype: 'float32', dims: [4, 3], data: randomFloats(12, 3) },
+    ],
     nodes: [
       { op: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
       { op: 'Add', inputs: ['h', 'shift'], outputs: ['logits'] },
@@ -34,7 +37,9 @@ describe('quality report', () => {
     expect(output.top1Agreement).toBe(1);
     expect(report.latency!.runsPerModel).toBe(6);
     expect(report.latency!.ratio).toBeGreaterThan(0);
-    expect(formatReport(report)).toMatch(/probabilities: cosine mean 1\.000000 min 1\.000000, max \|error\| 0\.00e\+0, top-1 agreement 100\.00%/);
+    expect(formatReport(report)).toMatch(
+      /probabilities: cosine mean 1\.000000 min 1\.000000, max \|error\| 0\.00e\+0, top-1 agreement 100\.00%/,
+    );
   });
 
   test('a model that disagrees shows it in every measure', async () => {
@@ -48,7 +53,9 @@ describe('quality report', () => {
 
   test('no feeds is an error; so is an abort', async () => {
     await expect(compareModels(tinyMlp(), tinyMlp(), { feeds: [] })).rejects.toThrow(/Expected at least one feed/);
-    await expect(compareModels(tinyMlp(), tinyMlp(), { feeds, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(compareModels(tinyMlp(), tinyMlp(), { feeds, signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ERR_ABORTED',
+    });
   });
 
   test('class scores: [batch, classes] matrices and probability rows, not sigmoid maps', () => {

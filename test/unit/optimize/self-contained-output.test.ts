@@ -59,7 +59,11 @@ beforeAll(async () => {
   mkdirSync(join(root, 'source'));
   source = join(root, 'source', 'model.onnx');
   await saveModel(decodeModel(modelWithLargeOffsets()), source, { externalData: { location: 'weights.bin', threshold: 64 } });
-  expect(decodeModel(readFileSync(source)).graph!.initializer.filter(isExternal).map((t) => t.name)).toEqual(['offsets', 'w']);
+  expect(
+    decodeModel(readFileSync(source))
+      .graph!.initializer.filter(isExternal)
+      .map((t) => t.name),
+  ).toEqual(['offsets', 'w']);
   reference = await run(modelWithLargeOffsets());
 });
 
@@ -87,7 +91,8 @@ describe('optimized models carry every weight themselves', () => {
     const output = outputFolder('int8');
     const calibration = join(root, 'calibration');
     mkdirSync(calibration);
-    for (let i = 0; i < 4; i++) writeFileSync(join(calibration, `s${i}.npy`), encodeNpy(new Tensor('float32', randomFloats(64, 20 + i), [1, 64])));
+    for (let i = 0; i < 4; i++)
+      writeFileSync(join(calibration, `s${i}.npy`), encodeNpy(new Tensor('float32', randomFloats(64, 20 + i), [1, 64])));
     await optimizeCli([int8Mode])('optimize', source, '--int8', '--calibration', calibration, '-o', output);
     expect(decodeModel(readFileSync(output)).graph!.initializer.filter(isExternal)).toEqual([]);
     expect((await run(output)).length).toBe(8);

@@ -33,8 +33,13 @@ describe('task accuracy', () => {
     const labels = join(dir, 'labels.json');
     writeFileSync(labels, JSON.stringify({ b: 'text', a: 2, c: 1.5 }));
     expect(await readLabelsFile(labels, ['a', 'b'])).toEqual([2, 'text']);
-    await expect(readLabelsFile(labels, ['a', 'missing'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/the label of sample "missing"/) });
-    await expect(readLabelsFile(labels, ['c'])).rejects.toMatchObject({ message: expect.stringMatching(/class index .* but received 1.5/) });
+    await expect(readLabelsFile(labels, ['a', 'missing'])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/the label of sample "missing"/),
+    });
+    await expect(readLabelsFile(labels, ['c'])).rejects.toMatchObject({
+      message: expect.stringMatching(/class index .* but received 1.5/),
+    });
     await expect(readLabelsFile(join(dir, 'none.json'), ['a'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     const keys = join(dir, 'keys.txt');
     writeFileSync(keys, 'x\ny\n');
@@ -44,7 +49,7 @@ describe('task accuracy', () => {
     expect(() => checkTaskOptions({ labels: [1] }, 2)).toThrow(/one label per sample \(2\)/);
   });
 
-  test('compareModels gives both models\' top-1 accuracy against the labels, and how often they agree', async () => {
+  test("compareModels gives both models' top-1 accuracy against the labels, and how often they agree", async () => {
     const original = tinyMlp();
     const { model } = await convertToFloat16(original);
     const feeds = [0, 1, 2, 3].map((seed) => ({ x: new Tensor('float32', randomFloats(4, 40 + seed), [1, 4]) }));
@@ -59,6 +64,8 @@ describe('task accuracy', () => {
     const labels = [...answers.slice(0, 3), (answers[3] + 1) % 3];
     const report = await compareModels(original, model, { feeds, latencyRounds: 0, task: { labels } });
     expect(report.task).toEqual({ kind: 'top-1', output: 'probabilities', samples: 4, original: 0.75, optimized: 0.75, agreement: 1 });
-    await expect(compareModels(original, model, { feeds, latencyRounds: 0, task: { labels, output: 'nope' } })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_TENSOR' });
+    await expect(compareModels(original, model, { feeds, latencyRounds: 0, task: { labels, output: 'nope' } })).rejects.toMatchObject({
+      code: 'ERR_UNKNOWN_TENSOR',
+    });
   });
 });

@@ -8,7 +8,10 @@ import { type ModelSpec, attr, buildModelProto } from '../../../lib/onnx/builder
 describe('element type inference', () => {
   test('rules: first input, fixed outputs, attributes, declared value_info wins', () => {
     const graph = buildGraph({
-      inputs: [{ name: 'x', dtype: 'float32', dims: [2] }, { name: 'i', dtype: 'int64', dims: [2] }],
+      inputs: [
+        { name: 'x', dtype: 'float32', dims: [2] },
+        { name: 'i', dtype: 'int64', dims: [2] },
+      ],
       outputs: [],
       valueInfo: [{ name: 'declared', dtype: 'float16' }],
       nodes: [
@@ -25,8 +28,16 @@ describe('element type inference', () => {
     });
     const types = inferElementTypes(graph);
     expect(Object.fromEntries([...types].filter(([name]) => name !== 'x' && name !== 'i'))).toEqual({
-      relu: DataType.FLOAT, shape: DataType.INT64, less: DataType.BOOL, cast: DataType.FLOAT16, values: DataType.FLOAT,
-      indices: DataType.INT64, zeros: DataType.FLOAT, where: DataType.INT64, declared: DataType.FLOAT16, custom: DataType.INT64,
+      relu: DataType.FLOAT,
+      shape: DataType.INT64,
+      less: DataType.BOOL,
+      cast: DataType.FLOAT16,
+      values: DataType.FLOAT,
+      indices: DataType.INT64,
+      zeros: DataType.FLOAT,
+      where: DataType.INT64,
+      declared: DataType.FLOAT16,
+      custom: DataType.INT64,
     });
   });
 
@@ -42,7 +53,19 @@ describe('hoisting Constant nodes', () => {
     outputs: [{ name: 'y', dtype: 'float32', dims: [1] }],
     nodes: [
       { op: 'Constant', inputs: [], outputs: ['c'], attributes: { value_float: attr.float(2) } },
-      { op: 'Constant', inputs: [], outputs: ['t'], attributes: { value: buildModelProto({ inputs: [], outputs: [], nodes: [], initializers: [{ name: 'ignored', dtype: 'float32', dims: [1], data: [3] }] }).graph!.initializer[0] } },
+      {
+        op: 'Constant',
+        inputs: [],
+        outputs: ['t'],
+        attributes: {
+          value: buildModelProto({
+            inputs: [],
+            outputs: [],
+            nodes: [],
+            initializers: [{ name: 'ignored', dtype: 'float32', dims: [1], data: [3] }],
+          }).graph!.initializer[0],
+        },
+      },
       { op: 'Mul', inputs: ['x', 't'], outputs: ['m'] },
       { op: 'Add', inputs: ['m', 'c'], outputs: ['y'] },
     ],

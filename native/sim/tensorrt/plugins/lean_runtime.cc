@@ -34,7 +34,9 @@ const Forward& forward() {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int32_t getInferLibVersion() noexcept { return forward().libraryVersion ? forward().libraryVersion() : 0; }
+extern "C" __attribute__((visibility("default"))) int32_t getInferLibVersion() noexcept {
+  return forward().libraryVersion ? forward().libraryVersion() : 0;
+}
 
 extern "C" __attribute__((visibility("default"))) void* createInferRuntime_INTERNAL(void* logger, int32_t version) noexcept {
   return forward().createRuntime ? forward().createRuntime(logger, version) : nullptr;

@@ -57,10 +57,14 @@ int32_t sparseLayerCount(const Graph& graph) {
     if (node.inputs.size() < 2 || node.inputs[1] < 0) continue;
     const TensorInfo& w = graph.tensors[static_cast<size_t>(node.inputs[1])];
     size_t axis;
-    if (node.op == "Conv") axis = 1;
-    else if (node.op == "Gemm") axis = node.intAttr("transB", 0) ? 1 : 0;
-    else if (node.op == "MatMul" && w.dims.size() >= 2) axis = w.dims.size() - 2;
-    else continue;
+    if (node.op == "Conv")
+      axis = 1;
+    else if (node.op == "Gemm")
+      axis = node.intAttr("transB", 0) ? 1 : 0;
+    else if (node.op == "MatMul" && w.dims.size() >= 2)
+      axis = w.dims.size() - 2;
+    else
+      continue;
     if (hasTwoFourPattern(w, axis)) ++count;
   }
   return count;
@@ -106,8 +110,8 @@ std::string OptimizationProfile::problem() const {
     }
     for (size_t i = 0; i < e.dims[0].size(); ++i) {
       if (!(e.dims[0][i] <= e.dims[1][i] && e.dims[1][i] <= e.dims[2][i])) {
-        return "input " + name + ": dimension " + std::to_string(i) + " violates kMIN <= kOPT <= kMAX (" +
-               formatShape(e.dims[0]) + ", " + formatShape(e.dims[1]) + ", " + formatShape(e.dims[2]) + ")";
+        return "input " + name + ": dimension " + std::to_string(i) + " violates kMIN <= kOPT <= kMAX (" + formatShape(e.dims[0]) + ", " +
+               formatShape(e.dims[1]) + ", " + formatShape(e.dims[2]) + ")";
       }
     }
   }
@@ -304,8 +308,8 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
         for (int s = 0; s < 3; ++s) {
           if (e.dims[s][d] != t.dims[d]) {
             logError(logger_, ErrorKind::kConfig, where,
-                     t.name + ": profile " + std::to_string(p) + " " + selectorName(s) + " dimension " + std::to_string(d) +
-                         " is " + std::to_string(e.dims[s][d]) + " but the network fixes it to " + std::to_string(t.dims[d]));
+                     t.name + ": profile " + std::to_string(p) + " " + selectorName(s) + " dimension " + std::to_string(d) + " is " +
+                         std::to_string(e.dims[s][d]) + " but the network fixes it to " + std::to_string(t.dims[d]));
             return false;
           }
         }
@@ -362,7 +366,8 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
       return false;
     }
   }
-  engine.hostCode = config.getFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE) && !config.getFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
+  engine.hostCode =
+      config.getFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE) && !config.getFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
   const LibraryVersion& version = libraryVersion();
   engine.version[0] = version.major;
   engine.version[1] = version.minor;
@@ -384,7 +389,8 @@ bool Builder::selectTactics(const Graph& graph, const ProfileRanges& ranges, siz
     for (int t : node.inputs) {
       key += "|";
       if (t < 0) continue;
-      key += std::to_string(static_cast<int>(graph.tensors[static_cast<size_t>(t)].type)) + ":" + formatShape(shapes[static_cast<size_t>(t)]);
+      key +=
+          std::to_string(static_cast<int>(graph.tensors[static_cast<size_t>(t)].type)) + ":" + formatShape(shapes[static_cast<size_t>(t)]);
     }
     for (const auto& [name, a] : node.attrs) key += "|" + name + "=" + std::to_string(a.i) + "," + std::to_string(a.f) + "," + a.s;
     uint64_t tactic;
@@ -409,8 +415,9 @@ nvinfer1::IHostMemory* Builder::buildSerializedNetwork(nvinfer1::INetworkDefinit
     }
     EngineDesc engine;
     if (!build(*net, *cfg, engine)) return nullptr;
-    logMessage(logger_, Severity::kINFO, "Engine built: " + std::to_string(engine.profiles.size()) + " optimization profile(s), " +
-                                             std::to_string(engine.graph.nodes.size()) + " layers");
+    logMessage(logger_, Severity::kINFO,
+               "Engine built: " + std::to_string(engine.profiles.size()) + " optimization profile(s), " +
+                   std::to_string(engine.graph.nodes.size()) + " layers");
     return new HostMemory(writePlan(engine));
   } catch (const std::exception& e) {
     logError(logger_, ErrorKind::kInternal, "IBuilder::buildSerializedNetwork", e.what());

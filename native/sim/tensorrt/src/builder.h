@@ -91,7 +91,10 @@ class Builder final : public nvinfer1::IBuilder {
   nvinfer1::IHostMemory* buildSerializedNetwork(nvinfer1::INetworkDefinition& network, nvinfer1::IBuilderConfig& config) noexcept override;
   bool isNetworkSupported(const nvinfer1::INetworkDefinition& network, const nvinfer1::IBuilderConfig& config) const noexcept override;
   nvinfer1::ILogger* getLogger() const noexcept override { return logger_; }
-  bool setMaxThreads(int32_t n) noexcept override { threads_ = n; return n > 0; }
+  bool setMaxThreads(int32_t n) noexcept override {
+    threads_ = n;
+    return n > 0;
+  }
   int32_t getMaxThreads() const noexcept override { return threads_; }
   int32_t getNbDLACores() const noexcept override { return 0; }
   void reset() noexcept override {}

@@ -129,7 +129,9 @@ nvinfer1::Dims Engine::getProfileShape(const char* name, int32_t profile, nvinfe
     return none;
   }
   const ProfileRanges& ranges = shared_->desc.profiles[static_cast<size_t>(profile)];
-  const auto& dims = select == nvinfer1::OptProfileSelector::kMIN ? ranges.min : select == nvinfer1::OptProfileSelector::kOPT ? ranges.opt : ranges.max;
+  const auto& dims = select == nvinfer1::OptProfileSelector::kMIN   ? ranges.min
+                     : select == nvinfer1::OptProfileSelector::kOPT ? ranges.opt
+                                                                    : ranges.max;
   return toDims(dims[static_cast<size_t>(i)]);
 }
 
@@ -190,10 +192,13 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
       return failed(ErrorKind::kSerialization, "Serialization assertion size >= kPLAN_HEADER_SIZE failed. The blob holds " +
                                                    std::to_string(size) + " bytes, too few for a plan");
     }
-    if (problem == PlanProblem::kBadMagic) return failed(ErrorKind::kSerialization, "Serialization assertion magicTagRead == kMAGIC_TAG failed. Magic tag does not match");
+    if (problem == PlanProblem::kBadMagic)
+      return failed(ErrorKind::kSerialization, "Serialization assertion magicTagRead == kMAGIC_TAG failed. Magic tag does not match");
     if (problem == PlanProblem::kSerializationVersion) {
-      return failed(ErrorKind::kSerialization, "Serialization assertion stdVersionRead == kSERIALIZATION_VERSION failed. Version tag does not match. Note: Current Version: " +
-                                                   std::to_string(kSerializationVersion) + ", Serialized Engine Version: " + std::to_string(header.serializationVersion));
+      return failed(
+          ErrorKind::kSerialization,
+          "Serialization assertion stdVersionRead == kSERIALIZATION_VERSION failed. Version tag does not match. Note: Current Version: " +
+              std::to_string(kSerializationVersion) + ", Serialized Engine Version: " + std::to_string(header.serializationVersion));
     }
     const LibraryVersion& library = libraryVersion();
     const uint8_t* v = header.version;
@@ -202,27 +207,37 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
     bool hostCode = (header.flags & kPlanFlagHostCode) != 0;
     std::string planVersion = std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]) + "." + std::to_string(v[3]);
     // ...except version-compatible plans (with an embedded lean runtime), which run on the same or a newer library of their major version.
-    bool compatible = sameVersion || (hostCode && v[0] == library.major &&
-                                      (v[1] < library.minor || (v[1] == library.minor && (v[2] < library.patch || (v[2] == library.patch && v[3] <= library.build)))));
+    bool compatible =
+        sameVersion ||
+        (hostCode && v[0] == library.major &&
+         (v[1] < library.minor || (v[1] == library.minor && (v[2] < library.patch || (v[2] == library.patch && v[3] <= library.build)))));
     if (!compatible) {
-      return failed(ErrorKind::kSerialization, "The engine plan file is not compatible with this version of TensorRT, expecting library version " +
-                                                   library.text() + " got " + planVersion + ", please rebuild.");
+      return failed(ErrorKind::kSerialization,
+                    "The engine plan file is not compatible with this version of TensorRT, expecting library version " + library.text() +
+                        " got " + planVersion + ", please rebuild.");
     }
-    if (problem == PlanProblem::kMalformed) return failed(ErrorKind::kSerialization, "Serialization assertion plan format failed. Unknown plan format " + std::to_string(header.formatVersion));
+    if (problem == PlanProblem::kMalformed)
+      return failed(ErrorKind::kSerialization,
+                    "Serialization assertion plan format failed. Unknown plan format " + std::to_string(header.formatVersion));
     uint8_t device[2] = {0, 0};
     if (currentComputeCapability(device) && (device[0] != header.compute[0] || device[1] != header.compute[1])) {
-      return failed(ErrorKind::kSerialization, "The engine plan file is generated on an incompatible device, expecting compute " + std::to_string(device[0]) + "." +
-                                                   std::to_string(device[1]) + " got compute " + std::to_string(header.compute[0]) + "." +
-                                                   std::to_string(header.compute[1]) + ", please rebuild.");
+      return failed(ErrorKind::kSerialization, "The engine plan file is generated on an incompatible device, expecting compute " +
+                                                   std::to_string(device[0]) + "." + std::to_string(device[1]) + " got compute " +
+                                                   std::to_string(header.compute[0]) + "." + std::to_string(header.compute[1]) +
+                                                   ", please rebuild.");
     }
     if (hostCode && !hostCodeAllowed_) {
-      return failed(ErrorKind::kSerialization, "The engine plan embeds host code (a version-compatible engine); deserializing it requires IRuntime::setEngineHostCodeAllowed(true).");
+      return failed(ErrorKind::kSerialization,
+                    "The engine plan embeds host code (a version-compatible engine); deserializing it requires "
+                    "IRuntime::setEngineHostCodeAllowed(true).");
     }
     EngineDesc desc;
     problem = readPlanPayload(blob, size, header, desc, detail);
     if (problem == PlanProblem::kTruncated) return failed(ErrorKind::kSerialization, "Serialization assertion plan size failed. " + detail);
-    if (problem == PlanProblem::kChecksum) return failed(ErrorKind::kSerialization, "Serialization assertion checksum failed. The plan is corrupted (" + detail + ")");
-    if (problem != PlanProblem::kNone) return failed(ErrorKind::kSerialization, "Serialization assertion failed while reading the engine: " + detail);
+    if (problem == PlanProblem::kChecksum)
+      return failed(ErrorKind::kSerialization, "Serialization assertion checksum failed. The plan is corrupted (" + detail + ")");
+    if (problem != PlanProblem::kNone)
+      return failed(ErrorKind::kSerialization, "Serialization assertion failed while reading the engine: " + detail);
     // Plugin layers are rebuilt through their creators, which must be registered by now.
     for (const Node& node : desc.graph.nodes) {
       const Attribute* version = node.attr(kPluginVersionAttr);
@@ -230,10 +245,12 @@ nvinfer1::ICudaEngine* Runtime::deserializeCudaEngine(const void* blob, std::siz
       const TrtsimPlugin* plugin = findPlugin(node.op);
       if (plugin == nullptr || version->s != plugin->version) {
         const Attribute* space = node.attr(kPluginNamespaceAttr);
-        logError(logger_, ErrorKind::kInternal, "IPluginRegistry::getCreator",
-                 "getPluginCreator could not find plugin: " + node.op + " version: " + version->s + " namespace: " + (space ? space->s : ""));
+        logError(
+            logger_, ErrorKind::kInternal, "IPluginRegistry::getCreator",
+            "getPluginCreator could not find plugin: " + node.op + " version: " + version->s + " namespace: " + (space ? space->s : ""));
         return failed(ErrorKind::kSerialization,
-                      "Serialization assertion creator failed. Cannot deserialize plugin since corresponding IPluginCreator not found in Plugin Registry");
+                      "Serialization assertion creator failed. Cannot deserialize plugin since corresponding IPluginCreator not found in "
+                      "Plugin Registry");
       }
     }
 

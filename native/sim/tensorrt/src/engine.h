@@ -77,7 +77,10 @@ class Runtime final : public nvinfer1::IRuntime {
   ~Runtime() override;
   nvinfer1::ICudaEngine* deserializeCudaEngine(const void* blob, std::size_t size) noexcept override;
   nvinfer1::ILogger* getLogger() const noexcept override { return logger_; }
-  bool setMaxThreads(int32_t n) noexcept override { threads_ = n; return n > 0; }
+  bool setMaxThreads(int32_t n) noexcept override {
+    threads_ = n;
+    return n > 0;
+  }
   int32_t getMaxThreads() const noexcept override { return threads_; }
   void setEngineHostCodeAllowed(bool allowed) noexcept override { hostCodeAllowed_ = allowed; }
   bool getEngineHostCodeAllowed() const noexcept override { return hostCodeAllowed_; }

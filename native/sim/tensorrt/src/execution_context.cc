@@ -18,15 +18,15 @@ namespace trtsim {
 struct Job {
   std::shared_ptr<EngineShared> engine;
   std::shared_ptr<ContextActivity> activity;
-  std::vector<Shape> inputShapes;     // per engine input
-  std::vector<void*> addresses;       // per I/O tensor
+  std::vector<Shape> inputShapes;                // per engine input
+  std::vector<void*> addresses;                  // per I/O tensor
   std::vector<std::vector<uint8_t>> hostInputs;  // kHOST inputs' values, copied at enqueue
   // What a captured run was recorded against: the profile the context had applied and the count
   // of uncaptured enqueues before it. Its kernels read the context's internal state, which an
   // uncaptured enqueueV3 (and a profile switch it applies) rewrites.
   int32_t profile = 0;
   uint64_t generation = 0;
-  std::vector<int64_t> outputBytes;   // per engine output, what a stale replay overwrites
+  std::vector<int64_t> outputBytes;  // per engine output, what a stale replay overwrites
   // A tensor whose memory belongs to another device than the engine's: its kernels fault on it
   // with an illegal address (no peer access is ever enabled). Empty when every tensor is local.
   std::string foreignTensor;
@@ -63,9 +63,9 @@ std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>&
     std::vector<const Value*> in;
     std::vector<Shape> inShapes;
     for (int t : node.inputs) {
-      const Value* v = t < 0 ? nullptr
-                     : graph.tensors[static_cast<size_t>(t)].constant ? &engine.constants[static_cast<size_t>(t)]
-                                                                       : &values[static_cast<size_t>(t)];
+      const Value* v = t < 0                                            ? nullptr
+                       : graph.tensors[static_cast<size_t>(t)].constant ? &engine.constants[static_cast<size_t>(t)]
+                                                                        : &values[static_cast<size_t>(t)];
       in.push_back(v);
       inShapes.push_back(v ? v->dims : Shape{});
     }
@@ -168,7 +168,8 @@ void CUDART_CB runCapturedJob(void* data) {
 
 }  // namespace
 
-ExecutionContext::ExecutionContext(Engine& engine, std::shared_ptr<EngineShared> shared, nvinfer1::ExecutionContextAllocationStrategy strategy)
+ExecutionContext::ExecutionContext(Engine& engine, std::shared_ptr<EngineShared> shared,
+                                   nvinfer1::ExecutionContextAllocationStrategy strategy)
     : engine_(engine), shared_(std::move(shared)), strategy_(strategy), activity_(std::make_shared<ContextActivity>()) {
   size_t inputs = shared_->desc.graph.inputs.size();
   inputShapes_.resize(inputs);
@@ -189,13 +190,15 @@ ExecutionContext::ExecutionContext(Engine& engine, std::shared_ptr<EngineShared>
 ExecutionContext::~ExecutionContext() {
   if (activity_->inFlight.load() > 0) {
     error("IExecutionContext::~IExecutionContext", "Destroying an execution context while " + std::to_string(activity_->inFlight.load()) +
-                                                     " enqueued run(s) have not finished; synchronize the stream first.");
+                                                       " enqueued run(s) have not finished; synchronize the stream first.");
   }
   if (ownsDeviceMemory_ && deviceMemory_) cudaFree(deviceMemory_);
   shared_->liveContexts--;
 }
 
-void ExecutionContext::error(const std::string& where, const std::string& text) const { logError(shared_->logger, ErrorKind::kApiUsage, where, text); }
+void ExecutionContext::error(const std::string& where, const std::string& text) const {
+  logError(shared_->logger, ErrorKind::kApiUsage, where, text);
+}
 
 bool ExecutionContext::allocateStatic() {
   if (strategy_ == nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) return true;
@@ -225,8 +228,9 @@ void ExecutionContext::setDeviceMemoryV2(void* memory, int64_t size) noexcept {
 
 bool ExecutionContext::setOptimizationProfileAsync(int32_t index, cudaStream_t) noexcept {
   if (index < 0 || index >= engine_.getNbOptimizationProfiles()) {
-    error("IExecutionContext::setOptimizationProfileAsync", "Parameter check failed, condition: profileIndex >= 0 && profileIndex < mEngine.getNbOptimizationProfiles(). Profile " +
-                                                             std::to_string(index) + " does not exist; the engine has " + std::to_string(engine_.getNbOptimizationProfiles()));
+    error("IExecutionContext::setOptimizationProfileAsync",
+          "Parameter check failed, condition: profileIndex >= 0 && profileIndex < mEngine.getNbOptimizationProfiles(). Profile " +
+              std::to_string(index) + " does not exist; the engine has " + std::to_string(engine_.getNbOptimizationProfiles()));
     return false;
   }
   if (activity_->inFlight.load() > 0) {
@@ -255,7 +259,8 @@ bool ExecutionContext::setInputShape(const char* name, const nvinfer1::Dims& dim
   Shape shape = fromDims(dims);
   if (shape.size() != io.dims.size() || dims.nbDims < 0) {
     error(where, "Parameter check failed, condition: engineDims.nbDims == dimensions.nbDims. " + io.name + " has rank " +
-                     std::to_string(io.dims.size()) + " but the supplied dimensions " + formatShape(shape) + " have rank " + std::to_string(shape.size()));
+                     std::to_string(io.dims.size()) + " but the supplied dimensions " + formatShape(shape) + " have rank " +
+                     std::to_string(shape.size()));
     return false;
   }
   const ProfileRanges& ranges = shared_->desc.profiles[static_cast<size_t>(profile_)];
@@ -271,7 +276,8 @@ bool ExecutionContext::setInputShape(const char* name, const nvinfer1::Dims& dim
       error(where, "Parameter check failed, condition: inputDims within profile bounds. Supplied binding dimension " + formatShape(shape) +
                        " for bindings[" + std::to_string(i) + "] (" + io.name + ") exceed min ~ max range at index " + std::to_string(d) +
                        ", maximum dimension in profile " + std::to_string(profile_) + " is " + std::to_string(hi[d]) +
-                       ", minimum dimension in profile is " + std::to_string(lo[d]) + ", but supplied dimension is " + std::to_string(shape[d]) + ".");
+                       ", minimum dimension in profile is " + std::to_string(lo[d]) + ", but supplied dimension is " +
+                       std::to_string(shape[d]) + ".");
       return false;
     }
   }
@@ -307,7 +313,8 @@ bool ExecutionContext::currentShapes(std::vector<Shape>& shapes, std::string& wh
   return shapesWithValues(values, shapes, why);
 }
 
-bool ExecutionContext::shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::vector<Shape>& shapes, std::string& why) const {
+bool ExecutionContext::shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::vector<Shape>& shapes,
+                                        std::string& why) const {
   std::vector<Shape> inputs;
   for (size_t i = 0; i < inputShapes_.size(); ++i) inputs.push_back(specified_[i] ? inputShapes_[i] : shared_->desc.io[i].dims);
   return trtsim::shapesWithValues(*shared_, inputs, values, shapes, why);
@@ -379,12 +386,14 @@ size_t ExecutionContext::updateDeviceMemorySizeForShapes() noexcept {
 bool ExecutionContext::setTensorAddress(const char* name, void* data) noexcept {
   int i = shared_->ioIndex(name);
   if (i < 0) {
-    error("IExecutionContext::setTensorAddress", std::string("Given invalid tensor name: ") + (name ? name : "(null)") + ". Get valid tensor names with getIOTensorName()");
+    error("IExecutionContext::setTensorAddress",
+          std::string("Given invalid tensor name: ") + (name ? name : "(null)") + ". Get valid tensor names with getIOTensorName()");
     return false;
   }
   size_t align = elementSize(shared_->desc.io[static_cast<size_t>(i)].type);
   if (reinterpret_cast<uintptr_t>(data) % align != 0) {
-    error("IExecutionContext::setTensorAddress", "Address of " + std::string(name) + " is not aligned to " + std::to_string(align) + " bytes");
+    error("IExecutionContext::setTensorAddress",
+          "Address of " + std::string(name) + " is not aligned to " + std::to_string(align) + " bytes");
     return false;
   }
   addresses_[static_cast<size_t>(i)] = data;
@@ -477,7 +486,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         return false;
       }
       if (streamDevice != current || shared_->device != current) {
-        logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(cudaErrorInvalidResourceHandle) + ")");
+        logError(shared_->logger, ErrorKind::kInternal, where,
+                 std::string("Cuda Runtime (") + cudaGetErrorString(cudaErrorInvalidResourceHandle) + ")");
         return false;
       }
     }
@@ -486,8 +496,11 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       if (!specified_[i]) missing += (missing.empty() ? "" : ", ") + shared_->desc.io[i].name;
     }
     if (!missing.empty()) {
-      error(where, "Parameter check failed, condition: mContext.profileObliviousBindings.at(profileObliviousIndex) || getPtrOrNull(mOutputAllocators, profileObliviousIndex). "
-                   "Not all shapes are specified. Following input dimensions are not specified: " + missing);
+      error(where,
+            "Parameter check failed, condition: mContext.profileObliviousBindings.at(profileObliviousIndex) || "
+            "getPtrOrNull(mOutputAllocators, profileObliviousIndex). "
+            "Not all shapes are specified. Following input dimensions are not specified: " +
+                missing);
       return false;
     }
     if (strategy_ == nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED) {
@@ -496,8 +509,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       int64_t need = activationBytes(shared_->desc.graph, inputShapes_, why);
       if (need < 0) need = engine_.getDeviceMemorySizeForProfileV2(profile_);
       if (need > 0 && (!deviceMemory_ || deviceMemorySize_ < need)) {
-        error(where, "Device memory is insufficient: the shapes need " + std::to_string(need) + " bytes but " + std::to_string(deviceMemorySize_) +
-                         " were set; call setDeviceMemoryV2 first");
+        error(where, "Device memory is insufficient: the shapes need " + std::to_string(need) + " bytes but " +
+                         std::to_string(deviceMemorySize_) + " were set; call setDeviceMemoryV2 first");
         return false;
       }
       // TensorRT's kernels use the memory as scratch from here until the run completes: another
@@ -533,13 +546,16 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
     }
     bool capturing = capture == cudaStreamCaptureStatusActive;
     if (capturing && (!warmed_ || profilePending_)) {
-      error(where, "enqueueV3 cannot be captured before the context has run enqueueV3 once outside a capture with its current optimization profile "
-                   "(TensorRT sets up the profile's resources on that call)");
+      error(
+          where,
+          "enqueueV3 cannot be captured before the context has run enqueueV3 once outside a capture with its current optimization profile "
+          "(TensorRT sets up the profile's resources on that call)");
       return false;
     }
     if (capturing && activity_->inFlight.load() > 0) {
-      error(where, "enqueueV3 cannot be captured while an earlier run of this context is still executing; synchronize the stream after the "
-                   "uncaptured enqueueV3 before capturing");
+      error(where,
+            "enqueueV3 cannot be captured while an earlier run of this context is still executing; synchronize the stream after the "
+            "uncaptured enqueueV3 before capturing");
       return false;
     }
     std::vector<void*> addresses = addresses_;
@@ -578,12 +594,13 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       }
       int alias = shared_->aliasOf[i];
       if (alias >= 0 && addresses_[i] != addresses_[static_cast<size_t>(alias)]) {
-        error(where, "Output tensor " + io.name + " is updated in place and must share the memory of input " + desc.io[static_cast<size_t>(alias)].name +
-                         " (ICudaEngine::getAliasedInputTensor): set the same address for both");
+        error(where, "Output tensor " + io.name + " is updated in place and must share the memory of input " +
+                         desc.io[static_cast<size_t>(alias)].name + " (ICudaEngine::getAliasedInputTensor): set the same address for both");
         return false;
       }
       if (bytes > 0 && (!addressSet_[i] || !addresses_[i])) {
-        error(where, "Parameter check failed, condition: address of tensor " + io.name + " was set. Set the address of every input and output tensor with setTensorAddress before enqueueV3.");
+        error(where, "Parameter check failed, condition: address of tensor " + io.name +
+                         " was set. Set the address of every input and output tensor with setTensorAddress before enqueueV3.");
         return false;
       }
       if (bytes > 0 && shared_->onHost(static_cast<int>(i))) {
@@ -614,7 +631,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
       warmed_ = true;
     }
     if (!foreignTensor.empty() && dataDependent) {
-      logError(shared_->logger, ErrorKind::kInternal, where, "execution failed: a kernel read " + foreignTensor + " in memory of another device");
+      logError(shared_->logger, ErrorKind::kInternal, where,
+               "execution failed: a kernel read " + foreignTensor + " in memory of another device");
       trtnSimRaiseKernelFault(cudaErrorIllegalAddress);
       return false;
     }
@@ -636,8 +654,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         if (allocators_[i] && volume(planned) < 0) {
           // TensorRT asks for its kernels' alignment, which may exceed cudaMalloc's 256 bytes, and
           // for at least one byte even when the output is empty.
-          void* memory = allocators_[i]->reallocateOutputAsync(desc.io[i].name.c_str(), addresses_[i], static_cast<uint64_t>(std::max<int64_t>(bytes, 1)),
-                                                               kDataDependentAlignment, stream);
+          void* memory = allocators_[i]->reallocateOutputAsync(
+              desc.io[i].name.c_str(), addresses_[i], static_cast<uint64_t>(std::max<int64_t>(bytes, 1)), kDataDependentAlignment, stream);
           if (!memory) {
             error(where, "the output allocator returned no memory for " + desc.io[i].name);
             return false;
@@ -651,7 +669,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
           Shape reported = outputs[o].dims;
           // TensorRT 10.16.1 reports the data-dependent extents as -1 here (NVIDIA/TensorRT#4744).
           if (notifyWildcards()) {
-            for (size_t d = 0; d < reported.size() && d < planned.size(); ++d) if (planned[d] < 0) reported[d] = -1;
+            for (size_t d = 0; d < reported.size() && d < planned.size(); ++d)
+              if (planned[d] < 0) reported[d] = -1;
           }
           allocators_[i]->notifyShape(desc.io[i].name.c_str(), toDims(reported));
         }
@@ -670,7 +689,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
     job->generation = activity_->generation.load();
     job->foreignTensor = foreignTensor;
     for (size_t i = desc.graph.inputs.size(); i < desc.io.size(); ++i) {
-      job->outputBytes.push_back(volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) * static_cast<int64_t>(elementSize(desc.io[i].type)));
+      job->outputBytes.push_back(volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) *
+                                 static_cast<int64_t>(elementSize(desc.io[i].type)));
     }
     if (capturing) {
       // Captured work replays with the shapes and addresses of now, as TensorRT's kernels do.

@@ -56,7 +56,10 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   bool setOutputAllocator(const char* name, nvinfer1::IOutputAllocator* allocator) noexcept override;
   nvinfer1::IOutputAllocator* getOutputAllocator(const char* name) const noexcept override;
   int64_t getMaxOutputSize(const char* name) const noexcept override;
-  bool setInputConsumedEvent(cudaEvent_t event) noexcept override { consumedEvent_ = event; return true; }
+  bool setInputConsumedEvent(cudaEvent_t event) noexcept override {
+    consumedEvent_ = event;
+    return true;
+  }
   cudaEvent_t getInputConsumedEvent() const noexcept override { return consumedEvent_; }
   bool enqueueV3(cudaStream_t stream) noexcept override;
 
@@ -74,11 +77,11 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   std::shared_ptr<ContextActivity> activity_;
   std::string name_;
   int32_t profile_ = 0;
-  bool profilePending_ = false;  // switched since the last uncaptured enqueueV3
-  bool warmed_ = false;          // an uncaptured enqueueV3 has run
+  bool profilePending_ = false;     // switched since the last uncaptured enqueueV3
+  bool warmed_ = false;             // an uncaptured enqueueV3 has run
   std::vector<Shape> inputShapes_;  // per engine input; empty with specified_ false when unset
   std::vector<bool> specified_;
-  std::vector<void*> addresses_;    // per I/O tensor
+  std::vector<void*> addresses_;  // per I/O tensor
   std::vector<bool> addressSet_;
   std::vector<nvinfer1::IOutputAllocator*> allocators_;
   void* deviceMemory_ = nullptr;

@@ -86,12 +86,12 @@ extern "C" TENSORRTAPI size_t trtsimDescribePlan(const void* plan, size_t size, 
       }
       return q + "\"";
     };
-    std::string json = "{\"flags\":" + std::to_string(b.flags) + ",\"workspace\":" + std::to_string(b.workspace) +
-                       ",\"optimizationLevel\":" + std::to_string(b.optimizationLevel) +
-                       ",\"hardwareCompatibility\":" + std::to_string(b.hardwareCompatibility) +
-                       ",\"maxAuxStreams\":" + std::to_string(b.maxAuxStreams) + ",\"timingCacheHits\":" + std::to_string(b.timingCacheHits) +
-                       ",\"timingCacheMisses\":" + std::to_string(b.timingCacheMisses) + ",\"sparseLayers\":" + std::to_string(b.sparseLayers) +
-                       ",\"hostCode\":" + (engine.hostCode ? "true" : "false") + ",\"plugins\":[";
+    std::string json =
+        "{\"flags\":" + std::to_string(b.flags) + ",\"workspace\":" + std::to_string(b.workspace) +
+        ",\"optimizationLevel\":" + std::to_string(b.optimizationLevel) +
+        ",\"hardwareCompatibility\":" + std::to_string(b.hardwareCompatibility) + ",\"maxAuxStreams\":" + std::to_string(b.maxAuxStreams) +
+        ",\"timingCacheHits\":" + std::to_string(b.timingCacheHits) + ",\"timingCacheMisses\":" + std::to_string(b.timingCacheMisses) +
+        ",\"sparseLayers\":" + std::to_string(b.sparseLayers) + ",\"hostCode\":" + (engine.hostCode ? "true" : "false") + ",\"plugins\":[";
     for (size_t i = 0; i < b.plugins.size(); ++i) json += (i ? "," : "") + quote(b.plugins[i]);
     json += "]}";
     if (out && capacity > json.size()) std::memcpy(out, json.c_str(), json.size() + 1);

@@ -4,28 +4,50 @@ namespace trtsim {
 
 size_t elementSize(DataType type) {
   switch (type) {
-    case DataType::kFLOAT: case DataType::kINT32: return 4;
-    case DataType::kHALF: case DataType::kBF16: return 2;
-    case DataType::kINT8: case DataType::kUINT8: case DataType::kBOOL: case DataType::kFP8: return 1;
-    case DataType::kINT64: return 8;
-    default: return 1;
+    case DataType::kFLOAT:
+    case DataType::kINT32:
+      return 4;
+    case DataType::kHALF:
+    case DataType::kBF16:
+      return 2;
+    case DataType::kINT8:
+    case DataType::kUINT8:
+    case DataType::kBOOL:
+    case DataType::kFP8:
+      return 1;
+    case DataType::kINT64:
+      return 8;
+    default:
+      return 1;
   }
 }
 
 const char* typeName(DataType type) {
   switch (type) {
-    case DataType::kFLOAT: return "FP32";
-    case DataType::kHALF: return "FP16";
-    case DataType::kINT8: return "INT8";
-    case DataType::kINT32: return "INT32";
-    case DataType::kBOOL: return "BOOL";
-    case DataType::kUINT8: return "UINT8";
-    case DataType::kFP8: return "FP8";
-    case DataType::kBF16: return "BF16";
-    case DataType::kINT64: return "INT64";
-    case DataType::kINT4: return "INT4";
-    case DataType::kFP4: return "FP4";
-    default: return "UNKNOWN";
+    case DataType::kFLOAT:
+      return "FP32";
+    case DataType::kHALF:
+      return "FP16";
+    case DataType::kINT8:
+      return "INT8";
+    case DataType::kINT32:
+      return "INT32";
+    case DataType::kBOOL:
+      return "BOOL";
+    case DataType::kUINT8:
+      return "UINT8";
+    case DataType::kFP8:
+      return "FP8";
+    case DataType::kBF16:
+      return "BF16";
+    case DataType::kINT64:
+      return "INT64";
+    case DataType::kINT4:
+      return "INT4";
+    case DataType::kFP4:
+      return "FP4";
+    default:
+      return "UNKNOWN";
   }
 }
 

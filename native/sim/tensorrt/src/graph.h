@@ -37,7 +37,7 @@ struct TensorInfo {
 struct Node {
   std::string op;
   std::string name;
-  std::vector<int> inputs;   // tensor indices; -1 for an omitted optional input
+  std::vector<int> inputs;  // tensor indices; -1 for an omitted optional input
   std::vector<int> outputs;
   std::map<std::string, Attribute> attrs;
 

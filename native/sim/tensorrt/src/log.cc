@@ -5,11 +5,16 @@ namespace trtsim {
 namespace {
 const char* kindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kSerialization: return "Serialization";
-    case ErrorKind::kInternal: return "Internal Error";
-    case ErrorKind::kApiUsage: return "API Usage Error";
-    case ErrorKind::kConfig: return "Invalid Configuration";
-    case ErrorKind::kUnsupported: return "Unsupported";
+    case ErrorKind::kSerialization:
+      return "Serialization";
+    case ErrorKind::kInternal:
+      return "Internal Error";
+    case ErrorKind::kApiUsage:
+      return "API Usage Error";
+    case ErrorKind::kConfig:
+      return "Invalid Configuration";
+    case ErrorKind::kUnsupported:
+      return "Unsupported";
   }
   return "Error";
 }

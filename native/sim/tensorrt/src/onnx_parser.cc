@@ -25,15 +25,32 @@ struct DecodeError {
 
 bool typeFromOnnx(int64_t onnx, DataType& type) {
   switch (onnx) {
-    case 1: type = DataType::kFLOAT; return true;
-    case 2: type = DataType::kUINT8; return true;
-    case 3: type = DataType::kINT8; return true;
-    case 6: type = DataType::kINT32; return true;
-    case 7: type = DataType::kINT64; return true;
-    case 9: type = DataType::kBOOL; return true;
-    case 10: type = DataType::kHALF; return true;
-    case 16: type = DataType::kBF16; return true;
-    default: return false;
+    case 1:
+      type = DataType::kFLOAT;
+      return true;
+    case 2:
+      type = DataType::kUINT8;
+      return true;
+    case 3:
+      type = DataType::kINT8;
+      return true;
+    case 6:
+      type = DataType::kINT32;
+      return true;
+    case 7:
+      type = DataType::kINT64;
+      return true;
+    case 9:
+      type = DataType::kBOOL;
+      return true;
+    case 10:
+      type = DataType::kHALF;
+      return true;
+    case 16:
+      type = DataType::kBF16;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -48,7 +65,8 @@ bool readExternal(const std::map<std::string, std::string>& info, const std::str
     return false;
   }
   if (baseDir.empty()) {
-    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " uses external data, but no model path was given to find " + location->second};
+    err = {ErrorCode::kINVALID_VALUE,
+           "initializer " + out.name + " uses external data, but no model path was given to find " + location->second};
     return false;
   }
   const std::string& rel = location->second;
@@ -59,7 +77,10 @@ bool readExternal(const std::map<std::string, std::string>& info, const std::str
   }
   auto number = [&](const char* key, uint64_t fallback, uint64_t& value) {
     auto it = info.find(key);
-    if (it == info.end()) { value = fallback; return true; }
+    if (it == info.end()) {
+      value = fallback;
+      return true;
+    }
     char* end = nullptr;
     value = std::strtoull(it->second.c_str(), &end, 10);
     return !it->second.empty() && end && *end == '\0';
@@ -105,14 +126,31 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err, const std::str
   bool haveRaw = false;
   while (reader.next(f)) {
     switch (f.number) {
-      case 1: appendVarints(f, dims, ok); break;
-      case 2: onnxType = static_cast<int64_t>(f.varint); break;
-      case 4: appendFloats(f, floats, ok); break;
-      case 5: appendVarints(f, ints32, ok); break;
-      case 7: appendVarints(f, ints64, ok); break;
-      case 8: out.name = f.bytes.str(); break;
-      case 9: raw = f.bytes; haveRaw = true; break;
-      case 10: appendDoubles(f, doubles, ok); break;
+      case 1:
+        appendVarints(f, dims, ok);
+        break;
+      case 2:
+        onnxType = static_cast<int64_t>(f.varint);
+        break;
+      case 4:
+        appendFloats(f, floats, ok);
+        break;
+      case 5:
+        appendVarints(f, ints32, ok);
+        break;
+      case 7:
+        appendVarints(f, ints64, ok);
+        break;
+      case 8:
+        out.name = f.bytes.str();
+        break;
+      case 9:
+        raw = f.bytes;
+        haveRaw = true;
+        break;
+      case 10:
+        appendDoubles(f, doubles, ok);
+        break;
       case 13: {
         WireReader entry(f.bytes);
         Field e;
@@ -124,8 +162,11 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err, const std::str
         externalInfo[key] = value;
         break;
       }
-      case 14: external = f.varint == 1; break;
-      default: break;
+      case 14:
+        external = f.varint == 1;
+        break;
+      default:
+        break;
     }
   }
   if (!reader.ok() || !ok) {
@@ -133,7 +174,8 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err, const std::str
     return false;
   }
   if (!typeFromOnnx(onnxType, out.type)) {
-    err = {ErrorCode::kUNSUPPORTED_NODE_DATATYPE, "initializer " + out.name + " has ONNX type " + std::to_string(onnxType) + ", which TensorRT does not support"};
+    err = {ErrorCode::kUNSUPPORTED_NODE_DATATYPE,
+           "initializer " + out.name + " has ONNX type " + std::to_string(onnxType) + ", which TensorRT does not support"};
     return false;
   }
   out.dims = dims;
@@ -143,15 +185,18 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err, const std::str
   if (external) return readExternal(externalInfo, baseDir, bytes, out, err);
   if (haveRaw) {
     if (raw.size != bytes) {
-      err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " has " + std::to_string(raw.size) + " bytes of data for shape " + formatShape(dims)};
+      err = {ErrorCode::kINVALID_VALUE,
+             "initializer " + out.name + " has " + std::to_string(raw.size) + " bytes of data for shape " + formatShape(dims)};
       return false;
     }
     out.bytes.assign(raw.data, raw.data + raw.size);
     return true;
   }
   Value v{out.type, dims, {}};
-  if (out.type == DataType::kFLOAT) v.data.assign(floats.begin(), floats.end());
-  else if (out.type == DataType::kINT64) v.data.assign(ints64.begin(), ints64.end());
+  if (out.type == DataType::kFLOAT)
+    v.data.assign(floats.begin(), floats.end());
+  else if (out.type == DataType::kINT64)
+    v.data.assign(ints64.begin(), ints64.end());
   else if (out.type == DataType::kHALF || out.type == DataType::kBF16) {
     // 16-bit floats travel as their bit patterns in int32_data.
     out.bytes.resize(bytes);
@@ -168,7 +213,8 @@ bool readTensor(Bytes message, TensorInfo& out, DecodeError& err, const std::str
     v.data.assign(ints32.begin(), ints32.end());
   }
   if (v.data.size() != static_cast<size_t>(count)) {
-    err = {ErrorCode::kINVALID_VALUE, "initializer " + out.name + " has " + std::to_string(v.data.size()) + " elements for shape " + formatShape(dims)};
+    err = {ErrorCode::kINVALID_VALUE,
+           "initializer " + out.name + " has " + std::to_string(v.data.size()) + " elements for shape " + formatShape(dims)};
     return false;
   }
   out.bytes.resize(bytes);
@@ -191,26 +237,56 @@ bool readAttribute(Bytes message, RawAttribute& out) {
   std::vector<float> floats;
   while (reader.next(f)) {
     switch (f.number) {
-      case 1: out.name = f.bytes.str(); break;
-      case 2: out.value.f = fieldAsFloat(f); break;
-      case 3: out.value.i = static_cast<int64_t>(f.varint); break;
-      case 4: out.value.s = f.bytes.str(); break;
-      case 5: out.tensor = f.bytes; out.hasTensor = true; break;
-      case 7: appendFloats(f, floats, ok); break;
-      case 8: appendVarints(f, out.value.ints, ok); break;
-      case 20: type = static_cast<int64_t>(f.varint); break;
-      default: break;
+      case 1:
+        out.name = f.bytes.str();
+        break;
+      case 2:
+        out.value.f = fieldAsFloat(f);
+        break;
+      case 3:
+        out.value.i = static_cast<int64_t>(f.varint);
+        break;
+      case 4:
+        out.value.s = f.bytes.str();
+        break;
+      case 5:
+        out.tensor = f.bytes;
+        out.hasTensor = true;
+        break;
+      case 7:
+        appendFloats(f, floats, ok);
+        break;
+      case 8:
+        appendVarints(f, out.value.ints, ok);
+        break;
+      case 20:
+        type = static_cast<int64_t>(f.varint);
+        break;
+      default:
+        break;
     }
   }
   out.value.floats.assign(floats.begin(), floats.end());
   // AttributeType: 1 FLOAT, 2 INT, 3 STRING, 4 TENSOR, 6 FLOATS, 7 INTS.
   switch (type) {
-    case 1: out.value.kind = Attribute::Kind::kFloat; break;
-    case 3: out.value.kind = Attribute::Kind::kString; break;
-    case 4: out.value.kind = Attribute::Kind::kTensor; break;
-    case 6: out.value.kind = Attribute::Kind::kFloats; break;
-    case 7: out.value.kind = Attribute::Kind::kInts; break;
-    default: out.value.kind = Attribute::Kind::kInt; break;
+    case 1:
+      out.value.kind = Attribute::Kind::kFloat;
+      break;
+    case 3:
+      out.value.kind = Attribute::Kind::kString;
+      break;
+    case 4:
+      out.value.kind = Attribute::Kind::kTensor;
+      break;
+    case 6:
+      out.value.kind = Attribute::Kind::kFloats;
+      break;
+    case 7:
+      out.value.kind = Attribute::Kind::kInts;
+      break;
+    default:
+      out.value.kind = Attribute::Kind::kInt;
+      break;
   }
   return reader.ok() && ok;
 }
@@ -226,18 +302,29 @@ bool readNode(Bytes message, RawNode& out) {
   Field f;
   while (reader.next(f)) {
     switch (f.number) {
-      case 1: out.inputs.push_back(f.bytes.str()); break;
-      case 2: out.outputs.push_back(f.bytes.str()); break;
-      case 3: out.name = f.bytes.str(); break;
-      case 4: out.op = f.bytes.str(); break;
+      case 1:
+        out.inputs.push_back(f.bytes.str());
+        break;
+      case 2:
+        out.outputs.push_back(f.bytes.str());
+        break;
+      case 3:
+        out.name = f.bytes.str();
+        break;
+      case 4:
+        out.op = f.bytes.str();
+        break;
       case 5: {
         RawAttribute a;
         if (!readAttribute(f.bytes, a)) return false;
         out.attrs.push_back(std::move(a));
         break;
       }
-      case 7: out.domain = f.bytes.str(); break;
-      default: break;
+      case 7:
+        out.domain = f.bytes.str();
+        break;
+      default:
+        break;
     }
   }
   return reader.ok();
@@ -393,7 +480,8 @@ bool OnnxParser::parse(const void* data, size_t size, const char* modelPath) noe
       auto existing = byName.find(info.name);
       if (existing != byName.end() && graph.tensors[static_cast<size_t>(existing->second)].constant) continue;  // IR < 4 lists initializers
       if (!typeFromOnnx(onnxType, info.type)) {
-        fail(ErrorCode::kUNSUPPORTED_GRAPH, "input " + info.name + " has ONNX type " + std::to_string(onnxType) + ", which TensorRT does not support");
+        fail(ErrorCode::kUNSUPPORTED_GRAPH,
+             "input " + info.name + " has ONNX type " + std::to_string(onnxType) + ", which TensorRT does not support");
         return false;
       }
       if (!hasShape) {
@@ -409,7 +497,8 @@ bool OnnxParser::parse(const void* data, size_t size, const char* modelPath) noe
       RawNode& raw = nodes[n];
       std::string label = raw.name.empty() ? raw.op + "_" + std::to_string(n) : raw.name;
       if (!raw.domain.empty() && raw.domain != "ai.onnx") {
-        fail(ErrorCode::kUNSUPPORTED_NODE, "no importer registered for op " + raw.domain + "::" + raw.op, static_cast<int>(n), label, raw.op);
+        fail(ErrorCode::kUNSUPPORTED_NODE, "no importer registered for op " + raw.domain + "::" + raw.op, static_cast<int>(n), label,
+             raw.op);
         return false;
       }
       if (raw.op == "Constant") {
@@ -430,9 +519,12 @@ bool OnnxParser::parse(const void* data, size_t size, const char* modelPath) noe
           bool scalar = a.name == "value_float" || a.name == "value_int";
           Value v;
           v.type = isFloat ? DataType::kFLOAT : DataType::kINT64;
-          if (scalar) v.data = {isFloat ? a.value.f : static_cast<double>(a.value.i)};
-          else if (isFloat) v.data = a.value.floats;
-          else v.data.assign(a.value.ints.begin(), a.value.ints.end());
+          if (scalar)
+            v.data = {isFloat ? a.value.f : static_cast<double>(a.value.i)};
+          else if (isFloat)
+            v.data = a.value.floats;
+          else
+            v.data.assign(a.value.ints.begin(), a.value.ints.end());
           v.dims = scalar ? Shape{} : Shape{static_cast<int64_t>(v.data.size())};
           t.type = v.type;
           t.dims = v.dims;
@@ -469,7 +561,8 @@ bool OnnxParser::parse(const void* data, size_t size, const char* modelPath) noe
           continue;
         }
         if (byName.find(in) == byName.end()) {
-          fail(ErrorCode::kINVALID_GRAPH, "input " + in + " is used before it is produced (nodes must be topologically sorted)", static_cast<int>(n), label, raw.op);
+          fail(ErrorCode::kINVALID_GRAPH, "input " + in + " is used before it is produced (nodes must be topologically sorted)",
+               static_cast<int>(n), label, raw.op);
           return false;
         }
         node.inputs.push_back(byName[in]);
@@ -510,7 +603,8 @@ bool OnnxParser::parse(const void* data, size_t size, const char* modelPath) noe
     }
     for (int out : graph.outputs) {
       if (graph.tensors[static_cast<size_t>(out)].constant) {
-        fail(ErrorCode::kUNSUPPORTED_GRAPH, "graph output " + graph.tensors[static_cast<size_t>(out)].name + " is a constant; TensorRT needs outputs computed by layers");
+        fail(ErrorCode::kUNSUPPORTED_GRAPH,
+             "graph output " + graph.tensors[static_cast<size_t>(out)].name + " is a constant; TensorRT needs outputs computed by layers");
         return false;
       }
     }

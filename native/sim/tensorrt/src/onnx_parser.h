@@ -45,8 +45,7 @@ class OnnxParser final : public nvonnxparser::IParser {
   void clearErrors() noexcept override { errors_.clear(); }
 
  private:
-  void fail(nvonnxparser::ErrorCode code, const std::string& desc, int node = -1, const std::string& name = "",
-            const std::string& op = "");
+  void fail(nvonnxparser::ErrorCode code, const std::string& desc, int node = -1, const std::string& name = "", const std::string& op = "");
 
   Network& network_;
   nvinfer1::ILogger* logger_;

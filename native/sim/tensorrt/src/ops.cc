@@ -11,11 +11,10 @@ namespace trtsim {
 
 namespace {
 
-const std::vector<std::string> kOps = {
-    "Identity", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "MatMul", "Gemm", "Softmax", "Reshape",
-    "Flatten", "Transpose", "Conv", "Cast", "QuantizeLinear", "DequantizeLinear", "NonZero",
-    // TensorRT's KVCacheUpdate layer (in-place cache update: its output aliases the cache input).
-    "KVCacheUpdate"};
+const std::vector<std::string> kOps = {"Identity", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "MatMul", "Gemm", "Softmax",
+                                       "Reshape", "Flatten", "Transpose", "Conv", "Cast", "QuantizeLinear", "DequantizeLinear", "NonZero",
+                                       // TensorRT's KVCacheUpdate layer (in-place cache update: its output aliases the cache input).
+                                       "KVCacheUpdate"};
 
 bool isUnaryFloat(const std::string& op) { return op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "Softmax"; }
 bool isBinary(const std::string& op) { return op == "Add" || op == "Sub" || op == "Mul" || op == "Div"; }
@@ -28,12 +27,18 @@ bool broadcast(const Shape& a, const Shape& b, Shape& out) {
   for (size_t i = 0; i < n; ++i) {
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    if (da == db) out[i] = da;
-    else if (da == 1) out[i] = db;
-    else if (db == 1) out[i] = da;
-    else if (da == -1) out[i] = db;
-    else if (db == -1) out[i] = da;
-    else return false;
+    if (da == db)
+      out[i] = da;
+    else if (da == 1)
+      out[i] = db;
+    else if (db == 1)
+      out[i] = da;
+    else if (da == -1)
+      out[i] = db;
+    else if (db == -1)
+      out[i] = da;
+    else
+      return false;
   }
   return true;
 }
@@ -50,7 +55,8 @@ std::vector<int64_t> broadcastOffsets(const Shape& in, const Shape& out) {
   Shape padded(rank - in.size(), 1);
   padded.insert(padded.end(), in.begin(), in.end());
   std::vector<int64_t> inStrides = stridesOf(padded);
-  for (size_t i = 0; i < rank; ++i) if (padded[i] == 1) inStrides[i] = 0;
+  for (size_t i = 0; i < rank; ++i)
+    if (padded[i] == 1) inStrides[i] = 0;
   int64_t total = volume(out);
   std::vector<int64_t> offsets(static_cast<size_t>(total));
   std::vector<int64_t> index(rank, 0);
@@ -86,15 +92,25 @@ std::vector<int64_t> intsAttr(const Node& node, const std::string& key, std::vec
 DataType onnxToType(int64_t onnx, bool& ok) {
   ok = true;
   switch (onnx) {
-    case 1: return DataType::kFLOAT;
-    case 2: return DataType::kUINT8;
-    case 3: return DataType::kINT8;
-    case 6: return DataType::kINT32;
-    case 7: return DataType::kINT64;
-    case 9: return DataType::kBOOL;
-    case 10: return DataType::kHALF;
-    case 16: return DataType::kBF16;
-    default: ok = false; return DataType::kFLOAT;
+    case 1:
+      return DataType::kFLOAT;
+    case 2:
+      return DataType::kUINT8;
+    case 3:
+      return DataType::kINT8;
+    case 6:
+      return DataType::kINT32;
+    case 7:
+      return DataType::kINT64;
+    case 9:
+      return DataType::kBOOL;
+    case 10:
+      return DataType::kHALF;
+    case 16:
+      return DataType::kBF16;
+    default:
+      ok = false;
+      return DataType::kFLOAT;
   }
 }
 
@@ -123,7 +139,10 @@ bool convGeometry(const Node& node, const Shape& x, const Shape& w, ConvGeometry
     int64_t in = x[2 + i];
     int64_t effective = g.dilation[s] * (g.kernel[s] - 1) + 1;
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      if (in < 0) { g.out[s] = -1; continue; }
+      if (in < 0) {
+        g.out[s] = -1;
+        continue;
+      }
       g.out[s] = (in + g.stride[s] - 1) / g.stride[s];
       int64_t total = std::max<int64_t>(0, (g.out[s] - 1) * g.stride[s] + effective - in);
       g.padBegin[s] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
@@ -136,7 +155,10 @@ bool convGeometry(const Node& node, const Shape& x, const Shape& w, ConvGeometry
         error = "unknown auto_pad " + autoPad;
         return false;
       }
-      if (in < 0) { g.out[s] = -1; continue; }
+      if (in < 0) {
+        g.out[s] = -1;
+        continue;
+      }
       g.out[s] = (in + g.padBegin[s] + g.padEnd[s] - effective) / g.stride[s] + 1;
       if (g.out[s] <= 0) {
         error = "kernel larger than the padded input";
@@ -161,7 +183,8 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
   auto has = [&](size_t i) { return i < node.inputs.size() && node.inputs[i] >= 0; };
   const std::string& op = node.op;
   size_t minInputs = op == "Identity" || isUnaryFloat(op) || op == "Flatten" || op == "Transpose" || op == "Cast" || op == "NonZero" ? 1
-                     : op == "KVCacheUpdate" ? 3 : 2;
+                     : op == "KVCacheUpdate"                                                                                         ? 3
+                                                                                                                                     : 2;
   for (size_t i = 0; i < minInputs; ++i) {
     if (!has(i)) {
       error = op + " needs input " + std::to_string(i);
@@ -276,8 +299,8 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
   return true;
 }
 
-bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>& in, std::vector<Shape>& outShapes,
-                 std::string& error, const std::vector<const Value*>* values) {
+bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>& in, std::vector<Shape>& outShapes, std::string& error,
+                 const std::vector<const Value*>* values) {
   const std::string& op = node.op;
   Shape out;
   if (findPlugin(op) != nullptr) {
@@ -375,7 +398,10 @@ bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>&
         inferAt = static_cast<int>(i);
         continue;
       }
-      if (t < 0) unknown = true; else known *= t;
+      if (t < 0)
+        unknown = true;
+      else
+        known *= t;
       out[i] = t;
     }
     int64_t total = volume(in[0]);
@@ -530,9 +556,12 @@ void runSoftmax(const Node& node, int64_t opset, const Value& x, Value& out) {
   int64_t outer = 1, extent = 1, inner = 1;
   for (size_t i = 0; i < rank; ++i) {
     int64_t d = x.dims[i];
-    if (static_cast<int64_t>(i) < axis) outer *= d;
-    else if (opset < 13 || static_cast<int64_t>(i) == axis) extent *= d;
-    else inner *= d;
+    if (static_cast<int64_t>(i) < axis)
+      outer *= d;
+    else if (opset < 13 || static_cast<int64_t>(i) == axis)
+      extent *= d;
+    else
+      inner *= d;
   }
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t in = 0; in < inner; ++in) {

@@ -21,8 +21,8 @@ bool inferTypes(const Graph& graph, const Node& node, std::vector<DataType>& out
 // Output shapes from input shapes (entries of -1 stay unknown). Needs constant inputs (Reshape's
 // shape) to be in graph.tensors[..].bytes; a shape input that is not a constant is read from
 // `values` (indexed like node.inputs, nullptr where unknown), else the shape it decides is unknown.
-bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>& inShapes,
-                 std::vector<Shape>& outShapes, std::string& error, const std::vector<const Value*>* values = nullptr);
+bool inferShapes(const Graph& graph, const Node& node, const std::vector<Shape>& inShapes, std::vector<Shape>& outShapes,
+                 std::string& error, const std::vector<const Value*>* values = nullptr);
 
 // Computes the node on the CPU. Inputs of omitted optional inputs are nullptr.
 void runNode(const Node& node, int64_t opset, const std::vector<const Value*>& inputs, std::vector<Value>& outputs);

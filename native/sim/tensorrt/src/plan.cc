@@ -18,20 +18,50 @@ class Writer {
   void u32(uint32_t v) { raw(&v, 4); }
   void i64(int64_t v) { raw(&v, 8); }
   void f64(double v) { raw(&v, 8); }
-  void str(const std::string& s) { u32(static_cast<uint32_t>(s.size())); raw(s.data(), s.size()); }
-  void shape(const Shape& s) { u32(static_cast<uint32_t>(s.size())); for (int64_t d : s) i64(d); }
-  void raw(const void* p, size_t n) { const uint8_t* b = static_cast<const uint8_t*>(p); out.insert(out.end(), b, b + n); }
+  void str(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    raw(s.data(), s.size());
+  }
+  void shape(const Shape& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    for (int64_t d : s) i64(d);
+  }
+  void raw(const void* p, size_t n) {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    out.insert(out.end(), b, b + n);
+  }
   std::vector<uint8_t> out;
 };
 
 class Reader {
  public:
   Reader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
-  uint8_t u8() { need(1); return *p_++; }
-  uint32_t u32() { uint32_t v; copy(&v, 4); return v; }
-  int64_t i64() { int64_t v; copy(&v, 8); return v; }
-  double f64() { double v; copy(&v, 8); return v; }
-  std::string str() { uint32_t n = u32(); need(n); std::string s(reinterpret_cast<const char*>(p_), n); p_ += n; return s; }
+  uint8_t u8() {
+    need(1);
+    return *p_++;
+  }
+  uint32_t u32() {
+    uint32_t v;
+    copy(&v, 4);
+    return v;
+  }
+  int64_t i64() {
+    int64_t v;
+    copy(&v, 8);
+    return v;
+  }
+  double f64() {
+    double v;
+    copy(&v, 8);
+    return v;
+  }
+  std::string str() {
+    uint32_t n = u32();
+    need(n);
+    std::string s(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return s;
+  }
   Shape shape() {
     uint32_t n = u32();
     if (n > 8) throw std::runtime_error("shape rank out of range");
@@ -44,12 +74,24 @@ class Reader {
     if (n > limit) throw std::runtime_error("count out of range");
     return n;
   }
-  std::vector<uint8_t> bytes() { uint32_t n = u32(); need(n); std::vector<uint8_t> v(p_, p_ + n); p_ += n; return v; }
+  std::vector<uint8_t> bytes() {
+    uint32_t n = u32();
+    need(n);
+    std::vector<uint8_t> v(p_, p_ + n);
+    p_ += n;
+    return v;
+  }
   bool done() const { return p_ == end_; }
 
  private:
-  void need(size_t n) { if (static_cast<size_t>(end_ - p_) < n) throw std::runtime_error("payload ends early"); }
-  void copy(void* dst, size_t n) { need(n); std::memcpy(dst, p_, n); p_ += n; }
+  void need(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) throw std::runtime_error("payload ends early");
+  }
+  void copy(void* dst, size_t n) {
+    need(n);
+    std::memcpy(dst, p_, n);
+    p_ += n;
+  }
   const uint8_t* p_;
   const uint8_t* end_;
 };
@@ -156,7 +198,8 @@ Graph readGraph(Reader& r) {
 void checkConsistent(const EngineDesc& e) {
   size_t inputs = 0;
   for (const IOTensor& t : e.io) {
-    if (t.mode != nvinfer1::TensorIOMode::kINPUT && t.mode != nvinfer1::TensorIOMode::kOUTPUT) throw std::runtime_error("I/O tensor mode out of range");
+    if (t.mode != nvinfer1::TensorIOMode::kINPUT && t.mode != nvinfer1::TensorIOMode::kOUTPUT)
+      throw std::runtime_error("I/O tensor mode out of range");
     if (static_cast<uint32_t>(t.type) > static_cast<uint32_t>(DataType::kE8M0)) throw std::runtime_error("I/O tensor type out of range");
     if (t.mode == nvinfer1::TensorIOMode::kINPUT) ++inputs;
   }
@@ -164,10 +207,12 @@ void checkConsistent(const EngineDesc& e) {
     if (e.io[i].mode != nvinfer1::TensorIOMode::kINPUT) throw std::runtime_error("inputs must come first among the I/O tensors");
   }
   for (const ProfileRanges& p : e.profiles) {
-    if (p.min.size() != inputs || p.opt.size() != inputs || p.max.size() != inputs) throw std::runtime_error("profile does not cover every input");
+    if (p.min.size() != inputs || p.opt.size() != inputs || p.max.size() != inputs)
+      throw std::runtime_error("profile does not cover every input");
     for (size_t i = 0; i < inputs; ++i) {
       size_t rank = e.io[i].dims.size();
-      if (p.min[i].size() != rank || p.opt[i].size() != rank || p.max[i].size() != rank) throw std::runtime_error("profile shape rank does not match its input");
+      if (p.min[i].size() != rank || p.opt[i].size() != rank || p.max[i].size() != rank)
+        throw std::runtime_error("profile shape rank does not match its input");
     }
   }
   if (e.deviceMemory.size() != e.profiles.size()) throw std::runtime_error("device memory sizes do not match the profiles");

@@ -25,8 +25,8 @@ struct IOTensor {
   std::string name;
   nvinfer1::TensorIOMode mode = nvinfer1::TensorIOMode::kINPUT;
   DataType type = DataType::kFLOAT;
-  Shape dims;   // -1 for dynamic extents
-  int tensor;   // index into the graph's tensors
+  Shape dims;  // -1 for dynamic extents
+  int tensor;  // index into the graph's tensors
 };
 
 struct ProfileRanges {

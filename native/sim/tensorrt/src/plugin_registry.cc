@@ -81,7 +81,8 @@ nvinfer1::IPluginRegistry::PluginLibraryHandle PluginRegistry::loadLibrary(const
   void* handle = dlopen(pluginPath, RTLD_LAZY | RTLD_LOCAL);
   if (!handle) {
     const char* why = dlerror();
-    logError(logger_, ErrorKind::kInternal, where, std::string("could not load plugin library ") + pluginPath + ": " + (why ? why : "unknown error"));
+    logError(logger_, ErrorKind::kInternal, where,
+             std::string("could not load plugin library ") + pluginPath + ": " + (why ? why : "unknown error"));
     return nullptr;
   }
   if (!dlsym(handle, "getCreators") && !dlsym(handle, "getPluginCreators")) {

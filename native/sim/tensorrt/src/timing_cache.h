@@ -19,7 +19,10 @@ class TimingCache final : public nvinfer1::ITimingCache {
 
   nvinfer1::IHostMemory* serialize() const noexcept override;
   bool combine(const nvinfer1::ITimingCache& inputCache, bool ignoreMismatch) noexcept override;
-  bool reset() noexcept override { entries_.clear(); return true; }
+  bool reset() noexcept override {
+    entries_.clear();
+    return true;
+  }
 
   // The cached tactic for `key`, or false.
   bool find(const std::string& key, uint64_t& tactic) const;

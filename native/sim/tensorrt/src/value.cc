@@ -40,7 +40,7 @@ uint16_t floatToHalf(float value) {
   uint32_t absBits = bits & 0x7fffffff;
   if (absBits >= 0x7f800000) return sign | 0x7c00 | (absBits > 0x7f800000 ? 0x200 : 0);  // inf / nan
   if (absBits >= 0x477ff000) return sign | 0x7c00;                                       // overflow to inf
-  if (absBits < 0x38800000) {                                                               // subnormal half
+  if (absBits < 0x38800000) {                                                            // subnormal half
     if (absBits < 0x33000000) return sign;
     uint32_t exponent = absBits >> 23;
     uint32_t mantissa = (absBits & 0x7fffff) | 0x800000;
@@ -72,9 +72,7 @@ static uint16_t floatToBf16(float value) {
   return static_cast<uint16_t>((bits + rounding) >> 16);
 }
 
-bool isFloatType(DataType type) {
-  return type == DataType::kFLOAT || type == DataType::kHALF || type == DataType::kBF16;
-}
+bool isFloatType(DataType type) { return type == DataType::kFLOAT || type == DataType::kHALF || type == DataType::kBF16; }
 
 template <typename T>
 static double saturate(double x) {
@@ -86,15 +84,24 @@ static double saturate(double x) {
 
 double narrow(DataType type, double x) {
   switch (type) {
-    case DataType::kFLOAT: return static_cast<float>(x);
-    case DataType::kHALF: return halfToFloat(floatToHalf(static_cast<float>(x)));
-    case DataType::kBF16: return bf16ToFloat(floatToBf16(static_cast<float>(x)));
-    case DataType::kINT8: return saturate<int8_t>(x);
-    case DataType::kUINT8: return saturate<uint8_t>(x);
-    case DataType::kINT32: return saturate<int32_t>(x);
-    case DataType::kINT64: return std::isnan(x) ? 0 : std::trunc(x);
-    case DataType::kBOOL: return x != 0 ? 1 : 0;
-    default: return x;
+    case DataType::kFLOAT:
+      return static_cast<float>(x);
+    case DataType::kHALF:
+      return halfToFloat(floatToHalf(static_cast<float>(x)));
+    case DataType::kBF16:
+      return bf16ToFloat(floatToBf16(static_cast<float>(x)));
+    case DataType::kINT8:
+      return saturate<int8_t>(x);
+    case DataType::kUINT8:
+      return saturate<uint8_t>(x);
+    case DataType::kINT32:
+      return saturate<int32_t>(x);
+    case DataType::kINT64:
+      return std::isnan(x) ? 0 : std::trunc(x);
+    case DataType::kBOOL:
+      return x != 0 ? 1 : 0;
+    default:
+      return x;
   }
 }
 
@@ -106,14 +113,45 @@ Value decode(DataType type, const Shape& dims, const void* bytes) {
   for (size_t i = 0; i < value.data.size(); ++i) {
     double x = 0;
     switch (type) {
-      case DataType::kFLOAT: { float v; std::memcpy(&v, p + 4 * i, 4); x = v; break; }
-      case DataType::kHALF: { uint16_t v; std::memcpy(&v, p + 2 * i, 2); x = halfToFloat(v); break; }
-      case DataType::kBF16: { uint16_t v; std::memcpy(&v, p + 2 * i, 2); x = bf16ToFloat(v); break; }
-      case DataType::kINT8: x = static_cast<int8_t>(p[i]); break;
-      case DataType::kUINT8: case DataType::kBOOL: x = p[i]; break;
-      case DataType::kINT32: { int32_t v; std::memcpy(&v, p + 4 * i, 4); x = v; break; }
-      case DataType::kINT64: { int64_t v; std::memcpy(&v, p + 8 * i, 8); x = static_cast<double>(v); break; }
-      default: break;
+      case DataType::kFLOAT: {
+        float v;
+        std::memcpy(&v, p + 4 * i, 4);
+        x = v;
+        break;
+      }
+      case DataType::kHALF: {
+        uint16_t v;
+        std::memcpy(&v, p + 2 * i, 2);
+        x = halfToFloat(v);
+        break;
+      }
+      case DataType::kBF16: {
+        uint16_t v;
+        std::memcpy(&v, p + 2 * i, 2);
+        x = bf16ToFloat(v);
+        break;
+      }
+      case DataType::kINT8:
+        x = static_cast<int8_t>(p[i]);
+        break;
+      case DataType::kUINT8:
+      case DataType::kBOOL:
+        x = p[i];
+        break;
+      case DataType::kINT32: {
+        int32_t v;
+        std::memcpy(&v, p + 4 * i, 4);
+        x = v;
+        break;
+      }
+      case DataType::kINT64: {
+        int64_t v;
+        std::memcpy(&v, p + 8 * i, 8);
+        x = static_cast<double>(v);
+        break;
+      }
+      default:
+        break;
     }
     value.data[i] = x;
   }
@@ -125,14 +163,40 @@ void encode(const Value& value, void* bytes) {
   for (size_t i = 0; i < value.data.size(); ++i) {
     double x = narrow(value.type, value.data[i]);
     switch (value.type) {
-      case DataType::kFLOAT: { float v = static_cast<float>(x); std::memcpy(p + 4 * i, &v, 4); break; }
-      case DataType::kHALF: { uint16_t v = floatToHalf(static_cast<float>(x)); std::memcpy(p + 2 * i, &v, 2); break; }
-      case DataType::kBF16: { uint16_t v = floatToBf16(static_cast<float>(x)); std::memcpy(p + 2 * i, &v, 2); break; }
-      case DataType::kINT8: p[i] = static_cast<uint8_t>(static_cast<int8_t>(x)); break;
-      case DataType::kUINT8: case DataType::kBOOL: p[i] = static_cast<uint8_t>(x); break;
-      case DataType::kINT32: { int32_t v = static_cast<int32_t>(x); std::memcpy(p + 4 * i, &v, 4); break; }
-      case DataType::kINT64: { int64_t v = static_cast<int64_t>(x); std::memcpy(p + 8 * i, &v, 8); break; }
-      default: break;
+      case DataType::kFLOAT: {
+        float v = static_cast<float>(x);
+        std::memcpy(p + 4 * i, &v, 4);
+        break;
+      }
+      case DataType::kHALF: {
+        uint16_t v = floatToHalf(static_cast<float>(x));
+        std::memcpy(p + 2 * i, &v, 2);
+        break;
+      }
+      case DataType::kBF16: {
+        uint16_t v = floatToBf16(static_cast<float>(x));
+        std::memcpy(p + 2 * i, &v, 2);
+        break;
+      }
+      case DataType::kINT8:
+        p[i] = static_cast<uint8_t>(static_cast<int8_t>(x));
+        break;
+      case DataType::kUINT8:
+      case DataType::kBOOL:
+        p[i] = static_cast<uint8_t>(x);
+        break;
+      case DataType::kINT32: {
+        int32_t v = static_cast<int32_t>(x);
+        std::memcpy(p + 4 * i, &v, 4);
+        break;
+      }
+      case DataType::kINT64: {
+        int64_t v = static_cast<int64_t>(x);
+        std::memcpy(p + 8 * i, &v, 8);
+        break;
+      }
+      default:
+        break;
     }
   }
 }

@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   std::vector<char> onnx((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   CapturingLogger logger;
 
-  Check(createInferRuntime_INTERNAL(&logger, 100000) == nullptr && logger.Logged("API version"), "a runtime for another major API version is refused");
+  Check(createInferRuntime_INTERNAL(&logger, 100000) == nullptr && logger.Logged("API version"),
+        "a runtime for another major API version is refused");
 
   auto* builder = nvinfer1::createInferBuilder(logger);
   auto* network = builder->createNetworkV2(0);
@@ -104,7 +105,8 @@ int main(int argc, char** argv) {
   auto* config = builder->createBuilderConfig();
   auto* incomplete = builder->createOptimizationProfile();
   incomplete->setDimensions("x", nvinfer1::OptProfileSelector::kMIN, Dims2(1, 4));
-  Check(config->addOptimizationProfile(incomplete) == -1 && logger.Logged("has no kOPT dimensions"), "a profile without kOPT/kMAX is refused");
+  Check(config->addOptimizationProfile(incomplete) == -1 && logger.Logged("has no kOPT dimensions"),
+        "a profile without kOPT/kMAX is refused");
   auto* profile = builder->createOptimizationProfile();
   profile->setDimensions("x", nvinfer1::OptProfileSelector::kMIN, Dims2(1, 4));
   profile->setDimensions("x", nvinfer1::OptProfileSelector::kOPT, Dims2(4, 4));
@@ -153,8 +155,10 @@ int main(int argc, char** argv) {
   cudaLaunchHostFunc(a, Gate::Wait, &gate);
   Check(context->enqueueV3(a), "enqueue behind busy work on the same stream is accepted");
   Check(context->enqueueV3(a), "a second enqueue on the same stream is ordered and accepted");
-  Check(!context->enqueueV3(b) && logger.Logged("in flight on another stream"), "enqueue on a second stream while runs are in flight fails");
-  Check(!context->setOptimizationProfileAsync(0, b) && logger.Logged("cannot switch profiles"), "switching profiles with runs in flight fails");
+  Check(!context->enqueueV3(b) && logger.Logged("in flight on another stream"),
+        "enqueue on a second stream while runs are in flight fails");
+  Check(!context->setOptimizationProfileAsync(0, b) && logger.Logged("cannot switch profiles"),
+        "switching profiles with runs in flight fails");
   gate.Open();
   cudaStreamSynchronize(a);
   Check(context->enqueueV3(b), "after the runs finish the context can move to another stream");
