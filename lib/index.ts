@@ -6,7 +6,7 @@ export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
 export { backends, cpuAvailability, tensorrtAvailability, type BackendAvailability, type BackendsReport } from './backends/availability.js';
 
-// --- native addon: CUDA layer and backend availability (issue 3) ---
+// --- native addon: CUDA layer and backend availability ---
 export { CudaStream } from './cuda/stream.js';
 export { CudaEvent } from './cuda/event.js';
 export { DeviceBuffer } from './cuda/device-buffer.js';
@@ -16,7 +16,7 @@ export { cudaInfo, type CudaInfo } from './cuda/info.js';
 export { tensorrtLibraryInfo, type TensorRTLibraryInfo, type LibraryInfo } from './tensorrt/info.js';
 // --- end native addon ---
 
-// --- model optimizer (issue 5) ---
+// --- model optimizer ---
 export { convertToFloat16, type ConvertToFloat16Options, type EvaluationOptions, type Float16Report } from './optimize/convert-fp16.js';
 export { DEFAULT_FP16_BLOCK_OPS, type Float16Options, type Float16Stats } from './optimize/fp16.js';
 export {
@@ -49,7 +49,7 @@ export {
 export type { SkippedLayer } from './optimize/prune/qualify.js';
 // --- end model optimizer ---
 
-// --- TensorRT runtime (issue 4) ---
+// --- TensorRT runtime ---
 export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
 export {
   buildEngine,
