@@ -3,12 +3,13 @@
 // libraries; where that download fails, npm drops it and the install must still succeed, with the
 // CPU backend reporting exactly how to add it back.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realModels as models } from '../fixtures/real-models.js';
+import { hasCudaToolkit } from '../shared/toolkit.js';
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -26,20 +27,31 @@ async function npm(args: string[], cwd: string, env = userEnv()) {
 describe('npm pack + install into a fresh project', () => {
   let work: string;
   let tarball: string;
+  let packed: string[];
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'trtn-pack-'));
     await exec('npm', ['run', 'build'], { cwd: root });
     const { stdout } = await npm(['pack', '--json', '--pack-destination', work], root);
-    tarball = join(work, JSON.parse(stdout)[0].filename);
+    const [pack] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    tarball = join(work, pack.filename);
+    packed = pack.files.map((file) => file.path);
   }, 300_000);
   afterAll(() => rm(work, { recursive: true, force: true }));
+
+  it('ships the addon sources users build, not the simulator or the test hooks', () => {
+    expect(packed).toContain('native/addon.cc');
+    expect(packed).toContain('native/tensorrt/engine.cc');
+    expect(packed.filter((path) => path.startsWith('native/sim/') || path.startsWith('native/testing/'))).toEqual([]);
+  });
 
   it('installs, imports, and runs a real model once onnxruntime-node is added', async () => {
     const project = join(work, 'app');
     await exec('mkdir', ['-p', project]);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
     await npm(['install', '--no-audit', '--no-fund', tarball], project);
+    // With a CUDA toolkit the install step builds the real addon from the shipped sources alone.
+    if (hasCudaToolkit()) await access(join(project, 'node_modules', 'tensorrt-node', 'build', 'Release', 'tensorrt_node.node'));
 
     const probe = `
       import { cpuAvailability, InferenceSession, Tensor } from 'tensorrt-node';
