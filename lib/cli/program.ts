@@ -9,6 +9,8 @@ export function createProgram(): Command {
   const program = new Command('tensorrt-node')
     .description('Run ONNX models and TensorRT engines from Node.js')
     .version(packageInfo().version)
+    // Read in main() (it applies to errors of every command); declared here so commander accepts it anywhere.
+    .option('--verbose', "on an error, also print the backend's own text (TensorRT's log lines, ONNX Runtime's message)")
     // Errors are reported by reportError in one shape; commander only throws them.
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
@@ -23,6 +25,6 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     return takeExitCode();
   } catch (error) {
     takeExitCode();
-    return reportError(error);
+    return reportError(error, undefined, argv.includes('--verbose') || Boolean(process.env.TENSORRT_NODE_DEBUG));
   }
 }

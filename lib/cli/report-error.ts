@@ -1,7 +1,7 @@
 /**
  * How the CLI ends on an error: an expected failure (a TensorRTNodeError, or a usage error from
  * commander) is one line `error [CODE]: message` on stderr and exit code 1, without a stack trace.
- * Anything else is a bug in tensorrt-node: it gets the stack, so it can be reported.
+ * With --verbose the error's `details` (the backend's own text) follow. Anything else is a bug in tensorrt-node: it gets the stack, so it can be reported.
  */
 import { CommanderError } from 'commander';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
@@ -15,7 +15,7 @@ const COMMANDER_NON_ERRORS = new Set([
 ]);
 
 /** Prints the error and returns the process exit code to use. */
-export function reportError(error: unknown, write: (text: string) => void = (text) => process.stderr.write(text)): number {
+export function reportError(error: unknown, write: (text: string) => void = (text) => process.stderr.write(text), verbose = false): number {
   if (error instanceof CommanderError) {
     if (COMMANDER_NON_ERRORS.has(error.code)) return error.exitCode;
     // Commander's messages start with "error: "; the code makes it the same shape as every other error.
@@ -24,7 +24,7 @@ export function reportError(error: unknown, write: (text: string) => void = (tex
   }
   if (error instanceof TensorRTNodeError) {
     write(`error [${error.code}]: ${error.message}\n`);
-    if (error.details && process.env.TENSORRT_NODE_DEBUG) write(`${error.details}\n`);
+    if (error.details && verbose) write(`${error.details}\n`);
     return 1;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,5 +187,17 @@ describe('tensorrt-node run: bad arguments exit 1 with one error line and its co
     await saveNpy(path, new Tensor('float64', new Float64Array(3 * 8 * 8), [1, 3, 8, 8]));
     const error = expectedError(await runCli(['run', models.ocrCls, '--input', `x=${path}`]));
     expect(error).toEqual({ code: 'ERR_DTYPE_MISMATCH', message: `Expected dtype float32 for input "x" but ${path} holds float64` });
+  });
+
+  it('prints the backend’s own text after the error line with --verbose, and only the error line without it', async () => {
+    const path = join(dir, 'not-a-model.onnx');
+    await writeFile(path, 'not a protobuf');
+    const plain = await runCli(['run', path]);
+    expect(expectedError(plain)?.code).toBe('ERR_MODEL_LOAD');
+    const verbose = await runCli(['run', path, '--verbose']);
+    expect(verbose.code).toBe(1);
+    const [first, ...details] = verbose.stderr.trimEnd().split('\n');
+    expect(first).toBe(plain.stderr.trimEnd());
+    expect(details.join('\n')).toMatch(/Protobuf parsing failed/);
   });
 });
