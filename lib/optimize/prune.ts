@@ -189,15 +189,7 @@ export async function pruneStructured(model: string | Uint8Array, options: Prune
     zeroElements += countZeros(data);
     if (prunedSet.has(layerKey(node))) prunedLayerElements += data.length;
   }
-  const quality = opts.evaluation
-    ? await compareModels(original, bytes, {
-        feeds: opts.evaluation.feeds,
-        latencyRounds: opts.evaluation.latencyRounds,
-        threads: opts.evaluation.threads,
-        task: opts.evaluation.task,
-        signal: opts.signal,
-      })
-    : undefined;
+  const quality = opts.evaluation ? await compareModels(original, bytes, { ...opts.evaluation, signal: opts.signal }) : undefined;
   return {
     model: bytes,
     report: {

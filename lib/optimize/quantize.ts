@@ -335,15 +335,7 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
   }
   const { bytes, stats } = build(keepFloat);
   const quantizedNames = new Set(stats.quantizedNodes);
-  const quality = opts.evaluation
-    ? await compareModels(original, bytes, {
-        feeds: opts.evaluation.feeds,
-        latencyRounds: opts.evaluation.latencyRounds,
-        threads: opts.evaluation.threads,
-        task: opts.evaluation.task,
-        signal: opts.signal,
-      })
-    : undefined;
+  const quality = opts.evaluation ? await compareModels(original, bytes, { ...opts.evaluation, signal: opts.signal }) : undefined;
   return {
     model: bytes,
     report: {

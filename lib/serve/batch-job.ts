@@ -114,29 +114,25 @@ export async function runBatchJob(model: string | Uint8Array | InferenceSession,
 
     const record = async (id: string, outcome: { outputs: Record<string, Tensor> } | { error: unknown }): Promise<void> => {
       if (fatal) return; // not written: a rerun computes it again
+      let failure: BatchFailure | undefined;
       let line: string;
       if ('error' in outcome) {
-        const failure = { id, code: errorCodeOf(outcome.error), message: String((outcome.error as Error)?.message ?? outcome.error) };
+        failure = { id, code: errorCodeOf(outcome.error), message: String((outcome.error as Error)?.message ?? outcome.error) };
         line = resultLine(id, { error: { code: failure.code, message: failure.message } });
-        try {
-          await writeLine(stream, line);
-        } catch (error) {
-          fatal ??= writeFailed(options.out, error, written);
-          return;
-        }
-        written++;
-        progress.failed++;
-        if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
       } else {
         line = resultLine(id, outcome);
-        try {
-          await writeLine(stream, line);
-        } catch (error) {
-          fatal ??= writeFailed(options.out, error, written);
-          return;
-        }
-        written++;
-        progress.succeeded++;
+      }
+      try {
+        await writeLine(stream, line);
+      } catch (error) {
+        fatal ??= writeFailed(options.out, error, written);
+        return;
+      }
+      written++;
+      if (failure === undefined) progress.succeeded++;
+      else {
+        progress.failed++;
+        if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
       }
       progress.done++;
       options.onProgress?.({ ...progress });
