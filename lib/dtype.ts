@@ -1,6 +1,7 @@
 /**
  * The one table that maps element types between tensorrt-node, ONNX (TensorProto.DataType),
- * TensorRT (nvinfer1::DataType names), ONNX Runtime (Tensor type strings) and TypedArrays.
+ * TensorRT (nvinfer1::DataType names), ONNX Runtime (Tensor type strings), the KServe v2 / Triton
+ * protocol (datatype strings) and TypedArrays.
  * float16 has no TypedArray on Node 20, so its bits live in a Uint16Array.
  */
 export type DType =
@@ -50,29 +51,32 @@ export interface DTypeInfo {
   tensorrt: string | undefined;
   /** onnxruntime-common Tensor.Type string. */
   ort: string;
+  /** KServe v2 / Triton datatype string (BYTES, for strings, has no dtype here). */
+  kserve: string;
   arrayType: TypedArrayConstructor;
   bytesPerElement: number;
 }
 
 const table: readonly DTypeInfo[] = [
-  { dtype: 'float32', onnx: 1, tensorrt: 'kFLOAT', ort: 'float32', arrayType: Float32Array, bytesPerElement: 4 },
-  { dtype: 'uint8', onnx: 2, tensorrt: 'kUINT8', ort: 'uint8', arrayType: Uint8Array, bytesPerElement: 1 },
-  { dtype: 'int8', onnx: 3, tensorrt: 'kINT8', ort: 'int8', arrayType: Int8Array, bytesPerElement: 1 },
-  { dtype: 'uint16', onnx: 4, tensorrt: undefined, ort: 'uint16', arrayType: Uint16Array, bytesPerElement: 2 },
-  { dtype: 'int16', onnx: 5, tensorrt: undefined, ort: 'int16', arrayType: Int16Array, bytesPerElement: 2 },
-  { dtype: 'int32', onnx: 6, tensorrt: 'kINT32', ort: 'int32', arrayType: Int32Array, bytesPerElement: 4 },
-  { dtype: 'int64', onnx: 7, tensorrt: 'kINT64', ort: 'int64', arrayType: BigInt64Array, bytesPerElement: 8 },
-  { dtype: 'bool', onnx: 9, tensorrt: 'kBOOL', ort: 'bool', arrayType: Uint8Array, bytesPerElement: 1 },
-  { dtype: 'float16', onnx: 10, tensorrt: 'kHALF', ort: 'float16', arrayType: Uint16Array, bytesPerElement: 2 },
-  { dtype: 'float64', onnx: 11, tensorrt: undefined, ort: 'float64', arrayType: Float64Array, bytesPerElement: 8 },
-  { dtype: 'uint32', onnx: 12, tensorrt: undefined, ort: 'uint32', arrayType: Uint32Array, bytesPerElement: 4 },
-  { dtype: 'uint64', onnx: 13, tensorrt: undefined, ort: 'uint64', arrayType: BigUint64Array, bytesPerElement: 8 },
-  { dtype: 'bfloat16', onnx: 16, tensorrt: 'kBF16', ort: 'bfloat16', arrayType: Uint16Array, bytesPerElement: 2 },
+  { dtype: 'float32', onnx: 1, tensorrt: 'kFLOAT', ort: 'float32', kserve: 'FP32', arrayType: Float32Array, bytesPerElement: 4 },
+  { dtype: 'uint8', onnx: 2, tensorrt: 'kUINT8', ort: 'uint8', kserve: 'UINT8', arrayType: Uint8Array, bytesPerElement: 1 },
+  { dtype: 'int8', onnx: 3, tensorrt: 'kINT8', ort: 'int8', kserve: 'INT8', arrayType: Int8Array, bytesPerElement: 1 },
+  { dtype: 'uint16', onnx: 4, tensorrt: undefined, ort: 'uint16', kserve: 'UINT16', arrayType: Uint16Array, bytesPerElement: 2 },
+  { dtype: 'int16', onnx: 5, tensorrt: undefined, ort: 'int16', kserve: 'INT16', arrayType: Int16Array, bytesPerElement: 2 },
+  { dtype: 'int32', onnx: 6, tensorrt: 'kINT32', ort: 'int32', kserve: 'INT32', arrayType: Int32Array, bytesPerElement: 4 },
+  { dtype: 'int64', onnx: 7, tensorrt: 'kINT64', ort: 'int64', kserve: 'INT64', arrayType: BigInt64Array, bytesPerElement: 8 },
+  { dtype: 'bool', onnx: 9, tensorrt: 'kBOOL', ort: 'bool', kserve: 'BOOL', arrayType: Uint8Array, bytesPerElement: 1 },
+  { dtype: 'float16', onnx: 10, tensorrt: 'kHALF', ort: 'float16', kserve: 'FP16', arrayType: Uint16Array, bytesPerElement: 2 },
+  { dtype: 'float64', onnx: 11, tensorrt: undefined, ort: 'float64', kserve: 'FP64', arrayType: Float64Array, bytesPerElement: 8 },
+  { dtype: 'uint32', onnx: 12, tensorrt: undefined, ort: 'uint32', kserve: 'UINT32', arrayType: Uint32Array, bytesPerElement: 4 },
+  { dtype: 'uint64', onnx: 13, tensorrt: undefined, ort: 'uint64', kserve: 'UINT64', arrayType: BigUint64Array, bytesPerElement: 8 },
+  { dtype: 'bfloat16', onnx: 16, tensorrt: 'kBF16', ort: 'bfloat16', kserve: 'BF16', arrayType: Uint16Array, bytesPerElement: 2 },
 ];
 
 const byDType = new Map(table.map((info) => [info.dtype, info]));
 const byOnnx = new Map(table.map((info) => [info.onnx, info]));
 const byOrt = new Map(table.map((info) => [info.ort, info]));
+const byKServe = new Map(table.map((info) => [info.kserve, info]));
 const byTensorRT = new Map(table.filter((info) => info.tensorrt).map((info) => [info.tensorrt as string, info]));
 
 export const DTYPES: readonly DType[] = table.map((info) => info.dtype);
@@ -93,6 +97,10 @@ export function dtypeFromOnnx(onnxType: number): DType | undefined {
 
 export function dtypeFromOrt(ortType: string): DType | undefined {
   return byOrt.get(ortType)?.dtype;
+}
+
+export function dtypeFromKServe(datatype: string): DType | undefined {
+  return byKServe.get(datatype)?.dtype;
 }
 
 export function dtypeFromTensorRT(name: string): DType | undefined {

@@ -22,6 +22,8 @@ export const ErrorCode = {
   QUEUE_FULL: 'ERR_QUEUE_FULL',
   UNSUPPORTED: 'ERR_UNSUPPORTED',
   IO: 'ERR_IO',
+  /** A remote server (KServe v2 / Triton) failed a request or could not be reached; `details` has the HTTP status. */
+  REMOTE: 'ERR_REMOTE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

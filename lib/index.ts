@@ -1,4 +1,5 @@
-export { InferenceSession, type SessionOptions, type RunOptions, type BackendChoice } from './session.js';
+export { InferenceSession, type SessionOptions, type RunOptions, type BackendChoice, type RemoteSessionOptions } from './session.js';
+export type { RemoteBackendOptions } from './backends/remote-options.js';
 export { Tensor, type Dims, type TensorLocation, elementCount } from './tensor.js';
 export { type DType, type DTypeArrayMap, type TypedArray, DTYPES } from './dtype.js';
 export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErrorOptions } from './errors.js';

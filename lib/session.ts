@@ -10,6 +10,8 @@ import { cpuAvailability, tensorrtAvailability } from './backends/availability.j
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
 import { TensorRTBackend } from './backends/tensorrt.js';
+import { type RemoteBackendOptions, normaliseRemoteOptions } from './backends/remote-options.js';
+import { isHttpUrl, parseModelUrl } from './backends/remote/model-url.js';
 import { onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import type { OnnxTensorRTOptions } from './tensorrt/onnx-engine-options.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
@@ -51,7 +53,17 @@ export interface SessionOptions {
    * the engine cache (cacheDir, maxCacheBytes). Engines are built once and then taken from the cache.
    */
   tensorrt?: OnnxTensorRTOptions;
+  /**
+   * Remote backend: the model's KServe v2 address, `http://host:8000/v2/models/{name}[/versions/{v}]`
+   * (a Triton server, a KServe predictor, or a tensorrt-node server). Or pass it as the model.
+   */
+  url?: string;
+  /** Remote backend: timeouts, retries, connections, binary data threshold, headers. */
+  remote?: RemoteBackendOptions;
 }
+
+/** Options that open a remote model without a model argument: `InferenceSession.create({ backend: 'remote', url })`. */
+export type RemoteSessionOptions = SessionOptions & { backend: 'remote'; url: string };
 
 export interface RunOptions {
   /**
@@ -142,7 +154,9 @@ function normaliseOptions(options: unknown): SessionOptions {
   if (threads !== undefined && !isPlainObject(threads))
     throw invalidArgument('an object { intraOp?, interOp? }', 'options.threads', threads);
   return {
-    backend: validateEnum(options.backend, ['auto', 'cpu', 'tensorrt'] as const, 'options.backend') ?? 'auto',
+    backend: validateEnum(options.backend, ['auto', 'cpu', 'tensorrt', 'remote'] as const, 'options.backend') ?? 'auto',
+    url: options.url === undefined ? undefined : parseModelUrl(options.url, 'options.url').href,
+    remote: options.remote === undefined ? undefined : normaliseRemoteOptions(options.remote),
     threads: threads && {
       intraOp: validateThreadCount(threads.intraOp, 'options.threads.intraOp'),
       interOp: validateThreadCount(threads.interOp, 'options.threads.interOp'),
@@ -176,11 +190,21 @@ export class InferenceSession implements AsyncDisposable {
 
   /**
    * Loads a model: an ONNX file (any backend) or a TensorRT engine (.plan/.engine, TensorRT only),
-   * given as a path or as bytes.
+   * given as a path or as bytes; or opens a model served over KServe v2 (an http(s) URL, or
+   * `{ backend: 'remote', url }`).
    */
-  static async create(model: string | Uint8Array, options?: SessionOptions): Promise<InferenceSession> {
-    const source = validateModelSource(model);
+  static async create(model: string | Uint8Array, options?: SessionOptions): Promise<InferenceSession>;
+  static async create(options: RemoteSessionOptions): Promise<InferenceSession>;
+  static async create(model: string | Uint8Array | RemoteSessionOptions, options?: SessionOptions): Promise<InferenceSession> {
+    if (isPlainObject(model) && options === undefined) return InferenceSession.createRemote(undefined, normaliseOptions(model));
     const opts = normaliseOptions(options);
+    if (opts.backend === 'remote' || (isHttpUrl(model) && (opts.backend ?? 'auto') === 'auto')) {
+      return InferenceSession.createRemote(model, opts);
+    }
+    if (isHttpUrl(model)) {
+      throw invalidArgument(`a model file for the ${opts.backend} backend (use backend 'remote' for a URL)`, 'model', model);
+    }
+    const source = validateModelSource(model);
     if (typeof source === 'string') await checkModelFile(source);
     const choice = opts.backend ?? 'auto';
 
@@ -230,6 +254,19 @@ export class InferenceSession implements AsyncDisposable {
     return new InferenceSession(backend, fallback);
   }
 
+  private static async createRemote(model: unknown, opts: SessionOptions): Promise<InferenceSession> {
+    if (model !== undefined && opts.url !== undefined && model !== opts.url) {
+      throw invalidArgument(`the same URL as options.url (${opts.url})`, 'model', model);
+    }
+    if (model === undefined && opts.url === undefined) {
+      throw invalidArgument("a model URL (the model argument or options.url) for backend 'remote'", 'options.url', undefined);
+    }
+    const target = model === undefined ? parseModelUrl(opts.url, 'options.url') : parseModelUrl(model, 'model');
+    // Loaded on first use: the HTTP client (undici) costs local-only programs nothing.
+    const { RemoteBackend } = await import('./backends/remote.js');
+    return new InferenceSession(await RemoteBackend.create(target, opts.remote, opts.maxQueue));
+  }
+
   get backend(): BackendName {
     return this.backendImpl.name;
   }
@@ -255,6 +292,18 @@ export class InferenceSession implements AsyncDisposable {
   /** The largest batch a run may hold and how many runs the backend computes at once (the batcher sizes its work from it). */
   get capacity(): BackendCapacity {
     return backendCapacity(this.backendImpl);
+  }
+
+  /**
+   * Whether the model can serve runs now: a remote model's KServe v2 readiness (GET .../ready answers
+   * 200; any other answer, or none, is false); always true for a live local session, false once
+   * disposed. Rejects only with ERR_ABORTED, when `signal` fires.
+   */
+  async ready(signal?: AbortSignal): Promise<boolean> {
+    const checked = validateSignal(signal);
+    if (checked?.aborted) throw abortError(checked);
+    if (this.disposing) return false;
+    return this.backendImpl.ready === undefined ? true : this.backendImpl.ready(checked);
   }
 
   get disposed(): boolean {

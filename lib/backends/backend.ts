@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 
-export type BackendName = 'cpu' | 'tensorrt';
+export type BackendName = 'cpu' | 'tensorrt' | 'remote';
 
 /** One input or output of a model. Symbolic dims are strings ('batch'); TensorRT's dynamic dims are -1. */
 export interface TensorInfo {
@@ -26,6 +26,8 @@ export interface Backend {
     signal?: AbortSignal,
     outputBuffers?: Readonly<Record<string, Tensor>>,
   ): Promise<Record<string, Tensor>>;
+  /** Whether the model can serve runs now; a backend without the method always can (local ones). */
+  ready?(signal?: AbortSignal): Promise<boolean>;
   /** Releases native resources. Called once, after every run has settled. */
   dispose(): Promise<void>;
 }

@@ -6,6 +6,7 @@
  * the next request's message without a second run queued behind the first.
  */
 import type { Backend } from './backend.js';
+import type { RemoteBackend } from './remote.js';
 import { TensorRTBackend } from './tensorrt.js';
 
 export interface BackendCapacity {
@@ -31,6 +32,11 @@ export function backendCapacity(backend: Backend): BackendCapacity {
       concurrency: backend.pool.size,
       queue: backend.pool.maxQueue,
     };
+  }
+  // A remote server batches on its side (Triton's dynamic batcher): keep one request per connection busy.
+  if (backend.name === 'remote') {
+    const remote = backend as RemoteBackend;
+    return { maxBatch: undefined, concurrency: remote.concurrency, queue: remote.maxQueue };
   }
   return { maxBatch: undefined, concurrency: 2, queue: Number.POSITIVE_INFINITY };
 }
