@@ -8,17 +8,23 @@
  *   POST /admin/swap      {"model": "path/to/new.onnx"} (no body: reload the current path); 200 once switched
  *   SIGHUP                reloads the model from its path (installSignalHandlers)
  *
- * Requests go through a route table: a route is a method, a path pattern and a handler, so other
- * protocols (KServe v2's /v2/models/{name}/infer, /v2/health/ready, ...) are added as more routes
- * without touching these ones.
+ * and KServe v2 (Triton's HTTP protocol, see kserve.ts): /v2/health/live|ready, /v2, /v2/models/{name}[/ready|/infer].
+ *
+ * Requests go through a route table: a route is a method, a path pattern and a handler, so each
+ * protocol is its own set of routes.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { type ModelHandle, TensorRTNodeError, ErrorCode } from '../../lib/index.js';
 import { decodeInferRequest, encodeInferResponse } from './protocol.js';
+import { kserveErrorBody, kserveRoutes } from './kserve.js';
 
 export interface ServerContext {
   handle: ModelHandle;
+  /** The model's name in KServe v2 paths (/v2/models/{name}). */
+  modelName: string;
+  /** Set once close() begins: readiness answers false while requests drain. */
+  draining: boolean;
   registry: Registry;
   /** Swaps to `model` (or reloads the current path); failures leave the old model serving. */
   swap(model?: string): Promise<{ version: number }>;
@@ -28,20 +34,29 @@ export interface Route {
   method: 'GET' | 'POST';
   /** Matched against the path; named groups become params. */
   path: RegExp;
+  /** Which protocol's error body a failure gets: this server's own {"error": {code, message}} or KServe v2's {"error": message}. */
+  protocol?: 'kserve';
+  /** Hand the body over as bytes (`raw`) instead of parsing it as JSON (`body`). */
+  rawBody?: boolean;
   handle(request: ParsedRequest, context: ServerContext): Promise<Reply>;
 }
 
 export interface ParsedRequest {
   params: Record<string, string>;
   body: unknown;
+  /** The body's bytes (empty unless the route asked for rawBody). */
+  raw: Uint8Array;
+  headers: IncomingHttpHeaders;
   /** Aborts when the client goes away: queued work for it is dropped. */
   signal: AbortSignal;
 }
 
 export interface Reply {
   status: number;
+  /** JSON, text, or the pieces of a binary body (written in order, with `headers`). */
   body: unknown;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -58,6 +73,7 @@ export function statusFor(error: unknown): number {
     case ErrorCode.MISSING_INPUT:
     case ErrorCode.SHAPE_MISMATCH:
     case ErrorCode.DTYPE_MISMATCH:
+    case ErrorCode.UNSUPPORTED:
       return 400;
     case ErrorCode.MODEL_LOAD:
       return 422;
@@ -68,7 +84,7 @@ export function statusFor(error: unknown): number {
   }
 }
 
-export const defaultRoutes: Route[] = [
+const ownRoutes: Route[] = [
   {
     method: 'POST',
     path: /^\/infer$/,
@@ -116,18 +132,24 @@ export const defaultRoutes: Route[] = [
   },
 ];
 
-async function readBody(request: IncomingMessage): Promise<unknown> {
+/** This server's own routes and KServe v2's. */
+export const defaultRoutes: Route[] = [...ownRoutes, ...kserveRoutes];
+
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES)
-      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a body of at most ${MAX_BODY_BYTES} bytes but received more`);
+    if (size > maxBytes) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a body of at most ${maxBytes} bytes but received more`);
     chunks.push(chunk);
   }
-  if (size === 0) return undefined;
+  return Buffer.concat(chunks, size);
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(raw.toString('utf8'));
   } catch {
     throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected a JSON body but received text that is not JSON');
   }
@@ -135,8 +157,20 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 
 function send(response: ServerResponse, reply: Reply): void {
   if (response.writableEnded || response.destroyed) return;
+  if (Array.isArray(reply.body) && reply.body.every((chunk) => chunk instanceof Uint8Array)) {
+    const chunks = reply.body as Uint8Array[];
+    const length = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
+    response.writeHead(reply.status, { ...reply.headers, 'content-length': length });
+    for (const chunk of chunks) response.write(chunk);
+    response.end();
+    return;
+  }
   const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  response.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(reply.status, {
+    'content-type': reply.contentType ?? 'application/json',
+    ...reply.headers,
+    'content-length': Buffer.byteLength(text),
+  });
   response.end(text);
 }
 
@@ -144,6 +178,10 @@ export interface InferenceServerOptions {
   handle: ModelHandle;
   routes?: Route[];
   registry?: Registry;
+  /** The model's name in KServe v2 paths; default "model". */
+  modelName?: string;
+  /** Larger request bodies are refused (400); default 16 MiB. */
+  maxBodyBytes?: number;
 }
 
 export interface InferenceServer {
@@ -159,8 +197,11 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
   if (options.registry === undefined) collectDefaultMetrics({ register: registry });
   await handle.registerMetrics(registry);
   const routes = options.routes ?? defaultRoutes;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const context: ServerContext = {
     handle,
+    modelName: options.modelName ?? 'model',
+    draining: false,
     registry,
     async swap(model) {
       const target = model ?? handle.source;
@@ -181,14 +222,16 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
         return;
       }
       try {
-        const body = await readBody(request);
+        const raw = await readBody(request, maxBodyBytes);
+        const body = route.rawBody ? undefined : parseJson(raw);
         const params = (route.path.exec(path)?.groups ?? {}) as Record<string, string>;
-        send(response, await route.handle({ params, body, signal: controller.signal }, context));
+        send(response, await route.handle({ params, body, raw, headers: request.headers, signal: controller.signal }, context));
       } catch (error) {
         const code = error instanceof TensorRTNodeError ? error.code : 'ERR_INTERNAL';
+        const message = error instanceof Error ? error.message : String(error);
         send(response, {
           status: statusFor(error),
-          body: { error: { code, message: error instanceof Error ? error.message : String(error) } },
+          body: route.protocol === 'kserve' ? kserveErrorBody(error) : { error: { code, message } },
         });
       }
     })();
@@ -198,6 +241,7 @@ export async function createInferenceServer(options: InferenceServerOptions): Pr
     context,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        context.draining = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
       }),

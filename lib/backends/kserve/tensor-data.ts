@@ -74,8 +74,20 @@ export function tensorToJson(tensor: Tensor, name: string): JsonTensorData {
   }
   if (tensor.dtype === 'bool') return Array.from(tensor.data as Uint8Array, (value) => value !== 0);
   if (tensor.data instanceof BigInt64Array || tensor.data instanceof BigUint64Array) return Array.from(tensor.data, (value) => Number(value));
-  // A float32 widened to a double prints the digits that read back to the same float32.
+  if (tensor.dtype === 'float32') return Array.from(tensor.data as Float32Array, shortestFloat32);
   return Array.from(tensor.data as ArrayLike<number>);
+}
+
+/**
+ * The shortest decimal that reads back as this float32: 1.1f prints as 1.1, not as the double it
+ * widens to (1.100000023841858). Nine significant digits always suffice for a float32.
+ */
+function shortestFloat32(value: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Object.is(Math.fround(candidate), value)) return candidate;
+  }
+  return value;
 }
 
 function flatten(data: JsonTensorData, into: (number | boolean | null)[], name: string, depth: number): void {

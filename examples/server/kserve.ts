@@ -1,0 +1,130 @@
+/**
+ * KServe v2 HTTP routes (the protocol NVIDIA Triton and KServe speak), so Triton clients and the
+ * remote backend can call this server. The codec is the one lib/ uses for the remote backend.
+ *
+ *   GET  /v2/health/live                                  200 while the process serves
+ *   GET  /v2/health/ready                                 200 when the model is ready, else 400
+ *   GET  /v2                                              server metadata (extensions: binary_tensor_data)
+ *   GET  /v2/models/{name}[/versions/{v}]                 model metadata (variable dims as -1)
+ *   GET  /v2/models/{name}[/versions/{v}]/ready           200 when ready, else 400
+ *   POST /v2/models/{name}[/versions/{v}]/infer           JSON or binary tensor data, through the batcher
+ *
+ * The version is the model handle's: 1, then one more per hot swap. Errors answer {"error": message}.
+ * Through a batching handle a request is one item (first dim 1), as on POST /infer.
+ */
+import type { Tensor } from '../../lib/index.js';
+import { decodeInferRequest, encodeInferResponse, type WireTensor } from '../../lib/backends/kserve/inference.js';
+import { HEADER_LENGTH_HEADER, decodeMessage } from '../../lib/backends/kserve/message.js';
+import { BINARY_DATA_EXTENSION, encodeError, encodeModelMetadata } from '../../lib/backends/kserve/metadata.js';
+import { jsonSafe } from '../../lib/backends/kserve/tensor-data.js';
+import { packageInfo } from '../../lib/util/package-info.js';
+import type { ParsedRequest, Reply, Route, ServerContext } from './server.js';
+
+const MODEL = '^/v2/models/(?<name>[^/]+)(?:/versions/(?<version>[^/]+))?';
+
+/** Platform names as Triton reports them. */
+function platformOf(backend: string): string {
+  return backend === 'tensorrt' ? 'tensorrt_plan' : backend === 'cpu' ? 'onnxruntime_onnx' : backend;
+}
+
+function ready(context: ServerContext): boolean {
+  return !context.draining && !context.handle.session.disposed;
+}
+
+/**
+ * The 404 for a request that names another model or version than the one served (no version: the
+ * current one); undefined when it names this one.
+ */
+function unknownModel(request: ParsedRequest, context: ServerContext): Reply | undefined {
+  let name: string;
+  let version: string | undefined;
+  try {
+    name = decodeURIComponent(request.params.name ?? '');
+    version = request.params.version === undefined ? undefined : decodeURIComponent(request.params.version);
+  } catch {
+    return { status: 400, body: encodeError('Expected a percent-encoded model name and version in the path') };
+  }
+  if (name !== context.modelName) return { status: 404, body: encodeError(`Request for unknown model: '${name}' is not found`) };
+  if (version !== undefined && version !== String(context.handle.version)) {
+    return {
+      status: 404,
+      body: encodeError(`Request for unknown model: '${name}' version ${version} is not found (version ${context.handle.version} is serving)`),
+    };
+  }
+  return undefined;
+}
+
+const health = (isReady: (context: ServerContext) => boolean) => async (_request: ParsedRequest, context: ServerContext) =>
+  ({ status: isReady(context) ? 200 : 400, body: '' }) satisfies Reply;
+
+export const kserveRoutes: Route[] = [
+  { method: 'GET', path: /^\/v2\/health\/live$/, protocol: 'kserve', handle: health(() => true) },
+  { method: 'GET', path: /^\/v2\/health\/ready$/, protocol: 'kserve', handle: health(ready) },
+  {
+    method: 'GET',
+    path: /^\/v2\/?$/,
+    protocol: 'kserve',
+    async handle() {
+      const { name, version } = packageInfo();
+      return { status: 200, body: { name, version, extensions: [BINARY_DATA_EXTENSION] } };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`${MODEL}/?$`),
+    protocol: 'kserve',
+    async handle(request, context) {
+      const refused = unknownModel(request, context);
+      if (refused) return refused;
+      const { session, version } = context.handle;
+      return {
+        status: 200,
+        body: encodeModelMetadata({
+          name: context.modelName,
+          versions: [String(version)],
+          platform: platformOf(session.backend),
+          inputs: session.inputs,
+          outputs: session.outputs,
+        }),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`${MODEL}/ready$`),
+    protocol: 'kserve',
+    async handle(request, context) {
+      return unknownModel(request, context) ?? { status: ready(context) ? 200 : 400, body: '' };
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`${MODEL}/infer$`),
+    protocol: 'kserve',
+    rawBody: true,
+    async handle(request, context) {
+      const refused = unknownModel(request, context);
+      if (refused) return refused;
+      const { handle } = context;
+      const header = request.headers[HEADER_LENGTH_HEADER];
+      const decoded = decodeInferRequest(decodeMessage(request.raw, Array.isArray(header) ? header[0] : header));
+      const version = handle.version;
+      const names = decoded.outputs?.map((output) => output.name);
+      const results: Record<string, Tensor> = await handle.run(decoded.inputs, { outputs: names, signal: request.signal });
+      const wanted = decoded.outputs ?? handle.session.outputNames.map((name) => ({ name, binary: undefined }));
+      const outputs: WireTensor[] = wanted.map(({ name, binary }) => {
+        const tensor = results[name] as Tensor;
+        // JSON cannot carry NaN, infinities, FP16 or 64-bit integers past 2^53: those go as binary
+        // whatever was asked, which the protocol allows (the response says which tensors are binary).
+        return { name, tensor, binary: (binary ?? decoded.binaryOutput) || !jsonSafe(tensor) };
+      });
+      const message = encodeInferResponse({ modelName: context.modelName, modelVersion: String(version), id: decoded.id, outputs });
+      return { status: 200, body: message.chunks, headers: message.headers };
+    },
+  },
+];
+
+/** The body of a failed KServe v2 request. */
+export function kserveErrorBody(error: unknown): unknown {
+  return encodeError(error instanceof Error ? error.message : String(error));
+}
