@@ -48,7 +48,9 @@ function unknownModel(request: ParsedRequest, context: ServerContext): Reply | u
   if (version !== undefined && version !== String(context.handle.version)) {
     return {
       status: 404,
-      body: encodeError(`Request for unknown model: '${name}' version ${version} is not found (version ${context.handle.version} is serving)`),
+      body: encodeError(
+        `Request for unknown model: '${name}' version ${version} is not found (version ${context.handle.version} is serving)`,
+      ),
     };
   }
   return undefined;

@@ -140,7 +140,8 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a body of at most ${maxBytes} bytes but received more`);
+    if (size > maxBytes)
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a body of at most ${maxBytes} bytes but received more`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);

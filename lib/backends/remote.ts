@@ -66,7 +66,11 @@ export class RemoteBackend implements Backend {
   }
 
   /** Opens the model at `url` (`http://host:8000/v2/models/{name}[/versions/{v}]`) by reading its metadata. */
-  static async create(url: string | ModelUrl, options: RemoteBackendOptions = {}, maxQueue = Number.POSITIVE_INFINITY): Promise<RemoteBackend> {
+  static async create(
+    url: string | ModelUrl,
+    options: RemoteBackendOptions = {},
+    maxQueue = Number.POSITIVE_INFINITY,
+  ): Promise<RemoteBackend> {
     const target = typeof url === 'string' ? parseModelUrl(url, 'the remote model URL') : url;
     const resolved = normaliseRemoteOptions(options);
     const client = new HttpClient(target.base, {
@@ -80,7 +84,9 @@ export class RemoteBackend implements Backend {
       const response = await client.send('GET', target.modelPath);
       const where = `${target.base}${target.modelPath}`;
       if (response.status !== 200) throw statusError('GET', where, response);
-      const metadata = fromServer(where, 'model metadata', () => decodeModelMetadata(JSON.parse(Buffer.from(response.body).toString('utf8'))));
+      const metadata = fromServer(where, 'model metadata', () =>
+        decodeModelMetadata(JSON.parse(Buffer.from(response.body).toString('utf8'))),
+      );
       return new RemoteBackend(target, metadata, client, resolved.binaryThreshold, resolved.connections, maxQueue);
     } catch (error) {
       await client.close();
@@ -144,7 +150,10 @@ export class RemoteBackend implements Backend {
     return copyIntoOutputBuffers(results, outputBuffers);
   }
 
-  private encode(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): { bytes: Buffer; headers: Record<string, string> } {
+  private encode(
+    feeds: Readonly<Record<string, Tensor>>,
+    outputNames: readonly string[],
+  ): { bytes: Buffer; headers: Record<string, string> } {
     const inputs: WireTensor[] = this.inputs.map((info) => {
       const tensor = feeds[info.name] as Tensor;
       const binary = tensor.data.byteLength >= this.binaryThreshold || BINARY_ONLY.has(tensor.dtype) || !jsonSafe(tensor);

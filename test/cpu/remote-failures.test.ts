@@ -2,11 +2,20 @@
 // server (which runs a real model) answers 503 or 429, resets connections or stays silent before it
 // forwards, and the backend retries what is safe to repeat, gives up with ERR_REMOTE when told to,
 // times out, cancels on AbortSignal and bounds its queue. No test waits on a clock it asserts on.
+import type { ServerResponse } from 'node:http';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
 import { scaleByLength } from '../fixtures/serving-models.js';
-import { type FlakyProxy, type ProxyPlan, type RunningExampleServer, closedPort, startExampleServer, startFlakyProxy } from '../shared/kserve-servers.js';
+import {
+  type FlakyProxy,
+  type ProxyPlan,
+  type RunningExampleServer,
+  closedPort,
+  startExampleServer,
+  startFlakyProxy,
+} from '../shared/kserve-servers.js';
 
 let server: RunningExampleServer;
 const proxies: FlakyProxy[] = [];
@@ -30,7 +39,7 @@ async function proxy(plan: ProxyPlan): Promise<{ proxy: FlakyProxy; url: string 
 
 const answer =
   (status: number, headers: Record<string, string> = {}, body = JSON.stringify({ error: `status ${status}` })) =>
-  (_request: unknown, response: import('node:http').ServerResponse) => {
+  (_request: unknown, response: ServerResponse) => {
     response.writeHead(status, { 'content-type': 'application/json', ...headers });
     response.end(body);
     return 'handled' as const;
@@ -56,7 +65,9 @@ describe('remote backend: retries', () => {
   });
 
   it('retries a 429 whose Retry-After it can honour, and not one that asks for longer than maxRetryDelayMs', async () => {
-    const soon = await proxy((request, response, index) => (index === 0 ? answer(429, { 'retry-after': '0' })(request, response) : 'forward'));
+    const soon = await proxy((request, response, index) =>
+      index === 0 ? answer(429, { 'retry-after': '0' })(request, response) : 'forward',
+    );
     await using remote = await InferenceSession.create(soon.url, { remote: fastRetries });
     expect((await remote.run({ x: x() })).y?.data).toEqual(expected);
     expect(soon.proxy.inferRequests()).toBe(2);
@@ -160,7 +171,8 @@ describe('remote backend: timeouts, cancellation, queue limit', () => {
     const third = remote.run({ x: x() });
     await expect(remote.run({ x: x() })).rejects.toMatchObject({
       code: ErrorCode.QUEUE_FULL,
-      message: 'Expected at most 2 runs waiting for the remote model scale but received one more; wait for runs to settle or raise maxQueue',
+      message:
+        'Expected at most 2 runs waiting for the remote model scale but received one more; wait for runs to settle or raise maxQueue',
     });
     controller.abort();
     await expect(second).rejects.toMatchObject({ code: ErrorCode.ABORTED });
@@ -175,7 +187,13 @@ describe('remote backend: timeouts, cancellation, queue limit', () => {
 
 describe('remote backend: what it refuses', () => {
   it('refuses URLs that are not a KServe v2 model address with ERR_INVALID_ARGUMENT', async () => {
-    for (const url of ['ftp://h/v2/models/m', 'http://h:8000/models/m', 'http://h:8000/v2/models/', 'http://h/v2/models/m/infer', 'http://h/v2/models/m?x=1']) {
+    for (const url of [
+      'ftp://h/v2/models/m',
+      'http://h:8000/models/m',
+      'http://h:8000/v2/models/',
+      'http://h/v2/models/m/infer',
+      'http://h/v2/models/m?x=1',
+    ]) {
       await expect(InferenceSession.create(url, { backend: 'remote' }), url).rejects.toMatchObject({
         code: ErrorCode.INVALID_ARGUMENT,
         message: expect.stringMatching(/^Expected an http\(s\) URL of a KServe v2 model .* for model but received /),
@@ -186,9 +204,11 @@ describe('remote backend: what it refuses', () => {
       code: ErrorCode.INVALID_ARGUMENT,
       message: expect.stringContaining("use backend 'remote' for a URL"),
     });
-    await expect(InferenceSession.create('http://h/v2/models/a', { backend: 'remote', url: 'http://h/v2/models/b' })).rejects.toMatchObject({
-      code: ErrorCode.INVALID_ARGUMENT,
-    });
+    await expect(InferenceSession.create('http://h/v2/models/a', { backend: 'remote', url: 'http://h/v2/models/b' })).rejects.toMatchObject(
+      {
+        code: ErrorCode.INVALID_ARGUMENT,
+      },
+    );
     await expect(InferenceSession.create(server.url, { remote: { connections: 0 } })).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
       message: 'Expected a positive integer for options.remote.connections but received 0',

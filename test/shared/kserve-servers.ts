@@ -81,7 +81,8 @@ export async function startFlakyProxy(target: string, plan: ProxyPlan): Promise<
     const body = Buffer.from(await answer.body.arrayBuffer());
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(answer.headers)) {
-      if (typeof value === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name)) out[name] = value;
+      if (typeof value === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name))
+        out[name] = value;
     }
     response.writeHead(answer.statusCode, { ...out, 'content-length': body.length });
     response.end(body);

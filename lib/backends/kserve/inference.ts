@@ -102,7 +102,8 @@ function decodeTensors(list: unknown, what: 'input' | 'output', reader: BinaryRe
   if (!Array.isArray(list)) throw invalidArgument(`an array of ${what}s`, `"${what}s"`, list);
   const tensors: Record<string, Tensor> = Object.create(null);
   for (const entry of list as unknown[]) {
-    if (!isPlainObject(entry) || typeof entry.name !== 'string') throw invalidArgument(`an ${what} object with a name`, `an ${what}`, entry);
+    if (!isPlainObject(entry) || typeof entry.name !== 'string')
+      throw invalidArgument(`an ${what} object with a name`, `an ${what}`, entry);
     const name = `${what} "${entry.name}"`;
     if (Object.hasOwn(tensors, entry.name)) throw invalidArgument(`each ${what} once`, name, 'it twice');
     const dtype = dtypeOfDatatype(entry.datatype, `the datatype of ${name}`);
@@ -145,11 +146,15 @@ export function decodeInferRequest({ json, binary }: DecodedMessage): DecodedInf
   if (json.outputs !== undefined) {
     if (!Array.isArray(json.outputs)) throw invalidArgument('an array of outputs', '"outputs"', json.outputs);
     outputs = (json.outputs as unknown[]).map((entry) => {
-      if (!isPlainObject(entry) || typeof entry.name !== 'string') throw invalidArgument('an output object with a name', 'an output', entry);
+      if (!isPlainObject(entry) || typeof entry.name !== 'string')
+        throw invalidArgument('an output object with a name', 'an output', entry);
       const name = `output "${entry.name}"`;
       const outputParameters = parametersOf(entry, name);
       if (outputParameters.classification !== undefined) {
-        throw new TensorRTNodeError(ErrorCode.UNSUPPORTED, `Expected plain tensor output for ${name} but received a classification request`);
+        throw new TensorRTNodeError(
+          ErrorCode.UNSUPPORTED,
+          `Expected plain tensor output for ${name} but received a classification request`,
+        );
       }
       return { name: entry.name, binary: optionalBoolean(outputParameters.binary_data, `binary_data of ${name}`) };
     });
@@ -179,7 +184,8 @@ export function decodeInferResponse({ json, binary }: DecodedMessage): DecodedIn
   return {
     modelName: optionalString(json.model_name, '"model_name"'),
     // A string in the protocol; some servers send a number.
-    modelVersion: typeof json.model_version === 'number' ? String(json.model_version) : optionalString(json.model_version, '"model_version"'),
+    modelVersion:
+      typeof json.model_version === 'number' ? String(json.model_version) : optionalString(json.model_version, '"model_version"'),
     id: optionalString(json.id, '"id"'),
     outputs,
   };

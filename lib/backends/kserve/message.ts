@@ -38,7 +38,11 @@ export function decodeMessage(body: Uint8Array, headerLength: string | undefined
   if (headerLength !== undefined) {
     jsonLength = /^\d+$/.test(headerLength) ? Number(headerLength) : Number.NaN;
     if (!Number.isSafeInteger(jsonLength) || jsonLength > body.byteLength) {
-      throw invalidArgument(`a length of at most the body's ${body.byteLength} bytes`, 'the Inference-Header-Content-Length header', headerLength);
+      throw invalidArgument(
+        `a length of at most the body's ${body.byteLength} bytes`,
+        'the Inference-Header-Content-Length header',
+        headerLength,
+      );
     }
     if (jsonLength === 0) {
       // The raw binary request (no JSON at all) needs the model's metadata to read; not supported.
@@ -62,7 +66,8 @@ export class BinaryReader {
   constructor(private readonly binary: Uint8Array) {}
 
   take(size: unknown, name: string): Uint8Array {
-    if (!Number.isSafeInteger(size) || (size as number) < 0) throw invalidArgument('a non-negative integer', `binary_data_size of ${name}`, size);
+    if (!Number.isSafeInteger(size) || (size as number) < 0)
+      throw invalidArgument('a non-negative integer', `binary_data_size of ${name}`, size);
     const end = this.offset + (size as number);
     if (end > this.binary.byteLength) {
       throw invalidArgument(

@@ -89,4 +89,3 @@ export function errorMessageOf(json: unknown): string | undefined {
   if (isPlainObject(json) && isPlainObject(json.error) && typeof json.error.message === 'string') return json.error.message;
   return undefined;
 }
-

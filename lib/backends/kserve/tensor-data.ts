@@ -29,7 +29,8 @@ export function dtypeOfDatatype(datatype: unknown, name: string): DType {
     );
   }
   const dtype = typeof datatype === 'string' ? dtypeFromKServe(datatype) : undefined;
-  if (dtype === undefined) throw invalidArgument('a KServe v2 datatype (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BF16)', name, datatype);
+  if (dtype === undefined)
+    throw invalidArgument('a KServe v2 datatype (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BF16)', name, datatype);
   return dtype;
 }
 
@@ -53,7 +54,8 @@ export function jsonSafe(tensor: Tensor): boolean {
       return false;
     case 'int64':
     case 'uint64':
-      for (const value of data as BigInt64Array) if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) return false;
+      for (const value of data as BigInt64Array)
+        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) return false;
       return true;
     case 'float32':
     case 'float64':
@@ -73,7 +75,8 @@ export function tensorToJson(tensor: Tensor, name: string): JsonTensorData {
     );
   }
   if (tensor.dtype === 'bool') return Array.from(tensor.data as Uint8Array, (value) => value !== 0);
-  if (tensor.data instanceof BigInt64Array || tensor.data instanceof BigUint64Array) return Array.from(tensor.data, (value) => Number(value));
+  if (tensor.data instanceof BigInt64Array || tensor.data instanceof BigUint64Array)
+    return Array.from(tensor.data, (value) => Number(value));
   if (tensor.dtype === 'float32') return Array.from(tensor.data as Float32Array, shortestFloat32);
   return Array.from(tensor.data as ArrayLike<number>);
 }
@@ -121,7 +124,8 @@ export function jsonToTensor(data: unknown, dtype: DType, shape: number[], name:
   for (let i = 0; i < count; i++) {
     const value = values[i];
     if (dtype === 'bool') {
-      if (value !== true && value !== false && value !== 0 && value !== 1) throw invalidArgument('true, false, 0 or 1', `${name}[${i}]`, value);
+      if (value !== true && value !== false && value !== 0 && value !== 1)
+        throw invalidArgument('true, false, 0 or 1', `${name}[${i}]`, value);
       (array as Uint8Array)[i] = value === true || value === 1 ? 1 : 0;
     } else if (typeof value !== 'number' || (integer && !Number.isInteger(value))) {
       throw invalidArgument(`${integer ? 'an integer' : 'a number'} (${dtype})`, `${name}[${i}]`, value);
@@ -161,6 +165,8 @@ export function bytesToTensor(bytes: Uint8Array, dtype: DType, shape: number[], 
   }
   const array = allocateTensorData(dtype, shape, name);
   new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);
-  if (dtype === 'bool') for (let i = 0; i < array.length; i++) if ((array as Uint8Array)[i] > 1) throw invalidArgument('BOOL bytes of 0 or 1', `${name}[${i}]`, (array as Uint8Array)[i]);
+  if (dtype === 'bool')
+    for (let i = 0; i < array.length; i++)
+      if ((array as Uint8Array)[i] > 1) throw invalidArgument('BOOL bytes of 0 or 1', `${name}[${i}]`, (array as Uint8Array)[i]);
   return new Tensor(dtype, array as DTypeArrayMap[DType], shape, { name });
 }

@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 
 import { DTYPES, ErrorCode, Tensor, type TensorInfo } from '../../../lib/index.js';
 import { dtypeFromKServe, dtypeInfo } from '../../../lib/dtype.js';
-import { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse } from '../../../lib/backends/kserve/inference.js';
+import {
+  decodeInferRequest,
+  decodeInferResponse,
+  encodeInferRequest,
+  encodeInferResponse,
+} from '../../../lib/backends/kserve/inference.js';
 import { decodeMessage, encodeMessage } from '../../../lib/backends/kserve/message.js';
 import { decodeModelMetadata, encodeModelMetadata } from '../../../lib/backends/kserve/metadata.js';
 import { jsonSafe } from '../../../lib/backends/kserve/tensor-data.js';
@@ -114,7 +119,10 @@ describe('KServe v2 codec: the KServe protocol document', () => {
   it('refuses the documented JSON request as written: input1 has shape [3] but one element of data', () => {
     const body = Buffer.from(kserveJsonRequest);
     expect(() => decodeInferRequest(decodeMessage(body, undefined))).toThrow(
-      expect.objectContaining({ code: ErrorCode.SHAPE_MISMATCH, message: 'Expected 3 elements (shape [3]) for input "input1" but received 1' }),
+      expect.objectContaining({
+        code: ErrorCode.SHAPE_MISMATCH,
+        message: 'Expected 3 elements (shape [3]) for input "input1" but received 1',
+      }),
     );
   });
 
@@ -145,7 +153,10 @@ describe('KServe v2 codec: the KServe protocol document', () => {
     });
     expect(encoded.headers).toEqual({ 'content-type': 'application/json' });
     // The protocol requires model_name in a response; the document's example leaves it out.
-    expect(JSON.parse(Buffer.from(concat(encoded.chunks)).toString())).toEqual({ model_name: 'mymodel', ...JSON.parse(kserveJsonResponse) });
+    expect(JSON.parse(Buffer.from(concat(encoded.chunks)).toString())).toEqual({
+      model_name: 'mymodel',
+      ...JSON.parse(kserveJsonResponse),
+    });
   });
 
   it('encodes a JSON request equal to the documented one (with input1 consistent)', () => {
@@ -163,7 +174,21 @@ describe('KServe v2 codec: the KServe protocol document', () => {
   });
 
   it('maps every datatype of the "Tensor Data Types" table except BYTES, and every dtype to one of them', () => {
-    const table = { BOOL: 1, UINT8: 1, UINT16: 2, UINT32: 4, UINT64: 8, INT8: 1, INT16: 2, INT32: 4, INT64: 8, FP16: 2, FP32: 4, FP64: 8, BF16: 2 };
+    const table = {
+      BOOL: 1,
+      UINT8: 1,
+      UINT16: 2,
+      UINT32: 4,
+      UINT64: 8,
+      INT8: 1,
+      INT16: 2,
+      INT32: 4,
+      INT64: 8,
+      FP16: 2,
+      FP32: 4,
+      FP64: 8,
+      BF16: 2,
+    };
     for (const [datatype, size] of Object.entries(table)) {
       const dtype = dtypeFromKServe(datatype);
       expect(dtype, datatype).toBeDefined();
@@ -216,7 +241,10 @@ describe('KServe v2 codec: the Triton binary tensor data document', () => {
     const out = concat(encoded.chunks);
     const jsonLength = Number(encoded.headers['inference-header-content-length']);
     expect(out.length).toBe(jsonLength + 24);
-    expect(JSON.parse(Buffer.from(out.subarray(0, jsonLength)).toString())).toEqual({ model_name: 'mymodel', ...JSON.parse(tritonBinaryResponse) });
+    expect(JSON.parse(Buffer.from(out.subarray(0, jsonLength)).toString())).toEqual({
+      model_name: 'mymodel',
+      ...JSON.parse(tritonBinaryResponse),
+    });
   });
 
   it('refuses the raw binary request (Inference-Header-Content-Length: 0), which needs no JSON at all', () => {
@@ -237,7 +265,10 @@ describe('KServe v2 codec: what it refuses', () => {
       expect.objectContaining({ code: ErrorCode.UNSUPPORTED, message: expect.stringContaining('string tensors are not supported') }),
     );
     expect(request({ name: 'x', shape: [1], datatype: 'FP8', data: [1] })).toThrow(
-      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT, message: expect.stringMatching(/^Expected a KServe v2 datatype .* for the datatype of input "x" but received "FP8"$/) }),
+      expect.objectContaining({
+        code: ErrorCode.INVALID_ARGUMENT,
+        message: expect.stringMatching(/^Expected a KServe v2 datatype .* for the datatype of input "x" but received "FP8"$/),
+      }),
     );
   });
 
@@ -255,7 +286,9 @@ describe('KServe v2 codec: what it refuses', () => {
   });
 
   it('refuses JSON data of the wrong kind, FP16 as JSON, and non-integers for integer types', () => {
-    expect(request({ name: 'x', shape: [2], datatype: 'FP16', data: [1, 2] })).toThrow(expect.objectContaining({ code: ErrorCode.UNSUPPORTED }));
+    expect(request({ name: 'x', shape: [2], datatype: 'FP16', data: [1, 2] })).toThrow(
+      expect.objectContaining({ code: ErrorCode.UNSUPPORTED }),
+    );
     expect(request({ name: 'x', shape: [2], datatype: 'INT32', data: [1, 2.5] })).toThrow(
       'Expected an integer (int32) for input "x"[1] but received 2.5',
     );
@@ -266,7 +299,24 @@ describe('KServe v2 codec: what it refuses', () => {
 
   it('reads nested JSON data in row-major order', () => {
     const decoded = decodeInferRequest(
-      decodeMessage(Buffer.from(JSON.stringify({ inputs: [{ name: 'm', shape: [2, 2], datatype: 'INT64', data: [[1, 2], [4, 5]] }] })), undefined),
+      decodeMessage(
+        Buffer.from(
+          JSON.stringify({
+            inputs: [
+              {
+                name: 'm',
+                shape: [2, 2],
+                datatype: 'INT64',
+                data: [
+                  [1, 2],
+                  [4, 5],
+                ],
+              },
+            ],
+          }),
+        ),
+        undefined,
+      ),
     );
     expect(decoded.inputs.m?.data).toEqual(BigInt64Array.from([1n, 2n, 4n, 5n]));
   });
@@ -283,7 +333,10 @@ describe('KServe v2 codec: what it refuses', () => {
     const values = Float32Array.from([0.1, 1 / 3, 3.4e38, -1.17e-38, 1e-45, -0]);
     const encoded = encodeMessage({ outputs: [] }, []);
     expect(encoded.chunks.length).toBe(1);
-    const response = encodeInferResponse({ modelName: 'm', outputs: [{ name: 'y', tensor: new Tensor('float32', values), binary: false }] });
+    const response = encodeInferResponse({
+      modelName: 'm',
+      outputs: [{ name: 'y', tensor: new Tensor('float32', values), binary: false }],
+    });
     expect(decodeInferResponse(decodeMessage(concat(response.chunks), undefined)).outputs.y?.data).toEqual(values);
   });
 });
