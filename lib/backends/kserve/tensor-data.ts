@@ -44,7 +44,7 @@ export function checkShape(shape: unknown, name: string): number[] {
 
 /**
  * Whether this tensor can travel as JSON without loss: JSON numbers are doubles, so FP16/BF16 have no
- * agreed JSON form (the protocol says so), 64-bit integers beyond 2^53 and non-finite floats have none.
+ * agreed JSON form (the protocol says so), 64-bit integers beyond 2^53, non-finite floats and -0 have none.
  */
 export function jsonSafe(tensor: Tensor): boolean {
   const data = tensor.data;
@@ -59,7 +59,8 @@ export function jsonSafe(tensor: Tensor): boolean {
       return true;
     case 'float32':
     case 'float64':
-      for (const value of data as Float32Array) if (!Number.isFinite(value)) return false;
+      // JSON.stringify writes -0 as 0.
+      for (const value of data as Float32Array) if (!Number.isFinite(value) || Object.is(value, -0)) return false;
       return true;
     default:
       return true;

@@ -323,6 +323,7 @@ describe('KServe v2 codec: what it refuses', () => {
 
   it('says which tensors JSON cannot carry exactly', () => {
     expect(jsonSafe(new Tensor('float32', Float32Array.from([1, Number.NaN])))).toBe(false);
+    expect(jsonSafe(new Tensor('float32', Float32Array.from([1, -0])))).toBe(false);
     expect(jsonSafe(new Tensor('float32', Float32Array.from([1, 2])))).toBe(true);
     expect(jsonSafe(new Tensor('int64', BigInt64Array.from([2n ** 53n])))).toBe(false);
     expect(jsonSafe(new Tensor('int64', BigInt64Array.from([2n ** 53n - 1n])))).toBe(true);
@@ -330,7 +331,7 @@ describe('KServe v2 codec: what it refuses', () => {
   });
 
   it('keeps a float32 exact through JSON', () => {
-    const values = Float32Array.from([0.1, 1 / 3, 3.4e38, -1.17e-38, 1e-45, -0]);
+    const values = Float32Array.from([0.1, 1 / 3, 3.4e38, -1.17e-38, 1e-45]);
     const encoded = encodeMessage({ outputs: [] }, []);
     expect(encoded.chunks.length).toBe(1);
     const response = encodeInferResponse({
