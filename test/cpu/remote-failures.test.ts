@@ -147,8 +147,9 @@ describe('remote backend: timeouts, cancellation, queue limit', () => {
   });
 
   it('cancels a backoff wait when its signal fires, without another attempt', async () => {
-    const { proxy: p, url } = await proxy(answer(503, { 'retry-after': '30' }));
-    await using remote = await InferenceSession.create(url, { remote: { retries: 5, maxRetryDelayMs: 60_000 } });
+    // An hour's Retry-After, allowed: a wait the signal does not end outlives the test.
+    const { proxy: p, url } = await proxy(answer(503, { 'retry-after': '3600' }));
+    await using remote = await InferenceSession.create(url, { remote: { retries: 5, maxRetryDelayMs: 7_200_000 } });
     const controller = new AbortController();
     const run = remote.run({ x: x() }, { signal: controller.signal });
     await p.inferArrived(1);
@@ -157,7 +158,7 @@ describe('remote backend: timeouts, cancellation, queue limit', () => {
     controller.abort();
     await expect(run).rejects.toMatchObject({ code: ErrorCode.ABORTED });
     expect(p.inferRequests()).toBe(1);
-  });
+  }, 20_000);
 
   it('bounds waiting runs with maxQueue; a waiting run aborted never reaches the server', async () => {
     const { plan, held } = holding();

@@ -1,8 +1,9 @@
 /**
  * HTTP for the remote backend: undici over keep-alive connections (a capped pool per origin), a
  * timeout per attempt, and retries of failures that are safe to repeat. Inference has no side
- * effects, so a request the server never answered (connection refused, reset before a response) or
- * declined while overloaded (502, 503, 504, 429) is sent again after a backoff; nothing else is.
+ * effects, so a request the server never answered (connection refused, reset before or during the
+ * response) or declined while overloaded (502, 503, 504, 429) is sent again after a backoff; nothing
+ * else is (a timeout is not: the server may still be computing it).
  * A caller's AbortSignal cancels the request in flight and any backoff wait.
  */
 import { Agent, request } from 'undici';
