@@ -10,9 +10,11 @@
  *   POST /v2/models/{name}[/versions/{v}]/infer           JSON or binary tensor data, through the batcher
  *
  * The version is the model handle's: 1, then one more per hot swap. Errors answer {"error": message}.
- * Through a batching handle a request is one item (first dim 1), as on POST /infer.
+ * Through a batching handle, a request of N rows (Triton clients send batches) becomes N items that
+ * join the batcher's runs with other requests' items, and their outputs are stacked back.
  */
-import type { Tensor } from '../../lib/index.js';
+import { ErrorCode, type ModelHandle, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { stackRows, takeRow } from '../../lib/serve/stack.js';
 import { decodeInferRequest, encodeInferResponse, type WireTensor } from '../../lib/backends/kserve/inference.js';
 import { HEADER_LENGTH_HEADER, decodeMessage } from '../../lib/backends/kserve/message.js';
 import { BINARY_DATA_EXTENSION, encodeError, encodeModelMetadata } from '../../lib/backends/kserve/metadata.js';
@@ -54,6 +56,50 @@ function unknownModel(request: ParsedRequest, context: ServerContext): Reply | u
     };
   }
   return undefined;
+}
+
+/** The number of rows when every input has the model's rank and one first dim N > 1 the model leaves free; else undefined. */
+function rowsOf(inputs: Record<string, Tensor>, handle: ModelHandle): number | undefined {
+  let rows: number | undefined;
+  for (const info of handle.session.inputs) {
+    const tensor = inputs[info.name];
+    const first = info.shape[0];
+    if (tensor === undefined || tensor.dims.length !== info.shape.length || (typeof first === 'number' && first >= 0)) return undefined;
+    if (rows !== undefined && tensor.dims[0] !== rows) return undefined;
+    rows = tensor.dims[0];
+  }
+  return rows !== undefined && rows > 1 ? rows : undefined;
+}
+
+/** Runs a request through the handle: whole, or row by row as batcher items when it holds several. */
+async function runRequest(
+  handle: ModelHandle,
+  inputs: Record<string, Tensor>,
+  outputs: string[] | undefined,
+  signal: AbortSignal,
+): Promise<Record<string, Tensor>> {
+  const rows = handle.batching ? rowsOf(inputs, handle) : undefined;
+  if (rows === undefined) return handle.run(inputs, { outputs, signal });
+  const items = await Promise.all(
+    Array.from({ length: rows }, (_, row) => {
+      const item: Record<string, Tensor> = {};
+      for (const [name, tensor] of Object.entries(inputs)) item[name] = takeRow(tensor, row, true);
+      return handle.run(item, { outputs, signal });
+    }),
+  );
+  const stacked: Record<string, Tensor> = {};
+  for (const name of Object.keys(items[0] as Record<string, Tensor>)) {
+    const parts = items.map((item) => item[name] as Tensor);
+    const dims = (parts[0] as Tensor).dims;
+    if (parts.some((part) => part.dims.length !== dims.length || part.dims.some((dim, axis) => axis > 0 && dim !== dims[axis]))) {
+      throw new TensorRTNodeError(
+        ErrorCode.SHAPE_MISMATCH,
+        `Expected rows of one shape for output "${name}" of a batched request but received rows of different shapes; send one row per request`,
+      );
+    }
+    stacked[name] = stackRows(parts);
+  }
+  return stacked;
 }
 
 const health = (isReady: (context: ServerContext) => boolean) => async (_request: ParsedRequest, context: ServerContext) =>
@@ -112,7 +158,7 @@ export const kserveRoutes: Route[] = [
       const decoded = decodeInferRequest(decodeMessage(request.raw, Array.isArray(header) ? header[0] : header));
       const version = handle.version;
       const names = decoded.outputs?.map((output) => output.name);
-      const results: Record<string, Tensor> = await handle.run(decoded.inputs, { outputs: names, signal: request.signal });
+      const results = await runRequest(handle, decoded.inputs, names, request.signal);
       const wanted = decoded.outputs ?? handle.session.outputNames.map((name) => ({ name, binary: undefined }));
       const outputs: WireTensor[] = wanted.map(({ name, binary }) => {
         const tensor = results[name] as Tensor;

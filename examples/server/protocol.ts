@@ -2,8 +2,7 @@
  * The JSON the example server speaks on POST /infer (one item per request):
  *   request   {"inputs": {"x": {"dims": [1, 128], "data": [...]}}}       (dtype: the model's)
  *   response  {"model_version": 2, "outputs": {"y": {"dtype": "float32", "dims": [1, 16], "data": [...]}}}
- * A protocol is only these two functions, so another one (KServe v2's {"inputs": [{"name", "shape",
- * "datatype", "data"}]}) can be added beside it as its own file and routes.
+ * A protocol is only these two functions; KServe v2 (kserve.ts) sits beside it with its own routes.
  */
 import { type DType, type DTypeArrayMap, type TensorInfo, Tensor, TensorRTNodeError, ErrorCode } from '../../lib/index.js';
 import { dtypeInfo } from '../../lib/dtype.js';

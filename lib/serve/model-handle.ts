@@ -113,6 +113,11 @@ export class ModelHandle implements AsyncDisposable {
     return this.#current.session;
   }
 
+  /** Whether runs go through a dynamic batcher (each run then is one item). */
+  get batching(): boolean {
+    return this.#current.batcher !== undefined;
+  }
+
   /** What the current model was opened from. */
   get source(): ModelSource {
     return this.#current.source;
