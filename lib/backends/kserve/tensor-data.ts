@@ -84,14 +84,20 @@ export function tensorToJson(tensor: Tensor, name: string): JsonTensorData {
 
 /**
  * The shortest decimal that reads back as this float32: 1.1f prints as 1.1, not as the double it
- * widens to (1.100000023841858). Nine significant digits always suffice for a float32.
+ * widens to (1.100000023841858). Nine significant digits always suffice for a float32, and the double
+ * itself reads back exactly too, so it stands in for nine. -0 never gets here (jsonSafe).
  */
 function shortestFloat32(value: number): number {
-  for (let digits = 1; digits < 9; digits++) {
-    const candidate = Number(value.toPrecision(digits));
-    if (Object.is(Math.fround(candidate), value)) return candidate;
+  if (Number.isInteger(value) && Math.abs(value) < 2 ** 24) return value;
+  // More digits never read back worse, so the fewest that read back exactly can be bisected.
+  let low = 1;
+  let high = 9;
+  while (low < high) {
+    const digits = (low + high) >> 1;
+    if (Math.fround(Number(value.toPrecision(digits))) === value) high = digits;
+    else low = digits + 1;
   }
-  return value;
+  return high === 9 ? value : Number(value.toPrecision(high));
 }
 
 function flatten(data: JsonTensorData, into: (number | boolean | null)[], name: string, depth: number): void {
