@@ -196,7 +196,9 @@ export class InferenceSession implements AsyncDisposable {
   static async create(model: string | Uint8Array, options?: SessionOptions): Promise<InferenceSession>;
   static async create(options: RemoteSessionOptions): Promise<InferenceSession>;
   static async create(model: string | Uint8Array | RemoteSessionOptions, options?: SessionOptions): Promise<InferenceSession> {
-    if (isPlainObject(model) && options === undefined) return InferenceSession.createRemote(undefined, normaliseOptions(model));
+    if (isPlainObject(model) && options === undefined && (model.backend === 'remote' || model.url !== undefined)) {
+      return InferenceSession.createRemote(undefined, normaliseOptions(model));
+    }
     const opts = normaliseOptions(options);
     if (opts.backend === 'remote' || (isHttpUrl(model) && (opts.backend ?? 'auto') === 'auto')) {
       return InferenceSession.createRemote(model, opts);
@@ -255,6 +257,9 @@ export class InferenceSession implements AsyncDisposable {
   }
 
   private static async createRemote(model: unknown, opts: SessionOptions): Promise<InferenceSession> {
+    if (opts.backend !== undefined && opts.backend !== 'auto' && opts.backend !== 'remote') {
+      throw invalidArgument(`backend 'remote' (or 'auto') with a URL`, 'options.backend', opts.backend);
+    }
     if (model !== undefined && opts.url !== undefined && model !== opts.url) {
       throw invalidArgument(`the same URL as options.url (${opts.url})`, 'model', model);
     }

@@ -200,7 +200,17 @@ describe('remote backend: what it refuses', () => {
         message: expect.stringMatching(/^Expected an http\(s\) URL of a KServe v2 model .* for model but received /),
       });
     }
-    await expect(InferenceSession.create({ backend: 'remote', url: 'nope' })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    await expect(InferenceSession.create({ backend: 'remote', url: 'nope' })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: expect.stringMatching(/for options.url but received "nope"$/),
+    });
+    await expect(InferenceSession.create({ backend: 'cpu', url: server.url } as never)).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: `Expected backend 'remote' (or 'auto') with a URL for options.backend but received "cpu"`,
+    });
+    await expect(InferenceSession.create({} as never)).rejects.toMatchObject({
+      message: 'Expected a model file path or a non-empty Uint8Array of model bytes for model but received an object',
+    });
     await expect(InferenceSession.create(`${server.url}`, { backend: 'cpu' })).rejects.toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
       message: expect.stringContaining("use backend 'remote' for a URL"),

@@ -178,7 +178,7 @@ describe('model loading', () => {
 
   it('bad options', async () => {
     const bad = [
-      [{ backend: 'gpu' }, "Expected one of 'auto', 'cpu', 'tensorrt' for options.backend but received \"gpu\""],
+      [{ backend: 'gpu' }, "Expected one of 'auto', 'cpu', 'tensorrt', 'remote' for options.backend but received \"gpu\""],
       [
         { threads: { intraOp: 0 } },
         /^Expected an integer from 1 to \d+ \(4 per CPU core; \d+ here\) for options\.threads\.intraOp but received 0$/,
