@@ -13,7 +13,7 @@
  * Through a batching handle, a request of N rows (Triton clients send batches) becomes N items that
  * join the batcher's runs with other requests' items, and their outputs are stacked back.
  */
-import { ErrorCode, type ModelHandle, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { ErrorCode, type ModelHandle, type Tensor, TensorRTNodeError } from '../../lib/index.js';
 import { stackRows, takeRow } from '../../lib/serve/stack.js';
 import { decodeInferRequest, encodeInferResponse, type WireTensor } from '../../lib/backends/kserve/inference.js';
 import { HEADER_LENGTH_HEADER, decodeMessage } from '../../lib/backends/kserve/message.js';
