@@ -174,6 +174,43 @@ describe('remote backend against the example server', () => {
     await expect(local.ready(AbortSignal.abort())).rejects.toMatchObject({ code: ErrorCode.ABORTED });
   });
 
+  it("answers a hand-written request in the binary data format of Triton's document, bytes for bytes", async () => {
+    // Written by hand (not by the shared codec), as a Triton client would send it.
+    const a = Float32Array.from([1.5, -2, 0, 8]);
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'a', shape: [4], datatype: 'FP32', parameters: { binary_data_size: 16 } },
+          { name: 'flag', shape: [4], datatype: 'BOOL', data: [true, false, true, false] },
+          { name: 'ids', shape: [4], datatype: 'INT64', data: [1, 2, 3, 4] },
+          { name: 'h', shape: [4], datatype: 'FP16', parameters: { binary_data_size: 8 } },
+        ],
+        outputs: [{ name: 'neg', parameters: { binary_data: true } }, { name: 'not' }],
+      }),
+    );
+    const body = Buffer.concat([header, Buffer.from(a.buffer), Buffer.from(Uint16Array.from([0x3c00, 0, 0, 0]).buffer)]);
+    const response = await fetch(`${mixed.url}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const jsonLength = Number(response.headers.get('inference-header-content-length'));
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect(bytes.length).toBe(jsonLength + 16);
+    expect(JSON.parse(bytes.subarray(0, jsonLength).toString())).toEqual({
+      model_name: 'mixed',
+      model_version: '1',
+      outputs: [
+        { name: 'neg', shape: [4], datatype: 'FP32', parameters: { binary_data_size: 16 } },
+        { name: 'not', shape: [4], datatype: 'BOOL', data: [false, true, false, true] },
+      ],
+    });
+    expect(new Float32Array(bytes.buffer.slice(bytes.byteOffset + jsonLength, bytes.byteOffset + jsonLength + 16))).toEqual(
+      Float32Array.from([-1.5, 2, -0, -8]),
+    );
+  });
+
   it('serves server metadata and keeps its own /infer and /health routes', async () => {
     expect(await (await fetch(`${mixed.base}/v2`)).json()).toEqual({
       name: 'tensorrt-node',
