@@ -167,7 +167,7 @@ export const kserveRoutes: Route[] = [
         return { name, tensor, binary: (binary ?? decoded.binaryOutput) || !jsonSafe(tensor) };
       });
       const message = encodeInferResponse({ modelName: context.modelName, modelVersion: String(version), id: decoded.id, outputs });
-      return { status: 200, body: message.chunks, headers: message.headers };
+      return { status: 200, body: undefined, chunks: message.chunks, headers: message.headers };
     },
   },
 ];

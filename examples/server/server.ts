@@ -53,8 +53,10 @@ export interface ParsedRequest {
 
 export interface Reply {
   status: number;
-  /** JSON, text, or the pieces of a binary body (written in order, with `headers`). */
+  /** JSON or text; ignored when `chunks` is given. */
   body: unknown;
+  /** A binary body's pieces, written in order (with `headers`, which name its content type). */
+  chunks?: readonly Uint8Array[];
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -158,8 +160,8 @@ function parseJson(raw: Buffer): unknown {
 
 function send(response: ServerResponse, reply: Reply): void {
   if (response.writableEnded || response.destroyed) return;
-  if (Array.isArray(reply.body) && reply.body.every((chunk) => chunk instanceof Uint8Array)) {
-    const chunks = reply.body as Uint8Array[];
+  const chunks = reply.chunks;
+  if (chunks !== undefined) {
     const length = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
     response.writeHead(reply.status, { ...reply.headers, 'content-length': length });
     for (const chunk of chunks) response.write(chunk);
