@@ -126,11 +126,12 @@ describe('remote backend: timeouts, cancellation, queue limit', () => {
   it('times out a request the server does not answer', async () => {
     const { plan } = holding();
     const { url } = await proxy(plan);
-    await using remote = await InferenceSession.create(url, { remote: { timeoutMs: 100, retries: 0 } });
+    // Long enough for the metadata request that opens the session on a busy machine; the run's request is never answered.
+    await using remote = await InferenceSession.create(url, { remote: { timeoutMs: 2000, retries: 0 } });
     await expect(remote.run({ x: x() })).rejects.toMatchObject({
       code: ErrorCode.REMOTE,
       details: 'timeout',
-      message: `Expected an answer to POST ${url}/infer within 100 ms but received none`,
+      message: `Expected an answer to POST ${url}/infer within 2000 ms but received none`,
     });
   });
 
