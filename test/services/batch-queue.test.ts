@@ -1,0 +1,116 @@
+// Distributed batch jobs as library functions against a real redis-server: enqueue is idempotent,
+// unreadable items are recorded at once, a worker's results equal the local runner's, an item handed
+// out again after it was recorded is not recorded twice, collect says what is missing, and a bad
+// URL or an unreachable server fails with its code.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ErrorCode, batchQueueStatus, collectBatch, enqueueBatch, runBatchJob, runBatchWorker } from '../../lib/index.js';
+import { jobIdOf } from '../../lib/serve/queue/job-data.js';
+import { idCounts, readResults, writeJsonlItems, writeNpyItems } from '../fixtures/batch-inputs.js';
+import { servingMlp } from '../fixtures/serving-models.js';
+import { type RedisServer, redisMissing, startRedis } from './redis-server.js';
+
+if (redisMissing) console.warn(`skipping the Redis batch queue tests: ${redisMissing}`);
+
+describe.skipIf(redisMissing !== undefined)('distributed batch jobs (library, real Redis)', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let model: string;
+  beforeAll(async () => {
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), 'batch-queue-'));
+    model = join(dir, 'mlp.onnx');
+    await writeFile(model, servingMlp());
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('enqueues each item once however often it is enqueued, and records unreadable items at once', async () => {
+    const inputs = join(dir, 'twice.jsonl');
+    await writeJsonlItems(inputs, 30);
+    await writeFile(inputs, '{"id": 7, "inputs": {"x": {"dims": [1, 128], "data": []}}}\nnot json\n', { flag: 'a' });
+    const queue = redis.queueUrl('twice');
+    const first = await enqueueBatch(inputs, { queue });
+    expect(first).toEqual({ queue, items: 32, added: 32, alreadyQueued: 0, invalid: 1, total: 32 });
+    const second = await enqueueBatch(inputs, { queue });
+    expect(second).toEqual({ queue, items: 32, added: 0, alreadyQueued: 32, invalid: 0, total: 32 });
+    // 31 jobs (the line that is not JSON has its failure recorded instead), not 62.
+    const bull = new Queue('twice', { connection: new Redis({ port: redis.port, maxRetriesPerRequest: null }) });
+    expect(await bull.getJobCounts('waiting')).toEqual({ waiting: 31 });
+    // An id that BullMQ would refuse as a job id (it looks like an integer) still gets its job.
+    expect(await bull.getJob(jobIdOf('7'))).toBeDefined();
+    await bull.close();
+    expect(await batchQueueStatus(queue)).toMatchObject({ total: 32, done: 1, failed: 1, waiting: 31, active: 0 });
+
+    const out = join(dir, 'twice.jsonl.out');
+    const partial = await collectBatch({ queue, out });
+    expect(partial).toEqual({ queue, out, total: 32, written: 1, failed: 1, missing: 31 });
+    expect(await readResults(out)).toEqual([
+      { id: 'line-32', error: { code: ErrorCode.INVALID_ARGUMENT, message: expect.stringContaining('line 32') } },
+    ]);
+  });
+
+  it('runs the items through a worker with results equal to the local runner, and records a re-delivered item once', async () => {
+    const inputs = join(dir, 'npy');
+    await writeNpyItems(inputs, 40);
+    await writeFile(join(inputs, 'broken.npy'), 'not a numpy file');
+    const queue = redis.queueUrl('same');
+    await enqueueBatch(inputs, { queue });
+    const summary = await runBatchWorker(model, { queue, untilEmpty: true, batchSize: 8, session: { backend: 'cpu' } });
+    expect(summary).toMatchObject({ processed: 41, succeeded: 40, failed: 1, alreadyRecorded: 0, stopped: 'empty' });
+
+    const out = join(dir, 'same.jsonl');
+    expect(await collectBatch({ queue, out })).toMatchObject({ total: 41, written: 41, failed: 1, missing: 0 });
+    const local = join(dir, 'local.jsonl');
+    await runBatchJob(model, { inputs, out: local, batchSize: 8, session: { backend: 'cpu' } });
+    const byId = (records: Awaited<ReturnType<typeof readResults>>) => new Map(records.map((record) => [record.id, record]));
+    const distributed = await readResults(out);
+    expect(byId(distributed)).toEqual(byId(await readResults(local)));
+    expect([...idCounts(distributed).values()].every((count) => count === 1)).toBe(true);
+
+    // As BullMQ does after a stall: the same items handed out again. They run, but are not recorded again.
+    const connection = new Redis({ port: redis.port, maxRetriesPerRequest: null });
+    const bull = new Queue('same', { connection });
+    const again = distributed.slice(0, 5);
+    const first = JSON.parse(JSON.stringify(again));
+    await bull.addBulk(
+      again.map((record) => ({
+        name: 'item',
+        data: {
+          id: record.id,
+          kind: 'json',
+          path: 'redelivered',
+          line: 1,
+          inputs: { x: { dims: [1, 128], data: new Array(128).fill(0) } },
+        },
+        opts: { jobId: jobIdOf(record.id) },
+      })),
+    );
+    await bull.close();
+    connection.disconnect();
+    const redelivered = await runBatchWorker(model, { queue, untilEmpty: true, session: { backend: 'cpu' } });
+    expect(redelivered).toMatchObject({ processed: 5, alreadyRecorded: 5, succeeded: 0, failed: 0 });
+    await collectBatch({ queue, out });
+    expect((await readResults(out)).slice(0, 5)).toEqual(first);
+    expect(await batchQueueStatus(queue)).toMatchObject({ total: 41, done: 41, succeeded: 40, failed: 1 });
+  });
+
+  it('refuses a bad queue URL before connecting, and says when Redis cannot be reached', async () => {
+    await expect(enqueueBatch(join(dir, 'npy'), { queue: `redis://127.0.0.1:${redis.port}` })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: expect.stringContaining('Expected a queue URL of the form redis://host:port/name'),
+    });
+    await expect(collectBatch({ queue: 'redis://127.0.0.1:1/nothing-here', out: join(dir, 'never.jsonl') })).rejects.toMatchObject({
+      code: ErrorCode.IO,
+      message: expect.stringContaining('Could not reach Redis at 127.0.0.1:1'),
+    });
+  });
+});
