@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -43,11 +43,13 @@ describe.skipIf(redisMissing !== undefined)('distributed batch jobs (library, re
     const second = await enqueueBatch(inputs, { queue });
     expect(second).toEqual({ queue, items: 32, added: 0, alreadyQueued: 32, invalid: 0, total: 32 });
     // 31 jobs (the line that is not JSON has its failure recorded instead), not 62.
-    const bull = new Queue('twice', { connection: new Redis({ port: redis.port, maxRetriesPerRequest: null }) });
+    const connection = new Redis({ port: redis.port, maxRetriesPerRequest: null });
+    const bull = new Queue('twice', { connection });
     expect(await bull.getJobCounts('waiting')).toEqual({ waiting: 31 });
     // An id that BullMQ would refuse as a job id (it looks like an integer) still gets its job.
     expect(await bull.getJob(jobIdOf('7'))).toBeDefined();
     await bull.close();
+    connection.disconnect();
     expect(await batchQueueStatus(queue)).toMatchObject({ total: 32, done: 1, failed: 1, waiting: 31, active: 0 });
 
     const out = join(dir, 'twice.jsonl.out');
@@ -101,6 +103,26 @@ describe.skipIf(redisMissing !== undefined)('distributed batch jobs (library, re
     await collectBatch({ queue, out });
     expect((await readResults(out)).slice(0, 5)).toEqual(first);
     expect(await batchQueueStatus(queue)).toMatchObject({ total: 41, done: 41, succeeded: 40, failed: 1 });
+  });
+
+  it("waits for a dead worker's items until their locks expire and runs them: a running job keeps the queue from being empty", async () => {
+    const inputs = join(dir, 'orphans.jsonl');
+    await writeJsonlItems(inputs, 3);
+    const queue = redis.queueUrl('orphans');
+    await enqueueBatch(inputs, { queue });
+    // A worker takes an item and dies without a word: its connection drops, its lock stays until it expires.
+    const connection = new Redis({ port: redis.port, maxRetriesPerRequest: null });
+    const dying = new Worker('orphans', null, { connection, lockDuration: 1500, autorun: false });
+    dying.on('error', () => undefined);
+    const taken = await dying.getNextJob('a-worker-that-dies');
+    expect(taken?.data).toMatchObject({ id: 'row-0' });
+    await dying.disconnect();
+    connection.disconnect();
+    expect(await batchQueueStatus(queue)).toMatchObject({ total: 3, done: 0, waiting: 2, active: 1 });
+
+    const summary = await runBatchWorker(model, { queue, untilEmpty: true, stalledInterval: 500, session: { backend: 'cpu' } });
+    expect(summary).toMatchObject({ processed: 3, succeeded: 3, stopped: 'empty' });
+    expect(await collectBatch({ queue, out: join(dir, 'orphans.out.jsonl') })).toMatchObject({ total: 3, written: 3, missing: 0 });
   });
 
   it('refuses a bad queue URL before connecting, and says when Redis cannot be reached', async () => {
