@@ -27,11 +27,11 @@ interface Worker {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-function startWorker(queue: string): Worker {
+function startWorker(queue: string, { untilEmpty = true } = {}): Worker {
   // Short locks and checks so a dead worker's items come back in seconds; one item per run so the
   // job lasts long enough to be killed in the middle of it.
   const args = [
-    ...['batch', 'worker', realModels.ocrCls, '--queue', queue, '--until-empty', '--backend', 'cpu', '--json'],
+    ...['batch', 'worker', realModels.ocrCls, '--queue', queue, '--backend', 'cpu', '--json', ...(untilEmpty ? ['--until-empty'] : [])],
     ...['--batch-size', '1', '--concurrency', '1', '--lock-duration', '3000', '--stalled-interval', '1000', '--max-stalled-count', '5'],
   ];
   const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,6 +118,34 @@ describe.skipIf(redisMissing !== undefined)('tensorrt-node batch over a Redis qu
       expect(record.outputs?.[OUTPUT]?.dims).toEqual(want?.outputs?.[OUTPUT]?.dims);
       record.outputs?.[OUTPUT]?.data.forEach((value, k) => expect(value).toBeCloseTo(want?.outputs?.[OUTPUT]?.data[k] as number, 5));
     }
+  });
+
+  it('stops on SIGTERM after recording the items in hand, leaving nothing locked for the next worker', async () => {
+    const queue = redis.queueUrl('terminated');
+    expect((await runCli(['batch', 'enqueue', inputs, '--queue', queue])).code).toBe(0);
+    const worker = startWorker(queue, { untilEmpty: false });
+    workers.push(worker);
+    while ((await batchQueueStatus(queue)).done < 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    worker.child.kill('SIGTERM');
+    const stopped = await worker.exited;
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const summary = JSON.parse(stopped.stdout) as { stopped: string; processed: number };
+    expect(summary.stopped).toBe('signal');
+    const after = await batchQueueStatus(queue);
+    // Everything it took is recorded and nothing is still held: no lock has to expire.
+    expect(after).toMatchObject({ active: 0, workers: 0, done: summary.processed });
+    expect(after.done).toBeLessThan(ITEMS);
+
+    const next = startWorker(queue);
+    workers.push(next);
+    expect((await next.exited).code).toBe(0);
+    const client = new Redis({ port: redis.port });
+    const events = await client.xrange('bull:terminated:events', '-', '+');
+    client.disconnect();
+    expect(events.filter(([, fields]) => fields[1] === 'stalled')).toEqual([]);
+    const out = join(dir, 'terminated.jsonl');
+    expect((await runCli(['batch', 'collect', '--queue', queue, '--out', out])).code).toBe(0);
+    expect([...idCounts(await readResults(out)).values()].filter((count) => count === 1)).toHaveLength(ITEMS);
   });
 
   it('says what a bad queue URL should look like', async () => {
