@@ -32,7 +32,16 @@ export interface EnqueueSummary {
   total: number;
 }
 
-const CHUNK = 100;
+/** Items sent to Redis per round trip, and the most bytes of item data held at once (large images). */
+const CHUNK_ITEMS = 100;
+const CHUNK_BYTES = 32 * 1024 * 1024;
+
+function rawBytes(item: RawBatchItem): number {
+  if (item.raw === undefined) return 0;
+  if (item.raw.kind === 'npy') return item.raw.bytes.byteLength;
+  if (item.raw.kind === 'npy-folder') return [...item.raw.files.values()].reduce((total, bytes) => total + bytes.byteLength, 0);
+  return 0; // JSON lines are counted by items only
+}
 
 /** How often BullMQ retries a job whose processing threw (Redis unreachable while recording, say). */
 const JOB_OPTIONS = {
@@ -69,12 +78,15 @@ export async function enqueueBatch(inputs: string, options: EnqueueBatchOptions)
   };
   try {
     let chunk: RawBatchItem[] = [];
+    let bytes = 0;
     for await (const item of source.items()) {
       if (signal?.aborted) break;
       chunk.push(item as RawBatchItem);
-      if (chunk.length >= CHUNK) {
+      bytes += rawBytes(item as RawBatchItem);
+      if (chunk.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) {
         await flush(chunk);
         chunk = [];
+        bytes = 0;
       }
     }
     await flush(chunk);
