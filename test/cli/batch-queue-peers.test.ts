@@ -38,7 +38,7 @@ it('fails the queue commands with ERR_BACKEND_UNAVAILABLE naming the package to 
     message: 'batchQueueStatus needs the bullmq package; install it next to tensorrt-node (npm install bullmq ioredis)',
   });
   // A bad URL is still reported as such: it is checked before anything is loaded.
-  expect(expectedError(await cli(['batch', 'status', '--queue', 'redis://127.0.0.1:6379'])).toMatchObject({
+  expect(expectedError(await cli(['batch', 'status', '--queue', 'redis://127.0.0.1:6379']))).toMatchObject({
     code: 'ERR_INVALID_ARGUMENT',
   });
   // The rest of the package does not need them.
