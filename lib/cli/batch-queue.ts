@@ -26,7 +26,7 @@ function formatEnqueue(summary: EnqueueSummary): string {
 function formatWorker(summary: WorkerSummary): string {
   return [
     `worker stopped (${summary.stopped === 'empty' ? 'queue empty' : 'signal'}): ${summary.processed} items, ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.alreadyRecorded} already recorded by another worker`,
-    `${summary.itemsPerSecond.toFixed(1)} items/s over ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+    `${summary.itemsPerSecond.toFixed(1)} items/s while running items; ${(summary.elapsedMs / 1000).toFixed(2)} s in all (loading the model and waiting included)`,
   ].join('\n');
 }
 

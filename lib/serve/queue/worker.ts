@@ -56,8 +56,9 @@ export interface WorkerSummary extends WorkerProgress {
   queue: string;
   /** Why it stopped. */
   stopped: 'empty' | 'signal';
+  /** From the call to the end, loading the model and waiting for items included. */
   elapsedMs: number;
-  /** Items this worker ran per second. */
+  /** Items this worker ran per second, from the first item it took to the last it recorded. */
   itemsPerSecond: number;
 }
 
@@ -85,9 +86,12 @@ export async function runBatchWorker(model: string | Uint8Array | InferenceSessi
     const batcher = createBatcher(session, { maxBatchSize: batchSize, concurrency, maxQueue: Number.MAX_SAFE_INTEGER, maxDelayMs: 1 });
     const progress: WorkerProgress = { processed: 0, succeeded: 0, failed: 0, alreadyRecorded: 0 };
     let inHand = 0;
+    let firstTaken: number | undefined;
+    let lastRecorded = 0;
 
     const processJob = async (job: Job): Promise<void> => {
       inHand++;
+      firstTaken ??= performance.now();
       try {
         const { id, raw } = fromJobData(job.data);
         let line: string;
@@ -100,6 +104,7 @@ export async function runBatchWorker(model: string | Uint8Array | InferenceSessi
         }
         const recorded = await open.store.record(id, line, { failed, computed: true });
         progress.processed++;
+        lastRecorded = performance.now();
         if (!recorded) progress.alreadyRecorded++;
         else if (failed) progress.failed++;
         else progress.succeeded++;
@@ -154,7 +159,7 @@ export async function runBatchWorker(model: string | Uint8Array | InferenceSessi
       queue: open.location.display,
       stopped,
       elapsedMs,
-      itemsPerSecond: (progress.processed * 1000) / Math.max(elapsedMs, 1e-3),
+      itemsPerSecond: firstTaken === undefined ? 0 : (progress.processed * 1000) / Math.max(lastRecorded - firstTaken, 1e-3),
     };
   } finally {
     if (owned) await session?.dispose();
