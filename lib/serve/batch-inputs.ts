@@ -110,7 +110,14 @@ function npyDirectory(dir: string): RawBatchInputs {
           if (names === undefined) files = await readFolder(root, path);
           else {
             files = new Map();
-            for (const name of names) files.set(name, await readContained(root, join(path, `${name}.npy`)));
+            for (const name of names) {
+              // An absent file is a missing input (decodeRawItem says which), as when the folder is read whole.
+              const bytes = await readContained(root, join(path, `${name}.npy`)).catch((error: TensorRTNodeError) => {
+                if ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+                throw error;
+              });
+              if (bytes !== undefined) files.set(name, bytes);
+            }
           }
           yield { id, raw: { kind: 'npy-folder', path, files } };
         } catch (error) {

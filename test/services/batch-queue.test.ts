@@ -2,7 +2,7 @@
 // unreadable items are recorded at once, a worker's results equal the local runner's, an item handed
 // out again after it was recorded is not recorded twice, collect says what is missing, and a bad
 // URL or an unreachable server fails with its code.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,7 +10,8 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ErrorCode, batchQueueStatus, collectBatch, enqueueBatch, runBatchJob, runBatchWorker } from '../../lib/index.js';
+import { ErrorCode, Tensor, batchQueueStatus, collectBatch, enqueueBatch, runBatchJob, runBatchWorker } from '../../lib/index.js';
+import { encodeNpy } from '../../lib/npy.js';
 import { jobIdOf } from '../../lib/serve/queue/job-data.js';
 import { idCounts, readResults, writeJsonlItems, writeNpyItems } from '../fixtures/batch-inputs.js';
 import { servingMlp } from '../fixtures/serving-models.js';
@@ -123,6 +124,37 @@ describe.skipIf(redisMissing !== undefined)('distributed batch jobs (library, re
     const summary = await runBatchWorker(model, { queue, untilEmpty: true, stalledInterval: 500, session: { backend: 'cpu' } });
     expect(summary).toMatchObject({ processed: 3, succeeded: 3, stopped: 'empty' });
     expect(await collectBatch({ queue, out: join(dir, 'orphans.out.jsonl') })).toMatchObject({ total: 3, written: 3, missing: 0 });
+  });
+
+  it('carries item folders (<id>/<input>.npy) to the worker, which reads them against its model', async () => {
+    const inputs = join(dir, 'folders');
+    for (const [id, files] of [
+      ['a', { x: new Tensor('float32', new Float32Array(128).fill(0.5), [1, 128]) }],
+      ['b', { x: new Tensor('float32', new Float32Array(128).fill(-1), [1, 128]), extra: new Tensor('float32', new Float32Array(1), [1]) }],
+      ['c', { y: new Tensor('float32', new Float32Array(128), [1, 128]) }],
+    ] as const) {
+      await mkdir(join(inputs, id), { recursive: true });
+      for (const [name, tensor] of Object.entries(files)) await writeFile(join(inputs, id, `${name}.npy`), encodeNpy(tensor));
+    }
+    const queue = redis.queueUrl('folders');
+    expect(await enqueueBatch(inputs, { queue })).toMatchObject({ items: 3, added: 3, invalid: 0 });
+    expect(await runBatchWorker(model, { queue, untilEmpty: true, session: { backend: 'cpu' } })).toMatchObject({
+      succeeded: 2,
+      failed: 1,
+    });
+    const out = join(dir, 'folders.jsonl');
+    await collectBatch({ queue, out });
+    const local = join(dir, 'folders-local.jsonl');
+    await runBatchJob(model, { inputs, out: local, session: { backend: 'cpu' } });
+    const distributed = await readResults(out);
+    const byId = new Map((await readResults(local)).map((record) => [record.id, record]));
+    expect(distributed.map((record) => record.id)).toEqual(['a', 'b', 'c']);
+    for (const record of distributed) expect(record).toEqual(byId.get(record.id));
+    // c has no x.npy: both say which input is missing.
+    expect(distributed[2]?.error).toEqual({
+      code: ErrorCode.MISSING_INPUT,
+      message: `Expected input "x" as ${join(inputs, 'c', 'x.npy')} but received none`,
+    });
   });
 
   it('refuses a bad queue URL before connecting, and says when Redis cannot be reached', async () => {
