@@ -1,7 +1,8 @@
 // `tensorrt-node batch enqueue | worker | collect | status` as users run them, against a real
 // redis-server: 200 rendered text lines through the real PP-OCR classifier, two worker processes,
 // one SIGKILLed mid-run while it holds items. The other takes them over once their locks expire,
-// and the collected results have every item exactly once, equal to a local `batch` run.
+// and the collected results have every item exactly once, equal to a local `batch` run. The lock
+// expiry makes it take tens of seconds; the long timeouts are for loaded machines (nothing is timed).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -118,7 +119,7 @@ describe.skipIf(redisMissing !== undefined)('tensorrt-node batch over a Redis qu
       expect(record.outputs?.[OUTPUT]?.dims).toEqual(want?.outputs?.[OUTPUT]?.dims);
       record.outputs?.[OUTPUT]?.data.forEach((value, k) => expect(value).toBeCloseTo(want?.outputs?.[OUTPUT]?.data[k] as number, 5));
     }
-  });
+  }, 180_000);
 
   it('stops on SIGTERM after recording the items in hand, leaving nothing locked for the next worker', async () => {
     const queue = redis.queueUrl('terminated');
@@ -146,7 +147,7 @@ describe.skipIf(redisMissing !== undefined)('tensorrt-node batch over a Redis qu
     const out = join(dir, 'terminated.jsonl');
     expect((await runCli(['batch', 'collect', '--queue', queue, '--out', out])).code).toBe(0);
     expect([...idCounts(await readResults(out)).values()].filter((count) => count === 1)).toHaveLength(ITEMS);
-  });
+  }, 180_000);
 
   it('says what a bad queue URL should look like', async () => {
     const result = await runCli(['batch', 'status', '--queue', 'redis://127.0.0.1:6379']);
