@@ -84,4 +84,9 @@ export type { BackendCapacity } from './backends/capacity.js';
 export { runBatchJob, type BatchJobOptions, type BatchProgress, type BatchSummary, type BatchFailure } from './serve/batch-job.js';
 export type { OutputStreamFactory } from './serve/results-file.js';
 export { measureLoad, type LoadOptions, type LoadReport } from './serve/load.js';
+export { enqueueBatch, type EnqueueBatchOptions, type EnqueueSummary } from './serve/queue/enqueue.js';
+export { runBatchWorker, type BatchWorkerOptions, type WorkerProgress, type WorkerSummary } from './serve/queue/worker.js';
+export { collectBatch, type CollectBatchOptions, type CollectSummary } from './serve/queue/collect.js';
+export { batchQueueStatus, type BatchQueueStatus } from './serve/queue/status.js';
+export { parseQueueUrl, type QueueLocation } from './serve/queue/queue-url.js';
 // --- end serving ---

@@ -9,12 +9,10 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type BatchProgress, type BatchSummary, runBatchJob } from '../serve/batch-job.js';
 import type { BackendChoice } from '../session.js';
-import { requestExitCode } from './exit-code.js';
+import { registerBatchQueueCommands } from './batch-queue.js';
+import { EXIT_INTERRUPTED, EXIT_ITEMS_FAILED, requestExitCode } from './exit-code.js';
 import { toJson } from './format.js';
 import { choiceOption, integerOption } from './options.js';
-
-export const EXIT_ITEMS_FAILED = 2;
-export const EXIT_INTERRUPTED = 130;
 
 interface BatchCommandOptions {
   inputs: string;
@@ -65,8 +63,13 @@ function progressBar(enabled: boolean): { update(progress: BatchProgress): void;
 }
 
 export function registerBatch(program: Command): void {
-  program
+  // `batch <model> ...` is `batch run <model> ...`: the local job is the default subcommand, so
+  // `batch` itself has no options to take from the queue subcommands, which have the same names.
+  const batch = program
     .command('batch')
+    .description('run every item of a .npy folder or a .jsonl file through a model, here or spread over machines through a Redis queue');
+  batch
+    .command('run', { isDefault: true })
     .description('run every item of a .npy folder or a .jsonl file through a model; results appended to a JSON Lines file, resumable')
     .argument('<model>', 'an .onnx file (or a TensorRT engine)')
     .requiredOption(
@@ -103,4 +106,5 @@ export function registerBatch(program: Command): void {
       if (summary.aborted) requestExitCode(EXIT_INTERRUPTED);
       else if (summary.failed > 0) requestExitCode(EXIT_ITEMS_FAILED);
     });
+  registerBatchQueueCommands(batch);
 }

@@ -14,3 +14,10 @@ export function takeExitCode(): number {
   requested = 0;
   return code;
 }
+
+/** batch and batch collect: some items failed (each failure is a line in the results). */
+export const EXIT_ITEMS_FAILED = 2;
+/** batch collect: some items have no result yet. */
+export const EXIT_INCOMPLETE = 3;
+/** batch: stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;

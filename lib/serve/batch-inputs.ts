@@ -4,12 +4,15 @@
  *   dir/<id>/<input name>.npy    one folder per item (any number of inputs)
  *   file.jsonl                   one JSON object per line: {"id": "...", "inputs": {"x": {"dims": [1, 128], "data": [...]}}}
  *                                (dtype is the model's; int64 data may be numbers or decimal strings)
+ * Reading is two steps: the source is enumerated into raw items (ids and the bytes or JSON they hold,
+ * no model needed), and a raw item is decoded against a model's inputs into feeds. The local runner
+ * does both at once; the Redis queue enumerates on the machine that enqueues and decodes on the worker.
  * A bad item (unreadable, malformed, wrong names) comes back with its error instead of its feeds, so
  * the job records it and goes on. Files are read only inside the input folder and only when regular.
  */
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TensorInfo } from '../backends/backend.js';
 import { type DTypeArrayMap, dtypeInfo } from '../dtype.js';
@@ -25,6 +28,26 @@ export interface BatchInputs {
   count(): Promise<number>;
   /** Items in order; those whose id `skip` accepts are passed over without reading their data when possible. */
   items(skip?: (id: string) => boolean): AsyncGenerator<BatchItem>;
+}
+
+/** What one item's source holds, not yet read against a model. `path` names it in error messages. */
+export type RawItem =
+  | { kind: 'npy'; path: string; bytes: Uint8Array }
+  | { kind: 'npy-folder'; path: string; files: Map<string, Uint8Array> }
+  | { kind: 'json'; path: string; line: number; inputs: Record<string, unknown> };
+
+export type RawBatchItem = { id: string; raw: RawItem; error?: undefined } | { id: string; raw?: undefined; error: TensorRTNodeError };
+
+export interface RawItemOptions {
+  /** Ids to pass over without reading their data (they come back with `raw` undefined and no error). */
+  skip?: (id: string) => boolean;
+  /** The input names to read from an item folder; without it every .npy file in the folder is read. */
+  names?: readonly string[];
+}
+
+export interface RawBatchInputs {
+  count(): Promise<number>;
+  items(options?: RawItemOptions): AsyncGenerator<RawBatchItem | { id: string; raw?: undefined; error?: undefined }>;
 }
 
 function asError(error: unknown): TensorRTNodeError {
@@ -45,7 +68,19 @@ async function readContained(root: string, path: string): Promise<Buffer> {
   return readFile(real);
 }
 
-function npyDirectory(dir: string, inputs: readonly TensorInfo[]): BatchInputs {
+/** Every .npy file of an item folder, by input name. */
+async function readFolder(root: string, path: string): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  const entries = await readdir(path, { withFileTypes: true }).catch((cause: NodeJS.ErrnoException) => {
+    throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable folder at ${path} but it cannot be read (${cause.code})`, { cause });
+  });
+  for (const entry of entries)
+    if ((entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith('.npy'))
+      files.set(entry.name.slice(0, -'.npy'.length), await readContained(root, join(path, entry.name)));
+  return files;
+}
+
+function npyDirectory(dir: string): RawBatchInputs {
   const entries = async () => {
     const all = await readdir(dir, { withFileTypes: true }).catch((cause: unknown) => {
       throw new TensorRTNodeError(ErrorCode.IO, `Expected a readable directory of .npy inputs but cannot read ${dir}`, { cause });
@@ -57,29 +92,34 @@ function npyDirectory(dir: string, inputs: readonly TensorInfo[]): BatchInputs {
   };
   return {
     count: async () => (await entries()).length,
-    async *items(skip) {
+    async *items({ skip, names } = {}) {
       const root = await realpath(dir);
       for (const entry of await entries()) {
         const id = entry.isDirectory ? entry.name : entry.name.slice(0, -'.npy'.length);
         if (skip?.(id)) {
-          yield { id, feeds: {} };
+          yield { id };
           continue;
         }
         const path = join(dir, entry.name);
         try {
           if (!entry.isDirectory) {
-            if (inputs.length !== 1)
-              throw new TensorRTNodeError(
-                ErrorCode.INVALID_ARGUMENT,
-                `Expected a folder ${id}/ holding ${inputs.map((info) => `${info.name}.npy`).join(', ')} (the model has ${inputs.length} inputs) but received the file ${entry.name}`,
-              );
-            yield { id, feeds: { [(inputs[0] as TensorInfo).name]: decodeNpy(await readContained(root, path), path) } };
+            yield { id, raw: { kind: 'npy', path, bytes: await readContained(root, path) } };
             continue;
           }
-          const feeds: Record<string, Tensor> = {};
-          for (const info of inputs)
-            feeds[info.name] = decodeNpy(await readContained(root, join(path, `${info.name}.npy`)), join(path, `${info.name}.npy`));
-          yield { id, feeds };
+          let files: Map<string, Uint8Array>;
+          if (names === undefined) files = await readFolder(root, path);
+          else {
+            files = new Map();
+            for (const name of names) {
+              // An absent file is a missing input (decodeRawItem says which), as when the folder is read whole.
+              const bytes = await readContained(root, join(path, `${name}.npy`)).catch((error: TensorRTNodeError) => {
+                if ((error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+                throw error;
+              });
+              if (bytes !== undefined) files.set(name, bytes);
+            }
+          }
+          yield { id, raw: { kind: 'npy-folder', path, files } };
         } catch (error) {
           yield { id, error: asError(error) };
         }
@@ -106,7 +146,7 @@ function tensorFromJson(info: TensorInfo, value: unknown, where: string): Tensor
   return new Tensor(info.dtype, array, dims === undefined ? undefined : (dims as number[]), { name: info.name });
 }
 
-function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
+function jsonLines(path: string): RawBatchInputs {
   const lines = async function* () {
     const stream = createReadStream(path, { encoding: 'utf8' });
     const opened = new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
@@ -127,6 +167,7 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
       for await (const _ of lines()) count++;
       return count;
     },
+    // Every line is parsed even when skipped: its id is only known once it is read.
     async *items() {
       const seen = new Set<string>();
       for await (const { line, number } of lines()) {
@@ -156,17 +197,7 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
           seen.add(id);
           if (record.inputs === null || typeof record.inputs !== 'object')
             throw invalidArgument('an object of inputs', `the inputs of line ${number}`, record.inputs);
-          const given = record.inputs as Record<string, unknown>;
-          const feeds: Record<string, Tensor> = {};
-          for (const info of inputs) {
-            if (!(info.name in given))
-              throw new TensorRTNodeError(
-                ErrorCode.MISSING_INPUT,
-                `Expected input "${info.name}" on line ${number} of ${path} but received none`,
-              );
-            feeds[info.name] = tensorFromJson(info, given[info.name], `input "${info.name}" on line ${number}`);
-          }
-          yield { id, feeds };
+          yield { id, raw: { kind: 'json', path, line: number, inputs: record.inputs as Record<string, unknown> } };
         } catch (error) {
           yield { id, error: asError(error) };
         }
@@ -175,7 +206,42 @@ function jsonLines(path: string, inputs: readonly TensorInfo[]): BatchInputs {
   };
 }
 
-export async function openBatchInputs(path: string, inputs: readonly TensorInfo[]): Promise<BatchInputs> {
+/** The feeds a raw item holds for a model with these inputs; throws the item's error when it does not fit. */
+export function decodeRawItem(id: string, raw: RawItem, inputs: readonly TensorInfo[]): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  switch (raw.kind) {
+    case 'npy':
+      if (inputs.length !== 1)
+        throw new TensorRTNodeError(
+          ErrorCode.INVALID_ARGUMENT,
+          `Expected a folder ${id}/ holding ${inputs.map((info) => `${info.name}.npy`).join(', ')} (the model has ${inputs.length} inputs) but received the file ${basename(raw.path)}`,
+        );
+      feeds[(inputs[0] as TensorInfo).name] = decodeNpy(raw.bytes, raw.path);
+      return feeds;
+    case 'npy-folder':
+      for (const info of inputs) {
+        const path = join(raw.path, `${info.name}.npy`);
+        const bytes = raw.files.get(info.name);
+        if (bytes === undefined)
+          throw new TensorRTNodeError(ErrorCode.MISSING_INPUT, `Expected input "${info.name}" as ${path} but received none`);
+        feeds[info.name] = decodeNpy(bytes, path);
+      }
+      return feeds;
+    case 'json':
+      for (const info of inputs) {
+        if (!Object.hasOwn(raw.inputs, info.name))
+          throw new TensorRTNodeError(
+            ErrorCode.MISSING_INPUT,
+            `Expected input "${info.name}" on line ${raw.line} of ${raw.path} but received none`,
+          );
+        feeds[info.name] = tensorFromJson(info, raw.inputs[info.name], `input "${info.name}" on line ${raw.line}`);
+      }
+      return feeds;
+  }
+}
+
+/** The items of a source, enumerated without a model (see the top of this file). */
+export async function openRawBatchInputs(path: string): Promise<RawBatchInputs> {
   const info = await stat(path).catch((cause: NodeJS.ErrnoException) => {
     throw new TensorRTNodeError(
       ErrorCode.IO,
@@ -183,10 +249,31 @@ export async function openBatchInputs(path: string, inputs: readonly TensorInfo[
       { cause },
     );
   });
-  if (info.isDirectory()) return npyDirectory(path, inputs);
-  if (info.isFile() && path.toLowerCase().endsWith('.jsonl')) return jsonLines(path, inputs);
+  if (info.isDirectory()) return npyDirectory(path);
+  if (info.isFile() && path.toLowerCase().endsWith('.jsonl')) return jsonLines(path);
   throw new TensorRTNodeError(
     ErrorCode.INVALID_ARGUMENT,
     `Expected a directory of .npy files or a .jsonl file for --inputs but received ${path}`,
   );
+}
+
+export async function openBatchInputs(path: string, inputs: readonly TensorInfo[]): Promise<BatchInputs> {
+  const raw = await openRawBatchInputs(path);
+  const names = inputs.map((info) => info.name);
+  return {
+    count: () => raw.count(),
+    async *items(skip) {
+      for await (const item of raw.items({ skip, names })) {
+        if (item.error) yield { id: item.id, error: item.error };
+        else if (item.raw === undefined) yield { id: item.id, feeds: {} };
+        else {
+          try {
+            yield { id: item.id, feeds: decodeRawItem(item.id, item.raw, inputs) };
+          } catch (error) {
+            yield { id: item.id, error: asError(error) };
+          }
+        }
+      }
+    },
+  };
 }
