@@ -118,7 +118,7 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
         promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
     capture_.emplace();
     // Tensors, arenas and the enqueue belong to the engine's device, whatever ran last here.
-    CheckCuda(env, UseDevice(core_->engine->device), "cudaSetDevice(" + std::to_string(core_->engine->device) + ")");
+    UseDeviceOrThrow(env, core_->engine->device);
   }
 
   void SelectProfile(int32_t profile);
@@ -477,7 +477,7 @@ Napi::Value RunSetup::Replay(GraphEntry& entry) {
       std::memcpy(entry.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
     op_->Hold(entry.inputs[k]);
   }
-  if (cudaError_t status = cudaGraphLaunch(entry.exec, stream()); status != cudaSuccess)
+  if (cudaError_t status = cudaGraphLaunch(entry.exec.get(), stream()); status != cudaSuccess)
     throw Failure("ERR_CUDA", "cudaGraphLaunch", status);
   core_->graph_launches += 1;
   return Launch();
@@ -496,7 +496,6 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     bool captured = false;
     bool enqueued = false;
     cudaError_t status = cudaSuccess;
-    std::string log;
   };
   auto work = std::make_shared<Work>();
   work->core = core_;
@@ -510,9 +509,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
   StopCapture();
   core_->busy = true;
   auto execute = [work] {
-    LogCapture capture;
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     work->status = cudaStreamSynchronize(stream);
     if (work->status == cudaSuccess && !AllocateGraphBlocks(*work->entry, work->uploads, work->downloads))
@@ -523,21 +520,18 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
       }
       work->captured = CaptureGraphWork(*core.context, stream, *work->entry, work->uploads, work->downloads);
       if (work->captured) {
-        work->status = cudaGraphLaunch(work->entry->exec, stream);
+        work->status = cudaGraphLaunch(work->entry->exec.get(), stream);
         work->enqueued = work->status == cudaSuccess;
       } else {
         work->enqueued = EnqueueGraphWork(*core.context, stream, *work->entry, work->uploads, work->downloads, work->status);
       }
       if (!work->enqueued) cudaStreamSynchronize(stream);
     }
-    cudaGetLastError();
-    work->log = capture.Text();
   };
-  auto finish = [work, key, setup = shared_from_this()](Napi::Env) -> Napi::Value {
+  auto finish = [work, key, setup = shared_from_this()](Napi::Env, const std::string& log) -> Napi::Value {
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunOp& op = *setup->op_;
-    op.enqueue_log += work->log;
+    op.enqueue_log += log;
     if (work->captured) {
       core.graphs.Insert(key, work->entry);
       core.graph_launches += 1;
@@ -558,7 +552,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     setup->Launch();
     return setup->promise_.Value();
   };
-  return RunOffThread(env_, "tensorrt-node:captureGraph", std::move(execute), std::move(finish));
+  return RunOnDeviceOffThread(env_, "tensorrt-node:captureGraph", core_->engine->device, std::move(execute), std::move(finish));
 }
 
 Napi::Value RunSetup::EnqueueInline() {
@@ -603,7 +597,6 @@ Napi::Value RunSetup::EnqueueOffThread() {
     std::vector<Upload> uploads;
     bool enqueued = false;
     cudaError_t status = cudaSuccess;
-    std::string log;
   };
   auto work = std::make_shared<Work>();
   work->core = core_;
@@ -616,9 +609,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
   StopCapture();
   core_->busy = true;
   auto execute = [work] {
-    LogCapture capture;
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     for (const Upload& upload : work->uploads) {
       if (work->status == cudaSuccess)
@@ -629,14 +620,11 @@ Napi::Value RunSetup::EnqueueOffThread() {
       cudaError_t synced = cudaStreamSynchronize(stream);
       if (work->status == cudaSuccess) work->status = synced;
     }
-    cudaGetLastError();
-    work->log = capture.Text();
   };
-  auto finish = [work, setup = shared_from_this()](Napi::Env) -> Napi::Value {
+  auto finish = [work, setup = shared_from_this()](Napi::Env, const std::string& log) -> Napi::Value {
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunSetup& run = *setup;
-    run.op_->enqueue_log += work->log;
+    run.op_->enqueue_log += log;
     core.graphs.Clear();
     if (!work->enqueued) {
       core.busy = false;
@@ -663,7 +651,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
     run.Launch();
     return run.promise_.Value();
   };
-  return RunOffThread(env_, "tensorrt-node:enqueue", std::move(execute), std::move(finish));
+  return RunOnDeviceOffThread(env_, "tensorrt-node:enqueue", core_->engine->device, std::move(execute), std::move(finish));
 }
 
 }  // namespace

@@ -17,14 +17,12 @@
 
 namespace trtn {
 
-RuntimeCore::~RuntimeCore() { delete runtime; }
-
 EngineCore::~EngineCore() {
   // Freeing an engine's weights synchronizes the device: done on the release thread. The engine
   // goes before its runtime, as TensorRT requires.
   ReleaseLater(
-      [engine = engine, runtime = std::move(runtime)]() mutable {
-        delete engine;
+      [engine = std::make_shared<Owned<nvinfer1::ICudaEngine>>(std::move(engine)), runtime = std::move(runtime)]() mutable {
+        engine->reset();
         runtime.reset();
       },
       device);
@@ -58,14 +56,14 @@ class LoadWorker : public PromiseWorker {
     // TensorRT alone decides whether a plan loads: the header is read only to explain a refusal.
     LogCapture capture;
     auto runtime = std::make_shared<RuntimeCore>();
-    runtime->runtime = static_cast<nvinfer1::IRuntime*>(
-        lib.create_infer_runtime(static_cast<nvinfer1::ILogger*>(&TrtLogger::Instance()), NV_TENSORRT_VERSION));
+    runtime->runtime.reset(static_cast<nvinfer1::IRuntime*>(
+        lib.create_infer_runtime(static_cast<nvinfer1::ILogger*>(&TrtLogger::Instance()), NV_TENSORRT_VERSION)));
     if (runtime->runtime == nullptr) {
       return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT could not create a runtime", capture.Text());
     }
     runtime->runtime->setEngineHostCodeAllowed(allow_host_code_);
     static const uint8_t kNoBytes = 0;  // an empty Uint8Array may have no data pointer
-    nvinfer1::ICudaEngine* engine = runtime->runtime->deserializeCudaEngine(data_ != nullptr ? data_ : &kNoBytes, size_);
+    Owned<nvinfer1::ICudaEngine> engine(runtime->runtime->deserializeCudaEngine(data_ != nullptr ? data_ : &kNoBytes, size_));
     if (engine == nullptr) {
       PlanFailureContext context;
       context.header = ReadPlanHeader(data_, size_);
@@ -78,7 +76,7 @@ class LoadWorker : public PromiseWorker {
     }
     core_ = std::make_shared<EngineCore>();
     core_->runtime = std::move(runtime);
-    core_->engine = engine;
+    core_->engine = std::move(engine);
     core_->device = device_;
   }
 
@@ -192,10 +190,9 @@ Napi::Value Engine::CreateContext(const Napi::CallbackInfo& info) {
 Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   LogCapture capture;
-  nvinfer1::IHostMemory* memory = core(env)->engine->serialize();
+  Owned<nvinfer1::IHostMemory> memory(core(env)->engine->serialize());
   if (memory == nullptr) throw MakeError(env, "ERR_INFERENCE_FAILED", "TensorRT could not serialize the engine", capture.Text());
   Napi::Buffer<uint8_t> bytes = Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(memory->data()), memory->size());
-  delete memory;
   return bytes;
 }
 

@@ -9,6 +9,7 @@
 #include "tensorrt/dims.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
+#include "tensorrt/owned.h"
 #include "tensorrt/progress_monitor.h"
 #include "tensorrt/tensorrt_types.h"
 #ifdef TRTN_SIMULATOR
@@ -46,13 +47,6 @@ struct BuildSettings {
   std::string model_path;
   int device = 0;  // the GPU the engine is built (and its tactics timed) for
 };
-
-template <typename T>
-struct Deleter {
-  void operator()(T* object) const { delete object; }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, Deleter<T>>;
 
 // What the build thread posts to the JS thread: a progress event, or the end of the build.
 struct BuildMessage {
