@@ -42,16 +42,16 @@ class LoadWorker : public PromiseWorker {
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
-    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    if (!lib.available) return Fail(ErrorCode::kBackendUnavailable, "TensorRT is not available: " + lib.reason);
     std::string mismatch = HeaderLibraryMismatch(lib.version);
-    if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
+    if (!mismatch.empty()) return Fail(ErrorCode::kBackendUnavailable, mismatch);
 
     // A pool thread's current device is whatever its last task left: the engine's weights and
     // kernels go to the device current while deserializing.
     if (cudaError_t status = UseDevice(device_); status != cudaSuccess) {
       cudaGetLastError();
-      return Fail("ERR_CUDA", "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" +
-                                  cudaGetErrorString(status) + ")");
+      return Fail(ErrorCode::kCuda, "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" +
+                                        cudaGetErrorString(status) + ")");
     }
     // TensorRT alone decides whether a plan loads: the header is read only to explain a refusal.
     LogCapture capture;
@@ -59,7 +59,7 @@ class LoadWorker : public PromiseWorker {
     runtime->runtime.reset(static_cast<nvinfer1::IRuntime*>(
         lib.create_infer_runtime(static_cast<nvinfer1::ILogger*>(&TrtLogger::Instance()), NV_TENSORRT_VERSION)));
     if (runtime->runtime == nullptr) {
-      return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT could not create a runtime", capture.Text());
+      return Fail(ErrorCode::kBackendUnavailable, "TensorRT could not create a runtime", capture.Text());
     }
     runtime->runtime->setEngineHostCodeAllowed(allow_host_code_);
     static const uint8_t kNoBytes = 0;  // an empty Uint8Array may have no data pointer
@@ -191,7 +191,7 @@ Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   LogCapture capture;
   Owned<nvinfer1::IHostMemory> memory(core(env)->engine->serialize());
-  if (memory == nullptr) throw MakeError(env, "ERR_INFERENCE_FAILED", "TensorRT could not serialize the engine", capture.Text());
+  if (memory == nullptr) throw MakeError(env, ErrorCode::kInferenceFailed, "TensorRT could not serialize the engine", capture.Text());
   Napi::Buffer<uint8_t> bytes = Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(memory->data()), memory->size());
   return bytes;
 }
@@ -206,7 +206,7 @@ Napi::Value Engine::IsDisposed(const Napi::CallbackInfo& info) { return Napi::Bo
 Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for plan");
+    throw MakeError(env, ErrorCode::kInvalidArgument, "Expected a Uint8Array for plan");
   }
   auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value(),
                                 info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);

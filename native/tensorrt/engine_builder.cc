@@ -83,7 +83,7 @@ class BuildJob {
         }
         Run();
       } catch (const std::exception& e) {
-        Fail("ERR_BUILD_FAILED", std::string("The build failed: ") + e.what());
+        Fail(ErrorCode::kBuildFailed, std::string("The build failed: ") + e.what());
       }
       // Refused once the environment is going away: nobody is left to settle the promise.
       auto* done = new BuildMessage{true, {}};
@@ -140,26 +140,27 @@ class BuildJob {
 
   // A failure TensorRT reported after the build was cancelled is the cancellation.
   void FailOrAbort(const std::string& message, const LogCapture& capture) {
-    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled", capture.Text());
-    Fail("ERR_BUILD_FAILED", message, capture.Text());
+    if (cancelled_->load()) return Fail(ErrorCode::kAborted, "The build was cancelled", capture.Text());
+    Fail(ErrorCode::kBuildFailed, message, capture.Text());
   }
 
   void Run() {
     const TensorRTLibrary& lib = LoadTensorRT();
-    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
-    if (!lib.builder_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT builder is not available: " + lib.builder_reason);
-    if (!lib.parser_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT ONNX parser is not available: " + lib.parser_reason);
+    if (!lib.available) return Fail(ErrorCode::kBackendUnavailable, "TensorRT is not available: " + lib.reason);
+    if (!lib.builder_available) return Fail(ErrorCode::kBackendUnavailable, "The TensorRT builder is not available: " + lib.builder_reason);
+    if (!lib.parser_available)
+      return Fail(ErrorCode::kBackendUnavailable, "The TensorRT ONNX parser is not available: " + lib.parser_reason);
     std::string mismatch = HeaderLibraryMismatch(lib.version);
-    if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
-    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled");
+    if (!mismatch.empty()) return Fail(ErrorCode::kBackendUnavailable, mismatch);
+    if (cancelled_->load()) return Fail(ErrorCode::kAborted, "The build was cancelled");
     LogCapture capture;
     nvinfer1::ILogger* logger = &TrtLogger::Instance();
     Owned<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(logger, NV_TENSORRT_VERSION)));
-    if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    if (!builder) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder", capture.Text());
     // Plugins first: the parser resolves custom ops through the registry.
     for (const std::string& path : settings_.plugins) {
       if (builder->getPluginRegistry().loadLibrary(path.c_str()) == nullptr) {
-        return Fail("ERR_BUILD_FAILED", "TensorRT could not load the plugin library " + path, capture.Text());
+        return Fail(ErrorCode::kBuildFailed, "TensorRT could not load the plugin library " + path, capture.Text());
       }
     }
 #if NV_TENSORRT_MAJOR >= 11
@@ -168,10 +169,10 @@ class BuildJob {
     nvinfer1::NetworkDefinitionCreationFlags flags = 1U << static_cast<uint32_t>(nvinfer1::NetworkDefinitionCreationFlag::kSTRONGLY_TYPED);
 #endif
     Owned<nvinfer1::INetworkDefinition> network(builder->createNetworkV2(flags));
-    if (!network) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a network", capture.Text());
+    if (!network) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a network", capture.Text());
     Owned<nvonnxparser::IParser> parser(
         static_cast<nvonnxparser::IParser*>(lib.create_onnx_parser(network.get(), logger, NV_ONNX_PARSER_VERSION)));
-    if (!parser) return Fail("ERR_BUILD_FAILED", "TensorRT could not create an ONNX parser", capture.Text());
+    if (!parser) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create an ONNX parser", capture.Text());
     // The model's path lets the parser find external data (weights in files next to the model).
     const char* model_path = settings_.model_path.empty() ? nullptr : settings_.model_path.c_str();
     if (!parser->parse(onnx_.data(), onnx_.size(), model_path)) {
@@ -182,11 +183,11 @@ class BuildJob {
         if (error->node() >= 0)
           details += std::string(" (node ") + std::to_string(error->node()) + " " + error->nodeName() + ": " + error->nodeOperator() + ")";
       }
-      return Fail("ERR_BUILD_FAILED", "TensorRT's ONNX parser rejected the model", details);
+      return Fail(ErrorCode::kBuildFailed, "TensorRT's ONNX parser rejected the model", details);
     }
-    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled");
+    if (cancelled_->load()) return Fail(ErrorCode::kAborted, "The build was cancelled");
     Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
-    if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
+    if (!config) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder config", capture.Text());
     if (!Configure(*builder, *config, capture)) return;
 
     Owned<nvinfer1::ITimingCache> timing_cache;
@@ -199,7 +200,7 @@ class BuildJob {
         timing_cache.reset(config->createTimingCache(nullptr, 0));
       }
       if (!timing_cache || !config->setTimingCache(*timing_cache, false)) {
-        return Fail("ERR_BUILD_FAILED", "TensorRT could not use the timing cache", capture.Text());
+        return Fail(ErrorCode::kBuildFailed, "TensorRT could not use the timing cache", capture.Text());
       }
     }
 
@@ -217,7 +218,7 @@ class BuildJob {
     plan_.assign(bytes, bytes + plan->size());
     if (timing_cache) {
       Owned<nvinfer1::IHostMemory> serialized(timing_cache->serialize());
-      if (!serialized) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+      if (!serialized) return Fail(ErrorCode::kBuildFailed, "TensorRT could not serialize the timing cache", capture.Text());
       const uint8_t* cache_bytes = static_cast<const uint8_t*>(serialized->data());
       timing_cache_.assign(cache_bytes, cache_bytes + serialized->size());
     }
@@ -234,7 +235,7 @@ class BuildJob {
     for (size_t p = 0; p < settings_.profiles.size(); ++p) {
       nvinfer1::IOptimizationProfile* profile = builder.createOptimizationProfile();  // owned by the builder
       if (!profile) {
-        Fail("ERR_BUILD_FAILED", "TensorRT could not create an optimization profile", capture.Text());
+        Fail(ErrorCode::kBuildFailed, "TensorRT could not create an optimization profile", capture.Text());
         return false;
       }
       for (const ProfileInput& input : settings_.profiles[p]) {
@@ -242,14 +243,14 @@ class BuildJob {
                                                            nvinfer1::OptProfileSelector::kMAX};
         for (int s = 0; s < 3; ++s) {
           if (!profile->setDimensions(input.name.c_str(), selectors[s], input.dims[s])) {
-            Fail("ERR_BUILD_FAILED", "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
+            Fail(ErrorCode::kBuildFailed, "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
                  capture.Text());
             return false;
           }
         }
       }
       if (config.addOptimizationProfile(profile) < 0) {
-        Fail("ERR_BUILD_FAILED", "TensorRT rejected optimization profile " + std::to_string(p), capture.Text());
+        Fail(ErrorCode::kBuildFailed, "TensorRT rejected optimization profile " + std::to_string(p), capture.Text());
         return false;
       }
     }
@@ -341,20 +342,20 @@ class MergeWorker : public PromiseWorker {
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
-    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    if (!lib.available) return Fail(ErrorCode::kBackendUnavailable, "TensorRT is not available: " + lib.reason);
     LogCapture capture;
     Owned<nvinfer1::IBuilder> builder(
         static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(&TrtLogger::Instance(), NV_TENSORRT_VERSION)));
-    if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    if (!builder) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder", capture.Text());
     Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
-    if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
+    if (!config) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder config", capture.Text());
     Owned<nvinfer1::ITimingCache> ours(config->createTimingCache(ours_.data(), ours_.size()));
-    if (!ours) return Fail("ERR_BUILD_FAILED", "TensorRT could not read the timing cache it just wrote", capture.Text());
+    if (!ours) return Fail(ErrorCode::kBuildFailed, "TensorRT could not read the timing cache it just wrote", capture.Text());
     Owned<nvinfer1::ITimingCache> theirs(theirs_.empty() ? nullptr : config->createTimingCache(theirs_.data(), theirs_.size()));
     // What TensorRT cannot combine (unreadable, another device or version) is dropped: ours is whole.
     if (theirs) ours->combine(*theirs, false);
     Owned<nvinfer1::IHostMemory> merged(ours->serialize());
-    if (!merged) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+    if (!merged) return Fail(ErrorCode::kBuildFailed, "TensorRT could not serialize the timing cache", capture.Text());
     const uint8_t* bytes = static_cast<const uint8_t*>(merged->data());
     result_.assign(bytes, bytes + merged->size());
   }
@@ -371,7 +372,7 @@ Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   for (int i = 0; i < 2; ++i) {
     if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      throw MakeError(env, "ERR_INVALID_ARGUMENT", i == 0 ? "Expected a Uint8Array for ours" : "Expected a Uint8Array for theirs");
+      throw MakeError(env, ErrorCode::kInvalidArgument, i == 0 ? "Expected a Uint8Array for ours" : "Expected a Uint8Array for theirs");
     }
   }
   auto* worker = new MergeWorker(env, info[0].As<Napi::Uint8Array>(), info[1].As<Napi::Uint8Array>());
@@ -383,7 +384,7 @@ Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info) {
 Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for onnx");
+    throw MakeError(env, ErrorCode::kInvalidArgument, "Expected a Uint8Array for onnx");
   }
   Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
   Napi::Function on_progress = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
