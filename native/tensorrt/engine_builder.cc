@@ -17,6 +17,7 @@
 #endif
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -30,7 +31,34 @@ namespace {
 struct ProfileInput {
   std::string name;
   nvinfer1::Dims dims[3];
+  // A shape tensor input's min/opt/max values; empty for other inputs.
+  std::vector<int64_t> values[3];
 };
+
+constexpr nvinfer1::OptProfileSelector kSelectors[3] = {nvinfer1::OptProfileSelector::kMIN, nvinfer1::OptProfileSelector::kOPT,
+                                                        nvinfer1::OptProfileSelector::kMAX};
+
+// IOptimizationProfile::setShapeValuesV2 (int64) since 10.11; setShapeValues (int32) before.
+bool SetShapeValues(nvinfer1::IOptimizationProfile& profile, const std::string& name, int s, const std::vector<int64_t>& values) {
+#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 11)
+  return profile.setShapeValuesV2(name.c_str(), kSelectors[s], values.data(), static_cast<int32_t>(values.size()));
+#else
+  std::vector<int32_t> narrow;
+  for (int64_t v : values) {
+    if (v < INT32_MIN || v > INT32_MAX) return false;
+    narrow.push_back(static_cast<int32_t>(v));
+  }
+  return profile.setShapeValues(name.c_str(), kSelectors[s], narrow.data(), static_cast<int32_t>(narrow.size()));
+#endif
+}
+
+std::vector<int64_t> ToValues(Napi::Value list) {
+  std::vector<int64_t> values;
+  if (!list.IsArray()) return values;
+  Napi::Array array = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().Int64Value());
+  return values;
+}
 
 struct BuildSettings {
   std::vector<std::vector<ProfileInput>> profiles;
@@ -213,7 +241,7 @@ class BuildJob {
     config->setProgressMonitor(&monitor);
     Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
     config->setProgressMonitor(nullptr);
-    if (!plan || cancelled_->load()) return FailOrAbort("TensorRT could not build the engine", capture);
+    if (!plan || cancelled_->load()) return FailOrAbort("TensorRT could not build the engine" + MissingShapeValues(*network), capture);
     const uint8_t* bytes = static_cast<const uint8_t*>(plan->data());
     plan_.assign(bytes, bytes + plan->size());
     if (timing_cache) {
@@ -222,6 +250,25 @@ class BuildJob {
       const uint8_t* cache_bytes = static_cast<const uint8_t*>(serialized->data());
       timing_cache_.assign(cache_bytes, cache_bytes + serialized->size());
     }
+  }
+
+  // Why a build may have failed that the caller can fix: a shape tensor input (its values decide
+  // shapes) that a profile gives no values for; TensorRT says so only in its log. "" when none.
+  std::string MissingShapeValues(nvinfer1::INetworkDefinition& network) const {
+    for (int32_t i = 0; i < network.getNbInputs(); ++i) {
+      nvinfer1::ITensor* tensor = network.getInput(i);
+      if (tensor == nullptr || !tensor->isShapeTensor()) continue;
+      std::string name = tensor->getName();
+      if (settings_.profiles.empty())
+        return ": input \"" + name + "\" is a shape tensor, so TensorRT needs profiles that give the range of its values (values)";
+      for (size_t p = 0; p < settings_.profiles.size(); ++p) {
+        bool given = false;
+        for (const ProfileInput& input : settings_.profiles[p]) given = given || (input.name == name && !input.values[0].empty());
+        if (!given)
+          return ": input \"" + name + "\" is a shape tensor and profile " + std::to_string(p) + " gives no range of its values (values)";
+      }
+    }
+    return "";
   }
 
   bool Configure(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config, const LogCapture& capture) {
@@ -239,11 +286,14 @@ class BuildJob {
         return false;
       }
       for (const ProfileInput& input : settings_.profiles[p]) {
-        const nvinfer1::OptProfileSelector selectors[3] = {nvinfer1::OptProfileSelector::kMIN, nvinfer1::OptProfileSelector::kOPT,
-                                                           nvinfer1::OptProfileSelector::kMAX};
         for (int s = 0; s < 3; ++s) {
-          if (!profile->setDimensions(input.name.c_str(), selectors[s], input.dims[s])) {
+          if (!profile->setDimensions(input.name.c_str(), kSelectors[s], input.dims[s])) {
             Fail(ErrorCode::kBuildFailed, "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
+                 capture.Text());
+            return false;
+          }
+          if (!input.values[s].empty() && !SetShapeValues(*profile, input.name, s, input.values[s])) {
+            Fail(ErrorCode::kBuildFailed, "TensorRT rejected the shape values of \"" + input.name + "\" in profile " + std::to_string(p),
                  capture.Text());
             return false;
           }
@@ -297,9 +347,17 @@ BuildSettings ReadSettings(Napi::Object options) {
       for (uint32_t i = 0; i < names.Length(); ++i) {
         std::string name = names.Get(i).As<Napi::String>().Utf8Value();
         Napi::Object range = profile.Get(name).As<Napi::Object>();
-        inputs.push_back(ProfileInput{name,
-                                      {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
-                                       ToDims(range.Get("max").As<Napi::Array>())}});
+        ProfileInput input{name,
+                           {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
+                            ToDims(range.Get("max").As<Napi::Array>())},
+                           {}};
+        if (range.Get("values").IsObject()) {
+          Napi::Object values = range.Get("values").As<Napi::Object>();
+          input.values[0] = ToValues(values.Get("min"));
+          input.values[1] = ToValues(values.Get("opt"));
+          input.values[2] = ToValues(values.Get("max"));
+        }
+        inputs.push_back(std::move(input));
       }
       s.profiles.push_back(std::move(inputs));
     }
