@@ -146,6 +146,8 @@ export interface NativeProfileRange {
   readonly min: readonly number[];
   readonly opt: readonly number[];
   readonly max: readonly number[];
+  /** A shape tensor input's min/opt/max values (build options only). */
+  readonly values?: { readonly min: readonly number[]; readonly opt: readonly number[]; readonly max: readonly number[] };
 }
 
 export interface NativeEngineMetadata {

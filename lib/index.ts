@@ -51,7 +51,14 @@ export type { SkippedLayer } from './optimize/prune/qualify.js';
 // --- end model optimizer ---
 
 // --- TensorRT runtime ---
-export { Engine, type EngineLoadOptions, type EngineTensor, type EngineProfile, type ProfileRange } from './tensorrt/engine.js';
+export {
+  Engine,
+  type EngineLoadOptions,
+  type EngineTensor,
+  type EngineProfile,
+  type ProfileRange,
+  type ShapeValueRange,
+} from './tensorrt/engine.js';
 export {
   buildEngine,
   type BuildEngineOptions,

@@ -21,7 +21,7 @@ Napi::Error MakeError(Napi::Env env, const char* code, const std::string& messag
 Napi::Error CudaError(Napi::Env env, cudaError_t status, const std::string& operation) {
   const std::string name = cudaGetErrorName(status);
   const std::string text = cudaGetErrorString(status);
-  const char* code = status == cudaErrorMemoryAllocation ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA";
+  const char* code = status == cudaErrorMemoryAllocation ? ErrorCode::kOutOfMemory : ErrorCode::kCuda;
   return MakeError(env, code, operation + " failed: " + name + " (" + text + ")", name + ": " + text);
 }
 
@@ -30,7 +30,7 @@ void CheckCuda(Napi::Env env, cudaError_t status, const std::string& operation) 
 }
 
 Napi::Error DisposedError(Napi::Env env, const char* what) {
-  return MakeError(env, "ERR_DISPOSED", std::string(what) + " has been disposed");
+  return MakeError(env, ErrorCode::kDisposed, std::string(what) + " has been disposed");
 }
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {

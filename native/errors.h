@@ -1,11 +1,14 @@
 // Turns native failures into the package's one JS error class, TensorRTNodeError, which JS hands
-// to the addon at load time (setErrorClass). Codes are the strings of lib/errors.ts ErrorCode.
+// to the addon at load time (setErrorClass). Codes are error_codes.h's
+// (the strings of lib/errors.ts ErrorCode).
 #pragma once
 
 #include <cuda_runtime_api.h>
 #include <napi.h>
 
 #include <string>
+
+#include "error_codes.h"
 
 namespace trtn {
 

@@ -3,9 +3,12 @@
 # builds the real addon (warnings as errors), shows what CUDA and TensorRT look like, and runs
 # the GPU tests (test/gpu: the CUDA layer, and the engine builder's build -> run cases compared
 # with the CPU backend: an MLP with a batch profile, PP-OCRv4 det in fp16 with a dynamic profile,
-# the PP-OCR cls in int8, the engine cache, cancellation) plus the real-build tests (test/native,
-# which skip themselves when a GPU is present), then `tensorrt-node build` and `inspect` on the
-# detector. Fails if no GPU is usable, since then the GPU tests would only be skipped.
+# the PP-OCR cls in int8, the engine cache, cancellation; test/gpu/fidelity.test.ts: a shape tensor
+# model built with profile values, a plan with a standard plugin layer when libnvinfer_plugin is
+# there, two devices when there are two, CUDA graphs across shape changes, on-demand device memory,
+# data-dependent output shapes; each skipped with its reason when what it needs is missing) plus
+# the real-build tests (test/native, which skip themselves when a GPU is present), then
+# `tensorrt-node build` and `inspect` on the detector. Fails if no GPU is usable, since then the GPU tests would only be skipped.
 # Usage: npm run test:gpu   (or bash scripts/gpu-check.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -62,6 +62,19 @@ export interface ProfileRange {
   readonly min: readonly number[];
   readonly opt: readonly number[];
   readonly max: readonly number[];
+  /**
+   * For a shape tensor input (one whose values decide shapes, e.g. a Reshape's target shape): the
+   * least, typical and greatest values, element by element in row-major order (-1 where the input
+   * may hold Reshape's wildcard). TensorRT needs them in every profile to build such a model.
+   */
+  readonly values?: ShapeValueRange;
+}
+
+/** min/opt/max values of a shape tensor input, one number per element. */
+export interface ShapeValueRange {
+  readonly min: readonly number[];
+  readonly opt: readonly number[];
+  readonly max: readonly number[];
 }
 
 export interface EngineProfile {

@@ -6,7 +6,7 @@
  */
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { decodeModel, graphInputs } from '../onnx/index.js';
-import type { ProfileRange } from './engine.js';
+import type { ProfileRange, ShapeValueRange } from './engine.js';
 
 /** A model input as the builder sees it: -1 for a dynamic dim, null when not even the rank is known. */
 export interface ModelInput {
@@ -111,7 +111,44 @@ function checkRange(input: ModelInput, range: unknown, name: string): ProfileRan
       );
     }
   }
-  return { min, opt, max };
+  if (r.values === undefined) return { min, opt, max };
+  return { min, opt, max, values: checkValues(input, r.values, min, max, `${name}.values`) };
+}
+
+/**
+ * A shape tensor input's value range: as many values as the input holds (so its dims must be fixed
+ * in the profile), integers TensorRT can take (int64), min <= opt <= max element by element.
+ */
+function checkValues(input: ModelInput, values: unknown, min: number[], max: number[], name: string): ShapeValueRange {
+  if (typeof values !== 'object' || values === null || Array.isArray(values))
+    throw invalidArgument('an object { min, opt, max } of shape tensor values', name, values);
+  if (min.some((d, i) => d !== max[i])) {
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected fixed dims (min = max) for input ${input.name}, whose values are given in ${name}, but received min [${min.join(', ')}] and max [${max.join(', ')}]`,
+    );
+  }
+  const count = min.reduce((a, b) => a * b, 1);
+  const v = values as Record<string, unknown>;
+  const list = (key: 'min' | 'opt' | 'max'): number[] => {
+    const value = v[key];
+    if (!Array.isArray(value) || !value.every((x) => Number.isSafeInteger(x)))
+      throw invalidArgument('an array of integers', `${name}.${key}`, value);
+    if (value.length !== count)
+      throw invalidArgument(`${count} values (the elements of input ${input.name} [${min.join(', ')}])`, `${name}.${key}`, value);
+    return value as number[];
+  };
+  const [lo, mid, hi] = [list('min'), list('opt'), list('max')];
+  for (let i = 0; i < count; i++) {
+    const [a, b, c] = [lo[i] as number, mid[i] as number, hi[i] as number];
+    if (!(a <= b && b <= c)) {
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected min <= opt <= max for ${name} value ${i} but received min ${a}, opt ${b}, max ${c}`,
+      );
+    }
+  }
+  return { min: lo, opt: mid, max: hi };
 }
 
 /**

@@ -4,6 +4,11 @@
 #pragma once
 
 #include <cuda_runtime_api.h>
+#include <napi.h>
+
+#include <string>
+
+#include "errors.h"
 
 namespace trtn {
 
@@ -12,6 +17,11 @@ inline cudaError_t UseDevice(int device) {
   int current = -1;
   if (cudaGetDevice(&current) == cudaSuccess && current == device) return cudaSuccess;
   return cudaSetDevice(device);
+}
+
+// UseDevice on the JS thread, where a failure becomes the operation's ERR_CUDA error.
+inline void UseDeviceOrThrow(Napi::Env env, int device) {
+  CheckCuda(env, UseDevice(device), "cudaSetDevice(" + std::to_string(device) + ")");
 }
 
 }  // namespace trtn

@@ -31,7 +31,7 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   Napi::Env env = info.Env();
   auto bytes = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
   int device = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-  CheckCuda(env, UseDevice(device), "cudaSetDevice(" + std::to_string(device) + ")");
+  UseDeviceOrThrow(env, device);
   auto memory = std::make_shared<DeviceMemory>();
   memory->device = device;
   CheckCuda(env, cudaMalloc(&memory->ptr, bytes), "cudaMalloc(" + std::to_string(bytes) + " bytes)");

@@ -13,6 +13,9 @@ struct DeviceMemory {
   void* ptr = nullptr;
   size_t bytes = 0;
   int device = 0;  // where it was allocated, and so where it is freed
+  DeviceMemory() = default;
+  DeviceMemory(const DeviceMemory&) = delete;  // owns its block: a copy would free it twice
+  DeviceMemory& operator=(const DeviceMemory&) = delete;
   ~DeviceMemory();
 };
 

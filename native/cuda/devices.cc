@@ -12,7 +12,7 @@ namespace {
 
 Napi::Object ErrorInfo(Napi::Env env, cudaError_t status, const std::string& operation) {
   Napi::Object error = Napi::Object::New(env);
-  error.Set("code", status == cudaErrorMemoryAllocation ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA");
+  error.Set("code", status == cudaErrorMemoryAllocation ? ErrorCode::kOutOfMemory : ErrorCode::kCuda);
   error.Set("name", cudaGetErrorName(status));
   error.Set("message", std::string(operation) + " failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
   return error;

@@ -10,6 +10,9 @@ namespace trtn {
 
 struct EventCore {
   cudaEvent_t handle = nullptr;
+  EventCore() = default;
+  EventCore(const EventCore&) = delete;  // owns its handle: a copy would free it twice
+  EventCore& operator=(const EventCore&) = delete;
   ~EventCore();
 };
 

@@ -14,6 +14,9 @@ namespace trtn {
 struct PinnedMemory {
   void* ptr = nullptr;
   size_t bytes = 0;
+  PinnedMemory() = default;
+  PinnedMemory(const PinnedMemory&) = delete;  // owns its block: a copy would free it twice
+  PinnedMemory& operator=(const PinnedMemory&) = delete;
   ~PinnedMemory();
 };
 

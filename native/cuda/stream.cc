@@ -62,7 +62,7 @@ Stream* Stream::Unwrap(Napi::Value value) { return UnwrapTagged<Stream>(value, t
 Stream::Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) {
   auto core = std::make_shared<StreamCore>();
   core->device = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
-  CheckCuda(info.Env(), UseDevice(core->device), "cudaSetDevice(" + std::to_string(core->device) + ")");
+  UseDeviceOrThrow(info.Env(), core->device);
   // Non-blocking: our streams never serialize with the legacy default stream other code may use.
   CheckCuda(info.Env(), cudaStreamCreateWithFlags(&core->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core_ = std::move(core);
@@ -72,7 +72,7 @@ Stream::Stream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream>(info) 
 const std::shared_ptr<StreamCore>& Stream::core(Napi::Env env) const {
   if (!core_) throw DisposedError(env, "Stream");
   // Every method enqueues on or waits for the stream: its device must be the current one.
-  CheckCuda(env, UseDevice(core_->device), "cudaSetDevice(" + std::to_string(core_->device) + ")");
+  UseDeviceOrThrow(env, core_->device);
   return core_;
 }
 

@@ -14,6 +14,9 @@ namespace trtn {
 struct StreamCore {
   cudaStream_t handle = nullptr;
   int device = 0;  // made current before any work is enqueued on the stream
+  StreamCore() = default;
+  StreamCore(const StreamCore&) = delete;  // owns its handle: a copy would free it twice
+  StreamCore& operator=(const StreamCore&) = delete;
   ~StreamCore();
 };
 

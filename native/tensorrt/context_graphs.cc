@@ -6,11 +6,6 @@
 
 namespace trtn {
 
-GraphEntry::~GraphEntry() {
-  // A launched graph finishes on its own: CUDA frees an in-flight executable graph once it is done.
-  if (exec != nullptr) cudaGraphExecDestroy(exec);
-}
-
 std::shared_ptr<GraphEntry> GraphCache::Find(const std::string& key) {
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (it->first != key) continue;
@@ -84,15 +79,14 @@ bool CaptureGraphWork(nvinfer1::IExecutionContext& context, cudaStream_t stream,
   }
   cudaError_t status = cudaSuccess;
   bool ok = EnqueueGraphWork(context, stream, entry, uploads, downloads, status);
-  cudaGraph_t graph = nullptr;
-  ok = cudaStreamEndCapture(stream, &graph) == cudaSuccess && ok;
-  ok = ok && cudaGraphInstantiate(&entry.exec, graph, 0) == cudaSuccess;
-  if (graph != nullptr) cudaGraphDestroy(graph);
+  cudaGraph_t captured = nullptr;
+  ok = cudaStreamEndCapture(stream, &captured) == cudaSuccess && ok;
+  OwnedHandle<cudaGraph_t> graph(captured);
+  cudaGraphExec_t exec = nullptr;
+  ok = ok && cudaGraphInstantiate(&exec, graph.get(), 0) == cudaSuccess;
+  OwnedHandle<cudaGraphExec_t> instantiated(exec);
   cudaGetLastError();
-  if (!ok && entry.exec != nullptr) {
-    cudaGraphExecDestroy(entry.exec);
-    entry.exec = nullptr;
-  }
+  if (ok) entry.exec = std::move(instantiated);
   return ok;
 }
 

@@ -17,18 +17,16 @@
 #include <utility>
 #include <vector>
 
+#include "tensorrt/owned.h"
+
 namespace trtn {
 
 struct PinnedMemory;
 
 struct GraphEntry {
-  cudaGraphExec_t exec = nullptr;
+  OwnedHandle<cudaGraphExec_t> exec;
   std::vector<std::shared_ptr<PinnedMemory>> inputs;   // in the order of the run's inputs
   std::vector<std::shared_ptr<PinnedMemory>> outputs;  // in the order of the requested outputs
-  GraphEntry() = default;
-  GraphEntry(const GraphEntry&) = delete;
-  GraphEntry& operator=(const GraphEntry&) = delete;
-  ~GraphEntry();
 };
 
 class GraphCache {

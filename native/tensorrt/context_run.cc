@@ -65,7 +65,7 @@ Napi::Error RunFailure(Napi::Env env, ContextCore& core, cudaError_t status, con
   std::string details = name + ": " + cudaGetErrorString(status) + (log.empty() ? "" : "\n" + log);
   std::string message = what + ": " + name + " (" + cudaGetErrorString(status) + ")";
   if (sticky) message += "; this is a sticky CUDA error, so the process can no longer use the GPU: restart it";
-  return MakeError(env, status == cudaErrorMemoryAllocation ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", message, details);
+  return MakeError(env, status == cudaErrorMemoryAllocation ? ErrorCode::kOutOfMemory : ErrorCode::kCuda, message, details);
 }
 
 // A run's promise. Failures of its work name the CUDA error and what TensorRT logged while the
@@ -118,7 +118,7 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
         promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
     capture_.emplace();
     // Tensors, arenas and the enqueue belong to the engine's device, whatever ran last here.
-    CheckCuda(env, UseDevice(core_->engine->device), "cudaSetDevice(" + std::to_string(core_->engine->device) + ")");
+    UseDeviceOrThrow(env, core_->engine->device);
   }
 
   void SelectProfile(int32_t profile);
@@ -174,14 +174,14 @@ int32_t RunSetup::IndexOf(const std::string& name) {
   for (int32_t i = 0; i < engine().getNbIOTensors(); ++i) {
     if (name == engine().getIOTensorName(i)) return i;
   }
-  throw MakeError(env_, "ERR_UNKNOWN_TENSOR", "The engine has no tensor named \"" + name + "\"");
+  throw MakeError(env_, ErrorCode::kUnknownTensor, "The engine has no tensor named \"" + name + "\"");
 }
 
 void RunSetup::SelectProfile(int32_t profile) {
   profile_ = profile;
   if (profile == core_->profile && context().getOptimizationProfile() == profile) return;
   if (!context().setOptimizationProfileAsync(profile, stream())) {
-    throw MakeError(env_, "ERR_SHAPE_MISMATCH", "TensorRT refused optimization profile " + std::to_string(profile), Log());
+    throw MakeError(env_, ErrorCode::kShapeMismatch, "TensorRT refused optimization profile " + std::to_string(profile), Log());
   }
   core_->profile = profile;
   // TensorRT sets the new profile up in the next enqueueV3; graphs replay the old one's state.
@@ -196,7 +196,7 @@ void RunSetup::SetInputs(Napi::Array inputs) {
     int32_t index = IndexOf(name);
     nvinfer1::Dims dims = ToDims(input.Get("dims").As<Napi::Array>());
     if (!context().setInputShape(name.c_str(), dims)) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+      throw MakeError(env_, ErrorCode::kShapeMismatch,
                       "TensorRT rejected the shape of input \"" + name + "\" for profile " + std::to_string(profile_), Log());
     }
     Napi::TypedArray data = input.Get("data").As<Napi::TypedArray>();
@@ -208,7 +208,7 @@ void RunSetup::SetInputs(Napi::Array inputs) {
     size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine().getTensorDataType(name.c_str()));
     if (data.ByteLength() != bytes) {
       throw MakeError(
-          env_, "ERR_SHAPE_MISMATCH",
+          env_, ErrorCode::kShapeMismatch,
           "Expected " + std::to_string(bytes) + " bytes for input \"" + name + "\" but received " + std::to_string(data.ByteLength()));
     }
     std::shared_ptr<PinnedMemory>& block = core_->host[static_cast<size_t>(index)];
@@ -220,7 +220,7 @@ void RunSetup::SetInputs(Napi::Array inputs) {
     }
     if (bytes != 0) std::memcpy(block->ptr, static_cast<uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset(), bytes);
     if (!context().setTensorAddress(name.c_str(), block->ptr)) {
-      throw MakeError(env_, "ERR_INFERENCE_FAILED", "TensorRT refused the host address of shape tensor \"" + name + "\"", Log());
+      throw MakeError(env_, ErrorCode::kInferenceFailed, "TensorRT refused the host address of shape tensor \"" + name + "\"", Log());
     }
   }
 }
@@ -261,14 +261,15 @@ void RunSetup::BindTensors() {
         allocator = std::make_unique<ArenaOutputAllocator>(&core_->arena[k]);
         if (!context().setOutputAllocator(name, allocator.get())) {
           allocator.reset();
-          throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused an output allocator for \"") + name + "\"", Log());
+          throw MakeError(env_, ErrorCode::kInferenceFailed, std::string("TensorRT refused an output allocator for \"") + name + "\"",
+                          Log());
         }
       }
       allocator->Reset();
       continue;
     }
     if (HasUnknownDims(dims)) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH", std::string("TensorRT could not determine the shape of \"") + name + "\"", Log());
+      throw MakeError(env_, ErrorCode::kShapeMismatch, std::string("TensorRT could not determine the shape of \"") + name + "\"", Log());
     }
     size_t bytes = static_cast<size_t>(Volume(dims)) * DataTypeSize(engine().getTensorDataType(name));
     bytes_of_[k] = bytes;
@@ -282,7 +283,7 @@ void RunSetup::BindTensors() {
         block = std::move(fresh);
       }
       if (!context().setTensorAddress(name, block->ptr)) {
-        throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the host address of \"") + name + "\"", Log());
+        throw MakeError(env_, ErrorCode::kInferenceFailed, std::string("TensorRT refused the host address of \"") + name + "\"", Log());
       }
       continue;
     }
@@ -290,18 +291,18 @@ void RunSetup::BindTensors() {
       // TensorRT updates the input in place and writes the output there (a KV cache update).
       const ArenaBlock& block = core_->arena[static_cast<size_t>(alias)];
       if (block.bytes < bytes) {
-        throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+        throw MakeError(env_, ErrorCode::kShapeMismatch,
                         std::string("Output \"") + name + "\" is written into input \"" + engine().getIOTensorName(alias) +
                             "\", which holds " + std::to_string(block.bytes) + " bytes but the output needs " + std::to_string(bytes));
       }
       if (!context().setTensorAddress(name, block.ptr)) {
-        throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the address of \"") + name + "\"", Log());
+        throw MakeError(env_, ErrorCode::kInferenceFailed, std::string("TensorRT refused the address of \"") + name + "\"", Log());
       }
       continue;
     }
     CheckCuda(env_, GrowArenaBlock(core_->arena[k], bytes, kArenaAlignment), "cudaMalloc(" + std::to_string(bytes) + " bytes)");
     if (!context().setTensorAddress(name, core_->arena[k].ptr)) {
-      throw MakeError(env_, "ERR_INFERENCE_FAILED", std::string("TensorRT refused the address of \"") + name + "\"", Log());
+      throw MakeError(env_, ErrorCode::kInferenceFailed, std::string("TensorRT refused the address of \"") + name + "\"", Log());
     }
   }
 }
@@ -332,7 +333,7 @@ void RunSetup::CheckInputSizes() {
   for (const InputPlan& input : inputs_) {
     size_t wanted = bytes_of_[static_cast<size_t>(input.index)];
     if (input.bytes != wanted) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+      throw MakeError(env_, ErrorCode::kShapeMismatch,
                       std::string("Expected ") + std::to_string(wanted) + " bytes for input \"" + engine().getIOTensorName(input.index) +
                           "\" but received " + std::to_string(input.bytes));
     }
@@ -361,11 +362,11 @@ OutputPlan RunSetup::PlanOutput(const OutputRequest& request, Landing landing) {
   if (data_dependent_[k]) {
     const ArenaOutputAllocator& allocator = *core_->allocators[k];
     if (!allocator.notified()) {
-      throw MakeError(env_, "ERR_INFERENCE_FAILED", "TensorRT did not report the shape of data-dependent output \"" + request.name + "\"",
-                      op_->enqueue_log);
+      throw MakeError(env_, ErrorCode::kInferenceFailed,
+                      "TensorRT did not report the shape of data-dependent output \"" + request.name + "\"", op_->enqueue_log);
     }
     if (!allocator.ResolvedDims(element, dims)) {
-      throw MakeError(env_, "ERR_INFERENCE_FAILED",
+      throw MakeError(env_, ErrorCode::kInferenceFailed,
                       "TensorRT reported the shape " + DimsText(dims) + " for data-dependent output \"" + request.name +
                           "\", which has unknown extents",
                       op_->enqueue_log);
@@ -377,7 +378,7 @@ OutputPlan RunSetup::PlanOutput(const OutputRequest& request, Landing landing) {
   if (target.IsTypedArray()) {
     view = target.As<Napi::TypedArray>();
     if (view.ByteLength() < bytes) {
-      throw MakeError(env_, "ERR_SHAPE_MISMATCH",
+      throw MakeError(env_, ErrorCode::kShapeMismatch,
                       "The buffer for output \"" + request.name + "\" holds " + std::to_string(view.ByteLength()) +
                           " bytes but the output needs " + std::to_string(bytes));
     }
@@ -447,7 +448,7 @@ void RunSetup::EnqueueOutputCopies() {
     if (output.bytes == 0 || output.host == nullptr) continue;
     cudaError_t status =
         cudaMemcpyAsync(output.host, core_->DevicePtr(static_cast<size_t>(output.index)), output.bytes, cudaMemcpyDeviceToHost, stream());
-    if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (output)", status);
+    if (status != cudaSuccess) throw Failure(ErrorCode::kCuda, "cudaMemcpyAsync (output)", status);
   }
 }
 
@@ -477,8 +478,8 @@ Napi::Value RunSetup::Replay(GraphEntry& entry) {
       std::memcpy(entry.inputs[k]->ptr, static_cast<uint8_t*>(input.data.ArrayBuffer().Data()) + input.data.ByteOffset(), input.bytes);
     op_->Hold(entry.inputs[k]);
   }
-  if (cudaError_t status = cudaGraphLaunch(entry.exec, stream()); status != cudaSuccess)
-    throw Failure("ERR_CUDA", "cudaGraphLaunch", status);
+  if (cudaError_t status = cudaGraphLaunch(entry.exec.get(), stream()); status != cudaSuccess)
+    throw Failure(ErrorCode::kCuda, "cudaGraphLaunch", status);
   core_->graph_launches += 1;
   return Launch();
 }
@@ -496,7 +497,6 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     bool captured = false;
     bool enqueued = false;
     cudaError_t status = cudaSuccess;
-    std::string log;
   };
   auto work = std::make_shared<Work>();
   work->core = core_;
@@ -510,9 +510,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
   StopCapture();
   core_->busy = true;
   auto execute = [work] {
-    LogCapture capture;
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     work->status = cudaStreamSynchronize(stream);
     if (work->status == cudaSuccess && !AllocateGraphBlocks(*work->entry, work->uploads, work->downloads))
@@ -523,21 +521,18 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
       }
       work->captured = CaptureGraphWork(*core.context, stream, *work->entry, work->uploads, work->downloads);
       if (work->captured) {
-        work->status = cudaGraphLaunch(work->entry->exec, stream);
+        work->status = cudaGraphLaunch(work->entry->exec.get(), stream);
         work->enqueued = work->status == cudaSuccess;
       } else {
         work->enqueued = EnqueueGraphWork(*core.context, stream, *work->entry, work->uploads, work->downloads, work->status);
       }
       if (!work->enqueued) cudaStreamSynchronize(stream);
     }
-    cudaGetLastError();
-    work->log = capture.Text();
   };
-  auto finish = [work, key, setup = shared_from_this()](Napi::Env) -> Napi::Value {
+  auto finish = [work, key, setup = shared_from_this()](Napi::Env, const std::string& log) -> Napi::Value {
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunOp& op = *setup->op_;
-    op.enqueue_log += work->log;
+    op.enqueue_log += log;
     if (work->captured) {
       core.graphs.Insert(key, work->entry);
       core.graph_launches += 1;
@@ -548,7 +543,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
       core.busy = false;
       if (work->status != cudaSuccess)
         throw RunFailure(setup->env_, core, work->status, "The inference could not be enqueued", op.enqueue_log);
-      throw MakeError(setup->env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", op.enqueue_log);
+      throw MakeError(setup->env_, ErrorCode::kInferenceFailed, "TensorRT could not enqueue the inference", op.enqueue_log);
     }
     if (!work->captured) core.warm = true;
     for (size_t j = 0; j < op.outputs.size(); ++j)
@@ -558,7 +553,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
     setup->Launch();
     return setup->promise_.Value();
   };
-  return RunOffThread(env_, "tensorrt-node:captureGraph", std::move(execute), std::move(finish));
+  return RunOnDeviceOffThread(env_, "tensorrt-node:captureGraph", core_->engine->device, std::move(execute), std::move(finish));
 }
 
 Napi::Value RunSetup::EnqueueInline() {
@@ -577,12 +572,12 @@ Napi::Value RunSetup::EnqueueInline() {
     }
     cudaError_t status =
         cudaMemcpyAsync(core_->arena[static_cast<size_t>(input.index)].ptr, src, input.bytes, cudaMemcpyHostToDevice, stream());
-    if (status != cudaSuccess) throw Failure("ERR_CUDA", "cudaMemcpyAsync (input)", status);
+    if (status != cudaSuccess) throw Failure(ErrorCode::kCuda, "cudaMemcpyAsync (input)", status);
   }
   bool enqueued = context().enqueueV3(stream());
   // An uncaptured enqueueV3 rewrites the state captured graphs replay.
   core_->graphs.Clear();
-  if (!enqueued) throw Failure("ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference");
+  if (!enqueued) throw Failure(ErrorCode::kInferenceFailed, "TensorRT could not enqueue the inference");
   core_->warm = true;
   EnqueueOutputCopies();
   return Launch();
@@ -603,7 +598,6 @@ Napi::Value RunSetup::EnqueueOffThread() {
     std::vector<Upload> uploads;
     bool enqueued = false;
     cudaError_t status = cudaSuccess;
-    std::string log;
   };
   auto work = std::make_shared<Work>();
   work->core = core_;
@@ -616,9 +610,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
   StopCapture();
   core_->busy = true;
   auto execute = [work] {
-    LogCapture capture;
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // a pool thread: its current device is whatever ran there last
     cudaStream_t stream = core.stream->handle;
     for (const Upload& upload : work->uploads) {
       if (work->status == cudaSuccess)
@@ -629,14 +621,11 @@ Napi::Value RunSetup::EnqueueOffThread() {
       cudaError_t synced = cudaStreamSynchronize(stream);
       if (work->status == cudaSuccess) work->status = synced;
     }
-    cudaGetLastError();
-    work->log = capture.Text();
   };
-  auto finish = [work, setup = shared_from_this()](Napi::Env) -> Napi::Value {
+  auto finish = [work, setup = shared_from_this()](Napi::Env, const std::string& log) -> Napi::Value {
     ContextCore& core = *work->core;
-    UseDevice(core.engine->device);  // back on the JS thread, which other devices' work may have moved
     RunSetup& run = *setup;
-    run.op_->enqueue_log += work->log;
+    run.op_->enqueue_log += log;
     core.graphs.Clear();
     if (!work->enqueued) {
       core.busy = false;
@@ -645,10 +634,10 @@ Napi::Value RunSetup::EnqueueOffThread() {
       // An output allocator that could not get memory says why (TensorRT only says it got none).
       for (const auto& allocator : core.allocators) {
         if (!allocator || allocator->failure().empty()) continue;
-        throw MakeError(run.env_, "ERR_OUT_OF_MEMORY", "TensorRT could not enqueue the inference: " + allocator->failure(),
+        throw MakeError(run.env_, ErrorCode::kOutOfMemory, "TensorRT could not enqueue the inference: " + allocator->failure(),
                         run.op_->enqueue_log);
       }
-      throw MakeError(run.env_, "ERR_INFERENCE_FAILED", "TensorRT could not enqueue the inference", run.op_->enqueue_log);
+      throw MakeError(run.env_, ErrorCode::kInferenceFailed, "TensorRT could not enqueue the inference", run.op_->enqueue_log);
     }
     core.warm = true;
     try {
@@ -663,7 +652,7 @@ Napi::Value RunSetup::EnqueueOffThread() {
     run.Launch();
     return run.promise_.Value();
   };
-  return RunOffThread(env_, "tensorrt-node:enqueue", std::move(execute), std::move(finish));
+  return RunOnDeviceOffThread(env_, "tensorrt-node:enqueue", core_->engine->device, std::move(execute), std::move(finish));
 }
 
 }  // namespace

@@ -17,14 +17,12 @@
 
 namespace trtn {
 
-RuntimeCore::~RuntimeCore() { delete runtime; }
-
 EngineCore::~EngineCore() {
   // Freeing an engine's weights synchronizes the device: done on the release thread. The engine
   // goes before its runtime, as TensorRT requires.
   ReleaseLater(
-      [engine = engine, runtime = std::move(runtime)]() mutable {
-        delete engine;
+      [engine = std::make_shared<Owned<nvinfer1::ICudaEngine>>(std::move(engine)), runtime = std::move(runtime)]() mutable {
+        engine->reset();
         runtime.reset();
       },
       device);
@@ -44,28 +42,28 @@ class LoadWorker : public PromiseWorker {
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
-    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    if (!lib.available) return Fail(ErrorCode::kBackendUnavailable, "TensorRT is not available: " + lib.reason);
     std::string mismatch = HeaderLibraryMismatch(lib.version);
-    if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
+    if (!mismatch.empty()) return Fail(ErrorCode::kBackendUnavailable, mismatch);
 
     // A pool thread's current device is whatever its last task left: the engine's weights and
     // kernels go to the device current while deserializing.
     if (cudaError_t status = UseDevice(device_); status != cudaSuccess) {
       cudaGetLastError();
-      return Fail("ERR_CUDA", "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" +
-                                  cudaGetErrorString(status) + ")");
+      return Fail(ErrorCode::kCuda, "cudaSetDevice(" + std::to_string(device_) + ") failed: " + cudaGetErrorName(status) + " (" +
+                                        cudaGetErrorString(status) + ")");
     }
     // TensorRT alone decides whether a plan loads: the header is read only to explain a refusal.
     LogCapture capture;
     auto runtime = std::make_shared<RuntimeCore>();
-    runtime->runtime = static_cast<nvinfer1::IRuntime*>(
-        lib.create_infer_runtime(static_cast<nvinfer1::ILogger*>(&TrtLogger::Instance()), NV_TENSORRT_VERSION));
+    runtime->runtime.reset(static_cast<nvinfer1::IRuntime*>(
+        lib.create_infer_runtime(static_cast<nvinfer1::ILogger*>(&TrtLogger::Instance()), NV_TENSORRT_VERSION)));
     if (runtime->runtime == nullptr) {
-      return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT could not create a runtime", capture.Text());
+      return Fail(ErrorCode::kBackendUnavailable, "TensorRT could not create a runtime", capture.Text());
     }
     runtime->runtime->setEngineHostCodeAllowed(allow_host_code_);
     static const uint8_t kNoBytes = 0;  // an empty Uint8Array may have no data pointer
-    nvinfer1::ICudaEngine* engine = runtime->runtime->deserializeCudaEngine(data_ != nullptr ? data_ : &kNoBytes, size_);
+    Owned<nvinfer1::ICudaEngine> engine(runtime->runtime->deserializeCudaEngine(data_ != nullptr ? data_ : &kNoBytes, size_));
     if (engine == nullptr) {
       PlanFailureContext context;
       context.header = ReadPlanHeader(data_, size_);
@@ -78,7 +76,7 @@ class LoadWorker : public PromiseWorker {
     }
     core_ = std::make_shared<EngineCore>();
     core_->runtime = std::move(runtime);
-    core_->engine = engine;
+    core_->engine = std::move(engine);
     core_->device = device_;
   }
 
@@ -192,10 +190,9 @@ Napi::Value Engine::CreateContext(const Napi::CallbackInfo& info) {
 Napi::Value Engine::Serialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   LogCapture capture;
-  nvinfer1::IHostMemory* memory = core(env)->engine->serialize();
-  if (memory == nullptr) throw MakeError(env, "ERR_INFERENCE_FAILED", "TensorRT could not serialize the engine", capture.Text());
+  Owned<nvinfer1::IHostMemory> memory(core(env)->engine->serialize());
+  if (memory == nullptr) throw MakeError(env, ErrorCode::kInferenceFailed, "TensorRT could not serialize the engine", capture.Text());
   Napi::Buffer<uint8_t> bytes = Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(memory->data()), memory->size());
-  delete memory;
   return bytes;
 }
 
@@ -209,7 +206,7 @@ Napi::Value Engine::IsDisposed(const Napi::CallbackInfo& info) { return Napi::Bo
 Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for plan");
+    throw MakeError(env, ErrorCode::kInvalidArgument, "Expected a Uint8Array for plan");
   }
   auto* worker = new LoadWorker(env, info[0].As<Napi::Uint8Array>(), info[1].ToBoolean().Value(),
                                 info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0);

@@ -9,17 +9,21 @@
 
 #include <memory>
 
+#include "tensorrt/owned.h"
+
 namespace trtn {
 
 struct RuntimeCore {
-  nvinfer1::IRuntime* runtime = nullptr;
-  ~RuntimeCore();
+  Owned<nvinfer1::IRuntime> runtime;
 };
 
 struct EngineCore {
   std::shared_ptr<RuntimeCore> runtime;
-  nvinfer1::ICudaEngine* engine = nullptr;
+  Owned<nvinfer1::ICudaEngine> engine;
   int device = 0;  // where it was deserialized: its contexts, streams and memory live there too
+  EngineCore() = default;
+  EngineCore(const EngineCore&) = delete;  // owns its handle: a copy would free it twice
+  EngineCore& operator=(const EngineCore&) = delete;
   ~EngineCore();
 };
 

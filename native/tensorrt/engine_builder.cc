@@ -9,6 +9,7 @@
 #include "tensorrt/dims.h"
 #include "tensorrt/loader.h"
 #include "tensorrt/logger.h"
+#include "tensorrt/owned.h"
 #include "tensorrt/progress_monitor.h"
 #include "tensorrt/tensorrt_types.h"
 #ifdef TRTN_SIMULATOR
@@ -16,6 +17,7 @@
 #endif
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -29,7 +31,34 @@ namespace {
 struct ProfileInput {
   std::string name;
   nvinfer1::Dims dims[3];
+  // A shape tensor input's min/opt/max values; empty for other inputs.
+  std::vector<int64_t> values[3];
 };
+
+constexpr nvinfer1::OptProfileSelector kSelectors[3] = {nvinfer1::OptProfileSelector::kMIN, nvinfer1::OptProfileSelector::kOPT,
+                                                        nvinfer1::OptProfileSelector::kMAX};
+
+// IOptimizationProfile::setShapeValuesV2 (int64) since 10.11; setShapeValues (int32) before.
+bool SetShapeValues(nvinfer1::IOptimizationProfile& profile, const std::string& name, int s, const std::vector<int64_t>& values) {
+#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 11)
+  return profile.setShapeValuesV2(name.c_str(), kSelectors[s], values.data(), static_cast<int32_t>(values.size()));
+#else
+  std::vector<int32_t> narrow;
+  for (int64_t v : values) {
+    if (v < INT32_MIN || v > INT32_MAX) return false;
+    narrow.push_back(static_cast<int32_t>(v));
+  }
+  return profile.setShapeValues(name.c_str(), kSelectors[s], narrow.data(), static_cast<int32_t>(narrow.size()));
+#endif
+}
+
+std::vector<int64_t> ToValues(Napi::Value list) {
+  std::vector<int64_t> values;
+  if (!list.IsArray()) return values;
+  Napi::Array array = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().Int64Value());
+  return values;
+}
 
 struct BuildSettings {
   std::vector<std::vector<ProfileInput>> profiles;
@@ -46,13 +75,6 @@ struct BuildSettings {
   std::string model_path;
   int device = 0;  // the GPU the engine is built (and its tactics timed) for
 };
-
-template <typename T>
-struct Deleter {
-  void operator()(T* object) const { delete object; }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, Deleter<T>>;
 
 // What the build thread posts to the JS thread: a progress event, or the end of the build.
 struct BuildMessage {
@@ -89,7 +111,7 @@ class BuildJob {
         }
         Run();
       } catch (const std::exception& e) {
-        Fail("ERR_BUILD_FAILED", std::string("The build failed: ") + e.what());
+        Fail(ErrorCode::kBuildFailed, std::string("The build failed: ") + e.what());
       }
       // Refused once the environment is going away: nobody is left to settle the promise.
       auto* done = new BuildMessage{true, {}};
@@ -146,26 +168,27 @@ class BuildJob {
 
   // A failure TensorRT reported after the build was cancelled is the cancellation.
   void FailOrAbort(const std::string& message, const LogCapture& capture) {
-    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled", capture.Text());
-    Fail("ERR_BUILD_FAILED", message, capture.Text());
+    if (cancelled_->load()) return Fail(ErrorCode::kAborted, "The build was cancelled", capture.Text());
+    Fail(ErrorCode::kBuildFailed, message, capture.Text());
   }
 
   void Run() {
     const TensorRTLibrary& lib = LoadTensorRT();
-    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
-    if (!lib.builder_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT builder is not available: " + lib.builder_reason);
-    if (!lib.parser_available) return Fail("ERR_BACKEND_UNAVAILABLE", "The TensorRT ONNX parser is not available: " + lib.parser_reason);
+    if (!lib.available) return Fail(ErrorCode::kBackendUnavailable, "TensorRT is not available: " + lib.reason);
+    if (!lib.builder_available) return Fail(ErrorCode::kBackendUnavailable, "The TensorRT builder is not available: " + lib.builder_reason);
+    if (!lib.parser_available)
+      return Fail(ErrorCode::kBackendUnavailable, "The TensorRT ONNX parser is not available: " + lib.parser_reason);
     std::string mismatch = HeaderLibraryMismatch(lib.version);
-    if (!mismatch.empty()) return Fail("ERR_BACKEND_UNAVAILABLE", mismatch);
-    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled");
+    if (!mismatch.empty()) return Fail(ErrorCode::kBackendUnavailable, mismatch);
+    if (cancelled_->load()) return Fail(ErrorCode::kAborted, "The build was cancelled");
     LogCapture capture;
     nvinfer1::ILogger* logger = &TrtLogger::Instance();
     Owned<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(logger, NV_TENSORRT_VERSION)));
-    if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    if (!builder) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder", capture.Text());
     // Plugins first: the parser resolves custom ops through the registry.
     for (const std::string& path : settings_.plugins) {
       if (builder->getPluginRegistry().loadLibrary(path.c_str()) == nullptr) {
-        return Fail("ERR_BUILD_FAILED", "TensorRT could not load the plugin library " + path, capture.Text());
+        return Fail(ErrorCode::kBuildFailed, "TensorRT could not load the plugin library " + path, capture.Text());
       }
     }
 #if NV_TENSORRT_MAJOR >= 11
@@ -174,10 +197,10 @@ class BuildJob {
     nvinfer1::NetworkDefinitionCreationFlags flags = 1U << static_cast<uint32_t>(nvinfer1::NetworkDefinitionCreationFlag::kSTRONGLY_TYPED);
 #endif
     Owned<nvinfer1::INetworkDefinition> network(builder->createNetworkV2(flags));
-    if (!network) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a network", capture.Text());
+    if (!network) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a network", capture.Text());
     Owned<nvonnxparser::IParser> parser(
         static_cast<nvonnxparser::IParser*>(lib.create_onnx_parser(network.get(), logger, NV_ONNX_PARSER_VERSION)));
-    if (!parser) return Fail("ERR_BUILD_FAILED", "TensorRT could not create an ONNX parser", capture.Text());
+    if (!parser) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create an ONNX parser", capture.Text());
     // The model's path lets the parser find external data (weights in files next to the model).
     const char* model_path = settings_.model_path.empty() ? nullptr : settings_.model_path.c_str();
     if (!parser->parse(onnx_.data(), onnx_.size(), model_path)) {
@@ -188,11 +211,11 @@ class BuildJob {
         if (error->node() >= 0)
           details += std::string(" (node ") + std::to_string(error->node()) + " " + error->nodeName() + ": " + error->nodeOperator() + ")";
       }
-      return Fail("ERR_BUILD_FAILED", "TensorRT's ONNX parser rejected the model", details);
+      return Fail(ErrorCode::kBuildFailed, "TensorRT's ONNX parser rejected the model", details);
     }
-    if (cancelled_->load()) return Fail("ERR_ABORTED", "The build was cancelled");
+    if (cancelled_->load()) return Fail(ErrorCode::kAborted, "The build was cancelled");
     Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
-    if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
+    if (!config) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder config", capture.Text());
     if (!Configure(*builder, *config, capture)) return;
 
     Owned<nvinfer1::ITimingCache> timing_cache;
@@ -205,7 +228,7 @@ class BuildJob {
         timing_cache.reset(config->createTimingCache(nullptr, 0));
       }
       if (!timing_cache || !config->setTimingCache(*timing_cache, false)) {
-        return Fail("ERR_BUILD_FAILED", "TensorRT could not use the timing cache", capture.Text());
+        return Fail(ErrorCode::kBuildFailed, "TensorRT could not use the timing cache", capture.Text());
       }
     }
 
@@ -218,15 +241,34 @@ class BuildJob {
     config->setProgressMonitor(&monitor);
     Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
     config->setProgressMonitor(nullptr);
-    if (!plan || cancelled_->load()) return FailOrAbort("TensorRT could not build the engine", capture);
+    if (!plan || cancelled_->load()) return FailOrAbort("TensorRT could not build the engine" + MissingShapeValues(*network), capture);
     const uint8_t* bytes = static_cast<const uint8_t*>(plan->data());
     plan_.assign(bytes, bytes + plan->size());
     if (timing_cache) {
       Owned<nvinfer1::IHostMemory> serialized(timing_cache->serialize());
-      if (!serialized) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+      if (!serialized) return Fail(ErrorCode::kBuildFailed, "TensorRT could not serialize the timing cache", capture.Text());
       const uint8_t* cache_bytes = static_cast<const uint8_t*>(serialized->data());
       timing_cache_.assign(cache_bytes, cache_bytes + serialized->size());
     }
+  }
+
+  // Why a build may have failed that the caller can fix: a shape tensor input (its values decide
+  // shapes) that a profile gives no values for; TensorRT says so only in its log. "" when none.
+  std::string MissingShapeValues(nvinfer1::INetworkDefinition& network) const {
+    for (int32_t i = 0; i < network.getNbInputs(); ++i) {
+      nvinfer1::ITensor* tensor = network.getInput(i);
+      if (tensor == nullptr || !tensor->isShapeTensor()) continue;
+      std::string name = tensor->getName();
+      if (settings_.profiles.empty())
+        return ": input \"" + name + "\" is a shape tensor, so TensorRT needs profiles that give the range of its values (values)";
+      for (size_t p = 0; p < settings_.profiles.size(); ++p) {
+        bool given = false;
+        for (const ProfileInput& input : settings_.profiles[p]) given = given || (input.name == name && !input.values[0].empty());
+        if (!given)
+          return ": input \"" + name + "\" is a shape tensor and profile " + std::to_string(p) + " gives no range of its values (values)";
+      }
+    }
+    return "";
   }
 
   bool Configure(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config, const LogCapture& capture) {
@@ -240,22 +282,25 @@ class BuildJob {
     for (size_t p = 0; p < settings_.profiles.size(); ++p) {
       nvinfer1::IOptimizationProfile* profile = builder.createOptimizationProfile();  // owned by the builder
       if (!profile) {
-        Fail("ERR_BUILD_FAILED", "TensorRT could not create an optimization profile", capture.Text());
+        Fail(ErrorCode::kBuildFailed, "TensorRT could not create an optimization profile", capture.Text());
         return false;
       }
       for (const ProfileInput& input : settings_.profiles[p]) {
-        const nvinfer1::OptProfileSelector selectors[3] = {nvinfer1::OptProfileSelector::kMIN, nvinfer1::OptProfileSelector::kOPT,
-                                                           nvinfer1::OptProfileSelector::kMAX};
         for (int s = 0; s < 3; ++s) {
-          if (!profile->setDimensions(input.name.c_str(), selectors[s], input.dims[s])) {
-            Fail("ERR_BUILD_FAILED", "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
+          if (!profile->setDimensions(input.name.c_str(), kSelectors[s], input.dims[s])) {
+            Fail(ErrorCode::kBuildFailed, "TensorRT rejected the dimensions of \"" + input.name + "\" in profile " + std::to_string(p),
+                 capture.Text());
+            return false;
+          }
+          if (!input.values[s].empty() && !SetShapeValues(*profile, input.name, s, input.values[s])) {
+            Fail(ErrorCode::kBuildFailed, "TensorRT rejected the shape values of \"" + input.name + "\" in profile " + std::to_string(p),
                  capture.Text());
             return false;
           }
         }
       }
       if (config.addOptimizationProfile(profile) < 0) {
-        Fail("ERR_BUILD_FAILED", "TensorRT rejected optimization profile " + std::to_string(p), capture.Text());
+        Fail(ErrorCode::kBuildFailed, "TensorRT rejected optimization profile " + std::to_string(p), capture.Text());
         return false;
       }
     }
@@ -302,9 +347,17 @@ BuildSettings ReadSettings(Napi::Object options) {
       for (uint32_t i = 0; i < names.Length(); ++i) {
         std::string name = names.Get(i).As<Napi::String>().Utf8Value();
         Napi::Object range = profile.Get(name).As<Napi::Object>();
-        inputs.push_back(ProfileInput{name,
-                                      {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
-                                       ToDims(range.Get("max").As<Napi::Array>())}});
+        ProfileInput input{name,
+                           {ToDims(range.Get("min").As<Napi::Array>()), ToDims(range.Get("opt").As<Napi::Array>()),
+                            ToDims(range.Get("max").As<Napi::Array>())},
+                           {}};
+        if (range.Get("values").IsObject()) {
+          Napi::Object values = range.Get("values").As<Napi::Object>();
+          input.values[0] = ToValues(values.Get("min"));
+          input.values[1] = ToValues(values.Get("opt"));
+          input.values[2] = ToValues(values.Get("max"));
+        }
+        inputs.push_back(std::move(input));
       }
       s.profiles.push_back(std::move(inputs));
     }
@@ -347,20 +400,20 @@ class MergeWorker : public PromiseWorker {
 
   void Execute() override {
     const TensorRTLibrary& lib = LoadTensorRT();
-    if (!lib.available) return Fail("ERR_BACKEND_UNAVAILABLE", "TensorRT is not available: " + lib.reason);
+    if (!lib.available) return Fail(ErrorCode::kBackendUnavailable, "TensorRT is not available: " + lib.reason);
     LogCapture capture;
     Owned<nvinfer1::IBuilder> builder(
         static_cast<nvinfer1::IBuilder*>(lib.create_infer_builder(&TrtLogger::Instance(), NV_TENSORRT_VERSION)));
-    if (!builder) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder", capture.Text());
+    if (!builder) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder", capture.Text());
     Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
-    if (!config) return Fail("ERR_BUILD_FAILED", "TensorRT could not create a builder config", capture.Text());
+    if (!config) return Fail(ErrorCode::kBuildFailed, "TensorRT could not create a builder config", capture.Text());
     Owned<nvinfer1::ITimingCache> ours(config->createTimingCache(ours_.data(), ours_.size()));
-    if (!ours) return Fail("ERR_BUILD_FAILED", "TensorRT could not read the timing cache it just wrote", capture.Text());
+    if (!ours) return Fail(ErrorCode::kBuildFailed, "TensorRT could not read the timing cache it just wrote", capture.Text());
     Owned<nvinfer1::ITimingCache> theirs(theirs_.empty() ? nullptr : config->createTimingCache(theirs_.data(), theirs_.size()));
     // What TensorRT cannot combine (unreadable, another device or version) is dropped: ours is whole.
     if (theirs) ours->combine(*theirs, false);
     Owned<nvinfer1::IHostMemory> merged(ours->serialize());
-    if (!merged) return Fail("ERR_BUILD_FAILED", "TensorRT could not serialize the timing cache", capture.Text());
+    if (!merged) return Fail(ErrorCode::kBuildFailed, "TensorRT could not serialize the timing cache", capture.Text());
     const uint8_t* bytes = static_cast<const uint8_t*>(merged->data());
     result_.assign(bytes, bytes + merged->size());
   }
@@ -377,7 +430,7 @@ Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   for (int i = 0; i < 2; ++i) {
     if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      throw MakeError(env, "ERR_INVALID_ARGUMENT", i == 0 ? "Expected a Uint8Array for ours" : "Expected a Uint8Array for theirs");
+      throw MakeError(env, ErrorCode::kInvalidArgument, i == 0 ? "Expected a Uint8Array for ours" : "Expected a Uint8Array for theirs");
     }
   }
   auto* worker = new MergeWorker(env, info[0].As<Napi::Uint8Array>(), info[1].As<Napi::Uint8Array>());
@@ -389,7 +442,7 @@ Napi::Value MergeTimingCaches(const Napi::CallbackInfo& info) {
 Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a Uint8Array for onnx");
+    throw MakeError(env, ErrorCode::kInvalidArgument, "Expected a Uint8Array for onnx");
   }
   Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
   Napi::Function on_progress = info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();

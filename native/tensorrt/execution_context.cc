@@ -28,10 +28,10 @@ ContextCore::~ContextCore() {
   auto owned_allocators = std::make_shared<std::vector<std::unique_ptr<ArenaOutputAllocator>>>(std::move(allocators));
   int device = engine->device;
   ReleaseLater(
-      [context = context, blocks = std::move(blocks), owned_allocators, engine = std::move(engine), stream = std::move(stream),
-       graphs = graphs.Take()]() mutable {
+      [context = std::make_shared<Owned<nvinfer1::IExecutionContext>>(std::move(context)), blocks = std::move(blocks), owned_allocators,
+       engine = std::move(engine), stream = std::move(stream), graphs = graphs.Take()]() mutable {
         graphs.clear();
-        delete context;
+        context->reset();
         owned_allocators.reset();  // TensorRT may use them until the context is gone
         for (void* block : blocks) cudaFree(block);
         stream.reset();
@@ -61,7 +61,7 @@ void ExecutionContext::Init(Napi::Env env, Napi::Object) {
 Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<EngineCore>& engine, bool cuda_graph, bool user_managed) {
   LogCapture capture;
   // The context, its stream and its memory belong to the engine's device.
-  CheckCuda(env, UseDevice(engine->device), "cudaSetDevice(" + std::to_string(engine->device) + ")");
+  UseDeviceOrThrow(env, engine->device);
   auto core = std::make_shared<ContextCore>();
   core->engine = engine;
   core->cuda_graph = cuda_graph;
@@ -70,11 +70,11 @@ Napi::Object ExecutionContext::Create(Napi::Env env, const std::shared_ptr<Engin
   stream->device = engine->device;
   CheckCuda(env, cudaStreamCreateWithFlags(&stream->handle, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
   core->stream = std::move(stream);
-  core->context = engine->engine->createExecutionContext(user_managed ? nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED
-                                                                      : nvinfer1::ExecutionContextAllocationStrategy::kSTATIC);
+  core->context.reset(engine->engine->createExecutionContext(user_managed ? nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED
+                                                                          : nvinfer1::ExecutionContextAllocationStrategy::kSTATIC));
   if (core->context == nullptr) {
-    throw MakeError(env, capture.Contains("memory") ? "ERR_OUT_OF_MEMORY" : "ERR_CUDA", "TensorRT could not create an execution context",
-                    capture.Text());
+    throw MakeError(env, capture.Contains("memory") ? ErrorCode::kOutOfMemory : ErrorCode::kCuda,
+                    "TensorRT could not create an execution context", capture.Text());
   }
   if (!user_managed) core->activation_bytes = static_cast<size_t>(std::max<int64_t>(engine->engine->getDeviceMemorySizeV2(), 0));
   size_t count = static_cast<size_t>(engine->engine->getNbIOTensors());
@@ -133,13 +133,13 @@ Napi::Value ExecutionContext::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<ContextCore> core = this->core(env);
   if (core->fault != cudaSuccess) {
-    throw MakeError(env, "ERR_CUDA",
+    throw MakeError(env, ErrorCode::kCuda,
                     std::string("This execution context cannot run: an earlier run failed with ") + cudaGetErrorName(core->fault) +
                         ", a sticky CUDA error that leaves the process unable to use the GPU; restart the process",
                     std::string(cudaGetErrorName(core->fault)) + ": " + cudaGetErrorString(core->fault));
   }
   if (core->busy)
-    throw MakeError(env, "ERR_INFERENCE_FAILED",
+    throw MakeError(env, ErrorCode::kInferenceFailed,
                     "This execution context is already running; TensorRT contexts run one inference at a time");
   Report(env);  // memory a previous run grew while off the JS thread
   return StartRun(env, core, info[0].As<Napi::Array>(), info[1].As<Napi::Array>(), info[2].As<Napi::Number>().Int32Value(),

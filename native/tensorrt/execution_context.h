@@ -31,7 +31,7 @@ struct PinnedMemory;
 struct ContextCore {
   std::shared_ptr<EngineCore> engine;
   std::shared_ptr<StreamCore> stream;
-  nvinfer1::IExecutionContext* context = nullptr;
+  Owned<nvinfer1::IExecutionContext> context;
   // Per I/O tensor, indexed like getIOTensorName; never resized. Tensors TensorRT keeps on the
   // device live in the arena; shape tensors it keeps on the host (TensorLocation::kHOST) in host
   // blocks, which stay put from setTensorAddress until enqueueV3 has copied them.
@@ -59,6 +59,9 @@ struct ContextCore {
   bool warm = false;
   GraphCache graphs;
   double graph_launches = 0;  // runs served by a graph (captured or replayed)
+  ContextCore() = default;
+  ContextCore(const ContextCore&) = delete;  // owns its handle: a copy would free it twice
+  ContextCore& operator=(const ContextCore&) = delete;
   ~ContextCore();
   size_t ArenaBytes() const;
   // The device memory of I/O tensor `k` (its input's block for an aliased output).

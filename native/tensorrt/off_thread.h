@@ -6,7 +6,12 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
+#include <string>
 #include <utility>
+
+#include "cuda/current_device.h"
+#include "tensorrt/logger.h"
 
 namespace trtn {
 
@@ -46,6 +51,29 @@ inline Napi::Value RunOffThread(Napi::Env env, const char* name, std::function<v
   Napi::Promise promise = step->Promise();
   step->Queue();
   return promise;
+}
+
+// A step for one device's objects. A pool thread's current device is whatever its last task left
+// there, and the JS thread's whatever other devices' work set: `execute` runs on the pool and
+// `finish` back on the JS thread with `device` current. What TensorRT logged during `execute` is
+// handed to `finish`; a CUDA error `execute` left pending is cleared, so that the next task on
+// that pool thread does not inherit it.
+inline Napi::Value RunOnDeviceOffThread(Napi::Env env, const char* name, int device, std::function<void()> execute,
+                                        std::function<Napi::Value(Napi::Env, const std::string& log)> finish) {
+  auto log = std::make_shared<std::string>();
+  return RunOffThread(
+      env, name,
+      [device, log, execute = std::move(execute)] {
+        LogCapture capture;
+        UseDevice(device);
+        execute();
+        cudaGetLastError();
+        *log = capture.Text();
+      },
+      [device, log, finish = std::move(finish)](Napi::Env env) {
+        UseDevice(device);
+        return finish(env, *log);
+      });
 }
 
 }  // namespace trtn

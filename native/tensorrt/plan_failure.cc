@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "error_codes.h"
+
 namespace trtn {
 namespace {
 
@@ -46,7 +48,7 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
     std::string version = Word(log, "version: ");
     std::string plugin =
         name.empty() ? "a TensorRT plugin" : "the TensorRT plugin " + name + (version.empty() ? "" : " (version " + version + ")");
-    return {"ERR_ENGINE_INCOMPATIBLE",
+    return {ErrorCode::kEngineIncompatible,
             "The plan uses " + plugin + ", which is not registered in this process: " + c.plugins +
                 ". Install TensorRT's plugin library (libnvinfer_plugin) next to libnvinfer, or rebuild the engine without the plugin."};
   }
@@ -55,13 +57,13 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
     std::string got = Word(log, "got compute ");
     std::string which =
         wanted.empty() ? "" : " (this GPU has compute capability " + wanted + (got.empty() ? "" : ", the plan was built for " + got) + ")";
-    return {"ERR_ENGINE_INCOMPATIBLE",
+    return {ErrorCode::kEngineIncompatible,
             "The plan was built for another GPU model" + which +
                 "; TensorRT engines only run on the GPU model they were built for. Rebuild the engine on this machine "
                 "(or build it hardware-compatible)."};
   }
   if (!c.allow_host_code && Has(log, "host code")) {
-    return {"ERR_ENGINE_INCOMPATIBLE",
+    return {ErrorCode::kEngineIncompatible,
             "The plan embeds host code (it was built version-compatible); TensorRT runs such plans only when allowed. "
             "Load it with allowHostCode: true if you trust where the file came from."};
   }
@@ -69,31 +71,32 @@ PlanFailure DiagnosePlanFailure(const PlanFailureContext& c) {
   if (other_release || (Has(log, "expecting library version") && !c.header.version_known)) {
     std::string versions = other_release ? Pair(c.header.version, c.library)
                                          : "built with TensorRT " + Word(log, " got ") + " but the loaded TensorRT library is " + library;
-    return {"ERR_ENGINE_INCOMPATIBLE", "The plan was " + versions + ". Rebuild the engine with TensorRT " + library +
-                                           ", or build it version-compatible and load it with allowHostCode: true."};
+    return {ErrorCode::kEngineIncompatible, "The plan was " + versions + ". Rebuild the engine with TensorRT " + library +
+                                                ", or build it version-compatible and load it with allowHostCode: true."};
   }
   if (Has(log, "Version tag does not match")) {
     // TensorRT keeps a serialization version in the word after the tag; a small number there is a
     // plan of a release with another plan format, anything else is damage.
     if (c.header.layout_word > 0 && c.header.layout_word <= 0xffff) {
-      return {"ERR_ENGINE_INCOMPATIBLE", "The plan was written by a TensorRT release whose plan format (serialization version " +
-                                             std::to_string(c.header.layout_word) + ") TensorRT " + library +
-                                             " does not read. Rebuild the engine with TensorRT " + library + "."};
+      return {ErrorCode::kEngineIncompatible, "The plan was written by a TensorRT release whose plan format (serialization version " +
+                                                  std::to_string(c.header.layout_word) + ") TensorRT " + library +
+                                                  " does not read. Rebuild the engine with TensorRT " + library + "."};
     }
-    return {"ERR_ENGINE_CORRUPT",
+    return {ErrorCode::kEngineCorrupt,
             "The data starts with TensorRT's plan tag but is not a plan TensorRT can read (its serialization version tag is "
             "damaged): the file is corrupted or not a plan. Copy the plan again or rebuild the engine."};
   }
   if (c.header.size < kRealPlanHeaderBytes) {
-    return {"ERR_ENGINE_CORRUPT", "The data is not a TensorRT plan: " + std::to_string(c.header.size) +
-                                      " bytes is shorter than a plan header. Pass a .plan/.engine file written by a TensorRT builder."};
+    return {ErrorCode::kEngineCorrupt,
+            "The data is not a TensorRT plan: " + std::to_string(c.header.size) +
+                " bytes is shorter than a plan header. Pass a .plan/.engine file written by a TensorRT builder."};
   }
   if (!c.header.has_tag || Has(log, "Magic tag does not match")) {
-    return {"ERR_ENGINE_CORRUPT",
+    return {ErrorCode::kEngineCorrupt,
             "The data is not a TensorRT plan (it does not start with the plan tag \"ftrt\"); pass a .plan/.engine file written by a "
             "TensorRT builder."};
   }
-  return {"ERR_ENGINE_CORRUPT",
+  return {ErrorCode::kEngineCorrupt,
           "TensorRT could not deserialize the plan: the file is truncated or corrupted. Copy the plan again or rebuild the engine."};
 }
 

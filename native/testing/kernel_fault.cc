@@ -20,7 +20,7 @@ Napi::Value ArmKernelFault(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
-  throw MakeError(env, "ERR_INVALID_ARGUMENT", "Expected a CUDA error name for errorName but received " + name);
+  throw MakeError(env, ErrorCode::kInvalidArgument, "Expected a CUDA error name for errorName but received " + name);
 }
 
 }  // namespace

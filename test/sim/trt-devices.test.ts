@@ -18,6 +18,7 @@ import { mlp } from '../fixtures/trt-models.js';
 import { maxAbsDiff, planFor, profilesOf } from './trt-helpers.js';
 
 const script = fileURLToPath(new URL('./fixtures/second-device.mjs', import.meta.url));
+const prohibitedScript = fileURLToPath(new URL('./fixtures/prohibited-device.mjs', import.meta.url));
 
 interface Report {
   before: number[];
@@ -29,6 +30,7 @@ interface Report {
   afterBuffer: number[];
   deviceTwo: { code: string; message: string } | 'created';
   cacheHits: boolean[];
+  poolSteps: (number[] | { code: string; message: string })[];
 }
 
 describe('sessions and buffers on a second device', () => {
@@ -45,7 +47,8 @@ describe('sessions and buffers on a second device', () => {
     writeFileSync(modelPath, mlp().bytes);
     const args = [join(root, 'dist'), planPath, modelPath, JSON.stringify(profilesOf(mlp())), join(dir, 'cache')];
     const output = execFileSync(process.execPath, [script, ...args], {
-      env: { ...process.env, TENSORRT_NODE_BINDING: 'sim', TENSORRT_NODE_SIM_DEVICES: '2' },
+      // One libuv pool thread: every pool step runs where the previous one left its device current.
+      env: { ...process.env, TENSORRT_NODE_BINDING: 'sim', TENSORRT_NODE_SIM_DEVICES: '2', UV_THREADPOOL_SIZE: '1' },
       encoding: 'utf8',
     });
     report = JSON.parse(output) as Report;
@@ -59,6 +62,18 @@ describe('sessions and buffers on a second device', () => {
     const expected = await reference.run({ x: new Tensor('float32', x, [2, 4]) });
     expect(report.output.dims).toEqual([2, 3]);
     expect(maxAbsDiff(report.output.data, expected.y?.data as Float32Array)).toBeLessThan(1e-6);
+  });
+
+  it('makes the device current in steps on the pool thread (graph captures), whichever device that thread last used', async () => {
+    await using reference = await InferenceSession.create(plan, { backend: 'tensorrt' });
+    const x = new Float32Array([0.5, -1, 2, 0.25, 1, 1, -0.5, 3]);
+    const expected = Array.from((await reference.run({ x: new Tensor('float32', x, [2, 4]) })).y?.data as Float32Array);
+    // Three rounds of device 0, device 1: uncaptured, captured on the pool, replayed.
+    expect(report.poolSteps).toHaveLength(6);
+    for (const step of report.poolSteps) {
+      expect(step).toBeInstanceOf(Array);
+      expect(maxAbsDiff(step as number[], Float32Array.from(expected))).toBeLessThan(1e-6);
+    }
   });
 
   it("keeps the session's memory on device 1 and frees it there from the release thread", () => {
@@ -83,6 +98,44 @@ describe('sessions and buffers on a second device', () => {
       code: ErrorCode.INVALID_ARGUMENT,
       message: 'Expected a device index below 2 (this machine has 2 CUDA devices) for options.tensorrt.device but received 2',
     });
+  });
+});
+
+// Real CUDA frees device-1 memory from any thread (unified addressing finds its context), but the
+// call first binds the calling thread to its current device's primary context, creating it if
+// need be: device 0's on a thread that never chose one. Where device 0 cannot take a context
+// (compute mode Prohibited, or held exclusively by another process) that call fails and the
+// memory stays allocated; elsewhere it costs a context on a GPU the application never asked for.
+describe('a second device while the first is prohibited', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trtn-prohibited-'));
+  let report: {
+    before: number;
+    output: { dims: number[]; data: number[] };
+    withSession: number;
+    afterSession: number;
+    withBuffer: number;
+    afterBuffer: number;
+  };
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    const planPath = join(dir, 'mlp.plan');
+    writeFileSync(planPath, await planFor(mlp()));
+    const output = execFileSync(process.execPath, [prohibitedScript, join(root, 'dist'), planPath], {
+      env: { ...process.env, TENSORRT_NODE_BINDING: 'sim', TENSORRT_NODE_SIM_DEVICES: '2', TENSORRT_NODE_SIM_PROHIBITED_DEVICES: '0' },
+      encoding: 'utf8',
+    });
+    report = JSON.parse(output) as typeof report;
+  }, 300_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs on device 1 and frees its memory there from the release thread', () => {
+    expect(report.output.dims).toEqual([2, 3]);
+    expect(report.withSession).toBeLessThan(report.before);
+    expect(report.afterSession).toBe(report.before);
+    expect(report.withBuffer).toBe(report.before - (1 << 20));
+    expect(report.afterBuffer).toBe(report.before);
   });
 });
 

@@ -7,8 +7,16 @@ import type { ProfileRange } from '../../lib/tensorrt/engine.js';
 import type { Fixture } from '../fixtures/trt-models.js';
 
 export function profilesOf(fixture: Fixture): Record<string, ProfileRange>[] {
-  return fixture.profiles.map((profile) =>
-    Object.fromEntries(Object.entries(profile).map(([name, [min, opt, max]]) => [name, { min, opt, max }])),
+  return fixture.profiles.map((profile, p) =>
+    Object.fromEntries(
+      Object.entries(profile).map(([name, [min, opt, max]]) => {
+        const values = fixture.values?.[p]?.[name];
+        return [
+          name,
+          values === undefined ? { min, opt, max } : { min, opt, max, values: { min: values[0], opt: values[1], max: values[2] } },
+        ];
+      }),
+    ),
   );
 }
 

@@ -61,6 +61,8 @@ cudaError_t CUDARTAPI cudaGetDeviceCount(int* count) {
 cudaError_t CUDARTAPI cudaSetDevice(int device) {
   if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
   if (cudaError_t e = check_device(device); e != cudaSuccess) return finish(e);
+  // cudaSetDevice initializes the device's primary context, which compute mode Prohibited refuses.
+  if (prohibited(device)) return finish(cudaErrorDevicesUnavailable);
   set_current_device(device);
   return cudaSuccess;
 }
@@ -123,14 +125,14 @@ cudaError_t CUDARTAPI cudaDeviceGetAttribute(int* value, enum cudaDeviceAttr att
 
 cudaError_t CUDARTAPI cudaMemGetInfo(size_t* free, size_t* total) {
   if (free == nullptr || total == nullptr) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   *total = config().device_memory;
   *free = config().device_memory - memory().device_bytes_in_use(current_device());
   return cudaSuccess;
 }
 
 cudaError_t CUDARTAPI cudaDeviceSynchronize(void) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   streams().synchronize_all();
   return cudaSuccess;
 }

@@ -22,7 +22,7 @@ struct CUgraphExec_st {
 using namespace trtn::cudasim;
 
 cudaError_t CUDARTAPI cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   if (mode != cudaStreamCaptureModeGlobal && mode != cudaStreamCaptureModeThreadLocal && mode != cudaStreamCaptureModeRelaxed) {
     return finish(cudaErrorInvalidValue);
   }
@@ -33,7 +33,7 @@ cudaError_t CUDARTAPI cudaStreamBeginCapture(cudaStream_t stream, enum cudaStrea
 
 cudaError_t CUDARTAPI cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* pGraph) {
   if (pGraph == nullptr) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   auto graph = std::make_unique<CUgraph_st>();
@@ -46,7 +46,7 @@ cudaError_t CUDARTAPI cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* pGr
 
 cudaError_t CUDARTAPI cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus* pCaptureStatus) {
   if (pCaptureStatus == nullptr) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   *pCaptureStatus = streams().capturing(impl) ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone;
@@ -55,14 +55,14 @@ cudaError_t CUDARTAPI cudaStreamIsCapturing(cudaStream_t stream, enum cudaStream
 
 cudaError_t CUDARTAPI cudaGraphInstantiate(cudaGraphExec_t* pGraphExec, cudaGraph_t graph, unsigned long long flags) {
   if (pGraphExec == nullptr || graph == nullptr || flags != 0) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   *pGraphExec = new CUgraphExec_st{std::make_shared<const std::vector<std::function<void()>>>(graph->ops)};
   return cudaSuccess;
 }
 
 cudaError_t CUDARTAPI cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream) {
   if (graphExec == nullptr) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   // The launch holds the operations: destroying the graph while it runs is safe, as in CUDA.
@@ -73,14 +73,14 @@ cudaError_t CUDARTAPI cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t st
 }
 
 cudaError_t CUDARTAPI cudaGraphExecDestroy(cudaGraphExec_t graphExec) {
-  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context_to_release(); e != cudaSuccess) return finish(e);
   if (graphExec == nullptr) return finish(cudaErrorInvalidValue);
   delete graphExec;
   return finish(sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaGraphDestroy(cudaGraph_t graph) {
-  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context_to_release(); e != cudaSuccess) return finish(e);
   if (graph == nullptr) return finish(cudaErrorInvalidValue);
   delete graph;
   return finish(sticky_error());

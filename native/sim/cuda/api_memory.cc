@@ -58,7 +58,7 @@ bool touches_pageable(void* dst, const void* src, size_t count, cudaMemcpyKind k
 // memory of its own and may synchronize with the stream to do so (device-to-pageable copies do),
 // so the simulator takes the strict reading and makes them synchronous to the caller.
 cudaError_t enqueue_copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream, bool wait) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return e;
+  if (cudaError_t e = check_context(); e != cudaSuccess) return e;
   if (cudaError_t e = validate_copy(dst, src, count, kind); e != cudaSuccess) return e;
   if (count != 0 && touches_pageable(dst, src, count, kind)) wait = true;
   auto impl = streams().resolve(stream);
@@ -72,7 +72,7 @@ cudaError_t enqueue_copy(void* dst, const void* src, size_t count, cudaMemcpyKin
 }
 
 cudaError_t enqueue_set(void* ptr, int value, size_t count, cudaStream_t stream, bool wait) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return e;
+  if (cudaError_t e = check_context(); e != cudaSuccess) return e;
   if (count != 0 && !memory().is_device_range(ptr, count)) return cudaErrorInvalidValue;
   auto impl = streams().resolve(stream);
   if (!impl) return cudaErrorInvalidResourceHandle;
@@ -87,12 +87,12 @@ cudaError_t enqueue_set(void* ptr, int value, size_t count, cudaStream_t stream,
 }  // namespace
 
 cudaError_t CUDARTAPI cudaMalloc(void** devPtr, size_t size) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   return finish(memory().allocate_device(devPtr, size, current_device()));
 }
 
 cudaError_t CUDARTAPI cudaFree(void* devPtr) {
-  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context_to_release(); e != cudaSuccess) return finish(e);
   if (devPtr != nullptr && !memory().is_device_pointer(devPtr)) return finish(cudaErrorInvalidValue);
   // cudaFree synchronizes the device first, so work still queued may use the memory safely.
   streams().synchronize_all();
@@ -101,7 +101,7 @@ cudaError_t CUDARTAPI cudaFree(void* devPtr) {
 }
 
 cudaError_t CUDARTAPI cudaHostAlloc(void** pHost, size_t size, unsigned int flags) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   constexpr unsigned kKnown = cudaHostAllocPortable | cudaHostAllocMapped | cudaHostAllocWriteCombined;
   if ((flags & ~kKnown) != 0) return finish(cudaErrorInvalidValue);
   return finish(memory().allocate_host(pHost, size));
@@ -110,7 +110,7 @@ cudaError_t CUDARTAPI cudaHostAlloc(void** pHost, size_t size, unsigned int flag
 cudaError_t CUDARTAPI cudaMallocHost(void** ptr, size_t size) { return cudaHostAlloc(ptr, size, cudaHostAllocDefault); }
 
 cudaError_t CUDARTAPI cudaFreeHost(void* ptr) {
-  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context_to_release(); e != cudaSuccess) return finish(e);
   if (ptr != nullptr && !memory().is_pinned_pointer(ptr)) return finish(cudaErrorInvalidValue);
   streams().synchronize_all();  // like cudaFree, it waits for the device
   cudaError_t freed = memory().free_host(ptr);
@@ -119,7 +119,7 @@ cudaError_t CUDARTAPI cudaFreeHost(void* ptr) {
 
 cudaError_t CUDARTAPI cudaPointerGetAttributes(struct cudaPointerAttributes* attributes, const void* ptr) {
   if (attributes == nullptr) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   std::memset(attributes, 0, sizeof(*attributes));
   if (memory().is_device_pointer(ptr)) {
     attributes->type = cudaMemoryTypeDevice;

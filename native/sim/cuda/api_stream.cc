@@ -10,13 +10,13 @@
 using namespace trtn::cudasim;
 
 cudaError_t CUDARTAPI cudaStreamCreateWithFlags(cudaStream_t* pStream, unsigned int flags) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   return finish(streams().create(pStream, flags));
 }
 
 cudaError_t CUDARTAPI cudaStreamGetDevice(cudaStream_t hStream, int* device) {
   if (device == nullptr) return finish(cudaErrorInvalidValue);
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(hStream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   *device = impl->device >= 0 ? impl->device : current_device();
@@ -26,13 +26,13 @@ cudaError_t CUDARTAPI cudaStreamGetDevice(cudaStream_t hStream, int* device) {
 cudaError_t CUDARTAPI cudaStreamCreate(cudaStream_t* pStream) { return cudaStreamCreateWithFlags(pStream, cudaStreamDefault); }
 
 cudaError_t CUDARTAPI cudaStreamDestroy(cudaStream_t stream) {
-  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context_to_release(); e != cudaSuccess) return finish(e);
   cudaError_t destroyed = streams().destroy(stream);
   return finish(destroyed != cudaSuccess ? destroyed : sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaStreamSynchronize(cudaStream_t stream) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   if (streams().capturing(impl)) {
@@ -44,7 +44,7 @@ cudaError_t CUDARTAPI cudaStreamSynchronize(cudaStream_t stream) {
 }
 
 cudaError_t CUDARTAPI cudaStreamQuery(cudaStream_t stream) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
   if (streams().capturing(impl)) {
@@ -56,7 +56,7 @@ cudaError_t CUDARTAPI cudaStreamQuery(cudaStream_t stream) {
 }
 
 cudaError_t CUDARTAPI cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void* userData) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   if (fn == nullptr) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
@@ -69,7 +69,7 @@ cudaError_t CUDARTAPI cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, v
 }
 
 cudaError_t CUDARTAPI cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void* userData, unsigned int flags) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   if (callback == nullptr || flags != 0) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);
   if (!impl) return finish(cudaErrorInvalidResourceHandle);
@@ -82,7 +82,7 @@ cudaError_t CUDARTAPI cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallb
 }
 
 cudaError_t CUDARTAPI cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   if (flags != cudaEventWaitDefault && flags != cudaEventWaitExternal) return finish(cudaErrorInvalidValue);
   auto impl = streams().resolve(stream);
   auto ev = events().resolve(event);
@@ -100,20 +100,20 @@ cudaError_t CUDARTAPI cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event
 }
 
 cudaError_t CUDARTAPI cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   return finish(events().create(event, flags));
 }
 
 cudaError_t CUDARTAPI cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, cudaEventDefault); }
 
 cudaError_t CUDARTAPI cudaEventDestroy(cudaEvent_t event) {
-  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context_to_release(); e != cudaSuccess) return finish(e);
   cudaError_t destroyed = events().destroy(event);
   return finish(destroyed != cudaSuccess ? destroyed : sticky_error());
 }
 
 cudaError_t CUDARTAPI cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto ev = events().resolve(event);
   auto impl = streams().resolve(stream);
   if (!ev || !impl) return finish(cudaErrorInvalidResourceHandle);
@@ -134,7 +134,7 @@ cudaError_t CUDARTAPI cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
 }
 
 cudaError_t CUDARTAPI cudaEventQuery(cudaEvent_t event) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto ev = events().resolve(event);
   if (!ev) return finish(cudaErrorInvalidResourceHandle);
   std::lock_guard<std::mutex> lock(progress_mutex());
@@ -142,7 +142,7 @@ cudaError_t CUDARTAPI cudaEventQuery(cudaEvent_t event) {
 }
 
 cudaError_t CUDARTAPI cudaEventSynchronize(cudaEvent_t event) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   auto ev = events().resolve(event);
   if (!ev) return finish(cudaErrorInvalidResourceHandle);
   std::unique_lock<std::mutex> lock(progress_mutex());
@@ -152,7 +152,7 @@ cudaError_t CUDARTAPI cudaEventSynchronize(cudaEvent_t event) {
 }
 
 cudaError_t CUDARTAPI cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
-  if (cudaError_t e = check_ready(); e != cudaSuccess) return finish(e);
+  if (cudaError_t e = check_context(); e != cudaSuccess) return finish(e);
   if (ms == nullptr) return finish(cudaErrorInvalidValue);
   auto a = events().resolve(start);
   auto b = events().resolve(end);

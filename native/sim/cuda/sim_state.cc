@@ -32,6 +32,15 @@ Config read_config() {
   c.device_count = static_cast<int>(env_number("TENSORRT_NODE_SIM_DEVICES", c.device_count));
   c.device_memory = static_cast<size_t>(env_number("TENSORRT_NODE_SIM_DEVICE_MEMORY", static_cast<long long>(c.device_memory)));
   c.driver_version = static_cast<int>(env_number("TENSORRT_NODE_SIM_DRIVER_VERSION", c.driver_version));
+  if (const char* list = std::getenv("TENSORRT_NODE_SIM_PROHIBITED_DEVICES")) {
+    for (const char* p = list; *p != '\0';) {
+      char* end = nullptr;
+      long device = std::strtol(p, &end, 10);
+      if (end == p) break;
+      if (device >= 0 && device < 32) c.prohibited |= 1U << device;
+      p = *end == ',' ? end + 1 : end;
+    }
+  }
   return c;
 }
 
@@ -87,6 +96,18 @@ cudaError_t check_ready_to_release() {
 cudaError_t check_ready() {
   if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return e;
   return sticky_error();
+}
+
+bool prohibited(int device) { return device >= 0 && device < 32 && (config().prohibited & (1U << device)) != 0; }
+
+cudaError_t check_context() {
+  if (cudaError_t e = check_ready(); e != cudaSuccess) return e;
+  return prohibited(t_current_device) ? cudaErrorDevicesUnavailable : cudaSuccess;
+}
+
+cudaError_t check_context_to_release() {
+  if (cudaError_t e = check_ready_to_release(); e != cudaSuccess) return e;
+  return prohibited(t_current_device) ? cudaErrorDevicesUnavailable : cudaSuccess;
 }
 
 bool on_stream_worker() { return t_on_stream_worker; }

@@ -19,6 +19,11 @@ struct Config {
   int device_count = 1;               // TENSORRT_NODE_SIM_DEVICES (0 simulates "no device")
   size_t device_memory = 4ull << 30;  // TENSORRT_NODE_SIM_DEVICE_MEMORY, the fake memory cap in bytes
   int driver_version = 13000;         // TENSORRT_NODE_SIM_DRIVER_VERSION (0 simulates "no driver")
+  // TENSORRT_NODE_SIM_PROHIBITED_DEVICES ("0", "0,2"): devices in compute mode Prohibited, where no
+  // context can be created: as on a GPU, every call that needs the calling thread's current device's
+  // context (allocations, frees, streams, events, copies, graphs; cudaSetDevice to it) fails there
+  // with cudaErrorDevicesUnavailable, while other devices work.
+  unsigned prohibited = 0;  // bit d: device d
 };
 
 const Config& config();
@@ -37,6 +42,12 @@ cudaError_t check_ready();
 // faulted process does not also leak (the driver frees everything when the context goes).
 cudaError_t check_ready_to_release();
 bool on_stream_worker();
+// check_ready and check_ready_to_release for calls that need a context on the calling thread's
+// current device: CUDA creates (or binds) that device's primary context first, which a device in
+// compute mode Prohibited refuses. A thread that never chose a device uses device 0's.
+cudaError_t check_context();
+cudaError_t check_context_to_release();
+bool prohibited(int device);
 
 // A device fault (a stand-in kernel that failed) leaves the context with a sticky error, as on a
 // GPU: from then on every API call returns it, cudaGetLastError cannot clear it, work queued

@@ -94,12 +94,16 @@ enum class ExecutionContextAllocationStrategy : int32_t {
   kUSER_MANAGED = 2,
 };
 
-// Ranges (min/opt/max) of the dynamic input shapes one engine configuration accepts.
+// Ranges (min/opt/max) of the dynamic input shapes one engine configuration accepts, and of the
+// values of shape tensor inputs (inputs whose values decide shapes), which every profile must give.
 class IOptimizationProfile : public INoCopy {
  public:
   ~IOptimizationProfile() noexcept override = default;
   virtual bool setDimensions(char const* inputName, OptProfileSelector select, Dims const& dims) noexcept = 0;
   virtual Dims getDimensions(char const* inputName, OptProfileSelector select) const noexcept = 0;
+  virtual bool setShapeValuesV2(char const* inputName, OptProfileSelector select, int64_t const* values, int32_t nbValues) noexcept = 0;
+  virtual int32_t getNbShapeValues(char const* inputName) const noexcept = 0;
+  virtual int64_t const* getShapeValuesV2(char const* inputName, OptProfileSelector select) const noexcept = 0;
   virtual bool isValid() const noexcept = 0;
 };
 

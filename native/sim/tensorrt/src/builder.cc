@@ -100,8 +100,56 @@ nvinfer1::Dims OptimizationProfile::getDimensions(const char* inputName, nvinfer
   return toDims(it->second.dims[s]);
 }
 
+bool OptimizationProfile::setShapeValuesV2(const char* inputName, nvinfer1::OptProfileSelector select, const int64_t* values,
+                                           int32_t nbValues) noexcept {
+  const char* where = "IOptimizationProfile::setShapeValuesV2";
+  int s = static_cast<int>(select);
+  if (!inputName || !values || nbValues < 1 || s < 0 || s > 2) {
+    logError(logger_, ErrorKind::kApiUsage, where, "invalid tensor name, values or number of values (at least 1)");
+    return false;
+  }
+  Entry& entry = entries_[inputName];
+  for (int other = 0; other < 3; ++other) {
+    if (entry.valuesSet[other] && entry.values[other].size() != static_cast<size_t>(nbValues)) {
+      logError(logger_, ErrorKind::kApiUsage, where,
+               std::string("nbValues for ") + inputName + " is " + std::to_string(nbValues) + " but an earlier call gave " +
+                   std::to_string(entry.values[other].size()));
+      return false;
+    }
+  }
+  entry.values[s].assign(values, values + nbValues);
+  entry.valuesSet[s] = true;
+  return true;
+}
+
+int32_t OptimizationProfile::getNbShapeValues(const char* inputName) const noexcept {
+  auto it = inputName ? entries_.find(inputName) : entries_.end();
+  if (it == entries_.end()) return -1;
+  for (int s = 0; s < 3; ++s) {
+    if (it->second.valuesSet[s]) return static_cast<int32_t>(it->second.values[s].size());
+  }
+  return -1;
+}
+
+const int64_t* OptimizationProfile::getShapeValuesV2(const char* inputName, nvinfer1::OptProfileSelector select) const noexcept {
+  auto it = inputName ? entries_.find(inputName) : entries_.end();
+  int s = static_cast<int>(select);
+  if (it == entries_.end() || s < 0 || s > 2 || !it->second.valuesSet[s]) return nullptr;
+  return it->second.values[s].data();
+}
+
 std::string OptimizationProfile::problem() const {
   for (const auto& [name, e] : entries_) {
+    for (int s = 0; s < 3 && e.hasValues(); ++s) {
+      if (!e.valuesSet[s]) return "input " + name + " has no " + selectorName(s) + " shape values";
+    }
+    for (size_t i = 0; e.hasValues() && i < e.values[0].size(); ++i) {
+      if (!(e.values[0][i] <= e.values[1][i] && e.values[1][i] <= e.values[2][i])) {
+        return "input " + name + ": shape value " + std::to_string(i) + " violates kMIN <= kOPT <= kMAX (" +
+               std::to_string(e.values[0][i]) + ", " + std::to_string(e.values[1][i]) + ", " + std::to_string(e.values[2][i]) + ")";
+      }
+    }
+    if (!e.hasDims()) continue;
     for (int s = 0; s < 3; ++s) {
       if (!e.set[s]) return "input " + name + " has no " + selectorName(s) + " dimensions";
     }
@@ -247,6 +295,7 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
   for (int in : graph.inputs) {
     const Shape& dims = graph.tensors[static_cast<size_t>(in)].dims;
     if (std::any_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; })) dynamic = true;
+    if (isShapeInput(graph, in)) dynamic = true;
   }
   auto profiles = config.profiles();
   if (profiles.empty()) {
@@ -285,7 +334,24 @@ bool Builder::build(Network& network, BuilderConfig& config, EngineDesc& engine)
       const TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
       auto it = profiles[p].find(t.name);
       bool inputDynamic = std::any_of(t.dims.begin(), t.dims.end(), [](int64_t d) { return d < 0; });
-      if (it == profiles[p].end()) {
+      if (isShapeInput(graph, in)) {
+        // TensorRT builds for the range of a shape tensor's values as it does for dims: no values, no build.
+        if (it == profiles[p].end() || !it->second.hasValues()) {
+          logError(logger_, ErrorKind::kConfig, where,
+                   t.name + ": shape input tensor has no shape values in profile " + std::to_string(p) +
+                       " (IOptimizationProfile::setShapeValuesV2 for kMIN, kOPT and kMAX).");
+          return false;
+        }
+        const Shape& own = it->second.hasDims() ? it->second.dims[1] : t.dims;
+        int64_t count = volume(own);
+        if (count >= 0 && static_cast<int64_t>(it->second.values[0].size()) != count) {
+          logError(logger_, ErrorKind::kConfig, where,
+                   t.name + ": profile " + std::to_string(p) + " gives " + std::to_string(it->second.values[0].size()) +
+                       " shape values but the shape tensor holds " + std::to_string(count));
+          return false;
+        }
+      }
+      if (it == profiles[p].end() || !it->second.hasDims()) {
         if (inputDynamic) {
           logError(logger_, ErrorKind::kConfig, where,
                    t.name + ": dynamic input is missing dimensions in profile " + std::to_string(p) + ".");

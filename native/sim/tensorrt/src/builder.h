@@ -29,10 +29,19 @@ class OptimizationProfile final : public nvinfer1::IOptimizationProfile {
   struct Entry {
     Shape dims[3];
     bool set[3] = {false, false, false};
+    // A shape tensor input's values (setShapeValuesV2), row-major.
+    std::vector<int64_t> values[3];
+    bool valuesSet[3] = {false, false, false};
+    bool hasDims() const { return set[0] || set[1] || set[2]; }
+    bool hasValues() const { return valuesSet[0] || valuesSet[1] || valuesSet[2]; }
   };
   explicit OptimizationProfile(nvinfer1::ILogger* logger) : logger_(logger) {}
   bool setDimensions(const char* inputName, nvinfer1::OptProfileSelector select, const nvinfer1::Dims& dims) noexcept override;
   nvinfer1::Dims getDimensions(const char* inputName, nvinfer1::OptProfileSelector select) const noexcept override;
+  bool setShapeValuesV2(const char* inputName, nvinfer1::OptProfileSelector select, const int64_t* values,
+                        int32_t nbValues) noexcept override;
+  int32_t getNbShapeValues(const char* inputName) const noexcept override;
+  const int64_t* getShapeValuesV2(const char* inputName, nvinfer1::OptProfileSelector select) const noexcept override;
   bool isValid() const noexcept override;
   // Why the profile is invalid, empty when it is valid.
   std::string problem() const;

@@ -5,6 +5,7 @@
 #include "library_version.h"
 #include "plugin_registry.h"
 #include "log.h"
+#include "network.h"
 
 #include <cstring>
 
@@ -16,9 +17,7 @@ static std::vector<bool> shapeTensorIo(const EngineDesc& desc) {
   std::vector<bool> host(desc.io.size(), false);
   for (size_t i = 0; i < desc.io.size(); ++i) {
     if (desc.io[i].mode != nvinfer1::TensorIOMode::kINPUT) continue;
-    for (const Node& node : desc.graph.nodes) {
-      if (node.op == "Reshape" && node.inputs.size() > 1 && node.inputs[1] == desc.io[i].tensor) host[i] = true;
-    }
+    host[i] = isShapeInput(desc.graph, desc.io[i].tensor);
   }
   for (size_t o = 0; o < desc.io.size(); ++o) {
     if (desc.io[o].mode != nvinfer1::TensorIOMode::kOUTPUT) continue;

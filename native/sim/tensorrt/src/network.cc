@@ -17,6 +17,14 @@ bool NetworkTensor::isNetworkInput() const noexcept {
   const auto& in = network_.graph().inputs;
   return std::find(in.begin(), in.end(), index_) != in.end();
 }
+bool NetworkTensor::isShapeTensor() const noexcept { return isShapeInput(network_.graph(), index_); }
+
+bool isShapeInput(const Graph& graph, int tensor) {
+  if (std::find(graph.inputs.begin(), graph.inputs.end(), tensor) == graph.inputs.end()) return false;
+  return std::any_of(graph.nodes.begin(), graph.nodes.end(),
+                     [&](const Node& node) { return node.op == "Reshape" && node.inputs.size() > 1 && node.inputs[1] == tensor; });
+}
+
 bool NetworkTensor::isNetworkOutput() const noexcept {
   const auto& out = network_.graph().outputs;
   return std::find(out.begin(), out.end(), index_) != out.end();

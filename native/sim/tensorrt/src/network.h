@@ -23,7 +23,7 @@ class NetworkTensor final : public nvinfer1::ITensor {
   nvinfer1::DataType getType() const noexcept override;
   bool isNetworkInput() const noexcept override;
   bool isNetworkOutput() const noexcept override;
-  bool isShapeTensor() const noexcept override { return false; }
+  bool isShapeTensor() const noexcept override;
   bool isExecutionTensor() const noexcept override { return true; }
   int index() const { return index_; }
 
@@ -66,6 +66,10 @@ class Network final : public nvinfer1::INetworkDefinition {
   bool parsed_ = false;
   mutable std::vector<std::unique_ptr<NetworkTensor>> handles_;
 };
+
+// A network input whose values decide a shape (a Reshape's target shape): TensorRT makes it a shape
+// tensor, keeps it on the host, and needs the range of its values in every optimization profile.
+bool isShapeInput(const Graph& graph, int tensor);
 
 // Fills every tensor's type and shape (-1 where only known at run time) from the inputs';
 // false with the node and reason on the first inconsistency.
