@@ -84,3 +84,9 @@ export { runBatchJob, type BatchJobOptions, type BatchProgress, type BatchSummar
 export type { OutputStreamFactory } from './serve/results-file.js';
 export { measureLoad, type LoadOptions, type LoadReport } from './serve/load.js';
 // --- end serving ---
+
+// --- model repository export ---
+export { exportTriton, type TritonExportOptions, type TritonExportResult, type TritonModelFormat } from './export/triton.js';
+export type { TritonModelConfig, TritonTensorConfig, TritonPlatform, TritonInstanceKind } from './export/model-config.js';
+export type { TritonDataType } from './export/triton-types.js';
+// --- end model repository export ---
