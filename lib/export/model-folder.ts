@@ -45,7 +45,10 @@ async function targetState(path: string, force: boolean): Promise<'absent' | 'em
   });
   if (info === undefined) return 'absent';
   if (!info.isDirectory())
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a model folder or nothing at ${path} but received ${fileKind(info)}`);
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a model folder or nothing at ${path} but received ${info.isFile() ? 'a file' : fileKind(info)}`,
+    );
   const entries = await readdir(path);
   if (entries.length === 0) return 'empty';
   if (force) return 'full';
