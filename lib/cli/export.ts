@@ -70,7 +70,8 @@ function registerTriton(parent: Command): void {
       const controller = new AbortController();
       const onSigint = () => controller.abort(new Error('interrupted (Ctrl-C)'));
       process.once('SIGINT', onSigint);
-      const bars = progressBars();
+      // Bars only once a build reports progress: a refusal or an ONNX export prints one line, not a bar's newline.
+      let bars: ReturnType<typeof progressBars> | undefined;
       let result;
       try {
         result = await exportTriton(model, {
@@ -84,11 +85,11 @@ function registerTriton(parent: Command): void {
           ...(options.dynamicBatchingDelayUs !== undefined ? { dynamicBatchingDelayUs: options.dynamicBatchingDelayUs } : {}),
           ...(options.format !== undefined ? { format: options.format } : {}),
           ...(options.force ? { force: true } : {}),
-          onProgress: bars.onProgress,
+          onProgress: (progress) => (bars ??= progressBars()).onProgress(progress),
           signal: controller.signal,
         });
       } finally {
-        bars.stop();
+        bars?.stop();
         process.removeListener('SIGINT', onSigint);
       }
       if (options.json) {

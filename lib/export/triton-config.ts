@@ -92,9 +92,11 @@ export function resolveMaxBatch(spec: Pick<TritonConfigSpec, 'inputs' | 'outputs
   }
   const range = spec.batchRange;
   if (range !== undefined && range.min > 1) {
+    // A profile that cannot take a lone request is served as it is, unless a batch size was asked for.
+    if (asked === undefined) return 0;
     throw new TensorRTNodeError(
       ErrorCode.INVALID_ARGUMENT,
-      `Expected an engine whose profile 0 takes a batch of 1 (Triton sends batches of any size up to max_batch_size) but its first dims start at ${range.min}; rebuild with a minimum batch of 1, or pass maxBatch 0`,
+      `Expected an engine whose profile 0 takes a batch of 1 for maxBatch ${asked} (Triton sends batches of any size up to max_batch_size) but its first dims start at ${range.min}; rebuild with a minimum batch of 1, or pass 0`,
     );
   }
   if (asked === undefined) return Math.min(DEFAULT_MAX_BATCH, range?.max ?? DEFAULT_MAX_BATCH);

@@ -122,8 +122,10 @@ describe('config.pbtxt for a dynamic-batch model', () => {
       code: ErrorCode.INVALID_ARGUMENT,
       message: "Expected at most 16 (the largest batch the engine's profile 0 takes) for maxBatch but received 17",
     });
-    const noSingles = await refused(() => emitted({ ...plan, batchRange: { min: 2, opt: 4, max: 16 } }));
-    expect((noSingles as Error).message).toMatch(/profile 0 takes a batch of 1 .* start at 2/);
+    const noSingles = await refused(() => emitted({ ...plan, maxBatch: 8, batchRange: { min: 2, opt: 4, max: 16 } }));
+    expect((noSingles as Error).message).toMatch(/profile 0 takes a batch of 1 for maxBatch 8 .* start at 2/);
+    // Not asked for: served unbatched.
+    expect(num(emitted({ ...plan, batchRange: { min: 2, opt: 4, max: 16 } }), 'max_batch_size')).toBe(0);
     const onCpu = await refused(() => emitted({ ...plan, kind: 'cpu' }));
     expect(onCpu).toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
   });
