@@ -85,7 +85,13 @@ function registerTriton(parent: Command): void {
           ...(options.dynamicBatchingDelayUs !== undefined ? { dynamicBatchingDelayUs: options.dynamicBatchingDelayUs } : {}),
           ...(options.format !== undefined ? { format: options.format } : {}),
           ...(options.force ? { force: true } : {}),
-          onProgress: (progress) => (bars ??= progressBars()).onProgress(progress),
+          onProgress: (progress) => {
+            if (bars === undefined) {
+              process.stderr.write(`building a TensorRT plan from ${model} for ${options.repo}\n`);
+              bars = progressBars();
+            }
+            bars.onProgress(progress);
+          },
           signal: controller.signal,
         });
       } finally {

@@ -3,6 +3,7 @@
 // config promises; a given plan is copied; refusals leave the repository as it was.
 import './use-sim.js';
 
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Engine } from '../../lib/tensorrt/engine.js';
-import { ensureBuilt, expectedError, runCli } from '../cli/cli-helper.js';
+import { cliPath, ensureBuilt, expectedError, runCli } from '../cli/cli-helper.js';
 import { mlp } from '../fixtures/trt-models.js';
 import { type PbMessage, ident, msg, msgs, num, nums, parsePbtxt, str } from '../shared/pbtxt.js';
 
@@ -187,5 +188,42 @@ describe('export triton refusals', () => {
     const { config } = await exported([join(dir, 'mlp.onnx'), '--repo', repo, '--max-batch', '4', '--force']);
     expect(num(config, 'max_batch_size')).toBe(4);
     expect((await readdir(repo)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('export triton output and Ctrl-C', () => {
+  it('prints what it wrote and why', async () => {
+    const run = await runCli(['export', 'triton', join(dir, 'mlp.onnx'), '--repo', repo, '--name', 'mlp_text', '--max-batch', '4']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.split('\n').slice(0, 2)).toEqual([
+      `exported mlp_text to ${join(repo, 'mlp_text')} (tensorrt_plan)`,
+      expect.stringMatching(/^  format  plan: TensorRT 11\.\d+\.\d+ builds engines here: model\.plan is built for this machine's GPU$/),
+    ]);
+    expect(run.stdout).toContain(
+      `config  ${join(repo, 'mlp_text', 'config.pbtxt')}: max_batch_size 4, dynamic_batching delay 2000 us, preferred 4; 2 x KIND_GPU`,
+    );
+    expect(run.stdout).toContain('  input   x: TYPE_FP32 [4]\n  output  y: TYPE_FP32 [3]\n');
+  });
+
+  it('Ctrl-C during the build leaves neither the model folder nor a temporary one', async () => {
+    const quiet = await mkdtemp(join(dir, 'sigint-'));
+    // The sim holds builds at their first step until they are cancelled.
+    const child = spawn(process.execPath, [cliPath, 'export', 'triton', join(dir, 'mlp.onnx'), '--repo', quiet], {
+      env: { ...process.env, TRTN_SIM_HOLD_BUILDS: '1' },
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('building ')) resolve();
+      });
+    });
+    // A temporary folder exists while the build runs; the model folder does not.
+    expect((await readdir(quiet)).filter((name) => !name.startsWith('.'))).toEqual([]);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(/^error \[ERR_ABORTED\]: The operation was aborted: interrupted \(Ctrl-C\)$/);
+    expect(await readdir(quiet)).toEqual([]);
   });
 });
