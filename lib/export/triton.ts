@@ -126,7 +126,7 @@ async function chooseFormat(isPlan: boolean, asked: 'auto' | TritonModelFormat):
   if (builds)
     return {
       format: 'plan',
-      reason: `TensorRT ${tensorrt.version ?? ''} builds engines here: model.plan is built for this machine's GPU`.replace('  ', ' '),
+      reason: `${tensorrt.version === undefined ? 'TensorRT' : `TensorRT ${tensorrt.version}`} builds engines here: model.plan is built for this machine's GPU`,
     };
   if (asked === 'plan')
     throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `Expected TensorRT to build model.plan here but it cannot: ${why}`, {

@@ -87,6 +87,15 @@ describe('PP-OCRv4 detection as a Triton model', () => {
     expect(result.reason).toMatch(/^TensorRT cannot build engines here \(.+\): model\.onnx is exported for Triton's ONNX Runtime backend/);
     expect(result.unused).toEqual(['shapes']);
   });
+
+  it('refuses format plan where TensorRT cannot build, naming why, and writes nothing', async () => {
+    if (tensorrtAvailability().available) return;
+    const before = await readdir(repo);
+    const error = await rejection(exportTriton(realModels.ocrCls, { repo, name: 'cls_plan', format: 'plan' }));
+    expect(error.code).toBe(ErrorCode.BACKEND_UNAVAILABLE);
+    expect(error.message).toMatch(/^Expected TensorRT to build model\.plan here but it cannot: .+/);
+    expect(await readdir(repo)).toEqual(before);
+  });
 });
 
 describe('precision on the ONNX path', () => {
