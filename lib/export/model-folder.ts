@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, realpath, rename, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { isWithin } from '../util/contained-path.js';
@@ -60,24 +60,36 @@ async function targetState(path: string, force: boolean): Promise<'absent' | 'em
 }
 
 /**
- * Checks the repository and the model's place in it before any work is done: the repository is
- * created when absent and must be a folder; the model folder must be absent or empty, or `force`.
+ * Checks the repository and the model's place in it before any work is done: the repository must be
+ * a folder or absent; the model folder must be absent or empty, or `force`.
  */
 export async function prepareModelFolder(repo: string, name: string, force: boolean): Promise<ModelFolder> {
   if (typeof repo !== 'string' || repo === '' || repo.includes('\0')) throw invalidArgument('a folder path', 'repo', repo);
-  try {
-    await mkdir(repo, { recursive: true });
-  } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot create the model repository ${repo}`, { cause: error, details: String(error) });
-  }
-  const info = await lstat(repo);
-  const real = await realpath(repo);
-  if (!(await lstat(real)).isDirectory())
+  const info = await lstat(repo).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot inspect the model repository ${repo}`, { cause: error, details: String(error) });
+  });
+  // An absent repository is created when the model is written (and removed again if that fails).
+  const real = info === undefined ? resolve(repo) : await realpath(repo);
+  if (info !== undefined && !(await lstat(real)).isDirectory())
     throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a folder for repo but received ${repo}, ${fileKind(info)}`);
   const path = join(real, name);
   if (!isWithin(real, path) || path === real) throw invalidArgument('a model name that stays inside the repository', 'name', name);
   await targetState(path, force);
   return { repo: real, path, name };
+}
+
+/** Removes the folders mkdir created for the repository, deepest first, as long as they are empty. */
+async function removeCreated(repo: string, created: string | undefined): Promise<void> {
+  if (created === undefined) return;
+  for (let dir = repo; ; dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty (or gone): what is left is not ours alone
+    }
+    if (dir === resolve(created)) return;
+  }
 }
 
 /**
@@ -88,7 +100,17 @@ export async function prepareModelFolder(repo: string, name: string, force: bool
 export async function writeModelFolder(folder: ModelFolder, force: boolean, fill: (dir: string) => Promise<void>): Promise<void> {
   const stamp = `${process.pid}.${randomBytes(4).toString('hex')}`;
   const temporary = join(folder.repo, `.${folder.name}.${stamp}.tmp`);
-  await mkdir(temporary);
+  let created: string | undefined;
+  try {
+    created = await mkdir(folder.repo, { recursive: true });
+    await mkdir(temporary);
+  } catch (error) {
+    await removeCreated(folder.repo, created);
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot create ${temporary} in the model repository`, {
+      cause: error,
+      details: String(error),
+    });
+  }
   let aside: string | undefined;
   try {
     await fill(temporary);
@@ -103,6 +125,7 @@ export async function writeModelFolder(folder: ModelFolder, force: boolean, fill
   } catch (error) {
     if (aside !== undefined) await rename(aside, folder.path).catch(() => undefined);
     await rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+    await removeCreated(folder.repo, created);
     if (error instanceof TensorRTNodeError) throw error;
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot write the model folder ${folder.path}`, { cause: error, details: String(error) });
   }

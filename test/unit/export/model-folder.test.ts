@@ -30,9 +30,18 @@ describe('model names', () => {
 });
 
 describe('model folders', () => {
-  it('creates the repository, and accepts an absent or empty model folder', async () => {
+  it('creates an absent repository only when writing, and removes it again when that fails', async () => {
     const nested = join(repo, 'a', 'b');
-    expect((await prepareModelFolder(nested, 'm', false)).path).toBe(join(nested, 'm'));
+    const folder = await prepareModelFolder(nested, 'm', false);
+    expect(folder.path).toBe(join(nested, 'm'));
+    expect(await readdir(repo)).toEqual([]);
+    await expect(writeModelFolder(folder, false, () => Promise.reject(new Error('the build failed')))).rejects.toThrow();
+    expect(await readdir(repo)).toEqual([]);
+    await writeModelFolder(folder, false, async (dir) => writeFile(join(dir, 'config.pbtxt'), 'x'));
+    expect(await readdir(nested)).toEqual(['m']);
+  });
+
+  it('accepts an absent or empty model folder', async () => {
     await mkdir(join(repo, 'empty'));
     expect((await prepareModelFolder(repo, 'empty', false)).path).toBe(join(repo, 'empty'));
   });
