@@ -197,7 +197,7 @@ describe('export triton output and Ctrl-C', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split('\n').slice(0, 2)).toEqual([
       `exported mlp_text to ${join(repo, 'mlp_text')} (tensorrt_plan)`,
-      expect.stringMatching(/^  format  plan: TensorRT 11\.\d+\.\d+ builds engines here: model\.plan is built for this machine's GPU$/),
+      expect.stringMatching(/^ {2}format {2}plan: TensorRT 11\.\d+\.\d+ builds engines here: model\.plan is built for this machine's GPU$/),
     ]);
     expect(run.stdout).toContain(
       `config  ${join(repo, 'mlp_text', 'config.pbtxt')}: max_batch_size 4, dynamic_batching delay 2000 us, preferred 4; 2 x KIND_GPU`,
