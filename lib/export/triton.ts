@@ -115,12 +115,19 @@ interface Choice {
 }
 
 async function chooseFormat(isPlan: boolean, asked: 'auto' | TritonModelFormat): Promise<Choice> {
-  if (isPlan) {
-    if (asked === 'onnx') throw invalidArgument("'plan' or 'auto' (the model is a TensorRT plan)", 'options.format', asked);
-    return { format: 'plan', reason: 'the model is a TensorRT plan: copied as it is' };
-  }
+  if (isPlan && asked === 'onnx') throw invalidArgument("'plan' or 'auto' (the model is a TensorRT plan)", 'options.format', asked);
   if (asked === 'onnx') return { format: 'onnx', reason: 'format onnx was asked for' };
   const tensorrt = (await backends()).tensorrt;
+  if (isPlan) {
+    // The config lists the plan's tensors, which only TensorRT can read from it.
+    if (!tensorrt.available)
+      throw new TensorRTNodeError(
+        ErrorCode.BACKEND_UNAVAILABLE,
+        `Expected TensorRT to read the plan's tensors here but it cannot: ${tensorrt.summary ?? tensorrt.reason ?? 'unknown reason'}`,
+        { details: tensorrt.reason ?? '' },
+      );
+    return { format: 'plan', reason: 'the model is a TensorRT plan: copied as it is' };
+  }
   const builds = tensorrt.available && tensorrt.builder.available;
   const why = !tensorrt.available ? (tensorrt.summary ?? tensorrt.reason ?? 'unknown reason') : "TensorRT's builder library is missing.";
   if (builds)

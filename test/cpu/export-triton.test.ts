@@ -3,7 +3,7 @@
  * ONNX model goes into version 1 for Triton's ONNX Runtime backend, and config.pbtxt is parsed back
  * and checked field by field. The exported models are run on ONNX Runtime to show they are whole.
  */
-import { readFile, readdir, rm, mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -95,6 +95,17 @@ describe('PP-OCRv4 detection as a Triton model', () => {
     expect(error.code).toBe(ErrorCode.BACKEND_UNAVAILABLE);
     expect(error.message).toMatch(/^Expected TensorRT to build model\.plan here but it cannot: .+/);
     expect(await readdir(repo)).toEqual(before);
+  });
+
+  it('refuses a plan where TensorRT cannot read it, and writes nothing', async () => {
+    if (tensorrtAvailability().available) return;
+    const plan = join(scratch, 'some.plan');
+    await writeFile(plan, new Uint8Array(64));
+    const fresh = join(scratch, 'fresh-repo');
+    const error = await rejection(exportTriton(plan, { repo: fresh }));
+    expect(error.code).toBe(ErrorCode.BACKEND_UNAVAILABLE);
+    expect(error.message).toMatch(/^Expected TensorRT to read the plan's tensors here but it cannot: .+/);
+    await expect(readdir(fresh)).rejects.toThrow(/ENOENT/);
   });
 });
 
