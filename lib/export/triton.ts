@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
 import { backends } from '../backends/availability.js';
-import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
 import { type ModelProto, allInitializers, decodeModel, loadModel, saveModel } from '../onnx/index.js';
 import { isExternal } from '../onnx/tensor-data.js';
 import { DEFAULT_MAX_BATCH, batchesAlongFirstDim } from '../serve/batch-settings.js';
@@ -30,7 +30,7 @@ import { applyPrecision } from '../tensorrt/precision.js';
 import { type Profile, defaultProfile, modelInputs } from '../tensorrt/profiles.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { readRegularFile } from '../util/regular-file.js';
-import { isPlainObject, validateEnum } from '../validate.js';
+import { isPlainObject, validateEnum, validateSignal } from '../validate.js';
 import { type TritonModelConfig, type TritonPlatform, formatModelConfig } from './model-config.js';
 import { type ModelFolder, prepareModelFolder, validateModelName, writeModelFolder } from './model-folder.js';
 import { engineTensors, onnxTensors } from './model-tensors.js';
@@ -263,12 +263,16 @@ export async function exportTriton(model: string, options: TritonExportOptions):
   if (options.force !== undefined && typeof options.force !== 'boolean') throw invalidArgument('a boolean', 'options.force', options.force);
   if (options.device !== undefined && (!Number.isSafeInteger(options.device) || options.device < 0))
     throw invalidArgument('a non-negative integer device index', 'options.device', options.device);
+  validateSignal(options.signal);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidArgument('a function', 'options.onProgress', options.onProgress);
   const settings = normalizeBuildSettings(options, 'options');
   if (isPlan) {
     const built = given(options, BUILD_OPTIONS);
     if (built.length > 0)
       throw invalidArgument('no build options (the plan is built already)', 'options', `a TensorRT plan with ${built.join(', ')}`);
   }
+  if (options.signal?.aborted) throw abortError(options.signal);
   const choice = await chooseFormat(isPlan, asked);
   if (choice.format === 'plan' && kind === 'cpu')
     throw invalidArgument("'gpu' (TensorRT plans run on GPUs only)", 'options.instanceKind', kind);

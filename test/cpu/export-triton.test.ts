@@ -97,6 +97,15 @@ describe('PP-OCRv4 detection as a Triton model', () => {
     expect(await readdir(repo)).toEqual(before);
   });
 
+  it('does nothing once its signal has fired', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    const fresh = join(scratch, 'aborted-repo');
+    const error = await rejection(exportTriton(realModels.ocrCls, { repo: fresh, format: 'onnx', signal: controller.signal }));
+    expect(error).toMatchObject({ code: ErrorCode.ABORTED, message: 'The operation was aborted: stop' });
+    await expect(readdir(fresh)).rejects.toThrow(/ENOENT/);
+  });
+
   it('refuses a plan where TensorRT cannot read it, and writes nothing', async () => {
     if (tensorrtAvailability().available) return;
     const plan = join(scratch, 'some.plan');
