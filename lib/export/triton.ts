@@ -37,6 +37,7 @@ import { engineTensors, onnxTensors } from './model-tensors.js';
 import {
   type BatchRange,
   type ModelTensor,
+  resolveMaxBatch,
   tritonModelConfig,
   validateDelayUs,
   validateInstances,
@@ -279,6 +280,8 @@ export async function exportTriton(model: string, options: TritonExportOptions):
   // Read before any work: an ONNX model with a type or a rank Triton cannot declare is refused now.
   const proto = isPlan ? undefined : await loadModel(model);
   const sourceTensors = proto === undefined ? undefined : onnxTensors(proto);
+  // A batch size the model cannot take is refused before anything is built (the engine is checked again after).
+  if (sourceTensors !== undefined) resolveMaxBatch({ ...sourceTensors, maxBatch });
   const force = options.force ?? false;
   const folder: ModelFolder = await prepareModelFolder(options.repo, name, force);
 
