@@ -97,3 +97,9 @@ export { collectBatch, type CollectBatchOptions, type CollectSummary } from './s
 export { batchQueueStatus, type BatchQueueStatus } from './serve/queue/status.js';
 export { parseQueueUrl, type QueueLocation } from './serve/queue/queue-url.js';
 // --- end serving ---
+
+// --- model repository export ---
+export { exportTriton, type TritonExportOptions, type TritonExportResult, type TritonModelFormat } from './export/triton.js';
+export type { TritonModelConfig, TritonTensorConfig, TritonPlatform, TritonInstanceKind } from './export/model-config.js';
+export type { TritonDataType } from './export/triton-types.js';
+// --- end model repository export ---

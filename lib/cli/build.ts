@@ -17,7 +17,7 @@ import { parseHardwareCompatibility, parseMemPoolSize, parseShapeList, parseSize
 import { formatBytes, formatShape, toJson } from './format.js';
 import { choiceOption, collect, integerOption } from './options.js';
 
-type BuildCliOptions = Record<string, unknown> & {
+export type BuildCliOptions = Record<string, unknown> & {
   output?: string;
   saveEngine?: string;
   precision?: Precision;
@@ -120,7 +120,7 @@ export function buildOptionsFromFlags(options: BuildCliOptions): BuildEngineOpti
 }
 
 /** One bar per phase while it runs (stderr, only on a terminal). */
-function progressBars(): { onProgress: (p: BuildProgress) => void; stop: () => void } {
+export function progressBars(): { onProgress: (p: BuildProgress) => void; stop: () => void } {
   const multibar = new MultiBar({
     format: '{phase} [{bar}] {value}/{total}',
     stream: process.stderr,
@@ -139,15 +139,11 @@ function progressBars(): { onProgress: (p: BuildProgress) => void; stop: () => v
   };
 }
 
-export function registerBuild(program: Command): Command {
+/** The engine builder's flags (trtexec's spellings too), shared by `build` and `export triton`. */
+export function addBuildFlags(command: Command): Command {
   const level = integerOption('--optimization-level', { min: 0 });
   const streams = integerOption('--max-aux-streams', { min: 0 });
-  return program
-    .command('build')
-    .description('build a TensorRT engine (.plan) from an ONNX model')
-    .argument('<model>', 'ONNX model (.onnx); external data next to it is read too')
-    .option('-o, --output <path>', 'the plan to write (default: <model>.plan next to the model)')
-    .option('--saveEngine <path>', 'trtexec alias of --output')
+  return command
     .option(
       '--precision <precision>',
       'fp32 (default), fp16, int8 or best (int8 where quantizable, fp16 elsewhere)',
@@ -181,7 +177,17 @@ export function registerBuild(program: Command): Command {
     .option('--max-aux-streams <n>', 'most auxiliary streams the engine may use', streams)
     .option('--maxAuxStreams <n>', 'trtexec alias of --max-aux-streams', streams)
     .option('--plugins <path>', 'plugin library to load (repeatable, or comma separated)', collect)
-    .option('--dynamicPlugins <path>', 'trtexec alias of --plugins', collect)
+    .option('--dynamicPlugins <path>', 'trtexec alias of --plugins', collect);
+}
+
+export function registerBuild(program: Command): Command {
+  const command = program
+    .command('build')
+    .description('build a TensorRT engine (.plan) from an ONNX model')
+    .argument('<model>', 'ONNX model (.onnx); external data next to it is read too')
+    .option('-o, --output <path>', 'the plan to write (default: <model>.plan next to the model)')
+    .option('--saveEngine <path>', 'trtexec alias of --output');
+  return addBuildFlags(command)
     .option('--json', 'print the summary as JSON')
     .action(async (model: string, options: BuildCliOptions) => {
       const output = options.output ?? options.saveEngine ?? defaultPlanPath(model);

@@ -7,6 +7,7 @@ import { registerBatch } from './batch.js';
 import { registerBench } from './bench.js';
 import { registerBuild } from './build.js';
 import { registerCache } from './cache.js';
+import { registerExport } from './export.js';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { fp16Mode, registerOptimizeCommand } from './optimize.js';
@@ -24,6 +25,7 @@ export const commandRegistrars: readonly CommandRegistrar[] = [
   registerBench,
   registerBuild,
   registerCache,
+  registerExport,
   // The optimize command's modes: --fp16 (./optimize.js) and --int8 (./optimize-int8.js).
   (program) => registerOptimizeCommand(program, [fp16Mode, int8Mode, pruneMode]),
 ];

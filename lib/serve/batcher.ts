@@ -10,6 +10,7 @@ import type { InferenceSession } from '../session.js';
 import { Tensor, formatDims } from '../tensor.js';
 import { isPlainObject, validateFeeds, validateOutputNames, validatePositiveInteger, validateSignal } from '../validate.js';
 import { BatchPolicy, type PolicyState } from './batch-policy.js';
+import { DEFAULT_DELAY_MS, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, batchesAlongFirstDim, validateDelayMs } from './batch-settings.js';
 import { type MetricsSnapshot, ServeMetrics, errorCodeOf } from './metrics.js';
 import { type PrometheusRegistry, registerServeMetrics } from './prometheus.js';
 import { stackRows, takeRow } from './stack.js';
@@ -56,18 +57,9 @@ interface Group {
   waiting: boolean;
 }
 
-const DEFAULT_MAX_BATCH = 32;
-const DEFAULT_DELAY_MS = 2;
-const DEFAULT_MAX_QUEUE = 1024;
-
-function isDynamic(dim: number | string | undefined): boolean {
-  return typeof dim === 'string' || (typeof dim === 'number' && dim < 0);
-}
-
 /** Whether a run may hold several items: every input and output has a dynamic first dim. */
 function modelBatches(session: InferenceSession): boolean {
-  const all = [...session.inputs, ...session.outputs];
-  return session.inputs.length > 0 && all.every((info) => info.shape.length > 0 && isDynamic(info.shape[0]));
+  return batchesAlongFirstDim(session.inputs, session.outputs);
 }
 
 export class Batcher implements AsyncDisposable {
@@ -100,10 +92,7 @@ export class Batcher implements AsyncDisposable {
     this.session = session;
     this.#batching = modelBatches(session);
     this.maxBatchSize = this.#batching ? Math.max(1, Math.min(asked, capacity.maxBatch ?? asked)) : 1;
-    const delay = options.maxDelayMs ?? DEFAULT_DELAY_MS;
-    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)
-      throw invalidArgument('a non-negative number of milliseconds', 'options.maxDelayMs', delay);
-    this.maxDelayMs = delay;
+    this.maxDelayMs = validateDelayMs(options.maxDelayMs ?? DEFAULT_DELAY_MS, 'options.maxDelayMs');
     this.maxQueue = validatePositiveInteger(options.maxQueue, 'options.maxQueue') ?? DEFAULT_MAX_QUEUE;
     this.concurrency = validatePositiveInteger(options.concurrency, 'options.concurrency') ?? capacity.concurrency;
     if (options.adaptive !== undefined && typeof options.adaptive !== 'boolean')
