@@ -83,4 +83,7 @@ export type { BackendCapacity } from './backends/capacity.js';
 export { runBatchJob, type BatchJobOptions, type BatchProgress, type BatchSummary, type BatchFailure } from './serve/batch-job.js';
 export type { OutputStreamFactory } from './serve/results-file.js';
 export { measureLoad, type LoadOptions, type LoadReport } from './serve/load.js';
+export { Router, createRouter, type RouterRunOptions, type RouterMetricsSnapshot } from './serve/router.js';
+export { RETRYABLE_CODES, type Route, type RouteTarget, type RouterPolicy, type RoutePriority } from './serve/route-policy.js';
+export type { RouteMetricsSnapshot, RouteState } from './serve/route-metrics.js';
 // --- end serving ---
