@@ -18,7 +18,7 @@ export interface RouteTarget {
   /** The model's inputs and outputs: on the target itself (a session) or on its `session` (a batcher, a handle). */
   readonly inputs?: readonly TensorInfo[];
   readonly outputs?: readonly TensorInfo[];
-  readonly session?: { readonly inputs: readonly TensorInfo[]; readonly outputs: readonly TensorInfo[] };
+  readonly session?: { readonly inputs: readonly TensorInfo[]; readonly outputs: readonly TensorInfo[]; readonly backend?: string };
   /** A session's backend name, shown in metrics. */
   readonly backend?: string;
   /** A session that says it was disposed is skipped without a run. */
@@ -189,7 +189,12 @@ function checkRoute(route: unknown, at: number): CheckedRoute {
     session: target,
     inputs: io.inputs,
     outputs: io.outputs,
-    backend: typeof target.backend === 'string' ? target.backend : 'unknown',
+    backend:
+      typeof target.backend === 'string'
+        ? target.backend
+        : typeof target.session?.backend === 'string'
+          ? target.session.backend
+          : 'unknown',
     ready: (ready as CheckedRoute['ready']) ?? own,
     concurrency: (concurrency as number | undefined) ?? defaultConcurrency(target),
     owned: owned ?? false,

@@ -217,6 +217,27 @@ describe('routing by priority', () => {
   });
 });
 
+describe('a batcher as a route', () => {
+  it('lets concurrent requests into the batcher together, so they still share runs', async () => {
+    await using batcher = createBatcher(local, { maxDelayMs: 5, adaptive: false });
+    await using router = createRouter(
+      [
+        { name: 'local', session: batcher },
+        { name: 'remote', session: other },
+      ],
+      { slaMs: 1e9 },
+    );
+    const inputs = Array.from({ length: 24 }, (_, i) => row(i + 1));
+    const results = await Promise.all(inputs.map((x) => router.run({ x })));
+    const m = router.metrics().routes.local;
+    expect(m).toMatchObject({ backend: 'cpu', concurrency: batcher.concurrency * batcher.maxBatchSize, completed: 24 });
+    expect(batcher.metrics().batchSize.max).toBe(24);
+    const alone = await local.run({ x: inputs[7] as Tensor });
+    const a = results[7]?.y?.data as Float32Array;
+    (alone.y?.data as Float32Array).forEach((value, k) => expect(a[k]).toBeCloseTo(value, 4));
+  });
+});
+
 describe('failover', () => {
   it('fails over from a disposed batcher, cools it down and never retries bad input', async () => {
     const batcher = createBatcher(local);
