@@ -139,7 +139,12 @@ export class Router implements AsyncDisposable {
       // The choice and the lane's taking of a slot happen in one synchronous turn.
       const pick = this.#pick(order, priority, tried);
       if ('probe' in pick) {
-        if (!(await this.#awaitProbe(pick.probe, signal))) leaving.push(pick.probe);
+        // Each route is probed at most once per request: a failed check leaves it out of this request
+        // whatever its cool-down (policy.cooldownMs may be 0).
+        if (!(await this.#awaitProbe(pick.probe, signal))) {
+          tried.add(pick.probe);
+          leaving.push(pick.probe);
+        }
         continue;
       }
       const lane = pick.lane;

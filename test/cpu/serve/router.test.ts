@@ -269,6 +269,21 @@ describe('failover', () => {
     expect(m.routes.local?.requests.latency).toBe(1);
   });
 
+  it('probes a route at most once per request, even with no cool-down', async () => {
+    let probes = 0;
+    await using router = createRouter(
+      [
+        { name: 'local', session: local },
+        { name: 'remote', session: other, ready: () => (probes++, false) },
+      ],
+      { slaMs: 1e9, cooldownMs: 0 },
+    );
+    await router.run({ x: row(1) }, { priority: 'bulk' });
+    await router.run({ x: row(2) }, { priority: 'bulk' });
+    expect(probes).toBe(2);
+    expect(router.metrics().routes).toMatchObject({ local: { requests: { bulk: 2 } }, remote: { requests: { bulk: 0 }, failovers: 2 } });
+  });
+
   it('skips a disposed session without running it, and says why when no route is up', async () => {
     const gone = await InferenceSession.create(servingMlp(), { backend: 'cpu' });
     const gone2 = await InferenceSession.create(servingMlp(), { backend: 'cpu' });
