@@ -269,6 +269,31 @@ describe('failover', () => {
     expect(m.routes.local?.requests.latency).toBe(1);
   });
 
+  it('fails over a request the route refuses as queue-full without cooling the route down', async () => {
+    await using full = await InferenceSession.create(servingMlp(), { backend: 'cpu', maxQueue: 0 });
+    await using router = createRouter(
+      [
+        // The session's own queue limit decides: the router lets every request through to it.
+        { name: 'local', session: full, concurrency: Infinity },
+        { name: 'remote', session: other, concurrency: Infinity },
+      ],
+      { slaMs: 1e9 },
+    );
+    await Promise.all(Array.from({ length: 5 }, (_, i) => router.run({ x: row(i) })));
+    const m = router.metrics();
+    expect(m.completed).toBe(5);
+    expect(m.routes.local).toMatchObject({
+      requests: { latency: 5 },
+      completed: 1,
+      errors: { ERR_QUEUE_FULL: 4 },
+      failovers: 4,
+      state: 'up',
+    });
+    expect(m.routes.remote).toMatchObject({ requests: { latency: 4 }, completed: 4 });
+    await router.run({ x: row(9) });
+    expect(router.metrics().routes.local?.completed).toBe(2);
+  });
+
   it('probes a route at most once per request, even with no cool-down', async () => {
     let probes = 0;
     await using router = createRouter(
