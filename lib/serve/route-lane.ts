@@ -106,7 +106,8 @@ export class RouteLane {
     });
     const answer = (async () => {
       try {
-        return (await ready(controller.signal)) === true ? true : 'the readiness check answered not ready';
+        // Only a plain false is "not ready": a check that resolves with nothing has passed.
+        return (await ready(controller.signal)) === false ? 'the readiness check answered not ready' : true;
       } catch (error) {
         return `the readiness check failed: ${errorCodeOf(error)}: ${(error as Error)?.message ?? String(error)}`;
       }

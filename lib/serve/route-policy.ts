@@ -24,7 +24,7 @@ export interface RouteTarget {
   /** A session that says it was disposed is skipped without a run. */
   readonly disposed?: boolean;
   /** A readiness check of the target's own (the remote backend's), used when the route has no `ready` hook. */
-  ready?(options?: { signal?: AbortSignal }): boolean | Promise<boolean>;
+  ready?(options?: { signal?: AbortSignal }): boolean | void | Promise<boolean | void>;
   dispose?(): void | Promise<void>;
 }
 
@@ -33,12 +33,12 @@ export interface Route {
   name: string;
   session: RouteTarget;
   /**
-   * Readiness check: resolves true when the route can take requests. Called before the route's first
-   * request and again each time a cool-down ends; false, a throw or no answer within
+   * Readiness check: answers false (or throws) when the route cannot take requests. Called before the
+   * route's first request and again each time a cool-down ends; false, a throw or no answer within
    * `policy.probeTimeoutMs` keeps the route out for another cool-down. Default: the session's own
    * `ready({ signal })` when it has one, else none (the first request after a cool-down is the probe).
    */
-  ready?: (signal: AbortSignal) => boolean | Promise<boolean>;
+  ready?: (signal: AbortSignal) => boolean | void | Promise<boolean | void>;
   /**
    * Requests the router lets run on this route at once; more wait in the router's queue for it, and
    * their wait is the route's measured queue delay. Default: an InferenceSession's capacity (the
@@ -108,7 +108,7 @@ export interface CheckedRoute {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly backend: string;
-  readonly ready: ((signal: AbortSignal) => boolean | Promise<boolean>) | undefined;
+  readonly ready: ((signal: AbortSignal) => boolean | void | Promise<boolean | void>) | undefined;
   readonly concurrency: number;
   readonly owned: boolean;
 }
