@@ -294,6 +294,23 @@ describe('failover', () => {
     expect(router.metrics().routes.local?.completed).toBe(2);
   });
 
+  it('counts a readiness check that does not answer in time as not ready', async () => {
+    await using router = createRouter(
+      [
+        { name: 'local', session: local },
+        { name: 'remote', session: other, ready: () => new Promise<boolean>(() => undefined) },
+      ],
+      { slaMs: 1e9, probeTimeoutMs: 50 },
+    );
+    await router.run({ x: row(1) }, { priority: 'bulk' });
+    expect(router.metrics().routes.remote).toMatchObject({
+      requests: { bulk: 0 },
+      state: 'cooling',
+      lastFailure: 'no answer from the readiness check within 50 ms',
+    });
+    expect(router.metrics().routes.local?.requests.bulk).toBe(1);
+  });
+
   it('probes a route at most once per request, even with no cool-down', async () => {
     let probes = 0;
     await using router = createRouter(
