@@ -6,6 +6,7 @@ import type { TensorInfo } from '../backends/backend.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { isPlainObject, validateEnum } from '../validate.js';
+import { errorCodeOf } from './metrics.js';
 
 export type RoutePriority = 'latency' | 'bulk';
 
@@ -69,8 +70,11 @@ export interface RouterPolicy {
   probeTimeoutMs?: number;
   /** Weight of the newest wait in the queue-delay average, in (0, 1]; default 0.2. */
   ewmaAlpha?: number;
-  /** Error codes that send a request to the next route; default RETRYABLE_CODES. */
-  failoverOn?: readonly string[];
+  /**
+   * Which failures send a request to the next route: error codes (default RETRYABLE_CODES), or a
+   * function of the error (say, to tell a remote server's 4xx answer from its 5xx by the error's details).
+   */
+  failoverOn?: readonly string[] | ((error: unknown) => boolean);
   /** The router's name in metrics; default "router". */
   model?: string;
 }
@@ -122,7 +126,8 @@ export interface CheckedPolicy {
   readonly maxCooldownMs: number;
   readonly probeTimeoutMs: number;
   readonly ewmaAlpha: number;
-  readonly failoverOn: ReadonlySet<string>;
+  /** Whether a run's failure sends its request to the next route. */
+  readonly failsOver: (error: unknown) => boolean;
   readonly model: string;
 }
 
@@ -254,8 +259,13 @@ export function checkPolicy(policy: unknown, routes: readonly CheckedRoute[]): C
   if (alpha !== undefined && (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1)))
     throw invalidArgument('a number in (0, 1]', 'policy.ewmaAlpha', alpha);
   const failoverOn = policy.failoverOn;
-  if (failoverOn !== undefined && (!Array.isArray(failoverOn) || !failoverOn.every((code) => typeof code === 'string')))
-    throw invalidArgument('an array of error codes', 'policy.failoverOn', failoverOn);
+  if (
+    failoverOn !== undefined &&
+    typeof failoverOn !== 'function' &&
+    (!Array.isArray(failoverOn) || !failoverOn.every((code) => typeof code === 'string'))
+  )
+    throw invalidArgument('an array of error codes or a function (error) => boolean', 'policy.failoverOn', failoverOn);
+  const codes = new Set(Array.isArray(failoverOn) ? (failoverOn as string[]) : RETRYABLE_CODES);
   if (policy.model !== undefined && typeof policy.model !== 'string') throw invalidArgument('a string', 'policy.model', policy.model);
   return {
     slaMs: checkMs(policy.slaMs, 'policy.slaMs', 0),
@@ -266,7 +276,10 @@ export function checkPolicy(policy: unknown, routes: readonly CheckedRoute[]): C
     maxCooldownMs,
     probeTimeoutMs: checkMs(policy.probeTimeoutMs, 'policy.probeTimeoutMs', 2000, { positive: true }),
     ewmaAlpha: (alpha as number | undefined) ?? 0.2,
-    failoverOn: new Set((failoverOn as string[] | undefined) ?? RETRYABLE_CODES),
+    failsOver:
+      typeof failoverOn === 'function'
+        ? (error) => (failoverOn as (error: unknown) => boolean)(error) === true
+        : (error) => codes.has(errorCodeOf(error)),
     model: (policy.model as string | undefined) ?? 'router',
   };
 }

@@ -13,7 +13,7 @@
  * - 'bulk' requests take the first route that is up in `policy.bulk` order (default: the routes'
  *   order reversed, remote first), whatever its queue: throughput over latency. In a route's queue,
  *   waiting latency requests start before waiting bulk ones.
- * - Failover: a run that fails with a code of `policy.failoverOn` (unavailable, disposed, queue
+ * - Failover: a run that fails as `policy.failoverOn` says (by default codes of unavailable, disposed, queue
  *   full, remote and connection errors: failures of the route, not of the request) goes on to the
  *   next route of the same order; each route is tried once per request. Bad input (ERR_SHAPE_MISMATCH,
  *   ERR_DTYPE_MISMATCH, ...), model errors and aborts go back to the caller at once.
@@ -155,7 +155,7 @@ export class Router implements AsyncDisposable {
         return await lane.run(feeds, priority, { signal, outputs });
       } catch (error) {
         const code = errorCodeOf(error);
-        if (signal?.aborted || !this.#policy.failoverOn.has(code)) throw error;
+        if (signal?.aborted || !this.#policy.failsOver(error)) throw error;
         if (code !== ErrorCode.QUEUE_FULL) lane.markFailed(`${code}: ${(error as Error)?.message ?? String(error)}`);
         lastError = error;
         leaving.push(lane);

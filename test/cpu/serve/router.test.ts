@@ -86,6 +86,11 @@ describe('createRouter validation', () => {
       ],
       [[{ name: 'a', session: local }], { slaMs: 1, bulk: ['a', 'a'] }, /for policy\.bulk\[1\] but received "a"$/],
       [[{ name: 'a', session: local }], { slaMs: 1, ewmaAlpha: 0 }, /for policy\.ewmaAlpha but received 0$/],
+      [
+        [{ name: 'a', session: local }],
+        { slaMs: 1, failoverOn: 'ERR_REMOTE' },
+        /^Expected an array of error codes or a function \(error\) => boolean for policy\.failoverOn but received "ERR_REMOTE"$/,
+      ],
       [[{ name: 'a', session: local }], { slaMs: 1, cooldownMs: 10, maxCooldownMs: 5 }, /for policy\.maxCooldownMs but received 5$/],
     ];
     for (const [routes, policy, message] of bad) {
@@ -452,6 +457,24 @@ describe('a remote route over HTTP', () => {
     server.failInferWith = 503;
     await router.run({ x: row(4) }, { priority: 'bulk' });
     expect(router.metrics().routes.remote?.cooldownMs).toBe(20);
+    server.failInferWith = undefined;
+  });
+
+  it('fails over as a failoverOn function says: a 5xx answer moves on, a 4xx one goes back to the caller', async () => {
+    server.ready = true;
+    const serverError = (error: unknown) =>
+      (error as { code?: string }).code === 'ERR_REMOTE' && / answered 5\d\d:/.test((error as Error).message);
+    await using router = hybrid({ failoverOn: serverError });
+    server.failInferWith = 404;
+    await expect(router.run({ x: row(1) }, { priority: 'bulk' })).rejects.toMatchObject({
+      code: 'ERR_REMOTE',
+      message: expect.stringContaining('answered 404'),
+    });
+    expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 1 }, failovers: 0, state: 'up' });
+    server.failInferWith = 502;
+    await router.run({ x: row(1) }, { priority: 'bulk' });
+    expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 2 }, failovers: 1, state: 'cooling' });
+    expect(router.metrics().routes.local?.completed).toBe(1);
     server.failInferWith = undefined;
   });
 
