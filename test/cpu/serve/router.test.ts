@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   InferenceSession,
+  ModelHandle,
   type Route,
   type RouteTarget,
   type Router,
@@ -222,7 +223,7 @@ describe('routing by priority', () => {
   });
 });
 
-describe('a batcher as a route', () => {
+describe('batchers and model handles as routes', () => {
   it('lets concurrent requests into the batcher together, so they still share runs', async () => {
     await using batcher = createBatcher(local, { maxDelayMs: 5, adaptive: false });
     await using router = createRouter(
@@ -240,6 +241,14 @@ describe('a batcher as a route', () => {
     const alone = await local.run({ x: inputs[7] as Tensor });
     const a = results[7]?.y?.data as Float32Array;
     (alone.y?.data as Float32Array).forEach((value, k) => expect(a[k]).toBeCloseTo(value, 4));
+  });
+  it('runs on a model handle, whose current model answers', async () => {
+    await using handle = await ModelHandle.open(servingMlp(), { session: { backend: 'cpu' }, batcher: false });
+    await using router = createRouter([{ name: 'local', session: handle }], { slaMs: 1e9 });
+    const x = row(3);
+    const [routed, alone] = await Promise.all([router.run({ x }), handle.session.run({ x })]);
+    expect(Array.from(routed.y?.data as Float32Array)).toEqual(Array.from(alone.y?.data as Float32Array));
+    expect(router.metrics().routes.local).toMatchObject({ backend: 'cpu', completed: 1 });
   });
 });
 
