@@ -10,6 +10,9 @@ import { errorCodeOf } from './metrics.js';
 import { RouteMetrics, type RouteMetricsSnapshot, type RouteState } from './route-metrics.js';
 import type { CheckedPolicy, CheckedRoute, RoutePriority } from './route-policy.js';
 
+/** Longest delay setTimeout keeps (longer ones fire at once); an SLA beyond it never spills. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Waiter {
   readonly arrived: number;
   start: () => void;
@@ -18,6 +21,18 @@ interface Waiter {
 export interface LaneRunOptions {
   signal: AbortSignal | undefined;
   outputs: readonly string[] | undefined;
+  /**
+   * A latency request that is still waiting when its wait reaches the SLA leaves the queue (rejects
+   * with SpillOver) if `elsewhere()` says another route would start it at once.
+   */
+  spill?: { afterMs: number; elsewhere: () => boolean };
+}
+
+/** A waiting request left the queue to be routed again: not an error of the route. */
+export class SpillOver extends Error {
+  constructor() {
+    super('the request left the queue to be routed again');
+  }
 }
 
 export class RouteLane {
@@ -29,6 +44,11 @@ export class RouteLane {
   /** Exponentially weighted average of measured waits (ms). */
   #averageWaitMs = 0;
   #waits = 0;
+  /**
+   * Arrival of the oldest request that spilled to another route since the route last finished a run:
+   * it waited that long and the route has started nothing since, so a new request would wait too.
+   */
+  #stalledSince: number | undefined;
   #state: RouteState;
   #cooldownUntil = 0;
   /** Length of the current (or last) cool-down. */
@@ -56,12 +76,18 @@ export class RouteLane {
   /**
    * The wait a request arriving now should expect (ms), from what was measured: nothing when a run
    * slot is free; else the larger of the average of recent waits and the age of the oldest request
-   * still waiting (which grows while the route is stuck, before any wait has ended).
+   * still waiting, or that spilled elsewhere since the last run ended (which grows while the route is
+   * stuck, before any wait has ended).
    */
   queueDelayMs(now = performance.now()): number {
     if (this.#inFlight < this.route.concurrency && this.#queued === 0) return 0;
-    const oldest = Math.min(this.#waiting.latency[0]?.arrived ?? now, this.#waiting.bulk[0]?.arrived ?? now);
+    const oldest = Math.min(this.#waiting.latency[0]?.arrived ?? now, this.#waiting.bulk[0]?.arrived ?? now, this.#stalledSince ?? now);
     return Math.max(this.#averageWaitMs, now - oldest);
+  }
+
+  /** A request sent now would start at once. */
+  hasFreeSlot(): boolean {
+    return this.#inFlight < this.route.concurrency && this.#queued === 0;
   }
 
   /** A free run slot, or a measured queue delay below the SLA. */
@@ -150,7 +176,7 @@ export class RouteLane {
     this.metrics.recordRequest(priority);
     try {
       if (this.#inFlight < this.route.concurrency && this.#queued === 0) this.#inFlight++;
-      else await this.#wait(priority, arrived, options.signal);
+      else await this.#wait(priority, arrived, options.signal, options.spill);
       const started = performance.now();
       this.#observeWait(started - arrived);
       try {
@@ -164,10 +190,12 @@ export class RouteLane {
         return results;
       } finally {
         this.#inFlight--;
+        this.#stalledSince = undefined;
         this.#next();
       }
     } catch (error) {
-      this.metrics.recordError(errorCodeOf(error), performance.now() - arrived);
+      if (error instanceof SpillOver) this.metrics.recordSpill();
+      else this.metrics.recordError(errorCodeOf(error), performance.now() - arrived);
       throw error;
     }
   }
@@ -178,25 +206,35 @@ export class RouteLane {
     this.metrics.recordStart(waitMs);
   }
 
-  #wait(priority: RoutePriority, arrived: number, signal: AbortSignal | undefined): Promise<void> {
+  #wait(priority: RoutePriority, arrived: number, signal: AbortSignal | undefined, spill: LaneRunOptions['spill']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const queue = this.#waiting[priority];
+      let timer: NodeJS.Timeout | undefined;
       const stop = signal ? onAbort(signal, () => leave(abortError(signal))) : undefined;
       const leave = (error: unknown): void => {
         const at = queue.indexOf(waiter);
         if (at >= 0) queue.splice(at, 1);
         stop?.();
+        clearTimeout(timer);
         reject(error);
       };
       const waiter: Waiter = {
         arrived,
         start: () => {
           stop?.();
+          clearTimeout(timer);
           this.#inFlight++;
           resolve();
         },
       };
       queue.push(waiter);
+      // Only lets go of the request when another route would take it at once; else it keeps its place.
+      if (spill && spill.afterMs <= MAX_TIMER_MS)
+        timer = setTimeout(() => {
+          if (!spill.elsewhere()) return;
+          this.#stalledSince = Math.min(this.#stalledSince ?? arrived, arrived);
+          leave(new SpillOver());
+        }, spill.afterMs);
     });
   }
 

@@ -22,6 +22,8 @@ export interface RouteMetricsSnapshot {
   errors: Record<string, number>;
   /** Requests that left this route for the next one after an error or a failed readiness check. */
   failovers: number;
+  /** Latency requests that left this route's queue for another route when their wait reached the SLA. */
+  spills: number;
   /** The queue delay the routing decision reads now (ms): 0 with a free run slot, else the larger of the measured average wait and the oldest waiting request's age. */
   queueDelayMs: number;
   /** Measured waits (ms) in the router's queue before a request started on this route. */
@@ -48,6 +50,7 @@ export interface RouteMetricsListener {
   completed(latencyMs: number): void;
   error(code: string, latencyMs: number): void;
   failover(): void;
+  spill(): void;
 }
 
 export class RouteMetrics {
@@ -58,6 +61,7 @@ export class RouteMetrics {
   readonly #listeners = new Set<RouteMetricsListener>();
   #completed = 0;
   #failovers = 0;
+  #spills = 0;
 
   recordRequest(priority: RoutePriority): void {
     this.#requests[priority]++;
@@ -86,18 +90,24 @@ export class RouteMetrics {
     for (const listener of this.#listeners) listener.failover();
   }
 
+  recordSpill(): void {
+    this.#spills++;
+    for (const listener of this.#listeners) listener.spill();
+  }
+
   listen(listener: RouteMetricsListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
   /** The counters and histograms; the route adds what it knows of its present (queue, state). */
-  counts(): Pick<RouteMetricsSnapshot, 'requests' | 'completed' | 'errors' | 'failovers' | 'queueMs' | 'latencyMs'> {
+  counts(): Pick<RouteMetricsSnapshot, 'requests' | 'completed' | 'errors' | 'failovers' | 'spills' | 'queueMs' | 'latencyMs'> {
     return {
       requests: { ...this.#requests },
       completed: this.#completed,
       errors: Object.fromEntries(this.#errors),
       failovers: this.#failovers,
+      spills: this.#spills,
       queueMs: this.#queue.snapshot(),
       latencyMs: this.#latency.snapshot(),
     };

@@ -53,7 +53,7 @@ export interface Route {
 export interface RouterPolicy {
   /**
    * Queue delay (ms) a latency request accepts: it goes to the first route in `latency` order with a
-   * free run slot or whose measured queue delay is below this.
+   * free run slot or whose measured queue delay is below this. Infinity: always the first route that is up.
    */
   slaMs: number;
   /** Route names in the order latency requests try them; default the routes' order. */
@@ -206,9 +206,15 @@ function checkRoute(route: unknown, at: number): CheckedRoute {
   };
 }
 
-function checkMs(value: unknown, name: string, fallback: number, { positive = false } = {}): number {
+function checkMs(value: unknown, name: string, fallback: number, { positive = false, infinite = false } = {}): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    (!infinite && !Number.isFinite(value)) ||
+    value < 0 ||
+    (positive && value === 0)
+  ) {
     throw invalidArgument(positive ? 'a positive number of milliseconds' : 'a non-negative number of milliseconds', name, value);
   }
   return value;
@@ -268,7 +274,7 @@ export function checkPolicy(policy: unknown, routes: readonly CheckedRoute[]): C
   const codes = new Set(Array.isArray(failoverOn) ? (failoverOn as string[]) : RETRYABLE_CODES);
   if (policy.model !== undefined && typeof policy.model !== 'string') throw invalidArgument('a string', 'policy.model', policy.model);
   return {
-    slaMs: checkMs(policy.slaMs, 'policy.slaMs', 0),
+    slaMs: checkMs(policy.slaMs, 'policy.slaMs', 0, { infinite: true }),
     latency: checkOrder(policy.latency, 'policy.latency', names, names),
     bulk: checkOrder(policy.bulk, 'policy.bulk', names, [...names].reverse()),
     defaultPriority: validateEnum(policy.defaultPriority, ['latency', 'bulk'] as const, 'policy.defaultPriority') ?? 'latency',

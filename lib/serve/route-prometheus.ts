@@ -6,6 +6,7 @@
  *   tensorrt_node_route_requests_total        counter    requests sent to the route, with a `priority` label
  *   tensorrt_node_route_errors_total          counter    failed requests, with a `code` label
  *   tensorrt_node_route_failovers_total       counter    requests that left the route for the next one
+ *   tensorrt_node_route_spills_total          counter    latency requests that left its queue when their wait reached the SLA
  *   tensorrt_node_route_queue_seconds         histogram  measured waits in the router's queue for the route
  *   tensorrt_node_route_request_seconds       histogram  time from arrival at the route to its answer
  *   tensorrt_node_route_queue_delay_seconds   gauge      the queue delay routing reads now
@@ -61,6 +62,11 @@ export async function registerRouteMetrics(registry: PrometheusRegistry, model: 
   const requests = counter('tensorrt_node_route_requests_total', 'Requests sent to the route', [...LABELS, 'priority']);
   const errors = counter('tensorrt_node_route_errors_total', 'Requests the route failed, by error code', [...LABELS, 'code']);
   const failovers = counter('tensorrt_node_route_failovers_total', 'Requests that left the route for the next one', LABELS);
+  const spills = counter(
+    'tensorrt_node_route_spills_total',
+    "Latency requests that left the route's queue when their wait reached the SLA",
+    LABELS,
+  );
   const queue = histogram('tensorrt_node_route_queue_seconds', "Seconds a request waited in the router's queue for the route");
   const request = histogram('tensorrt_node_route_request_seconds', 'Seconds from arrival at the route to its answer');
   const stops = lanes.map((lane) => {
@@ -69,6 +75,7 @@ export async function registerRouteMetrics(registry: PrometheusRegistry, model: 
     // Zero-valued series exist from the start, so dashboards see every route before its first request.
     for (const priority of ['latency', 'bulk']) requests.inc({ ...labels, priority }, 0);
     failovers.inc(labels, 0);
+    spills.inc(labels, 0);
     return lane.metrics.listen({
       request: (priority) => requests.inc({ ...labels, priority }),
       started: (queueMs) => queue.observe(labels, queueMs / 1000),
@@ -78,6 +85,7 @@ export async function registerRouteMetrics(registry: PrometheusRegistry, model: 
         request.observe(labels, latencyMs / 1000);
       },
       failover: () => failovers.inc(labels),
+      spill: () => spills.inc(labels),
     });
   });
   return () => {

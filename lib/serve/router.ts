@@ -10,6 +10,8 @@
  *   route's requests beyond its `concurrency` in a queue of its own and averages how long they wait
  *   (EWMA), and the age of the oldest one still waiting counts too. When every route is over the
  *   SLA the request goes to the one with the smallest delay rather than failing.
+ *   A latency request still waiting on a route when its wait reaches the SLA moves to another route
+ *   with a free run slot, if there is one (a spill, counted on the route it left).
  * - 'bulk' requests take the first route that is up in `policy.bulk` order (default: the routes'
  *   order reversed, remote first), whatever its queue: throughput over latency. In a route's queue,
  *   waiting latency requests start before waiting bulk ones.
@@ -32,7 +34,7 @@ import { isPlainObject, validateSignal } from '../validate.js';
 import { onAbort } from '../util/abort-listeners.js';
 import { errorCodeOf } from './metrics.js';
 import type { PrometheusRegistry } from './prometheus.js';
-import { RouteLane } from './route-lane.js';
+import { RouteLane, SpillOver } from './route-lane.js';
 import type { RouteMetricsSnapshot } from './route-metrics.js';
 import {
   type CheckedPolicy,
@@ -151,9 +153,14 @@ export class Router implements AsyncDisposable {
       if (lane === undefined) break;
       tried.add(lane);
       for (const left of leaving.splice(0)) left.metrics.recordFailover();
+      const spill =
+        priority === 'latency' && order.length > tried.size
+          ? { afterMs: this.#policy.slaMs, elsewhere: () => this.#takesNow(order, tried) }
+          : undefined;
       try {
-        return await lane.run(feeds, priority, { signal, outputs });
+        return await lane.run(feeds, priority, { signal, outputs, spill });
       } catch (error) {
+        if (error instanceof SpillOver) continue;
         const code = errorCodeOf(error);
         if (signal?.aborted || !this.#policy.failsOver(error)) throw error;
         if (code !== ErrorCode.QUEUE_FULL) lane.markFailed(`${code}: ${(error as Error)?.message ?? String(error)}`);
@@ -194,6 +201,14 @@ export class Router implements AsyncDisposable {
       }
     }
     return { lane: fallback };
+  }
+
+  /** Whether a route not yet tried by this request is up with a free run slot: moving to another queue would not help. */
+  #takesNow(order: readonly string[], tried: ReadonlySet<RouteLane>): boolean {
+    return order.some((name) => {
+      const lane = this.#byName.get(name) as RouteLane;
+      return !tried.has(lane) && lane.availability() === 'up' && lane.hasFreeSlot();
+    });
   }
 
   /** Waits for a route's readiness check, or for the request's abort. */

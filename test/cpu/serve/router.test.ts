@@ -160,7 +160,7 @@ describe('routing by priority', () => {
         { name: 'local', session: local },
         { name: 'remote', session: other },
       ],
-      { slaMs: 1e9 },
+      { slaMs: Infinity },
     );
     const runs = inputs.map((x) => loose.run({ x }));
     const during = loose.metrics().routes.local;
@@ -171,10 +171,10 @@ describe('routing by priority', () => {
     expect(after.routes.local?.requests.latency).toBe(requests);
     expect(after.routes.local?.queueMs.count).toBe(requests);
     expect(after.routes.remote?.requests.latency).toBe(0);
-    expect(after.routes.local?.queueDelayMs).toBe(0);
+    expect(after.routes.local).toMatchObject({ queueDelayMs: 0, spills: 0 });
   });
 
-  it('moves latency requests away once the measured queue delay passes the SLA, and back when the queue drains', async () => {
+  it('moves a waiting latency request elsewhere when its wait reaches the SLA, keeps new ones away, and comes back when the route frees', async () => {
     const busy = gated(local);
     const slaMs = 30;
     await using router = createRouter(
@@ -187,18 +187,48 @@ describe('routing by priority', () => {
     const first = router.run({ x: row(1) });
     const second = router.run({ x: row(2) }); // waits behind the first: nothing measured says it is slow yet
     expect(router.metrics().routes.local).toMatchObject({ inFlight: 1, queued: 1 });
+    await second; // the gate is still shut: the second request spilled to the other route
+    let m = router.metrics();
+    expect(m.routes.local).toMatchObject({ spills: 1, queued: 0, inFlight: 1, errors: {} });
+    expect(m.routes.remote?.requests.latency).toBe(1);
+    expect(busy.started).toEqual([(row(1).data as Float32Array)[0]]);
     await sleep(slaMs * 3);
     expect(router.metrics().routes.local?.queueDelayMs).toBeGreaterThan(slaMs);
-    await router.run({ x: row(3) }); // the oldest waiter is older than the SLA: elsewhere
-    expect(router.metrics().routes.remote?.requests.latency).toBe(1);
+    await router.run({ x: row(3) }); // the local route has started nothing since: straight elsewhere
+    m = router.metrics();
+    expect(m.routes.remote?.requests.latency).toBe(2);
+    expect(m.routes.local?.requests.latency).toBe(2);
     busy.open();
-    await Promise.all([first, second]);
+    await first;
     expect(router.metrics().routes.local?.queueDelayMs).toBe(0);
     await router.run({ x: row(4) });
-    const m = router.metrics();
-    expect(m.routes.local?.requests.latency).toBe(3);
-    expect(m.routes.remote?.requests.latency).toBe(1);
-    expect(m.routes.local?.queueMs.max).toBeGreaterThan(slaMs); // the second request's measured wait
+    m = router.metrics();
+    expect(m.routes.local).toMatchObject({ requests: { latency: 3 }, completed: 2, spills: 1 });
+    expect(m.routes.remote?.requests.latency).toBe(2);
+  });
+
+  it('keeps a waiting latency request in place when no other route has a free run slot', async () => {
+    const busy = gated(local);
+    const slow = gated(other);
+    await using router = createRouter(
+      [
+        { name: 'local', session: busy, concurrency: 1 },
+        { name: 'remote', session: slow, concurrency: 1 },
+      ],
+      { slaMs: 10 },
+    );
+    const runs = [router.run({ x: row(1) }), router.run({ x: row(2) }, { priority: 'bulk' }), router.run({ x: row(3) })];
+    try {
+      expect(router.metrics().routes.local).toMatchObject({ inFlight: 1, queued: 1 });
+      expect(router.metrics().routes.remote).toMatchObject({ inFlight: 1, queued: 0 });
+      await sleep(60); // past the SLA: the waiting request would spill if the other route had room
+      expect(router.metrics().routes.local).toMatchObject({ queued: 1, spills: 0 });
+    } finally {
+      busy.open();
+      slow.open();
+      await Promise.all(runs);
+    }
+    expect(router.metrics().routes.local).toMatchObject({ completed: 2, spills: 0 });
   });
 
   it('sends bulk requests to the remote route first, and starts waiting latency requests before waiting bulk ones', async () => {
