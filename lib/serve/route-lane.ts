@@ -228,13 +228,17 @@ export class RouteLane {
         },
       };
       queue.push(waiter);
-      // Only lets go of the request when another route would take it at once; else it keeps its place.
-      if (spill && spill.afterMs <= MAX_TIMER_MS)
-        timer = setTimeout(() => {
-          if (!spill.elsewhere()) return;
-          this.#stalledSince = Math.min(this.#stalledSince ?? arrived, arrived);
-          leave(new SpillOver());
-        }, spill.afterMs);
+      // Lets go of the request only when another route would start it at once; else it keeps its
+      // place and looks again one SLA later (another route may have come up or freed a slot).
+      const check = (): void => {
+        if (!spill?.elsewhere()) {
+          timer = setTimeout(check, Math.max(spill?.afterMs ?? 0, 1));
+          return;
+        }
+        this.#stalledSince = Math.min(this.#stalledSince ?? arrived, arrived);
+        leave(new SpillOver());
+      };
+      if (spill && spill.afterMs <= MAX_TIMER_MS) timer = setTimeout(check, spill.afterMs);
     });
   }
 
