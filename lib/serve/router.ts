@@ -11,7 +11,7 @@
  *   (EWMA), and the age of the oldest one still waiting counts too. When every route is over the
  *   SLA the request goes to the one with the smallest delay rather than failing.
  *   A latency request still waiting on a route when its wait reaches the SLA moves to another route
- *   with a free run slot, if there is one (a spill, counted on the route it left).
+ *   with a free run slot as soon as one has (checked every SLA; a spill, counted on the route it left).
  * - 'bulk' requests take the first route that is up in `policy.bulk` order (default: the routes'
  *   order reversed, remote first), whatever its queue: throughput over latency. In a route's queue,
  *   waiting latency requests start before waiting bulk ones.
