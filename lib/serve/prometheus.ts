@@ -25,10 +25,10 @@ export interface PrometheusRegistry {
 }
 
 const LABELS = ['model', 'backend', 'source'] as const;
-const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
-type PromClient = typeof PromClientModule;
+export type PromClient = typeof PromClientModule;
 type Labels = Record<(typeof LABELS)[number], string>;
 
 interface Exported {
@@ -43,7 +43,7 @@ interface Exported {
 /** Sources whose gauges a registry's collect() reads. */
 const gaugeSources = new WeakMap<object, Set<ServeMetrics>>();
 
-async function loadPromClient(): Promise<PromClient> {
+export async function loadPromClient(): Promise<PromClient> {
   try {
     return await import('prom-client');
   } catch (error) {
@@ -55,7 +55,7 @@ async function loadPromClient(): Promise<PromClient> {
   }
 }
 
-function getOrCreate<T>(registry: PrometheusRegistry, name: string, create: () => T): T {
+export function getOrCreate<T>(registry: PrometheusRegistry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }
 
