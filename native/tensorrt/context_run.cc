@@ -118,7 +118,9 @@ class RunSetup : public std::enable_shared_from_this<RunSetup> {
         promise_(Napi::Persistent(Napi::Object(op_->Promise()))) {
     capture_.emplace();
     // Tensors, arenas and the enqueue belong to the engine's device, whatever ran last here.
-    CheckCuda(env, UseDevice(core_->engine->device), "cudaSetDevice(" + std::to_string(core_->engine->device) + ")");
+    // (The operation's name is only spelled out on failure: it would be an allocation per run.)
+    if (cudaError_t status = UseDevice(core_->engine->device); status != cudaSuccess)
+      CheckCuda(env, status, "cudaSetDevice(" + std::to_string(core_->engine->device) + ")");
   }
 
   void SelectProfile(int32_t profile);
@@ -242,6 +244,7 @@ void RunSetup::BindTensors() {
   bytes_of_.assign(count, 0);
   data_dependent_.assign(count, false);
   std::vector<int32_t> order;
+  order.reserve(count);
   for (int32_t pass = 0; pass < 2; ++pass) {
     for (int32_t i = 0; i < static_cast<int32_t>(count); ++i) {
       bool output = engine().getTensorIOMode(engine().getIOTensorName(i)) == nvinfer1::TensorIOMode::kOUTPUT;

@@ -1,5 +1,9 @@
 #include "testing/heap_stats.h"
 
+#include <dlfcn.h>
+
+#include <cstdint>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -16,6 +20,10 @@ Napi::Value HeapStats(const Napi::CallbackInfo& info) {
   // hblkhd: blocks malloc mmapped on their own; they count as both live and held.
   result.Set("inUse", Napi::Number::New(env, static_cast<double>(stats.uordblks + stats.hblkhd)));
   result.Set("held", Napi::Number::New(env, static_cast<double>(stats.arena + stats.hblkhd)));
+  // Calls to the allocation functions so far, when the counter (malloc_counter/) is preloaded.
+  using Calls = uint64_t (*)();
+  if (auto calls = reinterpret_cast<Calls>(dlsym(RTLD_DEFAULT, "trtnMallocCalls")))
+    result.Set("allocations", Napi::Number::New(env, static_cast<double>(calls())));
   return result;
 #else
   return env.Undefined();
