@@ -23,16 +23,20 @@
  *
  * Allocator churn grows RSS without a leak: the simulator's run path once made about 200 malloc
  * calls per run (every getTensorShape recomputed all shapes, a job and executor buffers per run, a
- * staging lease per copy) and its RSS grew 4-20%, memory freed but kept by glibc; it now makes
- * about 45-50 (test/sim/run-allocations.test.ts bounds it). What remains is mostly the result itself:
- * each run returns a fresh output ArrayBuffer, a small malloc block that lives until V8 collects
- * it, scattered among the run's short-lived blocks in the main arena. With the caller's output
- * buffer reused instead (run options `outputs`), the simulator's RSS stayed flat (+0.06% and -0.10%
- * over 5 * 10^4 runs), and with a fresh caller buffer per run it grew as before (4.7% and 7.4%).
- * SOAK_VERBOSE=1 prints the mappings whose RSS grew ([heap] is glibc's main arena).
+ * staging lease per copy); it now makes about 45-50 (test/sim/run-allocations.test.ts bounds it).
+ * That did not flatten the simulator's RSS: what grows is dead output ArrayBuffers. Each run returns
+ * a fresh one (about 210 malloc bytes with V8's bookkeeping), and on this path V8 frees them only at
+ * its rare full collections: the live malloc bytes climb by 4-12 MiB over 2-7 * 10^4 runs and drop
+ * back at each one (sample testing.heapStats during the soak), and glibc's main arena keeps the
+ * high-water mark resident (SOAK_VERBOSE=1 shows the sawtooth). Calling the addon in a loop (a
+ * context's run(), or ContextPool.run) stays flat (within 0.5 MiB over 1.5-2 * 10^5 runs); adding the backend's per-run JS around it (profile
+ * selection) brings the sawtooth back; so does a fresh caller output buffer per run, while reusing
+ * one caller buffer (run options `outputs`) stays flat.
+ * SOAK_VERBOSE=1 prints RSS and live malloc bytes along the way and the mappings whose RSS grew
+ * ([heap] is glibc's main arena); SOAK_MALLOC_INFO=PREFIX writes glibc's malloc_info before and after.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -100,7 +104,7 @@ async function drive(session: InferenceSession, count: number): Promise<{ ok: nu
       while (next < count) {
         const index = next++;
         if (process.env.SOAK_VERBOSE && index % Math.max(1, Math.floor(count / 10)) === 0)
-          console.log(`    run ${index}: RSS ${mib(process.memoryUsage().rss)}`);
+          console.log(`    run ${index}: RSS ${mib(process.memoryUsage().rss)}, live malloc ${mib(heapHooks?.heapStats()?.inUse ?? NaN)}`);
         if (abortEvery > 0 && index % abortEvery === abortEvery - 1) {
           const controller = new AbortController();
           const run = session.run({ x }, { signal: controller.signal });
@@ -175,10 +179,12 @@ if (only === undefined) {
   await drive(session, warmupRuns);
   const before = await settled();
   const mapsBefore = process.env.SOAK_VERBOSE ? residentByMapping() : undefined;
+  if (process.env.SOAK_MALLOC_INFO) writeFileSync(`${process.env.SOAK_MALLOC_INFO}.before.xml`, heapHooks?.mallocInfo() ?? '');
   const heapBefore = process.memoryUsage();
   const { ok, aborted } = await drive(session, runs);
   const after = await settled();
   const mapsAfter = process.env.SOAK_VERBOSE ? residentByMapping() : undefined;
+  if (process.env.SOAK_MALLOC_INFO) writeFileSync(`${process.env.SOAK_MALLOC_INFO}.after.xml`, heapHooks?.mallocInfo() ?? '');
   const heapAfter = process.memoryUsage();
   await session.dispose();
   if (process.env.SOAK_VERBOSE) {

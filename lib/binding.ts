@@ -307,6 +307,8 @@ export interface NativeTestingHooks {
   heapStats(): { inUse: number; held: number; allocations?: number } | undefined;
   /** Hands malloc's free pages back to the OS (malloc_trim); true when it returned any. */
   releaseFreeHeap(): boolean;
+  /** glibc's malloc_info XML (per arena: free chunks by size, top chunk, system bytes); undefined elsewhere. */
+  mallocInfo(): string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

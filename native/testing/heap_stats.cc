@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -39,11 +41,30 @@ Napi::Value ReleaseFreeHeap(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// glibc's malloc_info: per arena, its free chunks by size, its top chunk and the memory it took
+// from the system (XML), to see where freed memory stays resident; undefined elsewhere.
+Napi::Value MallocInfo(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  if (out == nullptr) return info.Env().Undefined();
+  malloc_info(0, out);
+  fclose(out);
+  Napi::String result = Napi::String::New(info.Env(), text, size);
+  free(text);
+  return result;
+#else
+  return info.Env().Undefined();
+#endif
+}
+
 }  // namespace
 
 void InitHeapStats(Napi::Env env, Napi::Object testing) {
   testing.Set("heapStats", Napi::Function::New<HeapStats>(env, "heapStats"));
   testing.Set("releaseFreeHeap", Napi::Function::New<ReleaseFreeHeap>(env, "releaseFreeHeap"));
+  testing.Set("mallocInfo", Napi::Function::New<MallocInfo>(env, "mallocInfo"));
 }
 
 }  // namespace trtn
