@@ -302,10 +302,15 @@ export interface NativeTestingHooks {
   holdBuilds(): () => void;
   /** What a simulator plan records about its build, as JSON (see native/testing/sim_plan.h). */
   describeSimPlan(plan: Uint8Array): string;
-  /** What glibc's malloc holds, in bytes (live allocations, taken from the OS); undefined elsewhere. */
-  heapStats(): { inUse: number; held: number } | undefined;
+  /**
+   * What glibc's malloc holds, in bytes (live allocations, taken from the OS); undefined elsewhere.
+   * `allocations`: calls to the allocation functions so far, only with libtrtn_malloc_counter.so preloaded.
+   */
+  heapStats(): { inUse: number; held: number; allocations?: number } | undefined;
   /** Hands malloc's free pages back to the OS (malloc_trim); true when it returned any. */
   releaseFreeHeap(): boolean;
+  /** glibc's malloc_info XML (per arena: free chunks by size, top chunk, system bytes); undefined elsewhere. */
+  mallocInfo(): string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

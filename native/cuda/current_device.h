@@ -19,9 +19,11 @@ inline cudaError_t UseDevice(int device) {
   return cudaSetDevice(device);
 }
 
-// UseDevice on the JS thread, where a failure becomes the operation's ERR_CUDA error.
+// UseDevice on the JS thread, where a failure becomes the operation's ERR_CUDA error. The operation's
+// name is spelled out only on failure: building it every time would be an allocation per run.
 inline void UseDeviceOrThrow(Napi::Env env, int device) {
-  CheckCuda(env, UseDevice(device), "cudaSetDevice(" + std::to_string(device) + ")");
+  if (cudaError_t status = UseDevice(device); status != cudaSuccess)
+    CheckCuda(env, status, "cudaSetDevice(" + std::to_string(device) + ")");
 }
 
 }  // namespace trtn

@@ -13,45 +13,34 @@ namespace trtn {
 namespace {
 
 constexpr size_t kSmallestBlock = 4096;
-// Blocks kept for reuse; beyond this, released blocks are freed.
+// Bytes of blocks the pool keeps for reuse; blocks beyond it are freed once let go.
 constexpr size_t kRetainedBytes = 64ull << 20;
-
-size_t BlockSize(size_t bytes) {
-  size_t size = kSmallestBlock;
-  while (size < bytes) size <<= 1;
-  return size;
-}
 
 }  // namespace
 
-struct StagingPool::Free {
-  std::multimap<size_t, std::shared_ptr<PinnedMemory>> blocks;
-  size_t retained = 0;
-};
-
-StagingPool::StagingPool() : free_(std::make_shared<Free>()) {}
-
 std::shared_ptr<PinnedMemory> StagingPool::Acquire(Napi::Env env, size_t bytes) {
-  size_t size = BlockSize(bytes);
-  std::shared_ptr<PinnedMemory> block;
-  auto it = free_->blocks.find(size);
-  if (it != free_->blocks.end()) {
-    block = std::move(it->second);
-    free_->blocks.erase(it);
-    free_->retained -= size;
-  } else {
-    block = std::make_shared<PinnedMemory>();
-    CheckCuda(env, cudaHostAlloc(&block->ptr, size, cudaHostAllocPortable), "cudaHostAlloc(" + std::to_string(size) + " bytes, staging)");
-    block->bytes = size;
-  }
-  // The lease hands the block back to the pool (if the pool still exists and has room).
-  std::weak_ptr<Free> pool = free_;
-  return std::shared_ptr<PinnedMemory>(block.get(), [block, pool](PinnedMemory*) mutable {
-    if (auto free = pool.lock(); free && free->retained + block->bytes <= kRetainedBytes) {
-      free->retained += block->bytes;
-      free->blocks.emplace(block->bytes, std::move(block));
+  size_t size = kSmallestBlock;
+  size_t index = 0;
+  for (; size < bytes; size <<= 1) ++index;
+  if (classes_.size() <= index) classes_.resize(index + 1);
+  SizeClass& sizes = classes_[index];
+  for (size_t n = 0; n < sizes.blocks.size(); ++n) {
+    size_t i = (sizes.next + n) % sizes.blocks.size();
+    // Only this thread copies the pool's references, so a count of one cannot rise meanwhile.
+    if (sizes.blocks[i].use_count() == 1) {
+      sizes.next = i + 1;
+      return sizes.blocks[i];
     }
-  });
+  }
+  auto block = std::make_shared<PinnedMemory>();
+  CheckCuda(env, cudaHostAlloc(&block->ptr, size, cudaHostAllocPortable), "cudaHostAlloc(" + std::to_string(size) + " bytes, staging)");
+  block->bytes = size;
+  if (pooled_bytes_ + size <= kRetainedBytes) {
+    pooled_bytes_ += size;
+    sizes.blocks.push_back(block);
+    sizes.next = sizes.blocks.size();
+  }
+  return block;
 }
 
 const void* StageUpload(Napi::Env env, PendingOp& op, Napi::Value host, void* data, size_t bytes) {

@@ -9,23 +9,31 @@
 #include <napi.h>
 
 #include <cstddef>
-#include <map>
 #include <memory>
+#include <vector>
 
 #include "cuda/completion.h"
 #include "cuda/pinned_buffer.h"
 
 namespace trtn {
 
+// One per environment, used on its JS thread only.
 class StagingPool {
  public:
-  StagingPool();
-  // A pinned block of at least `bytes`, returned to the pool when the last holder lets go.
+  // A pinned block of at least `bytes`. It is free again once every holder let go of it (ops let
+  // go on the JS thread), and the next Acquire of its size takes it.
   std::shared_ptr<PinnedMemory> Acquire(Napi::Env env, size_t bytes);
 
  private:
-  struct Free;
-  std::shared_ptr<Free> free_;
+  // The pool's blocks of one size (a power of two): a block is free when the pool holds its only
+  // reference. Counting references instead of handing out leases with a deleter that gives the
+  // block back means a run allocates nothing here once the pool has its blocks.
+  struct SizeClass {
+    std::vector<std::shared_ptr<PinnedMemory>> blocks;
+    size_t next = 0;  // where to start looking: blocks come back in about the order they went out
+  };
+  std::vector<SizeClass> classes_;
+  size_t pooled_bytes_ = 0;
 };
 
 // The source pointer to give cudaMemcpyAsync for uploading `bytes` from `host` (a TypedArray):

@@ -242,6 +242,7 @@ void RunSetup::BindTensors() {
   bytes_of_.assign(count, 0);
   data_dependent_.assign(count, false);
   std::vector<int32_t> order;
+  order.reserve(count);
   for (int32_t pass = 0; pass < 2; ++pass) {
     for (int32_t i = 0; i < static_cast<int32_t>(count); ++i) {
       bool output = engine().getTensorIOMode(engine().getIOTensorName(i)) == nvinfer1::TensorIOMode::kOUTPUT;

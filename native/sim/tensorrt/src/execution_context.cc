@@ -46,43 +46,94 @@ bool notifyWildcards() {
   return on;
 }
 
-// Runs the network on the CPU from the inputs at `addresses`; returns the engine outputs' values
-// (in io order, after the inputs), their shapes computed as the data flows (data-dependent ones
-// included).
-std::vector<Value> execute(const EngineShared& engine, const std::vector<Shape>& inputShapes, const std::vector<void*>& addresses,
-                           const std::vector<std::vector<uint8_t>>& hostInputs) {
+// What the executor keeps from one run to the next on its thread (a stream's worker): the next
+// run reuses these buffers instead of allocating its own, so a steady stream of runs does not
+// churn the allocator. Per thread, because graph replays and streams run jobs concurrently.
+struct ExecutorScratch {
+  std::vector<Value> values;  // per graph tensor
+  std::vector<const Value*> in;
+  std::vector<Shape> inShapes;
+  std::vector<Shape> outShapes;
+  std::vector<Value> out;
+};
+
+// Jobs a context keeps for reuse; more than this many in flight at once are freed when done.
+constexpr size_t kSpareJobs = 4;
+
+// A job for the next run: a spare one (with the memory its vectors hold) or a new one.
+std::unique_ptr<Job> takeJob(ContextActivity& activity) {
+  {
+    std::lock_guard<std::mutex> lock(activity.mutex);
+    if (!activity.spareJobs.empty()) {
+      std::unique_ptr<Job> job = std::move(activity.spareJobs.back());
+      activity.spareJobs.pop_back();
+      return job;
+    }
+  }
+  return std::make_unique<Job>();
+}
+
+// Gives a finished job back for reuse. It lets go of what it shared (the spare list must not keep
+// its context's activity, or an engine, alive).
+void recycle(ContextActivity& activity, std::unique_ptr<Job> job) {
+  job->engine.reset();
+  job->activity.reset();
+  std::lock_guard<std::mutex> lock(activity.mutex);
+  if (activity.spareJobs.size() < kSpareJobs) activity.spareJobs.push_back(std::move(job));
+}
+
+// Runs the network on the CPU from the inputs at `addresses`; returns every graph tensor's value
+// (an engine output's at desc.io[i].tensor), its shape computed as the data flows (data-dependent
+// ones included). The values stay valid until the next execute on the same thread.
+const std::vector<Value>& execute(const EngineShared& engine, const std::vector<Shape>& inputShapes, const std::vector<void*>& addresses,
+                                  const std::vector<std::vector<uint8_t>>& hostInputs) {
+  thread_local ExecutorScratch scratch;
   const EngineDesc& desc = engine.desc;
   const Graph& graph = desc.graph;
-  std::vector<Value> values(graph.tensors.size());
+  std::vector<Value>& values = scratch.values;
+  values.resize(graph.tensors.size());
+  for (Value& value : values) {  // as fresh as a new Value: nothing of the last run is readable
+    value.type = DataType::kFLOAT;
+    value.dims.clear();
+    value.data.clear();
+  }
   size_t inputs = graph.inputs.size();
   for (size_t i = 0; i < inputs; ++i) {
     const void* bytes = engine.hostIo[i] ? hostInputs[i].data() : addresses[i];
-    values[static_cast<size_t>(desc.io[i].tensor)] = decode(desc.io[i].type, inputShapes[i], bytes);
+    decodeInto(values[static_cast<size_t>(desc.io[i].tensor)], desc.io[i].type, inputShapes[i], bytes);
   }
+  std::vector<const Value*>& in = scratch.in;
+  std::vector<Shape>& inShapes = scratch.inShapes;
+  std::vector<Shape>& outShapes = scratch.outShapes;
+  std::vector<Value>& out = scratch.out;
   for (const Node& node : graph.nodes) {
-    std::vector<const Value*> in;
-    std::vector<Shape> inShapes;
-    for (int t : node.inputs) {
+    in.resize(node.inputs.size());
+    inShapes.resize(node.inputs.size());
+    for (size_t j = 0; j < node.inputs.size(); ++j) {
+      int t = node.inputs[j];
       const Value* v = t < 0                                            ? nullptr
                        : graph.tensors[static_cast<size_t>(t)].constant ? &engine.constants[static_cast<size_t>(t)]
                                                                         : &values[static_cast<size_t>(t)];
-      in.push_back(v);
-      inShapes.push_back(v ? v->dims : Shape{});
+      in[j] = v;
+      if (v)
+        inShapes[j] = v->dims;
+      else
+        inShapes[j].clear();
     }
-    std::vector<Shape> outShapes;
+    outShapes.clear();
     std::string error;
     if (!inferShapes(graph, node, inShapes, outShapes, error, &in)) throw std::runtime_error(node.name + ": " + error);
-    std::vector<Value> out(node.outputs.size());
+    out.resize(node.outputs.size());
     for (size_t o = 0; o < out.size(); ++o) {
       out[o].type = graph.tensors[static_cast<size_t>(node.outputs[o])].type;
       out[o].dims = outShapes[o];
+      out[o].data.clear();  // kernels that resize and accumulate start from zeros, as with a new Value
     }
     runNode(node, graph.opset, in, out);
-    for (size_t o = 0; o < out.size(); ++o) values[static_cast<size_t>(node.outputs[o])] = std::move(out[o]);
+    // The swap hands the tensor's buffer of the last run to `out`, for the next node to fill.
+    for (size_t o = 0; o < out.size(); ++o) std::swap(values[static_cast<size_t>(node.outputs[o])], out[o]);
   }
-  std::vector<Value> outputs;
-  for (size_t i = inputs; i < desc.io.size(); ++i) outputs.push_back(std::move(values[static_cast<size_t>(desc.io[i].tensor)]));
-  return outputs;
+  return values;
 }
 
 // Shapes of every tensor for these input shapes, like the builder's shapesFor, except that the
@@ -130,10 +181,11 @@ void runNetwork(const Job& job) {
       throw std::runtime_error("a kernel read " + job.foreignTensor + " in memory of another device: " + cudaGetErrorName(fault));
     }
     if (fault != cudaSuccess) throw std::runtime_error(std::string("a kernel faulted with ") + cudaGetErrorName(fault) + " (injected)");
-    std::vector<Value> outputs = execute(*job.engine, job.inputShapes, job.addresses, job.hostInputs);
-    size_t inputs = job.engine->desc.graph.inputs.size();
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      if (!outputs[o].data.empty()) encode(outputs[o], job.addresses[inputs + o]);
+    const std::vector<Value>& values = execute(*job.engine, job.inputShapes, job.addresses, job.hostInputs);
+    const EngineDesc& desc = job.engine->desc;
+    for (size_t i = desc.graph.inputs.size(); i < desc.io.size(); ++i) {
+      const Value& output = values[static_cast<size_t>(desc.io[i].tensor)];
+      if (!output.data.empty()) encode(output, job.addresses[i]);
     }
   } catch (const std::exception& e) {
     logError(job.engine->logger, ErrorKind::kInternal, "IExecutionContext::enqueueV3", std::string("execution failed: ") + e.what());
@@ -147,7 +199,9 @@ void runNetwork(const Job& job) {
 void CUDART_CB runJob(cudaStream_t, cudaError_t status, void* data) {
   std::unique_ptr<Job> job(static_cast<Job*>(data));
   if (status == cudaSuccess) runNetwork(*job);
-  job->activity->inFlight--;
+  std::shared_ptr<ContextActivity> activity = std::move(job->activity);
+  recycle(*activity, std::move(job));
+  activity->inFlight--;
 }
 
 // A run captured into a CUDA graph: a host function (callbacks cannot be captured) that may be
@@ -168,6 +222,8 @@ void CUDART_CB runCapturedJob(void* data) {
 
 }  // namespace
 
+ContextActivity::~ContextActivity() = default;
+
 ExecutionContext::ExecutionContext(Engine& engine, std::shared_ptr<EngineShared> shared,
                                    nvinfer1::ExecutionContextAllocationStrategy strategy)
     : engine_(engine), shared_(std::move(shared)), strategy_(strategy), activity_(std::make_shared<ContextActivity>()) {
@@ -184,6 +240,7 @@ ExecutionContext::ExecutionContext(Engine& engine, std::shared_ptr<EngineShared>
   addresses_.assign(shared_->desc.io.size(), nullptr);
   addressSet_.assign(shared_->desc.io.size(), false);
   allocators_.assign(shared_->desc.io.size(), nullptr);
+  for (size_t i = 0; i < inputs; ++i) hasHostInputs_ = hasHostInputs_ || shared_->hostIo[i];
   shared_->liveContexts++;
 }
 
@@ -240,6 +297,7 @@ bool ExecutionContext::setOptimizationProfileAsync(int32_t index, cudaStream_t) 
   if (index != profile_) {
     profile_ = index;
     profilePending_ = true;  // TensorRT updates the layers' resources on the next enqueueV3
+    forgetShapes();
     for (size_t i = 0; i < specified_.size(); ++i) {
       const Shape& dims = shared_->desc.io[i].dims;
       specified_[i] = std::none_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; });
@@ -256,24 +314,27 @@ bool ExecutionContext::setInputShape(const char* name, const nvinfer1::Dims& dim
     return false;
   }
   const IOTensor& io = shared_->desc.io[static_cast<size_t>(i)];
-  Shape shape = fromDims(dims);
-  if (shape.size() != io.dims.size() || dims.nbDims < 0) {
+  if (dims.nbDims < 0 || static_cast<size_t>(dims.nbDims) != io.dims.size()) {
+    Shape shape = fromDims(dims);
     error(where, "Parameter check failed, condition: engineDims.nbDims == dimensions.nbDims. " + io.name + " has rank " +
                      std::to_string(io.dims.size()) + " but the supplied dimensions " + formatShape(shape) + " have rank " +
                      std::to_string(shape.size()));
     return false;
   }
+  // Checked on `dims` itself: a run sets every input's shape, and its Shape would be allocated.
+  const int64_t* shape = dims.d;
+  auto supplied = [&dims] { return formatShape(fromDims(dims)); };
   const ProfileRanges& ranges = shared_->desc.profiles[static_cast<size_t>(profile_)];
   const Shape& lo = ranges.min[static_cast<size_t>(i)];
   const Shape& hi = ranges.max[static_cast<size_t>(i)];
-  for (size_t d = 0; d < shape.size(); ++d) {
+  for (size_t d = 0; d < io.dims.size(); ++d) {
     if (io.dims[d] >= 0 && shape[d] != io.dims[d]) {
-      error(where, "Static dimension mismatch while setting input shape for " + io.name + ". Set dimensions are " + formatShape(shape) +
+      error(where, "Static dimension mismatch while setting input shape for " + io.name + ". Set dimensions are " + supplied() +
                        ". Expected dimensions are " + formatShape(io.dims) + ".");
       return false;
     }
     if (shape[d] < lo[d] || shape[d] > hi[d]) {
-      error(where, "Parameter check failed, condition: inputDims within profile bounds. Supplied binding dimension " + formatShape(shape) +
+      error(where, "Parameter check failed, condition: inputDims within profile bounds. Supplied binding dimension " + supplied() +
                        " for bindings[" + std::to_string(i) + "] (" + io.name + ") exceed min ~ max range at index " + std::to_string(d) +
                        ", maximum dimension in profile " + std::to_string(profile_) + " is " + std::to_string(hi[d]) +
                        ", minimum dimension in profile is " + std::to_string(lo[d]) + ", but supplied dimension is " +
@@ -281,7 +342,11 @@ bool ExecutionContext::setInputShape(const char* name, const nvinfer1::Dims& dim
       return false;
     }
   }
-  inputShapes_[static_cast<size_t>(i)] = shape;
+  Shape& current = inputShapes_[static_cast<size_t>(i)];
+  if (!specified_[static_cast<size_t>(i)] || !std::equal(current.begin(), current.end(), shape, shape + dims.nbDims)) {
+    current.assign(shape, shape + dims.nbDims);
+    forgetShapes();
+  }
   specified_[static_cast<size_t>(i)] = true;
   return true;
 }
@@ -307,17 +372,18 @@ bool ExecutionContext::readHostInputs(std::vector<std::vector<uint8_t>>& values,
   return true;
 }
 
-bool ExecutionContext::currentShapes(std::vector<Shape>& shapes, std::string& why) const {
-  std::vector<std::vector<uint8_t>> values;
-  if (!readHostInputs(values, why)) return false;
-  return shapesWithValues(values, shapes, why);
+const std::vector<Shape>* ExecutionContext::currentShapes(std::string& why) const {
+  if (!readHostInputs(hostValues_, why)) return nullptr;
+  return shapesWithValues(hostValues_, why);
 }
 
-bool ExecutionContext::shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::vector<Shape>& shapes,
-                                        std::string& why) const {
+const std::vector<Shape>* ExecutionContext::shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::string& why) const {
+  if (shapesKnown_) return &shapes_;
   std::vector<Shape> inputs;
   for (size_t i = 0; i < inputShapes_.size(); ++i) inputs.push_back(specified_[i] ? inputShapes_[i] : shared_->desc.io[i].dims);
-  return trtsim::shapesWithValues(*shared_, inputs, values, shapes, why);
+  if (!trtsim::shapesWithValues(*shared_, inputs, values, shapes_, why)) return nullptr;
+  shapesKnown_ = !hasHostInputs_;
+  return &shapes_;
 }
 
 nvinfer1::Dims ExecutionContext::getTensorShape(const char* name) const noexcept {
@@ -325,13 +391,13 @@ nvinfer1::Dims ExecutionContext::getTensorShape(const char* name) const noexcept
   none.nbDims = -1;
   int i = shared_->ioIndex(name);
   if (i < 0) return none;
-  std::vector<Shape> shapes;
   std::string why;
-  if (!currentShapes(shapes, why)) {
+  const std::vector<Shape>* shapes = currentShapes(why);
+  if (!shapes) {
     error("IExecutionContext::getTensorShape", why);
     return none;
   }
-  return toDims(shapes[static_cast<size_t>(shared_->desc.io[static_cast<size_t>(i)].tensor)]);
+  return toDims((*shapes)[static_cast<size_t>(shared_->desc.io[static_cast<size_t>(i)].tensor)]);
 }
 
 nvinfer1::Dims ExecutionContext::getTensorStrides(const char* name) const noexcept {
@@ -359,9 +425,8 @@ int32_t ExecutionContext::inferShapes(int32_t nbMaxNames, const char** names) no
     ++missing;
   }
   if (missing) return missing;
-  std::vector<Shape> shapes;
   std::string why;
-  if (!currentShapes(shapes, why)) {
+  if (!currentShapes(why)) {
     error("IExecutionContext::inferShapes", why);
     return -1;
   }
@@ -523,13 +588,15 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
     }
     // Shape tensors' values are read through their host pointers now: TensorRT copies them when
     // enqueueV3 is called, so the application may reuse the memory once it returns.
-    std::vector<std::vector<uint8_t>> hostInputs;
-    std::vector<Shape> shapes;
+    std::unique_ptr<Job> job = takeJob(*activity_);
+    std::vector<std::vector<uint8_t>>& hostInputs = job->hostInputs;
     std::string why;
-    if (!readHostInputs(hostInputs, why) || !shapesWithValues(hostInputs, shapes, why)) {
+    const std::vector<Shape>* known = readHostInputs(hostInputs, why) ? shapesWithValues(hostInputs, why) : nullptr;
+    if (!known) {
       error(where, why);
       return false;
     }
+    const std::vector<Shape>& shapes = *known;
     const EngineDesc& desc = shared_->desc;
     for (size_t i = 0; i < hostInputs.size(); ++i) {
       if (shared_->hostIo[i] && hostInputs[i].empty()) {
@@ -558,8 +625,10 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
             "uncaptured enqueueV3 before capturing");
       return false;
     }
-    std::vector<void*> addresses = addresses_;
-    std::string foreignTensor;
+    std::vector<void*>& addresses = job->addresses;
+    addresses = addresses_;
+    std::string& foreignTensor = job->foreignTensor;
+    foreignTensor.clear();
     if (deviceMemory_ != nullptr) {
       cudaPointerAttributes arena{};
       if (cudaPointerGetAttributes(&arena, deviceMemory_) != cudaSuccess) {
@@ -621,7 +690,8 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         if (attributes.device != shared_->device && foreignTensor.empty()) foreignTensor = io.name;
       }
     }
-    std::vector<Shape> inputShapes(inputShapes_.begin(), inputShapes_.end());
+    std::vector<Shape>& inputShapes = job->inputShapes;
+    inputShapes = inputShapes_;
     if (!capturing) {
       // An uncaptured enqueue applies a pending profile switch and rewrites the state that runs
       // captured earlier read.
@@ -645,11 +715,10 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
         logError(shared_->logger, ErrorKind::kInternal, where, std::string("Cuda Runtime (") + cudaGetErrorString(status) + ")");
         return false;
       }
-      std::vector<Value> outputs = execute(*shared_, inputShapes, addresses, hostInputs);
-      size_t inputs = desc.graph.inputs.size();
-      for (size_t o = 0; o < outputs.size(); ++o) {
-        size_t i = inputs + o;
-        int64_t bytes = volume(outputs[o].dims) * static_cast<int64_t>(elementSize(outputs[o].type));
+      const std::vector<Value>& values = execute(*shared_, inputShapes, addresses, hostInputs);
+      for (size_t i = desc.graph.inputs.size(); i < desc.io.size(); ++i) {
+        const Value& output = values[static_cast<size_t>(desc.io[i].tensor)];
+        int64_t bytes = volume(output.dims) * static_cast<int64_t>(elementSize(output.type));
         const Shape& planned = shapes[static_cast<size_t>(desc.io[i].tensor)];
         if (allocators_[i] && volume(planned) < 0) {
           // TensorRT asks for its kernels' alignment, which may exceed cudaMalloc's 256 bytes, and
@@ -666,7 +735,7 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
             return false;
           }
           addresses[i] = memory;
-          Shape reported = outputs[o].dims;
+          Shape reported = output.dims;
           // TensorRT 10.16.1 reports the data-dependent extents as -1 here (NVIDIA/TensorRT#4744).
           if (notifyWildcards()) {
             for (size_t d = 0; d < reported.size() && d < planned.size(); ++d)
@@ -674,20 +743,17 @@ bool ExecutionContext::enqueueV3(cudaStream_t stream) noexcept {
           }
           allocators_[i]->notifyShape(desc.io[i].name.c_str(), toDims(reported));
         }
-        if (bytes > 0) encode(outputs[o], addresses[i]);
+        if (bytes > 0) encode(output, addresses[i]);
       }
       if (consumedEvent_) cudaEventRecord(consumedEvent_, stream);
+      recycle(*activity_, std::move(job));
       return true;
     }
-    auto job = std::make_unique<Job>();
     job->engine = shared_;
     job->activity = activity_;
-    job->addresses = std::move(addresses);
-    job->inputShapes = std::move(inputShapes);
-    job->hostInputs = std::move(hostInputs);
     job->profile = profile_;
     job->generation = activity_->generation.load();
-    job->foreignTensor = foreignTensor;
+    job->outputBytes.clear();
     for (size_t i = desc.graph.inputs.size(); i < desc.io.size(); ++i) {
       job->outputBytes.push_back(volume(shapes[static_cast<size_t>(desc.io[i].tensor)]) *
                                  static_cast<int64_t>(elementSize(desc.io[i].type)));

@@ -21,11 +21,15 @@ struct Job;  // a run as enqueued (execution_context.cc)
 
 // What outlives the context object: the count of its runs still queued on a stream.
 struct ContextActivity {
+  ~ContextActivity();
   std::atomic<int> inFlight{0};
   std::atomic<int32_t> appliedProfile{0};  // the profile the last uncaptured enqueueV3 set up
   std::atomic<uint64_t> generation{0};     // uncaptured enqueueV3 calls so far
   std::mutex mutex;
   cudaStream_t stream = nullptr;  // stream of the runs in flight
+  // Jobs of completed runs, taken by the next enqueueV3 with the memory their vectors hold, so a
+  // steady stream of runs does not allocate a job each (guarded by mutex).
+  std::vector<std::unique_ptr<Job>> spareJobs;
 };
 
 class ExecutionContext final : public nvinfer1::IExecutionContext {
@@ -64,11 +68,15 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   bool enqueueV3(cudaStream_t stream) noexcept override;
 
  private:
-  bool currentShapes(std::vector<Shape>& shapes, std::string& why) const;
+  // The shapes of every graph tensor now, or nullptr (with `why`); valid until the next call.
+  const std::vector<Shape>* currentShapes(std::string& why) const;
   // The values of kHOST inputs read through their addresses (empty where no address is set);
   // false when an address is device memory.
   bool readHostInputs(std::vector<std::vector<uint8_t>>& values, std::string& why) const;
-  bool shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::vector<Shape>& shapes, std::string& why) const;
+  const std::vector<Shape>* shapesWithValues(const std::vector<std::vector<uint8_t>>& values, std::string& why) const;
+  // The input shapes changed (setInputShape, a profile switch): the shapes they decide are
+  // computed again when next asked for.
+  void forgetShapes() { shapesKnown_ = false; }
   void error(const std::string& where, const std::string& text) const;
 
   Engine& engine_;
@@ -84,6 +92,13 @@ class ExecutionContext final : public nvinfer1::IExecutionContext {
   std::vector<void*> addresses_;  // per I/O tensor
   std::vector<bool> addressSet_;
   std::vector<nvinfer1::IOutputAllocator*> allocators_;
+  // The shapes of every graph tensor for the current input shapes, kept while they stay the same.
+  // Never kept for engines with kHOST shape inputs: their values, which the application may
+  // change through the addresses at any time, decide shapes, so those are computed on every call.
+  mutable std::vector<Shape> shapes_;
+  mutable bool shapesKnown_ = false;
+  bool hasHostInputs_ = false;
+  mutable std::vector<std::vector<uint8_t>> hostValues_;  // currentShapes' reading of kHOST inputs
   void* deviceMemory_ = nullptr;
   int64_t deviceMemorySize_ = 0;
   bool ownsDeviceMemory_ = false;

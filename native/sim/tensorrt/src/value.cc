@@ -106,7 +106,14 @@ double narrow(DataType type, double x) {
 }
 
 Value decode(DataType type, const Shape& dims, const void* bytes) {
-  Value value{type, dims, {}};
+  Value value;
+  decodeInto(value, type, dims, bytes);
+  return value;
+}
+
+void decodeInto(Value& value, DataType type, const Shape& dims, const void* bytes) {
+  value.type = type;
+  value.dims = dims;
   int64_t count = volume(dims);
   value.data.resize(static_cast<size_t>(count < 0 ? 0 : count));
   const uint8_t* p = static_cast<const uint8_t*>(bytes);
@@ -155,7 +162,6 @@ Value decode(DataType type, const Shape& dims, const void* bytes) {
     }
     value.data[i] = x;
   }
-  return value;
 }
 
 void encode(const Value& value, void* bytes) {

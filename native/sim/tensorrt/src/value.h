@@ -18,6 +18,8 @@ struct Value {
 double narrow(DataType type, double x);
 
 Value decode(DataType type, const Shape& dims, const void* bytes);
+// decode into `value`, reusing the memory it already holds (the executor's buffers from the last run).
+void decodeInto(Value& value, DataType type, const Shape& dims, const void* bytes);
 void encode(const Value& value, void* bytes);
 
 float halfToFloat(uint16_t bits);
