@@ -16,22 +16,24 @@
  * passes --min/max-semi-space-size=16): otherwise V8 doubles the new space whenever allocation
  * pressure says so, a one-time step of up to 16 MiB per isolate that says nothing about leaks.
  *
- * The figure that passes or fails is the process's RSS as the OS reports it, untrimmed. Beside it:
- * the bytes in live malloc allocations (testing.heapStats of the simulator build) and what
- * malloc_trim would hand back after the soak (freed memory malloc kept resident). Both are read
- * only after the soak's last run, so nothing the soak measures is changed by them.
+ * The figure that passes or fails is the growth of the process's RSS as the OS reports it, untrimmed,
+ * over the measured runs: the highest of 100 readings taken along the first quarter against the highest
+ * along the last quarter (and the final reading). A leak raises the peaks as runs go on; V8's
+ * collection sawtooth does not, but it moves any single reading of a ~110 MiB process by +-5% (pages
+ * of V8's heap come and go, and the simulator's dead output ArrayBuffers are freed at full
+ * collections, whose high-water glibc's arena keeps). Comparing the two endpoint readings gave 0.5% and
+ * 10.8% for the same code in back-to-back runs; the peaks do not move that way. No forced garbage
+ * collection happens inside the measured runs: it changes V8's heap sizing for the runs after it.
+ * Beside it: the bytes in live malloc allocations (testing.heapStats of the simulator build) once
+ * garbage is collected, after the warm-up and after the soak (a second warm-up of half as many runs
+ * follows the first reading, so the process is back in its running state when the RSS baseline is
+ * read), and what malloc_trim would hand back after the soak (freed memory malloc kept resident).
  *
  * Allocator churn grows RSS without a leak: the simulator's run path once made about 200 malloc
  * calls per run (every getTensorShape recomputed all shapes, a job and executor buffers per run, a
  * staging lease per copy); it now makes about 45-50 (test/sim/run-allocations.test.ts bounds it).
- * That did not flatten the simulator's RSS: what grows is dead output ArrayBuffers. Each run returns
- * a fresh one (about 210 malloc bytes with V8's bookkeeping), and on this path V8 frees them only at
- * its rare full collections: the live malloc bytes climb by 4-12 MiB over 2-7 * 10^4 runs and drop
- * back at each one (sample testing.heapStats during the soak), and glibc's main arena keeps the
- * high-water mark resident (SOAK_VERBOSE=1 shows the sawtooth). Calling the addon in a loop (a
- * context's run(), or ContextPool.run) stays flat (within 0.5 MiB over 1.5-2 * 10^5 runs); adding the backend's per-run JS around it (profile
- * selection) brings the sawtooth back; so does a fresh caller output buffer per run, while reusing
- * one caller buffer (run options `outputs`) stays flat.
+ * Output ArrayBuffers are made when a run settles, not when it starts, so they die young instead of
+ * living through the run behind a reference and being promoted to V8's old generation.
  * SOAK_VERBOSE=1 prints RSS and live malloc bytes along the way and the mappings whose RSS grew
  * ([heap] is glibc's main arena); SOAK_MALLOC_INFO=PREFIX writes glibc's malloc_info before and after.
  */
@@ -94,7 +96,7 @@ function trimmedRss(): number | undefined {
 }
 
 /** `count` runs, `concurrency` at a time; every 50th is aborted while it waits behind the others. */
-async function drive(session: InferenceSession, count: number): Promise<{ ok: number; aborted: number }> {
+async function drive(session: InferenceSession, count: number, rssSamples?: number[]): Promise<{ ok: number; aborted: number }> {
   const x = new Tensor('float32', randomArray(16, 1), [1, 16]);
   let next = 0;
   let ok = 0;
@@ -103,6 +105,7 @@ async function drive(session: InferenceSession, count: number): Promise<{ ok: nu
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const index = next++;
+        if (rssSamples !== undefined && index % Math.max(1, Math.floor(count / SAMPLES)) === 0) rssSamples.push(process.memoryUsage().rss);
         if (process.env.SOAK_VERBOSE && index % Math.max(1, Math.floor(count / 10)) === 0)
           console.log(`    run ${index}: RSS ${mib(process.memoryUsage().rss)}, live malloc ${mib(heapHooks?.heapStats()?.inUse ?? NaN)}`);
         if (abortEvery > 0 && index % abortEvery === abortEvery - 1) {
@@ -125,6 +128,9 @@ async function drive(session: InferenceSession, count: number): Promise<{ ok: nu
   );
   return { ok, aborted };
 }
+
+/** RSS readings per measured phase: growth compares the peak of the first quarter with the peak of the last. */
+const SAMPLES = 100;
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -174,40 +180,51 @@ if (only === undefined) {
   const [name, model, options] = backends.find(([candidate]) => candidate === only) ?? [];
   if (name === undefined)
     throw new Error(`--only: expected one of ${backends.map(([n]) => JSON.stringify(n)).join(', ')} but received ${JSON.stringify(only)}`);
-  const start = (await settled()).rss;
   const session = await InferenceSession.create(model as Uint8Array, options);
+  const start = await settled();
   await drive(session, warmupRuns);
-  const before = await settled();
+  // Live malloc bytes are read once garbage is collected, which changes V8's heap sizing for the runs
+  // after it: a second warm-up lets the process settle into its running state again before the RSS
+  // baseline is read.
+  const warm = await settled();
+  await drive(session, Math.ceil(warmupRuns / 2));
+  const before = { rss: process.memoryUsage().rss };
   const mapsBefore = process.env.SOAK_VERBOSE ? residentByMapping() : undefined;
   if (process.env.SOAK_MALLOC_INFO) writeFileSync(`${process.env.SOAK_MALLOC_INFO}.before.xml`, heapHooks?.mallocInfo() ?? '');
   const heapBefore = process.memoryUsage();
-  const { ok, aborted } = await drive(session, runs);
-  const after = await settled();
+  const rssSamples: number[] = [];
+  const { ok, aborted } = await drive(session, runs, rssSamples);
+  const after = { rss: process.memoryUsage().rss };
   const mapsAfter = process.env.SOAK_VERBOSE ? residentByMapping() : undefined;
   if (process.env.SOAK_MALLOC_INFO) writeFileSync(`${process.env.SOAK_MALLOC_INFO}.after.xml`, heapHooks?.mallocInfo() ?? '');
+  const end = await settled();
   const heapAfter = process.memoryUsage();
   await session.dispose();
   if (process.env.SOAK_VERBOSE) {
     for (const key of ['heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const)
       console.log(`    ${key}: ${mib(heapBefore[key])} -> ${mib(heapAfter[key])}`);
     const grown = [...(mapsAfter ?? new Map<string, { name: string; rss: number }>())]
-      .map(([start, { name, rss }]) => ({ start, name, growth: rss - (mapsBefore?.get(start)?.rss ?? 0) }))
+      .map(([address, { name, rss }]) => ({ address, name, growth: rss - (mapsBefore?.get(address)?.rss ?? 0) }))
       .filter(({ growth }) => Math.abs(growth) >= 256 * 1024)
       .sort((a, b) => b.growth - a.growth);
-    for (const { start, name, growth } of grown) console.log(`    RSS ${growth > 0 ? '+' : ''}${mib(growth)} at ${start} ${name}`);
+    for (const { address, name, growth } of grown) console.log(`    RSS ${growth > 0 ? '+' : ''}${mib(growth)} at ${address} ${name}`);
   }
   const percent = (from: number, to: number): number => ((to - from) / from) * 100;
-  const growth = percent(before.rss, after.rss);
+  // A leak raises the peaks over time; V8's collection sawtooth moves single readings up and down.
+  const quarter = Math.max(1, Math.floor(rssSamples.length / 4));
+  const firstPeak = Math.max(...rssSamples.slice(0, quarter));
+  const lastPeak = Math.max(...rssSamples.slice(-quarter), after.rss);
+  const growth = percent(firstPeak, lastPeak);
   const failed = growth > limitPercent;
   const trimmed = trimmedRss();
   console.log(
-    `  ${name.padEnd(21)} RSS before ${mib(before.rss)}, after ${mib(after.rss)}, growth ${growth.toFixed(2)}%  (${ok} completed, ${aborted} aborted)  ${failed ? 'FAIL' : 'ok'}`,
+    `  ${name.padEnd(21)} RSS peak in the first quarter ${mib(firstPeak)}, in the last ${mib(lastPeak)}, growth ${growth.toFixed(2)}% (readings before ${mib(before.rss)}, after ${mib(after.rss)})  (${ok} completed, ${aborted} aborted)  ${failed ? 'FAIL' : 'ok'}`,
   );
   const live =
-    before.inUse === undefined || after.inUse === undefined
+    warm.inUse === undefined || end.inUse === undefined
       ? 'live malloc bytes not known'
-      : `live malloc ${mib(before.inUse)} -> ${mib(after.inUse)} (${percent(before.inUse, after.inUse).toFixed(2)}%)`;
-  const kept = trimmed === undefined ? '' : `; malloc_trim after the soak hands back ${mib(after.rss - trimmed)} (RSS ${mib(trimmed)})`;
-  console.log(`  ${''.padEnd(21)} [${live}${kept}; at start ${mib(start)}, warm-up step +${mib(before.rss - start)}]`);
+      : `live malloc after the warm-up ${mib(warm.inUse)} -> after the soak ${mib(end.inUse)} (${percent(warm.inUse, end.inUse).toFixed(2)}%)`;
+  const kept = trimmed === undefined ? '' : `; malloc_trim after the soak hands back ${mib(end.rss - trimmed)} (RSS ${mib(trimmed)})`;
+  console.log(`  ${''.padEnd(21)} [${live}${kept}; at start ${mib(start.rss)}, warm-up step +${mib(before.rss - start.rss)}]`);
   process.exitCode = failed ? 1 : 0;
 }

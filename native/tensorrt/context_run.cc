@@ -47,9 +47,16 @@ struct OutputPlan {
   int32_t index = -1;
   nvinfer1::Dims dims{};
   size_t bytes = 0;
-  Napi::Reference<Napi::Value> target;  // the caller's TypedArray or a fresh ArrayBuffer
+  Napi::Reference<Napi::Value> target;  // the caller's TypedArray; empty for a fresh output
   Napi::Reference<Napi::Value> view;    // what the bytes land in (a view of target)
   void* host = nullptr;                 // kStaged: the copy's destination
+  // A fresh output's bytes wait in this pinned block; its ArrayBuffer is made when the run settles.
+  // Made at setup, the array would live through the run behind a reference, survive the young
+  // generation's collections and pile up in the old one until a full collection: a run's garbage
+  // would then hold malloc memory that glibc keeps.
+  std::shared_ptr<PinnedMemory> source;
+
+  bool fresh() const { return target.IsEmpty(); }
 };
 
 // The error for a run whose work on the stream failed with `status`. Device errors are sticky in
@@ -90,13 +97,31 @@ class RunOp : public PendingOp {
       Napi::Object out = Napi::Object::New(env);
       out.Set("name", outputs[i].name);
       out.Set("dims", DimsToArray(env, outputs[i].dims));
-      out.Set("data", outputs[i].target.Value());
+      out.Set("data", outputs[i].fresh() ? FreshArray(env, outputs[i]) : outputs[i].target.Value());
       result.Set(static_cast<uint32_t>(i), out);
     }
     deferred.Resolve(result);
   }
 
+  // Output j's bytes are in `from` once the stream reaches the op: a caller's array gets them copied
+  // in as the op settles; a fresh output is made from them in Settle.
+  void DeliverFrom(size_t j, std::shared_ptr<PinnedMemory> from) {
+    OutputPlan& output = outputs[j];
+    if (output.fresh()) {
+      output.source = std::move(from);
+    } else {
+      CopyIntoOnSettle(output.view.Value(), from, output.bytes);
+      Hold(std::move(from));
+    }
+  }
+
  private:
+  static Napi::ArrayBuffer FreshArray(Napi::Env env, const OutputPlan& output) {
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, output.bytes);
+    if (output.bytes != 0) std::memcpy(buffer.Data(), output.source->ptr, output.bytes);
+    return buffer;
+  }
+
   std::shared_ptr<ContextCore> core_;
 };
 
@@ -374,26 +399,29 @@ OutputPlan RunSetup::PlanOutput(const OutputRequest& request, Landing landing) {
     }
   }
   size_t bytes = static_cast<size_t>(Volume(dims)) * element;
-  Napi::Value target = request.data.IsEmpty() ? env_.Undefined() : request.data.Value();
-  Napi::TypedArray view;
-  if (target.IsTypedArray()) {
-    view = target.As<Napi::TypedArray>();
-    if (view.ByteLength() < bytes) {
-      throw MakeError(env_, ErrorCode::kShapeMismatch,
-                      "The buffer for output \"" + request.name + "\" holds " + std::to_string(view.ByteLength()) +
-                          " bytes but the output needs " + std::to_string(bytes));
-    }
-  } else {
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env_, bytes);
-    view = Napi::Uint8Array::New(env_, bytes, buffer, 0);
-    target = buffer;
-  }
-  op_->KeepAlive(target);
   OutputPlan plan;
   plan.name = request.name;
   plan.index = request.index;
   plan.dims = dims;
   plan.bytes = bytes;
+  Napi::Value target = request.data.IsEmpty() ? env_.Undefined() : request.data.Value();
+  if (!target.IsTypedArray()) {
+    // A fresh output: no array until the run settles (OutputPlan::source).
+    if (landing == Landing::kHost) {
+      plan.source = core_->host[k];
+    } else if (landing == Landing::kStaged && bytes != 0) {
+      plan.source = AddonState::Get(env_)->staging->Acquire(env_, bytes);
+      plan.host = plan.source->ptr;
+    }
+    return plan;
+  }
+  Napi::TypedArray view = target.As<Napi::TypedArray>();
+  if (view.ByteLength() < bytes) {
+    throw MakeError(env_, ErrorCode::kShapeMismatch,
+                    "The buffer for output \"" + request.name + "\" holds " + std::to_string(view.ByteLength()) +
+                        " bytes but the output needs " + std::to_string(bytes));
+  }
+  op_->KeepAlive(target);
   plan.target = Napi::Persistent(target);
   plan.view = Napi::Persistent(Napi::Value(view));
   if (landing == Landing::kHost) {
@@ -467,10 +495,7 @@ Napi::Value RunSetup::Enqueue() {
 
 Napi::Value RunSetup::Replay(GraphEntry& entry) {
   PlanOutputs(Landing::kGraph, false);
-  for (size_t j = 0; j < op_->outputs.size(); ++j) {
-    op_->CopyIntoOnSettle(op_->outputs[j].view.Value(), entry.outputs[j], op_->outputs[j].bytes);
-    op_->Hold(entry.outputs[j]);
-  }
+  for (size_t j = 0; j < op_->outputs.size(); ++j) op_->DeliverFrom(j, entry.outputs[j]);
   // The graph reads the inputs from its own pinned blocks: the caller's bytes go there now (the
   // previous run has settled: a context runs one run at a time).
   for (size_t k = 0; k < inputs_.size(); ++k) {
@@ -547,8 +572,7 @@ Napi::Value RunSetup::CaptureOffThread(const std::string& key) {
       throw MakeError(setup->env_, ErrorCode::kInferenceFailed, "TensorRT could not enqueue the inference", op.enqueue_log);
     }
     if (!work->captured) core.warm = true;
-    for (size_t j = 0; j < op.outputs.size(); ++j)
-      op.CopyIntoOnSettle(op.outputs[j].view.Value(), work->entry->outputs[j], op.outputs[j].bytes);
+    for (size_t j = 0; j < op.outputs.size(); ++j) op.DeliverFrom(j, work->entry->outputs[j]);
     op.Hold(work->entry);
     core.busy = false;  // Launch marks it again
     setup->Launch();
