@@ -1,11 +1,9 @@
-/** The remote route of `npm run bench:routing`: a KServe v2 server on loopback, in a process of its own. */
-import { InferenceSession } from '../lib/index.js';
-import { LoopbackKServeServer } from '../test/fixtures/loopback-kserve.js';
+/** The remote route of `npm run bench:routing`: the example KServe v2 server on loopback, in a process of its own. */
 import { servingMlp } from '../test/fixtures/serving-models.js';
+import { startExampleServer } from '../test/shared/kserve-servers.js';
 
-const session = await InferenceSession.create(servingMlp(), { backend: 'cpu' });
-const server = await LoopbackKServeServer.start(session, 'mlp');
+const server = await startExampleServer(servingMlp(), 'mlp', { batcher: false });
 process.send?.({ url: server.url });
 process.on('disconnect', () => {
-  void server.close().then(() => session.dispose());
+  void server.close();
 });

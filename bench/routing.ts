@@ -4,15 +4,14 @@
  *    client sending requests back to back to a CPU session (on the main thread), straight or through
  *    a router with that session as its only route. Blocks alternate (order swapped every round) and
  *    the ratio is of the median block throughputs.
- * 2. SLA: 32 clients send latency requests to a router over a local CPU session and a second route
- *    served over HTTP on loopback by another process (the KServe v2 test server); with a 2 ms SLA
+ * 2. SLA: 32 clients send latency requests to a router over a local CPU session and a remote session
+ *    (the remote backend) against the example KServe v2 server in another process; with a 2 ms SLA
  *    against none, it prints how the requests split and the local route's measured queue wait. Both
  *    routes share this machine's cores, so the numbers say how the policy behaves, not what a real
  *    cluster would give.
  */
 import { fork } from 'node:child_process';
 import { InferenceSession, type RouteTarget, Tensor, createRouter, measureLoad } from '../lib/index.js';
-import { LoopbackKServeClient } from '../test/fixtures/loopback-kserve.js';
 import { servingMlp } from '../test/fixtures/serving-models.js';
 import { seededFloats } from './models.js';
 import { formatMs, median } from './stats.js';
@@ -89,7 +88,7 @@ async function sla(local: InferenceSession, remote: RouteTarget): Promise<void> 
       requests: 500,
     });
   await warm.dispose();
-  console.log('\n== SLA: 32 clients, 2000 latency requests; local cpu session + a KServe v2 route on loopback');
+  console.log('\n== SLA: 32 clients, 2000 latency requests; local cpu session + a remote session (example server on loopback)');
   for (const slaMs of [Infinity, 2]) {
     const router = createRouter(
       [
@@ -125,7 +124,8 @@ try {
   });
   await ownCost();
   await overhead(local);
-  await sla(local, await LoopbackKServeClient.connect(url));
+  await using remote = await InferenceSession.create(url, { backend: 'remote' });
+  await sla(local, remote);
 } finally {
   server.disconnect();
   await local.dispose();

@@ -97,7 +97,8 @@ export { collectBatch, type CollectBatchOptions, type CollectSummary } from './s
 export { batchQueueStatus, type BatchQueueStatus } from './serve/queue/status.js';
 export { parseQueueUrl, type QueueLocation } from './serve/queue/queue-url.js';
 export { Router, createRouter, type RouterRunOptions, type RouterMetricsSnapshot } from './serve/router.js';
-export { RETRYABLE_CODES, type Route, type RouteTarget, type RouterPolicy, type RoutePriority } from './serve/route-policy.js';
+export { type Route, type RouteTarget, type RouterPolicy, type RoutePriority } from './serve/route-policy.js';
+export { RETRYABLE_CODES, failsOverByDefault } from './serve/route-failover.js';
 export type { RouteMetricsSnapshot, RouteState } from './serve/route-metrics.js';
 // --- end serving ---
 

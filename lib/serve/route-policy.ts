@@ -7,6 +7,7 @@ import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { isPlainObject, validateEnum } from '../validate.js';
 import { errorCodeOf } from './metrics.js';
+import { failsOverByDefault } from './route-failover.js';
 
 export type RoutePriority = 'latency' | 'bulk';
 
@@ -24,8 +25,12 @@ export interface RouteTarget {
   readonly backend?: string;
   /** A session that says it was disposed is skipped without a run. */
   readonly disposed?: boolean;
-  /** A readiness check of the target's own (the remote backend's), used when the route has no `ready` hook. */
-  ready?(options?: { signal?: AbortSignal }): boolean | void | Promise<boolean | void>;
+  /**
+   * A readiness check of the target's own, used when the route has no `ready` hook: a remote
+   * session's InferenceSession.ready(signal) (its server's KServe v2 readiness), or that of a target
+   * with no `backend`. It takes the signal itself, as the session's does. A local session's is not used.
+   */
+  ready?(signal?: AbortSignal): boolean | void | Promise<boolean | void>;
   dispose?(): void | Promise<void>;
 }
 
@@ -36,8 +41,8 @@ export interface Route {
   /**
    * Readiness check: answers false (or throws) when the route cannot take requests. Called before the
    * route's first request and again each time a cool-down ends; false, a throw or no answer within
-   * `policy.probeTimeoutMs` keeps the route out for another cool-down. Default: the session's own
-   * `ready({ signal })` when it has one, else none (the first request after a cool-down is the probe).
+   * `policy.probeTimeoutMs` keeps the route out for another cool-down. Default: a remote session's own
+   * `ready(signal)` (or a backend-less target's), else none (the first request after a cool-down is the probe).
    */
   ready?: (signal: AbortSignal) => boolean | void | Promise<boolean | void>;
   /**
@@ -71,39 +76,14 @@ export interface RouterPolicy {
   /** Weight of the newest wait in the queue-delay average, in (0, 1]; default 0.2. */
   ewmaAlpha?: number;
   /**
-   * Which failures send a request to the next route: error codes (default RETRYABLE_CODES), or a
-   * function of the error (say, to tell a remote server's 4xx answer from its 5xx by the error's details).
+   * Which failures send a request to the next route: a list of error codes (matched as they are), or
+   * a function of the error. Default failsOverByDefault: the codes in RETRYABLE_CODES, but a remote
+   * server's 4xx answer (bad input on the server) goes back to the caller.
    */
   failoverOn?: readonly string[] | ((error: unknown) => boolean);
   /** The router's name in metrics; default "router". */
   model?: string;
 }
-
-/**
- * Failures of the route rather than of the request: the same request may succeed elsewhere. Bad
- * input (shape, dtype, unknown tensor) and model errors stay with the caller, and so does an abort.
- * ERR_REMOTE is the remote backend's code; ECONN* and UND_ERR_* are Node's and undici's socket errors.
- */
-export const RETRYABLE_CODES: readonly string[] = [
-  ErrorCode.DISPOSED,
-  ErrorCode.QUEUE_FULL,
-  ErrorCode.BACKEND_UNAVAILABLE,
-  ErrorCode.CUDA,
-  ErrorCode.OUT_OF_MEMORY,
-  'ERR_REMOTE',
-  'ERR_TIMEOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-];
 
 /** A route as the router keeps it: every default filled in. */
 export interface CheckedRoute {
@@ -185,10 +165,10 @@ function checkRoute(route: unknown, at: number): CheckedRoute {
     throw invalidArgument('a positive integer or Infinity', `${where}.concurrency`, concurrency);
   }
   if (owned !== undefined && typeof owned !== 'boolean') throw invalidArgument('a boolean', `${where}.owned`, owned);
-  const own =
-    typeof target.ready === 'function'
-      ? (signal: AbortSignal) => (target.ready as NonNullable<RouteTarget['ready']>)({ signal })
-      : undefined;
+  // A local session's ready() only says it is not disposed, which `disposed` tells the router without
+  // a wait; a remote session's asks its server, and a target of the caller's says what it means.
+  const ownReady = target.backend === undefined || target.backend === 'remote' ? target.ready?.bind(target) : undefined;
+  const own = ownReady === undefined ? undefined : (signal: AbortSignal) => ownReady(signal);
   return {
     name,
     session: target,
@@ -271,7 +251,7 @@ export function checkPolicy(policy: unknown, routes: readonly CheckedRoute[]): C
     (!Array.isArray(failoverOn) || !failoverOn.every((code) => typeof code === 'string'))
   )
     throw invalidArgument('an array of error codes or a function (error) => boolean', 'policy.failoverOn', failoverOn);
-  const codes = new Set(Array.isArray(failoverOn) ? (failoverOn as string[]) : RETRYABLE_CODES);
+  const codes = Array.isArray(failoverOn) ? new Set(failoverOn as string[]) : undefined;
   if (policy.model !== undefined && typeof policy.model !== 'string') throw invalidArgument('a string', 'policy.model', policy.model);
   return {
     slaMs: checkMs(policy.slaMs, 'policy.slaMs', 0, { infinite: true }),
@@ -285,7 +265,9 @@ export function checkPolicy(policy: unknown, routes: readonly CheckedRoute[]): C
     failsOver:
       typeof failoverOn === 'function'
         ? (error) => (failoverOn as (error: unknown) => boolean)(error) === true
-        : (error) => codes.has(errorCodeOf(error)),
+        : codes === undefined
+          ? failsOverByDefault
+          : (error) => codes.has(errorCodeOf(error)),
     model: (policy.model as string | undefined) ?? 'router',
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Servers on 127.0.0.1 for the remote backend's tests, over real HTTP: the example server running a
- * real model through ONNX Runtime, and a proxy in front of it that fails the way networks and
- * overloaded servers fail (503, 429, reset connections, silence) before it forwards.
+ * Servers on 127.0.0.1 for the tests of the remote backend and of remote routes, over real HTTP: the
+ * example server running a real model through ONNX Runtime, and a proxy in front of it that fails the
+ * way networks and overloaded servers fail (503, 429, reset connections, silence, not ready) before it
+ * forwards.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -53,17 +54,22 @@ export interface FlakyProxy {
   readonly base: string;
   /** Inference requests (POST .../infer) that reached the proxy. */
   readonly inferRequests: () => number;
+  /** Readiness requests (GET .../ready) that reached the proxy. */
+  readonly readyRequests: () => number;
+  /** While false, the proxy answers readiness requests itself with 400, as the example server does while not ready. */
+  ready: boolean;
   /** Resolves when the proxy has received `count` inference requests. */
   inferArrived(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * A proxy to `target`: metadata and readiness requests pass through; inference request number
+ * A proxy to `target`: metadata and readiness requests pass through (readiness while `ready` is true); inference request number
  * `index` (0-based) goes to `plan`, which may answer it itself, leave it unanswered, or forward it.
  */
 export async function startFlakyProxy(target: string, plan: ProxyPlan): Promise<FlakyProxy> {
   let infers = 0;
+  let readies = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
   const forward = async (incoming: IncomingMessage, response: ServerResponse) => {
@@ -97,6 +103,14 @@ export async function startFlakyProxy(target: string, plan: ProxyPlan): Promise<
       }
       if (plan(incoming, response, index) === 'handled') return;
     }
+    if (incoming.method === 'GET' && (incoming.url ?? '').endsWith('/ready')) {
+      readies++;
+      if (!proxy.ready) {
+        response.writeHead(400, { 'content-length': 0 });
+        response.end();
+        return;
+      }
+    }
     forward(incoming, response).catch(() => response.destroy());
   });
   server.on('connection', (socket) => {
@@ -104,9 +118,11 @@ export async function startFlakyProxy(target: string, plan: ProxyPlan): Promise<
     socket.once('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const proxy: FlakyProxy = {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     inferRequests: () => infers,
+    readyRequests: () => readies,
+    ready: true,
     inferArrived: (count) => (infers >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
     close: () =>
       new Promise<void>((resolve) => {
@@ -114,6 +130,7 @@ export async function startFlakyProxy(target: string, plan: ProxyPlan): Promise<
         server.close(() => resolve());
       }),
   };
+  return proxy;
 }
 
 /** A loopback port with nothing listening on it (a server bound it, then closed). */

@@ -1,6 +1,9 @@
-// Hybrid routing over real ONNX Runtime sessions and a real HTTP route on loopback: priorities under
-// load, the measured queue delay against the SLA, failover, readiness, cool-down, abort, metrics.
+// Hybrid routing over real ONNX Runtime sessions and real remote sessions (the remote backend against
+// the example server on loopback, behind a proxy that injects faults): priorities under load, the
+// measured queue delay against the SLA, failover, readiness, cool-down, abort, metrics.
 // Decisions are read from the router's metrics; no assertion depends on how fast anything ran.
+import type { ServerResponse } from 'node:http';
+
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,12 +15,20 @@ import {
   type RouteTarget,
   type Router,
   Tensor,
+  TensorRTNodeError,
   createBatcher,
   createRouter,
+  failsOverByDefault,
 } from '../../../lib/index.js';
 import { randomFloats } from '../../fixtures/random.js';
-import { LoopbackKServeClient, LoopbackKServeServer } from '../../fixtures/loopback-kserve.js';
 import { servingMlp } from '../../fixtures/serving-models.js';
+import {
+  type FlakyProxy,
+  type ProxyPlan,
+  type RunningExampleServer,
+  startExampleServer,
+  startFlakyProxy,
+} from '../../shared/kserve-servers.js';
 
 function row(seed: number): Tensor {
   return new Tensor('float32', randomFloats(128, seed), [1, 128]);
@@ -397,132 +408,203 @@ describe('failover', () => {
   });
 });
 
-describe('a remote route over HTTP', () => {
-  let server: LoopbackKServeServer;
-  let remote: LoopbackKServeClient;
+describe('a remote route: a remote session over HTTP', () => {
+  let server: RunningExampleServer;
+  const proxies: FlakyProxy[] = [];
   beforeAll(async () => {
-    server = await LoopbackKServeServer.start(other, 'mlp');
-    remote = await LoopbackKServeClient.connect(server.url);
+    server = await startExampleServer(servingMlp(), 'mlp', { batcher: false });
   });
   afterAll(async () => {
-    await server.close();
+    await Promise.all(proxies.map((proxy) => proxy.close()));
+    await server?.close();
   });
 
-  function hybrid(policy: Partial<Parameters<typeof createRouter>[1]> = {}, remoteSession: RouteTarget = remote): Router {
+  /** A proxy in front of the example server: `plan` may answer inference requests itself. */
+  async function proxy(plan: ProxyPlan = () => 'forward'): Promise<FlakyProxy> {
+    const started = await startFlakyProxy(server.base, plan);
+    proxies.push(started);
+    return started;
+  }
+
+  /** The package's remote backend, not retrying: each failure reaches the router at once. */
+  function connect(base: string): Promise<InferenceSession> {
+    return InferenceSession.create(`${base}/v2/models/mlp`, { backend: 'remote', remote: { retries: 0 } });
+  }
+
+  const answer = (status: number) => (_request: unknown, response: ServerResponse) => {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: `status ${status} from the proxy` }));
+    return 'handled' as const;
+  };
+
+  function hybrid(remote: RouteTarget, policy: Partial<Parameters<typeof createRouter>[1]> = {}): Router {
     return createRouter(
       [
         { name: 'local', session: local },
-        { name: 'remote', session: remoteSession },
+        { name: 'remote', session: remote },
       ],
       { slaMs: 1e9, cooldownMs: 60_000, ...policy },
     );
   }
 
-  it('serves bulk requests remotely with the results of a local run', async () => {
-    server.ready = true;
-    server.failInferWith = undefined;
-    await using router = hybrid();
+  it("serves bulk requests remotely with the results of a local run, after the session's own readiness check", async () => {
+    const front = await proxy();
+    await using remote = await connect(front.base);
+    await using router = hybrid(remote);
     const x = row(5);
     const [viaRemote, viaLocal] = await Promise.all([router.run({ x }, { priority: 'bulk' }), router.run({ x }, { priority: 'latency' })]);
     const y = (r: Record<string, Tensor>) => Array.from(r.y?.data as Float32Array);
     expect(y(viaRemote)).toEqual(y(viaLocal));
     const m = router.metrics();
-    expect(m.routes.remote).toMatchObject({ backend: 'remote', requests: { latency: 0, bulk: 1 }, completed: 1, state: 'up' });
+    expect(m.routes.remote).toMatchObject({
+      backend: 'remote',
+      requests: { latency: 0, bulk: 1 },
+      completed: 1,
+      state: 'up',
+      failovers: 0,
+    });
     expect(m.routes.local).toMatchObject({ backend: 'cpu', requests: { latency: 1, bulk: 0 }, completed: 1 });
+    // The route had no ready hook: the session's own ready(signal) asked the server.
+    expect(front.readyRequests()).toBe(1);
+    expect(front.inferRequests()).toBe(1);
+  });
+
+  it('holds nothing back from a remote route: latency requests beyond the free local slots go there at SLA 0', async () => {
+    await using remote = await connect(server.base);
+    await using router = createRouter(
+      [
+        { name: 'local', session: local },
+        { name: 'remote', session: remote },
+      ],
+      { slaMs: 0 },
+    );
+    await router.run({ x: row(1) }, { priority: 'bulk' }); // the remote route answers its readiness check and is up
+    const requests = 12;
+    await Promise.all(Array.from({ length: requests }, (_, i) => router.run({ x: row(i + 1) }, { priority: 'latency' })));
+    const m = router.metrics();
+    expect(m.routes.local?.requests.latency).toBe(local.capacity.concurrency);
+    expect(m.routes.remote).toMatchObject({
+      requests: { latency: requests - local.capacity.concurrency, bulk: 1 },
+      completed: requests - local.capacity.concurrency + 1,
+      failovers: 0,
+    });
   });
 
   it('fails over when the server answers 503, and when the connection is refused', async () => {
-    server.ready = true;
-    server.failInferWith = 503;
-    await using router = hybrid();
+    const failing = await proxy(answer(503));
+    await using remote = await connect(failing.base);
+    await using router = hybrid(remote);
     await router.run({ x: row(1) }, { priority: 'bulk' });
     expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 1 }, failovers: 1, state: 'cooling' });
+    expect(router.metrics().routes.remote?.lastFailure).toMatch(/HTTP 503/);
     expect(router.metrics().routes.local?.requests.bulk).toBe(1);
-    server.failInferWith = undefined;
 
     // Refused at the readiness check: the route never sees the request.
-    const closed = await LoopbackKServeServer.start(other, 'mlp');
-    const client = await LoopbackKServeClient.connect(closed.url);
-    await closed.close();
-    await using refused = hybrid({}, client);
+    const closing = await proxy();
+    await using orphan = await connect(closing.base);
+    await closing.close();
+    await using refused = hybrid(orphan);
     await refused.run({ x: row(1) }, { priority: 'bulk' });
-    expect(refused.metrics().routes.remote).toMatchObject({ requests: { bulk: 0 }, failovers: 1, state: 'cooling' });
-    expect(refused.metrics().routes.remote?.lastFailure).toMatch(/^the readiness check failed: ECONNREFUSED: /);
+    expect(refused.metrics().routes.remote).toMatchObject({
+      requests: { bulk: 0 },
+      failovers: 1,
+      state: 'cooling',
+      lastFailure: 'the readiness check answered not ready',
+    });
 
     // Refused at the request: the server went away after the route was found ready.
-    const leaving = await LoopbackKServeServer.start(other, 'mlp');
-    await using gone = hybrid({}, await LoopbackKServeClient.connect(leaving.url));
+    const leaving = await proxy();
+    await using lost = await connect(leaving.base);
+    await using gone = hybrid(lost);
     await gone.run({ x: row(1) }, { priority: 'bulk' });
     await leaving.close();
     await gone.run({ x: row(2) }, { priority: 'bulk' });
     const m = gone.metrics();
-    expect(m.routes.remote).toMatchObject({ requests: { bulk: 2 }, completed: 1, failovers: 1, state: 'cooling' });
-    // A fresh connection is refused; a kept-alive one that the server dropped reads as closed by undici.
-    expect(Object.keys(m.routes.remote?.errors ?? {})).toEqual([expect.stringMatching(/^(ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET)$/)]);
+    expect(m.routes.remote).toMatchObject({
+      requests: { bulk: 2 },
+      completed: 1,
+      errors: { ERR_REMOTE: 1 },
+      failovers: 1,
+      state: 'cooling',
+    });
     expect(m.routes.local?.requests.bulk).toBe(1);
   });
 
+  it('by default returns a 4xx answer to the caller, and fails over on 5xx, 429 and 408', async () => {
+    let status = 404;
+    const front = await proxy((request, response) => answer(status)(request, response));
+    await using remote = await connect(front.base);
+    await using router = hybrid(remote, { cooldownMs: 0 });
+    for (const code of [400, 404, 422]) {
+      status = code;
+      await expect(router.run({ x: row(1) }, { priority: 'bulk' })).rejects.toMatchObject({
+        code: ErrorCode.REMOTE,
+        details: `HTTP ${code}`,
+      });
+    }
+    expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 3 }, failovers: 0, state: 'up' });
+    expect(router.metrics().routes.local?.requests.bulk).toBe(0);
+    for (const code of [500, 502, 429, 408]) {
+      status = code;
+      await expect(router.run({ x: row(1) }, { priority: 'bulk' })).resolves.toHaveProperty('y');
+    }
+    expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 7 }, failovers: 4 });
+    expect(router.metrics().routes.local?.completed).toBe(4);
+  });
+
   it('keeps a route that is not ready out for its cool-down without probing it again', async () => {
-    server.failInferWith = undefined;
-    server.ready = false;
-    const readyBefore = server.hits.ready;
-    await using router = hybrid({ cooldownMs: 60_000 });
-    await router.run({ x: row(1) }, { priority: 'bulk' }); // probed (the client's own ready()), not ready: local
+    const front = await proxy();
+    front.ready = false;
+    await using remote = await connect(front.base);
+    await using router = hybrid(remote, { cooldownMs: 60_000 });
+    await router.run({ x: row(1) }, { priority: 'bulk' }); // probed (the session's own ready()), not ready: local
     const m = router.metrics();
-    expect(server.hits.ready - readyBefore).toBe(1);
+    expect(front.readyRequests()).toBe(1);
     expect(m.routes.remote).toMatchObject({ requests: { latency: 0, bulk: 0 }, failovers: 1, state: 'cooling', cooldownMs: 60_000 });
     expect(m.routes.remote?.lastFailure).toBe('the readiness check answered not ready');
     await router.run({ x: row(2) }, { priority: 'bulk' });
-    expect(server.hits.ready - readyBefore).toBe(1);
+    expect(front.readyRequests()).toBe(1);
+    expect(front.inferRequests()).toBe(0);
     expect(router.metrics().routes.local?.requests.bulk).toBe(2);
   });
 
   it('probes again when the cool-down ends, doubles it while not ready, and takes the route back once ready', async () => {
-    server.failInferWith = undefined;
-    server.ready = false;
-    const readyBefore = server.hits.ready;
+    let failing = false;
+    const front = await proxy((request, response) => (failing ? answer(503)(request, response) : 'forward'));
+    front.ready = false;
+    await using remote = await connect(front.base);
     // Only lower bounds on time matter here: each sleep outlasts the cool-down it waits for.
-    await using router = hybrid({ cooldownMs: 20, maxCooldownMs: 1e9 });
+    await using router = hybrid(remote, { cooldownMs: 20, maxCooldownMs: 1e9 });
     await router.run({ x: row(1) }, { priority: 'bulk' });
     expect(router.metrics().routes.remote?.cooldownMs).toBe(20);
     await sleep(100);
     await router.run({ x: row(2) }, { priority: 'bulk' });
-    expect(server.hits.ready - readyBefore).toBe(2);
+    expect(front.readyRequests()).toBe(2);
     expect(router.metrics().routes.remote?.cooldownMs).toBe(40);
-    server.ready = true;
+    front.ready = true;
     await sleep(200);
     await router.run({ x: row(3) }, { priority: 'bulk' });
     const m = router.metrics();
-    expect(server.hits.ready - readyBefore).toBe(3);
+    expect(front.readyRequests()).toBe(3);
     expect(m.routes.remote).toMatchObject({ requests: { latency: 0, bulk: 1 }, completed: 1, state: 'up', failovers: 2 });
     expect(m.routes.local?.requests.bulk).toBe(2);
     // A later failure starts again from policy.cooldownMs: the route recovered in between.
-    server.failInferWith = 503;
+    failing = true;
     await router.run({ x: row(4) }, { priority: 'bulk' });
     expect(router.metrics().routes.remote?.cooldownMs).toBe(20);
-    server.failInferWith = undefined;
   });
 
-  it('fails over as a failoverOn function says: a 5xx answer moves on, a 4xx one goes back to the caller', async () => {
-    server.ready = true;
-    const serverError = (error: unknown) =>
-      (error as { code?: string }).code === 'ERR_REMOTE' && / answered 5\d\d:/.test((error as Error).message);
-    await using router = hybrid({ failoverOn: serverError });
-    server.failInferWith = 404;
-    await expect(router.run({ x: row(1) }, { priority: 'bulk' })).rejects.toMatchObject({
-      code: 'ERR_REMOTE',
-      message: expect.stringContaining('answered 404'),
-    });
+  it('follows a failoverOn function: here every remote failure goes back to the caller', async () => {
+    const front = await proxy(answer(503));
+    await using remote = await connect(front.base);
+    await using router = hybrid(remote, { failoverOn: (error) => (error as { code?: string }).code !== ErrorCode.REMOTE });
+    await expect(router.run({ x: row(1) }, { priority: 'bulk' })).rejects.toMatchObject({ code: ErrorCode.REMOTE, details: 'HTTP 503' });
     expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 1 }, failovers: 0, state: 'up' });
-    server.failInferWith = 502;
-    await router.run({ x: row(1) }, { priority: 'bulk' });
-    expect(router.metrics().routes.remote).toMatchObject({ errors: { ERR_REMOTE: 2 }, failovers: 1, state: 'cooling' });
-    expect(router.metrics().routes.local?.completed).toBe(1);
-    server.failInferWith = undefined;
   });
 
   it("uses a route-level ready hook over the session's own, and counts a throwing hook as not ready", async () => {
-    server.ready = true;
+    const front = await proxy();
+    await using remote = await connect(front.base);
     let calls = 0;
     await using router = createRouter(
       [
@@ -540,7 +622,25 @@ describe('a remote route over HTTP', () => {
     );
     await router.run({ x: row(1) }, { priority: 'bulk' });
     expect(calls).toBe(1);
+    expect(front.readyRequests()).toBe(0);
     expect(router.metrics().routes.remote?.lastFailure).toBe('the readiness check failed: ERR_UNKNOWN: dns lookup failed');
+  });
+});
+
+describe('failsOverByDefault', () => {
+  const remoteError = (details: string | undefined) => new TensorRTNodeError(ErrorCode.REMOTE, 'remote failure', { details });
+  it('fails over a remote failure with no answer or a 5xx, 408 or 429 answer, not a 4xx one', () => {
+    for (const details of [undefined, 'timeout', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'HTTP 500', 'HTTP 503', 'HTTP 408', 'HTTP 429'])
+      expect(failsOverByDefault(remoteError(details)), String(details)).toBe(true);
+    for (const details of ['HTTP 400', 'HTTP 404', 'HTTP 422', 'HTTP 401'])
+      expect(failsOverByDefault(remoteError(details)), details).toBe(false);
+  });
+  it('fails over the retryable codes and nothing else', () => {
+    expect(failsOverByDefault(new TensorRTNodeError(ErrorCode.QUEUE_FULL, 'full'))).toBe(true);
+    expect(failsOverByDefault(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(failsOverByDefault(new TensorRTNodeError(ErrorCode.SHAPE_MISMATCH, 'shape'))).toBe(false);
+    expect(failsOverByDefault(new TensorRTNodeError(ErrorCode.ABORTED, 'aborted'))).toBe(false);
+    expect(failsOverByDefault(new Error('plain'))).toBe(false);
   });
 });
 
