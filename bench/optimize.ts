@@ -6,7 +6,7 @@
  * cls report task accuracy against it; `--held-out rendered` uses the evaluation split of
  * test/data/ocr-inputs.ts instead.
  *
- *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--det-size 640] [--only fp16,fp16-io,fp16-all,int8-default,int8-trt,int8-cpu] [--held-out unlike|rendered] [--eval-offset N] [--json out.json]
+ *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--det-size 640] [--only fp16,fp16-io,fp16-all,int8-default,int8-cpu-default,int8-trt,int8-cpu] [--held-out unlike|rendered] [--eval-offset N] [--json out.json]
  *
  * Variants are listed in `variants`; each turns a model path into optimized bytes.
  */
@@ -21,7 +21,7 @@ import { binaryMapIoU, ctcDecode } from '../test/data/ocr-metrics.js';
 import { realModels } from '../test/fixtures/real-models.js';
 import { readCtcKeys } from '../lib/optimize/task-accuracy.js';
 import { unlikeOcrSamples } from '../test/data/ocr-unlike-inputs.js';
-import { int8DefaultVariant, int8Variants } from './int8-variants.js';
+import { int8CpuDefaultVariant, int8DefaultVariant, int8Variants } from './int8-variants.js';
 
 interface Variant {
   name: string;
@@ -39,6 +39,7 @@ export const variants: Variant[] = [
   // every layer in float16, the first two weighted layers too (what the default keeps in float32)
   { name: 'fp16-all', make: async (path) => (await convertToFloat16(path, { float32LeadingLayers: 0 })).model },
   int8DefaultVariant,
+  int8CpuDefaultVariant,
   ...int8Variants,
 ];
 
