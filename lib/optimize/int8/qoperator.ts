@@ -72,14 +72,21 @@ export function qdqToQOperator(graph: GraphProto): QOperatorStats {
     if ((node.opType !== 'Conv' && node.opType !== 'MatMul') || node.domain !== '') continue;
     const x = dequantizedFrom(node.input[0], producers, inits);
     const w = dequantizedFrom(node.input[1], producers, inits);
-    if (!x || !w || !isScalarParam(inits, x.scale)) {
+    if (!x || !w || !isScalarParam(inits, x.scale) || !isScalarParam(inits, x.zeroPoint)) {
       keep(node, 'inputs are not dequantized int8 tensors');
       continue;
     }
     const output = node.output[0];
     const readers = consumers.get(output) ?? [];
     const q = readers.length === 1 && readers[0].opType === 'QuantizeLinear' && readers[0].domain === '' ? readers[0] : undefined;
-    if (!q || graphOutputs.has(output) || !q.input[1] || !q.input[2] || !isScalarParam(inits, q.input[1]) || !inits.has(q.input[2])) {
+    if (
+      !q ||
+      graphOutputs.has(output) ||
+      !q.input[1] ||
+      !q.input[2] ||
+      !isScalarParam(inits, q.input[1]) ||
+      !isScalarParam(inits, q.input[2])
+    ) {
       keep(node, 'output is not quantized');
       continue;
     }
@@ -94,6 +101,11 @@ export function qdqToQOperator(graph: GraphProto): QOperatorStats {
       const weight = inits.get(w.values);
       if (!weight || weight.dataType !== DataType.INT8) {
         keep(node, 'weights are not constant int8');
+        continue;
+      }
+      // QLinearConv scales weights per output channel (axis 0); DequantizeLinear's axis defaults to 1.
+      if (!isScalarParam(inits, w.scale) && Number(w.dq.attribute.find((a) => a.name === 'axis')?.i ?? 1n) !== 0) {
+        keep(node, 'weights are not per output channel');
         continue;
       }
       const bias = convBias(node, x, w, inits, producers, names, graph);
