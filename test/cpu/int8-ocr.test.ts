@@ -107,7 +107,7 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
     expect(agreement).toBeGreaterThanOrEqual(0.99);
     expect(report.quantizedWeightFraction).toBeGreaterThanOrEqual(0.7);
     expect(report.sizeRatio).toBeLessThanOrEqual(0.7);
-  });
+  }, 180_000);
 
   test('cls, cpu target: uint8 activations, runs and agrees', async () => {
     const { model, reference, quantized } = await quantizeAndCompare('cls', realModels.ocrCls, {
