@@ -6,7 +6,7 @@
  * cls report task accuracy against it; `--held-out rendered` uses the evaluation split of
  * test/data/ocr-inputs.ts instead.
  *
- *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--det-size 640] [--only fp16,fp16-io,fp16-all,int8-default,int8-trt,int8-cpu] [--held-out unlike|rendered] [--eval-offset N] [--json out.json]
+ *   npm run bench:optimize -- [--threads N] [--rounds N] [--det N] [--rec N] [--cls N] [--det-size 640] [--only fp16,fp16-io,fp16-all,int8-default,int8-cpu-default,int8-trt,int8-cpu] [--held-out unlike|rendered] [--eval-offset N] [--json out.json]
  *
  * Variants are listed in `variants`; each turns a model path into optimized bytes.
  */
@@ -21,7 +21,7 @@ import { binaryMapIoU, ctcDecode } from '../test/data/ocr-metrics.js';
 import { realModels } from '../test/fixtures/real-models.js';
 import { readCtcKeys } from '../lib/optimize/task-accuracy.js';
 import { unlikeOcrSamples } from '../test/data/ocr-unlike-inputs.js';
-import { int8DefaultVariant, int8Variants } from './int8-variants.js';
+import { int8CpuDefaultVariant, int8DefaultVariant, int8Variants } from './int8-variants.js';
 
 interface Variant {
   name: string;
@@ -39,6 +39,7 @@ export const variants: Variant[] = [
   // every layer in float16, the first two weighted layers too (what the default keeps in float32)
   { name: 'fp16-all', make: async (path) => (await convertToFloat16(path, { float32LeadingLayers: 0 })).model },
   int8DefaultVariant,
+  int8CpuDefaultVariant,
   ...int8Variants,
 ];
 
@@ -67,29 +68,33 @@ const models: { kind: OcrModelKind; path: string; metric: string }[] = [
 ];
 
 /** The task-level agreement of two models' answers on the same inputs. */
-/** Returns [agreement, rec agreement ignoring leading/trailing spaces (the crop margins' borderline blanks) or the same]. */
+/** Returns [agreement, rec agreement ignoring leading/trailing spaces (the crop margins' borderline blanks) or the same, the worst sample's]. */
 async function taskAgreement(
   kind: OcrModelKind,
   original: Uint8Array,
   optimized: Uint8Array,
   feeds: Feeds[],
   threads: number,
-): Promise<[number, number]> {
+): Promise<[number, number, number]> {
   const a = await OrtRunner.create(original, { threads });
   const b = await OrtRunner.create(optimized, { threads });
   try {
     let total = 0;
     let trimmed = 0;
+    let worst = Infinity;
     for (const feed of feeds) {
       const [x] = Object.values(await a.run(feed));
       const [y] = Object.values(await b.run(feed));
-      if (kind === 'det') total += binaryMapIoU(x, y, 0.3);
-      else if (kind === 'rec') {
+      if (kind === 'det') {
+        const iou = binaryMapIoU(x, y, 0.3);
+        total += iou;
+        worst = Math.min(worst, iou);
+      } else if (kind === 'rec') {
         total += ctcDecode(x) === ctcDecode(y) ? 1 : 0;
         trimmed += ctcDecode(x).trim() === ctcDecode(y).trim() ? 1 : 0;
       } else total += (x.data[1] as number) > (x.data[0] as number) === (y.data[1] as number) > (y.data[0] as number) ? 1 : 0;
     }
-    return [total / feeds.length, (kind === 'rec' ? trimmed : total) / feeds.length];
+    return [total / feeds.length, (kind === 'rec' ? trimmed : total) / feeds.length, kind === 'det' ? worst : NaN];
   } finally {
     await Promise.all([a.dispose(), b.dispose()]);
   }
@@ -107,6 +112,8 @@ interface Row {
   accuracy?: { fp32: number; optimized: number };
   /** rec: agreement ignoring leading/trailing spaces; others: same as task. */
   taskTrimmed: number;
+  /** det: the lowest IoU of any sample. */
+  taskMin?: number;
   taskMetric: string;
   sizeRatio: number;
   latencyRatio: number;
@@ -141,7 +148,7 @@ async function main(): Promise<void> {
         latencyRounds: rounds,
         ...(labelTask ? { task: labelTask } : {}),
       });
-      const [task, taskTrimmed] = await taskAgreement(kind, original, optimized, feeds, threads);
+      const [task, taskTrimmed, taskMin] = await taskAgreement(kind, original, optimized, feeds, threads);
       const [output] = report.outputs;
       const row: Row = {
         model: kind,
@@ -152,6 +159,7 @@ async function main(): Promise<void> {
         maxAbsError: output.maxAbsError,
         task,
         taskTrimmed,
+        ...(kind === 'det' ? { taskMin } : {}),
         taskMetric: metric,
         ...(report.task ? { accuracy: { fp32: report.task.original, optimized: report.task.optimized } } : {}),
         sizeRatio: report.sizeRatio,
@@ -161,7 +169,7 @@ async function main(): Promise<void> {
       };
       rows.push(row);
       console.log(
-        `${kind.padEnd(3)} ${variant.name.padEnd(8)} n=${String(count).padEnd(3)} cosine mean ${row.cosineMean.toFixed(6)} min ${row.cosineMin.toFixed(6)} | ${metric}: ${row.task.toFixed(4)}${kind === 'rec' ? ` (${row.taskTrimmed.toFixed(4)} ignoring leading/trailing spaces)` : ''} ${row.accuracy ? ` | accuracy vs ground truth: FP32 ${row.accuracy.fp32.toFixed(4)}, optimized ${row.accuracy.optimized.toFixed(4)}` : ''} | size ${row.sizeRatio.toFixed(3)}x | latency ${row.optimizedMs.toFixed(2)} ms vs ${row.fp32Ms.toFixed(2)} ms = ${row.latencyRatio.toFixed(3)}x`,
+        `${kind.padEnd(3)} ${variant.name.padEnd(8)} n=${String(count).padEnd(3)} cosine mean ${row.cosineMean.toFixed(6)} min ${row.cosineMin.toFixed(6)} | ${metric}: ${row.task.toFixed(4)}${row.taskMin === undefined ? '' : ` (min ${row.taskMin.toFixed(4)})`}${kind === 'rec' ? ` (${row.taskTrimmed.toFixed(4)} ignoring leading/trailing spaces)` : ''} ${row.accuracy ? ` | accuracy vs ground truth: FP32 ${row.accuracy.fp32.toFixed(4)}, optimized ${row.accuracy.optimized.toFixed(4)}` : ''} | size ${row.sizeRatio.toFixed(3)}x | latency ${row.optimizedMs.toFixed(2)} ms vs ${row.fp32Ms.toFixed(2)} ms = ${row.latencyRatio.toFixed(3)}x`,
       );
     }
   }

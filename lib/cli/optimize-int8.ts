@@ -7,6 +7,7 @@
 import { SingleBar } from 'cli-progress';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { CALIBRATION_METHODS } from '../optimize/int8/histogram.js';
+import { INT8_FORMATS, formatCpuSpeed } from '../optimize/int8/cpu-format.js';
 import { QUANT_TARGETS } from '../optimize/int8/placement.js';
 import { type Int8Report, quantizeInt8 } from '../optimize/quantize.js';
 import type { OptimizeMode } from './optimize.js';
@@ -45,6 +46,7 @@ export function formatInt8Summary(report: Int8Report): string[] {
       : []),
     `int8: ${report.quantizedNodes} of ${report.quantizableNodes} Conv/ConvTranspose/Gemm/MatMul nodes quantized, ${(report.quantizedWeightFraction * 100).toFixed(1)}% of their weights int8, ${report.activationQdqPairs} activation Q/DQ pairs`,
   ];
+  if (report.cpu) lines.push(formatCpuSpeed(report.cpu));
   if (report.keptFloat.length > 0) lines.push(`int8: kept in float by sensitivity: ${report.keptFloat.join(', ')}`);
   const excluded = report.excludedNodes.filter((name) => !report.keptFloat.includes(name));
   if (excluded.length > 0)
@@ -74,6 +76,12 @@ export const int8Mode: OptimizeMode = {
         `int8: tensorrt (symmetric int8 activations) or cpu (uint8 activations for ONNX Runtime's integer kernels)`,
         choiceOption('--target', QUANT_TARGETS),
         'tensorrt',
+      )
+      .option(
+        '--format <format>',
+        `int8: qdq (Q/DQ pairs, what TensorRT reads), qoperator (QLinearConv/QLinearMatMul; --target cpu only) or auto (tensorrt: qdq; cpu: both timed against float on this CPU, the faster kept)`,
+        choiceOption('--format', ['auto', ...INT8_FORMATS] as const),
+        'auto',
       )
       .option(
         '--keep-float <n>',
@@ -109,6 +117,7 @@ export const int8Mode: OptimizeMode = {
         calibration: options.calibration,
         method: options.method as (typeof CALIBRATION_METHODS)[number],
         target: options.target as (typeof QUANT_TARGETS)[number],
+        format: options.format as (typeof INT8_FORMATS)[number] | 'auto',
         keepFloatLayers: options.keepFloat as number | 'auto',
         heldBackSamples: options.heldBack as number,
         floatWeightBudget: options.floatBudget as number,
@@ -118,7 +127,10 @@ export const int8Mode: OptimizeMode = {
           if (progress.phase !== phase) {
             bar?.stop();
             phase = progress.phase;
-            const unit = { calibration: 'samples', method: 'methods', sensitivity: 'layers', 'float layers': 'counts tried' }[phase] ?? '';
+            const unit =
+              { calibration: 'samples', method: 'methods', sensitivity: 'layers', 'float layers': 'counts tried', 'cpu format': 'timings' }[
+                phase
+              ] ?? '';
             bar = new SingleBar({
               format: `${phase.padEnd(11)} [{bar}] {value}/{total} ${unit}`,
               stream: process.stderr,

@@ -20,8 +20,11 @@ export type Feeds = Record<string, Tensor>;
 export type CalibrationSource = AsyncIterable<Feeds> | Iterable<Feeds> | string;
 
 export interface CalibrationProgress {
-  /** calibration: samples; method: calibration methods tried; sensitivity: layers; float layers: float-layer counts tried. */
-  phase: 'calibration' | 'method' | 'sensitivity' | 'float layers';
+  /**
+   * calibration: samples; method: calibration methods tried; sensitivity: layers; float layers:
+   * float-layer counts tried; cpu format: timing the float and INT8 forms on this CPU.
+   */
+  phase: 'calibration' | 'method' | 'sensitivity' | 'float layers' | 'cpu format';
   /** Samples (or layers) done so far. */
   done: number;
   /** The total, when known in advance (a directory or an array of samples), else undefined. */

@@ -25,10 +25,11 @@ import {
 } from './int8/placement.js';
 import { type SensitivityEntry, outputsOf, rankSensitivity } from './int8/sensitivity.js';
 import { type Trial, chooseByError, chooseFloatLayerCount } from './int8/auto-choices.js';
+import { type CpuSpeed, INT8_FORMATS, type Int8Format, chooseCpuFormat } from './int8/cpu-format.js';
 import { constantsToInitializers, dropUnusedInitializers, foldBatchNorms } from './int8/prepare.js';
 import { type ActivationParams, asymmetricParams, insertQdq, symmetricParams } from './int8/qdq.js';
 
-export type { CalibrationMethod, QuantTarget, Exclusions };
+export type { CalibrationMethod, QuantTarget, Exclusions, Int8Format, CpuSpeed };
 
 export interface QuantizeInt8Options {
   /** Samples for calibration: an (async) iterable of feeds, or a directory of .npy files. */
@@ -43,6 +44,15 @@ export interface QuantizeInt8Options {
   percentile?: number;
   /** 'tensorrt' (default): symmetric int8 activations; 'cpu': asymmetric uint8 for ONNX Runtime's integer kernels. */
   target?: QuantTarget;
+  /**
+   * How the INT8 model is written. 'qdq': QuantizeLinear/DequantizeLinear around float ops (what
+   * TensorRT reads); 'qoperator' ('cpu' target only): QLinearConv/QLinearMatMul where they fit.
+   * Default 'auto': 'qdq' for TensorRT; for the CPU both are timed against the float model on ONNX
+   * Runtime and the faster is kept (the report says whether INT8 pays at all on this CPU).
+   */
+  format?: Int8Format | 'auto';
+  /** 'cpu' target: interleaved timing rounds over the timing samples (default 3). */
+  timingRounds?: number;
   exclude?: Exclusions;
   /**
    * 7-bit weights ([-63, 63]). x86 CPUs without VNNI multiply u8 x s8 pairs into saturating int16 sums,
@@ -83,6 +93,10 @@ export interface Int8Choices {
 export interface Int8Report {
   target: QuantTarget;
   method: CalibrationMethod;
+  /** The form the model is written in. */
+  format: Int8Format;
+  /** 'cpu' target: float vs INT8 times on this CPU, per form, and the form chosen. */
+  cpu?: CpuSpeed;
   /** The automatic choices (method, float layers): candidates, their errors and the winners. */
   choices: Int8Choices;
   calibrationSamples: number;
@@ -110,7 +124,9 @@ export interface QuantizeInt8Result {
   report: Int8Report;
 }
 
-function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method' | 'target' | 'keepFloatLayers'>> & QuantizeInt8Options {
+function normalise(
+  options: unknown,
+): Required<Pick<QuantizeInt8Options, 'method' | 'target' | 'keepFloatLayers' | 'format'>> & QuantizeInt8Options {
   if (!isPlainObject(options)) throw invalidArgument('an options object with a calibration source', 'options', options);
   if (options.calibration === undefined)
     throw invalidArgument('an AsyncIterable or Iterable of feeds, or a directory of .npy files', 'options.calibration', undefined);
@@ -137,10 +153,21 @@ function normalise(options: unknown): Required<Pick<QuantizeInt8Options, 'method
       throw invalidArgument('an iterable of feeds', 'options.evaluation.feeds', feeds);
     }
   }
+  const target = validateEnum(options.target, QUANT_TARGETS, 'options.target') ?? 'tensorrt';
+  const format = validateEnum(options.format, [...INT8_FORMATS, 'auto'] as const, 'options.format') ?? 'auto';
+  // TensorRT's explicit quantization reads Q/DQ pairs only.
+  if (target === 'tensorrt' && format === 'qoperator')
+    throw invalidArgument(
+      "'qdq' or 'auto' with target 'tensorrt' (TensorRT reads only QuantizeLinear/DequantizeLinear)",
+      'options.format',
+      format,
+    );
   return {
     ...(options as unknown as QuantizeInt8Options),
     method: validateEnum(options.method, [...CALIBRATION_METHODS, 'auto'] as const, 'options.method') ?? 'auto',
-    target: validateEnum(options.target, QUANT_TARGETS, 'options.target') ?? 'tensorrt',
+    target,
+    format,
+    timingRounds: validatePositiveInteger(options.timingRounds, 'options.timingRounds'),
     maxSamples: validatePositiveInteger(options.maxSamples, 'options.maxSamples'),
     keepFloatLayers:
       options.keepFloatLayers === 'auto'
@@ -168,6 +195,9 @@ async function modelFrom(source: unknown): Promise<{ model: ModelProto; original
   if (source instanceof Uint8Array) return { model: decodeModel(source), original: source };
   throw invalidArgument('a model path or ONNX bytes (Uint8Array)', 'model', source);
 }
+
+/** Calibration samples the 'cpu' target times the float and INT8 models on. */
+const TIMING_SAMPLES = 2;
 
 /** Float weight elements of each Conv/ConvTranspose/Gemm/MatMul node, by node key. */
 function weightElements(model: ModelProto): Map<string, number> {
@@ -246,7 +276,10 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
     opts.calibration,
     {
       channelMeans,
-      keepSamples: sensitivityOn || autoMethod ? Math.max(opts.sensitivitySamples ?? 4, autoMethod || autoFloat ? 4 : 0) : 0,
+      keepSamples: Math.max(
+        sensitivityOn || autoMethod ? Math.max(opts.sensitivitySamples ?? 4, autoMethod || autoFloat ? 4 : 0) : 0,
+        opts.target === 'cpu' ? TIMING_SAMPLES : 0,
+      ),
       holdBack: (autoMethod || autoFloat) && heldBackMax > 0 ? { every: 4, max: heldBackMax } : undefined,
       signal: opts.signal,
       onProgress: opts.onProgress,
@@ -333,7 +366,19 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
     }
     keepFloat = chooseFloatLayers(sensitivity, count, weightsByNode, budget);
   }
-  const { bytes, stats } = build(keepFloat);
+  const { bytes: qdqBytes, stats } = build(keepFloat);
+  let bytes = qdqBytes;
+  let cpu: CpuSpeed | undefined;
+  if (opts.target === 'cpu') {
+    const timingSamples = (calibration.heldBack.length > 0 ? calibration.heldBack : calibration.kept).slice(0, TIMING_SAMPLES);
+    opts.onProgress?.({ phase: 'cpu format', done: 0, total: 1 });
+    ({ model: bytes, speed: cpu } = await chooseCpuFormat(original, qdqBytes, timingSamples, {
+      format: opts.format,
+      rounds: opts.timingRounds ?? 3,
+      signal: opts.signal,
+    }));
+    opts.onProgress?.({ phase: 'cpu format', done: 1, total: 1 });
+  }
   const quantizedNames = new Set(stats.quantizedNodes);
   const quality = opts.evaluation ? await compareModels(original, bytes, { ...opts.evaluation, signal: opts.signal }) : undefined;
   return {
@@ -341,6 +386,8 @@ export async function quantizeInt8(model: string | Uint8Array, options: Quantize
     report: {
       target: opts.target,
       method,
+      format: cpu?.chosen ?? 'qdq',
+      ...(cpu ? { cpu } : {}),
       choices: {
         judgedOn: { samples: judgeSamples.length, heldBack: calibration.heldBack.length > 0 },
         method: { chosen: method, automatic: autoMethod, trials: methodTrials },

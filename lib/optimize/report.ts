@@ -6,6 +6,7 @@
  */
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { interleavedMedians } from './latency.js';
 import { type Feeds, OrtRunner } from './ort-runner.js';
 import { type TaskAccuracy, TaskAccumulator, type TaskOptions, checkTaskOptions } from './task-accuracy.js';
 
@@ -150,12 +151,6 @@ export function looksLikeClassScores(output: Tensor): boolean {
   return true;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 async function collect(feeds: Iterable<Feeds> | AsyncIterable<Feeds>): Promise<Feeds[]> {
   const list: Feeds[] = [];
   for await (const feed of feeds) list.push(feed);
@@ -213,7 +208,7 @@ export async function compareModels(original: Uint8Array, optimized: Uint8Array,
   }
 }
 
-/** Alternates which model runs first on each feed, so neither always gets the warmer cache. */
+/** Both models timed interleaved on the same feeds (see interleavedMedians). */
 async function measureLatency(
   reference: OrtRunner,
   candidate: OrtRunner,
@@ -222,25 +217,11 @@ async function measureLatency(
   threads: number,
   signal: AbortSignal | undefined,
 ): Promise<LatencyComparison> {
-  const prepared = feeds.map((feed) => [reference.prepare(feed), candidate.prepare(feed)] as const);
-  await reference.runPrepared(prepared[0][0]);
-  await candidate.runPrepared(prepared[0][1]);
-  const times: [number[], number[]] = [[], []];
-  const runners = [reference, candidate];
-  let turn = 0;
-  for (let round = 0; round < rounds; round++) {
-    for (const pair of prepared) {
-      checkAborted(signal);
-      for (const which of turn++ % 2 === 0 ? [0, 1] : [1, 0]) {
-        const start = process.hrtime.bigint();
-        await runners[which].runPrepared(pair[which]);
-        times[which].push(Number(process.hrtime.bigint() - start) / 1e6);
-      }
-    }
-  }
-  const originalMs = median(times[0]);
-  const optimizedMs = median(times[1]);
-  return { originalMs, optimizedMs, ratio: optimizedMs / originalMs, runsPerModel: times[0].length, threads };
+  const {
+    medians: [originalMs, optimizedMs],
+    runsPerModel,
+  } = await interleavedMedians([reference, candidate], feeds, rounds, signal);
+  return { originalMs, optimizedMs, ratio: optimizedMs / originalMs, runsPerModel, threads };
 }
 
 function fixed(value: number, digits: number): string {

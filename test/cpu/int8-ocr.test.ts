@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { QUANTIZABLE_OPS } from '../../lib/optimize/int8/placement.js';
+import { toQOperator } from '../../lib/optimize/int8/cpu-format.js';
 import { quantizeInt8 } from '../../lib/optimize/quantize.js';
 import { decodeModel } from '../../lib/onnx/model-io.js';
 import { opsetVersion } from '../../lib/onnx/graph.js';
@@ -52,6 +53,7 @@ async function quantizeAndCompare(
     sensitivitySamples?: number;
     detSize?: number;
     target?: 'tensorrt' | 'cpu';
+    format?: 'qdq' | 'qoperator';
   },
 ) {
   const detSize = options.detSize ? { width: options.detSize, height: options.detSize } : undefined;
@@ -61,6 +63,8 @@ async function quantizeAndCompare(
     calibration,
     method: options.method ?? 'percentile',
     target: options.target,
+    format: options.format,
+    timingRounds: 1,
     keepFloatLayers: options.keepFloatLayers ?? 0,
     sensitivitySamples: options.sensitivitySamples,
   });
@@ -103,19 +107,38 @@ describe('INT8 PP-OCR on the CPU backend (held-out rendered text)', () => {
     expect(agreement).toBeGreaterThanOrEqual(0.99);
     expect(report.quantizedWeightFraction).toBeGreaterThanOrEqual(0.7);
     expect(report.sizeRatio).toBeLessThanOrEqual(0.7);
-  });
+  }, 180_000);
 
   test('cls, cpu target: uint8 activations, runs and agrees', async () => {
     const { model, reference, quantized } = await quantizeAndCompare('cls', realModels.ocrCls, {
       calibration: 8,
       evaluation: 32,
       target: 'cpu',
+      format: 'qdq',
     });
     checkStructure(model, 2);
     const top1 = (t: Tensor) => ((t.data[1] as number) > (t.data[0] as number) ? 1 : 0);
     const agreement = reference.filter((r, i) => top1(r) === top1(quantized[i])).length / reference.length;
     expect(agreement).toBeGreaterThanOrEqual(0.95);
   });
+
+  test('rec, cpu target: the operator-level form (QLinearConv, QLinearMatMul) runs on ONNX Runtime and agrees with the QDQ form', async () => {
+    const { model, report, quantized } = await quantizeAndCompare('rec', realModels.ocrRec, {
+      calibration: 8,
+      evaluation: 8,
+      target: 'cpu',
+      format: 'qdq',
+    });
+    expect(report.cpu).toMatchObject({ chosen: 'qdq', automatic: false });
+    const { model: qoperator, stats } = toQOperator(model);
+    expect(stats.converted.QLinearConv).toBeGreaterThan(0);
+    expect(stats.converted.QLinearMatMul).toBeGreaterThan(0);
+    const ops = decodeModel(qoperator).graph!.node.map((node) => node.opType);
+    expect(ops.filter((op) => op === 'Conv' || op === 'MatMul')).toHaveLength(stats.kept.length);
+    const evaluation = await ocrFeeds('rec', { split: 'evaluation', count: 8 });
+    const fromOperators = await outputs(qoperator, evaluation);
+    for (const [i, output] of fromOperators.entries()) expect(cosine(output, quantized[i])).toBeGreaterThan(0.999);
+  }, 180_000);
 
   // Strict string equality misses the 0.9 target here (0.84-0.88 on 32 lines, see the INT8 report): the
   // differences are leading/trailing spaces the recognizer reads in the blank margins of a crop, where

@@ -97,6 +97,55 @@ describe('tensorrt-node optimize --int8', () => {
     expect(existsSync(output)).toBe(true);
   });
 
+  test('--target cpu times float against both INT8 forms and prints the choice; --format fixes it, and qoperator is refused for tensorrt', async () => {
+    const auto = join(dir, 'cpu-auto.onnx');
+    await cli(
+      'optimize',
+      input,
+      '--int8',
+      '--calibration',
+      calibration,
+      '--target',
+      'cpu',
+      '--keep-float',
+      '0',
+      '--method',
+      'minmax',
+      '-o',
+      auto,
+    );
+    const line =
+      /int8 on this CPU \(ONNX Runtime, 1 thread, median of \d+ interleaved runs\): float [\d.]+ ms, qdq [\d.]+ ms \([\d.]+x\), qoperator [\d.]+ ms \([\d.]+x\); format (qdq|qoperator) \(auto: the faster; --format to override\) at [\d.]+x of float: int8 (pays|does not pay here).*; qoperator fuses 2 QLinearConv/;
+    const chosen = line.exec(stdout())?.[1];
+    expect(chosen).toBeDefined();
+    expect(decodeModel(readFileSync(auto)).graph!.node.some((node) => node.opType === 'QLinearConv')).toBe(chosen === 'qoperator');
+    const fixed = join(dir, 'cpu-qoperator.onnx');
+    await cli(
+      'optimize',
+      input,
+      '--int8',
+      '--calibration',
+      calibration,
+      '--target',
+      'cpu',
+      '--format',
+      'qoperator',
+      '--keep-float',
+      '0',
+      '-o',
+      fixed,
+    );
+    expect(stdout()).toMatch(/float [\d.]+ ms, qoperator [\d.]+ ms \([\d.]+x\); format qoperator at /);
+    expect(decodeModel(readFileSync(fixed)).graph!.node.filter((node) => node.opType === 'QLinearConv')).toHaveLength(2);
+    const refused = join(dir, 'trt-qoperator.onnx');
+    const error = await cli('optimize', input, '--int8', '--calibration', calibration, '--format', 'qoperator', '-o', refused).catch(
+      (e: unknown) => e,
+    );
+    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((error as Error).message).toMatch(/for options\.format but received "qoperator"/);
+    expect(existsSync(refused)).toBe(false);
+  });
+
   test('refuses -o equal to the input and leaves it untouched', async () => {
     const before = readFileSync(input);
     const error = await cli('optimize', input, '--int8', '--calibration', calibration, '-o', input).catch((e: unknown) => e);

@@ -93,6 +93,7 @@ describe('quantizeInt8 on a small conv net', () => {
     const { model } = await quantizeInt8(tinyConvNet(), {
       calibration: images(8, 200),
       target: 'cpu',
+      format: 'qdq',
       method: 'percentile',
       keepFloatLayers: 0,
     });
