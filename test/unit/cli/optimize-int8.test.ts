@@ -12,6 +12,7 @@ import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
 import { captureStdout, optimizeCli } from '../../fixtures/optimize-cli.js';
+import { rejection } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-cli-int8-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,6 +103,18 @@ describe('tensorrt-node optimize --int8', () => {
     const error = await cli('optimize', input, '--int8', '--calibration', calibration, '-o', input).catch((e: unknown) => e);
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
     expect(Buffer.compare(readFileSync(input), before)).toBe(0);
+  });
+
+  test("another mode's flags are refused, not ignored: int8 flags with --fp16, fp16 flags with --int8", async () => {
+    const output = join(dir, 'mixed.onnx');
+    let error = await rejection(cli('optimize', input, '--fp16', '--calibration', calibration, '--method', 'entropy', '-o', output));
+    expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+    expect(error.message).toBe('Expected --int8 with --calibration, --method but received --fp16');
+    error = await rejection(cli('optimize', input, '--fp16', '--keep-float', '0', '-o', output));
+    expect(error.message).toBe('Expected --int8 with --keep-float but received --fp16');
+    error = await rejection(cli('optimize', input, '--int8', '--calibration', calibration, '--fp16-io', '-o', output));
+    expect(error.message).toBe('Expected --fp16 with --fp16-io but received --int8');
+    expect(existsSync(output)).toBe(false);
   });
 
   test('needs --calibration; an empty or bad calibration set writes nothing', async () => {
