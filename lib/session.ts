@@ -282,6 +282,18 @@ export class InferenceSession implements AsyncDisposable {
     }
   }
 
+  /**
+   * Ends the automatic placement of runOn 'auto' (CPU backend): waits for a move to a worker already
+   * under way, then keeps runs where they are. Call it after warm-up runs, so that the runs after it
+   * all execute in one place and none pays for starting the worker. Returns where CPU runs execute
+   * ('main' thread or 'worker'); undefined on backends that do not move runs.
+   */
+  async settlePlacement(): Promise<'main' | 'worker' | undefined> {
+    if (this.disposing)
+      throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for settlePlacement() but it was disposed');
+    return this.backendImpl.settlePlacement?.();
+  }
+
   /** Releases the model. Runs already started settle first; later runs reject with ERR_DISPOSED. Idempotent. */
   dispose(): Promise<void> {
     this.disposing ??= (async () => {

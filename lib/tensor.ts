@@ -17,8 +17,22 @@ export function elementCount(dims: Dims): number {
   return count;
 }
 
-export function formatDims(dims: readonly (number | string)[]): string {
+/** A tensor's dims as given, e.g. `[2, 3]`. */
+export function formatDims(dims: readonly number[]): string {
   return dims.length === 0 ? '[] (scalar)' : `[${dims.join(', ')}]`;
+}
+
+/**
+ * A model's declared shape: a named dynamic dim by its name (`[batch, 4]`), an unnamed one as `?`
+ * whichever way the backend spells it (ONNX Runtime: '', TensorRT: -1, an ONNX file: no value).
+ */
+export function formatShape(shape: readonly (number | string)[]): string {
+  return shape.length === 0 ? '[] (scalar)' : `[${shape.map(formatDim).join(', ')}]`;
+}
+
+/** One dim of a model's declared shape, as formatShape prints it. */
+export function formatDim(dim: number | string): string {
+  return dim === '' || (typeof dim === 'number' && dim < 0) ? '?' : String(dim);
 }
 
 function checkDims(dims: unknown, name: string): number[] {

@@ -26,6 +26,11 @@ export interface Backend {
     signal?: AbortSignal,
     outputBuffers?: Readonly<Record<string, Tensor>>,
   ): Promise<Record<string, Tensor>>;
+  /**
+   * Backends that move runs between threads by themselves (the CPU backend's runOn 'auto'): stop
+   * moving, after any move under way, and say where runs execute from now on.
+   */
+  settlePlacement?(): Promise<'main' | 'worker'>;
   /** Releases native resources. Called once, after every run has settled. */
   dispose(): Promise<void>;
 }

@@ -253,6 +253,17 @@ export class CpuBackend implements Backend {
     });
   }
 
+  /**
+   * Ends runOn 'auto': waits for a move to a worker already under way, then keeps runs on the thread
+   * they run on now. Called after warm-up, so that the runs after it (a benchmark's timed iterations,
+   * a server's traffic) never pay for the worker's model load or run in two places.
+   */
+  async settlePlacement(): Promise<'main' | 'worker'> {
+    if (this.runner instanceof MainThreadRunner) this.runner.observer = undefined;
+    await this.migration;
+    return this.runningOn;
+  }
+
   /** Starts a worker in the background; runs wait for it, or stay on the main thread if it cannot start. */
   private moveToWorker(): void {
     if (this.migration) return;

@@ -9,7 +9,7 @@
 import type { TensorInfo } from '../backends/backend.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { InferenceSession, type RunOptions, type SessionOptions } from '../session.js';
-import { type Tensor, formatDims } from '../tensor.js';
+import { type Tensor, formatShape } from '../tensor.js';
 import { isPlainObject } from '../validate.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import type { MetricsSnapshot } from './metrics.js';
@@ -49,7 +49,7 @@ interface Served {
 }
 
 function describeSignature(infos: readonly TensorInfo[]): string {
-  return infos.map((info) => `${info.name} ${info.dtype} ${formatDims(info.shape)}`).join(', ');
+  return infos.map((info) => `${info.name} ${info.dtype} ${formatShape(info.shape)}`).join(', ');
 }
 
 /** Symbolic dims match anything symbolic; fixed dims must be equal. */

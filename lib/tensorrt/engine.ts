@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
-import { formatDims } from '../tensor.js';
+import { formatDims, formatShape } from '../tensor.js';
 import { deviceIndex } from '../cuda/validate.js';
 
 export interface EngineLoadOptions {
@@ -219,7 +219,7 @@ export class Engine {
     lines.push(`  layers: ${this.layers}`, `  device memory per context: ${this.deviceMemorySize} bytes (most of any profile)`);
     for (const group of [this.inputs, this.outputs]) {
       for (const tensor of group) {
-        lines.push(`  ${tensor.mode} ${tensor.name}: ${tensor.dtype} ${formatDims(tensor.shape.map((d) => (d < 0 ? '?' : d)))}`);
+        lines.push(`  ${tensor.mode} ${tensor.name}: ${tensor.dtype} ${formatShape(tensor.shape)}`);
       }
     }
     for (const profile of this.profiles) {

@@ -62,6 +62,15 @@ describe('tensorrt-node run', () => {
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [2, 3, 48, 96], source: path }]);
     expect(report.outputs[0].dims).toEqual([2, 2]);
     expect(report.runOn).toBe('worker');
+    expect(report.placement).toBe('worker');
+  });
+
+  it('with --run-on auto and no warm-up the placement is settled before the first timed run: all run on the main thread', async () => {
+    const report = parseReport(
+      await runCli(['run', models.ocrCls, '--shapes', 'x:1x3x48x192', '--iterations', '3', '--warmup', '0', '--json']),
+    );
+    expect(report.runOn).toBe('auto');
+    expect(report.placement).toBe('main');
   });
 
   it('runs the embedded default model (PP-OCRv4 detection at 1x3x640x640) with no model argument', async () => {
