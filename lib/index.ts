@@ -4,6 +4,7 @@ export { type DType, type DTypeArrayMap, type TypedArray, DTYPES } from './dtype
 export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErrorOptions } from './errors.js';
 export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
+export type { OrtLogLevel } from './backends/ort-log-level.js';
 export { backends, cpuAvailability, tensorrtAvailability, type BackendAvailability, type BackendsReport } from './backends/availability.js';
 
 // --- native addon: CUDA layer and backend availability ---

@@ -9,6 +9,7 @@ import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
+import { ORT_LOG_LEVELS, type OrtLogLevel } from './backends/ort-log-level.js';
 import { TensorRTBackend } from './backends/tensorrt.js';
 import { onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import type { OnnxTensorRTOptions } from './tensorrt/onnx-engine-options.js';
@@ -39,6 +40,12 @@ export interface SessionOptions {
    * longer than a few milliseconds.
    */
   runOn?: RunOn;
+  /**
+   * CPU backend: the least severe ONNX Runtime log messages printed to stderr ('verbose', 'info',
+   * 'warning', 'error' or 'fatal'; as onnxruntime-node's `logSeverityLevel` 0 to 4). Default:
+   * ONNX Runtime's, 'warning'. 'error' silences warnings such as unused initializers being removed.
+   */
+  logLevel?: OrtLogLevel;
   /**
    * Most runs that may wait while the backend is busy, on every backend (CPU main thread, CPU worker,
    * TensorRT context pool); one more rejects with ERR_QUEUE_FULL. Waiting runs hold a copy of their
@@ -154,6 +161,7 @@ function normaliseOptions(options: unknown): SessionOptions {
       'options.graphOptimizationLevel',
     ),
     runOn: validateEnum(options.runOn, ['auto', 'main', 'worker'] as const, 'options.runOn'),
+    logLevel: validateEnum(options.logLevel, ORT_LOG_LEVELS, 'options.logLevel'),
     tensorrt: normaliseTensorRTOptions(options.tensorrt),
   };
 }
@@ -226,6 +234,7 @@ export class InferenceSession implements AsyncDisposable {
       graphOptimizationLevel: opts.graphOptimizationLevel,
       runOn: opts.runOn,
       maxQueue: opts.maxQueue,
+      logLevel: opts.logLevel,
     });
     return new InferenceSession(backend, fallback);
   }

@@ -14,7 +14,8 @@ import { onAbort } from '../util/abort-listeners.js';
 import { copyIntoOutputBuffers } from './output-buffers.js';
 import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
-import { type OrtModule, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
+import { type OrtModule, defaultOrtLogLevel, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
+import { type OrtLogLevel, ortLogSeverity } from './ort-log-level.js';
 import { WorkerRunner } from './cpu-worker-runner.js';
 import { RunQueue } from './run-queue.js';
 import { WorkerMovePolicy } from './run-on-policy.js';
@@ -45,6 +46,8 @@ export interface CpuBackendOptions {
   workerThresholdMs?: number;
   /** Most runs that may wait while one computes; more reject with ERR_QUEUE_FULL. Default unlimited. */
   maxQueue?: number;
+  /** The least severe ONNX Runtime log messages printed for this session. Default: ONNX Runtime's ('warning'). */
+  logLevel?: OrtLogLevel;
 }
 
 export interface Runner {
@@ -125,6 +128,8 @@ export function ortSessionOptions(options: CpuBackendOptions): Ort.InferenceSess
     sessionOptions.executionMode = options.interOpThreads > 1 ? 'parallel' : 'sequential';
   }
   if (options.graphOptimizationLevel !== undefined) sessionOptions.graphOptimizationLevel = options.graphOptimizationLevel;
+  const logLevel = options.logLevel ?? defaultOrtLogLevel();
+  if (logLevel !== undefined) sessionOptions.logSeverityLevel = ortLogSeverity(logLevel);
   return sessionOptions;
 }
 

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,8 @@ import { saveNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
-import { type CliResult, ensureBuilt, expectedError, runCli } from './cli-helper.js';
+import { unusedInitializerModel } from '../fixtures/onnx-models.js';
+import { type CliResult, ensureBuilt, expectedError, root, runCli } from './cli-helper.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -106,6 +108,48 @@ describe('tensorrt-node run', () => {
     expect(result.stdout).toMatch(
       /^Latency: min = [\d.]+ ms, max = [\d.]+ ms, mean = [\d.]+ ms, median = [\d.]+ ms, percentile\(90%\) = [\d.]+ ms, percentile\(99%\) = [\d.]+ ms$/m,
     );
+  });
+});
+
+describe("--log-level: ONNX Runtime's own messages", () => {
+  let model: string;
+  beforeAll(async () => {
+    model = join(dir, 'unused-initializer.onnx');
+    await writeFile(model, unusedInitializerModel());
+  });
+  const args = () => ['run', model, '--shapes', 'x:1x4', '--iterations', '1', '--warmup', '0', '--json'];
+
+  it("prints ONNX Runtime's warnings by default", async () => {
+    const result = await runCli([...args(), '--run-on', 'main']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/Removing initializer 'unused'/);
+  });
+
+  // A worker's onnxruntime-node starts ONNX Runtime at its own default level when it is the first to
+  // start it: the level must travel in the worker's session options too.
+  it.each(['main', 'worker'] as const)('error silences them (runOn %s)', async (runOn) => {
+    const result = await runCli([...args(), '--run-on', runOn, '--log-level', 'error']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+  });
+
+  it("the session option logLevel does the same for library users (ONNX Runtime's logSeverityLevel)", async () => {
+    const script = `import { InferenceSession } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      const session = await InferenceSession.create(${JSON.stringify(model)}, { backend: 'cpu', runOn: 'worker', logLevel: 'error' });
+      await session.dispose();`;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], (error, _stdout, stderr) =>
+        resolve({ code: error ? 1 : 0, stderr }),
+      );
+    });
+    expect(result).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('refuses a level ONNX Runtime does not have', async () => {
+    expect(expectedError(await runCli([...args(), '--log-level', 'loud']))).toEqual({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'Expected one of verbose, info, warning, error, fatal for --log-level but received "loud"',
+    });
   });
 });
 

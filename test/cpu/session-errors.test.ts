@@ -184,6 +184,7 @@ describe('model loading', () => {
         /^Expected an integer from 1 to \d+ \(4 per CPU core; \d+ here\) for options\.threads\.intraOp but received 0$/,
       ],
       [{ runOn: 'thread' }, "Expected one of 'auto', 'main', 'worker' for options.runOn but received \"thread\""],
+      [{ logLevel: 'loud' }, "Expected one of 'verbose', 'info', 'warning', 'error', 'fatal' for options.logLevel but received \"loud\""],
       [
         { graphOptimizationLevel: 99 },
         "Expected one of 'disabled', 'basic', 'extended', 'all' for options.graphOptimizationLevel but received 99",
