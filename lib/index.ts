@@ -28,7 +28,7 @@ export {
   type OutputQuality,
   type QualityReport,
 } from './optimize/report.js';
-export type { Feeds } from './optimize/ort-runner.js';
+export type { Feeds } from './optimize/feeds.js';
 export {
   quantizeInt8,
   type QuantizeInt8Options,

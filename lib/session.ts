@@ -276,6 +276,16 @@ export class InferenceSession implements AsyncDisposable {
    * the TensorRT backend is read in place until the promise settles. A run whose signal fires while it
    * waits never computes; one that has started rejects with ERR_ABORTED at once.
    */
+  run<N extends string>(
+    feeds: Readonly<Record<string, Tensor>>,
+    options: RunOptions & { outputs: readonly N[] },
+  ): Promise<Record<N, Tensor>>;
+  /** With caller tensors as `outputs`, the results are typed by those tensors' dtypes: `data` needs no cast. */
+  run<O extends Readonly<Record<string, Tensor>>>(
+    feeds: Readonly<Record<string, Tensor>>,
+    options: RunOptions & { outputs: O },
+  ): Promise<{ -readonly [K in keyof O]: Tensor<O[K]['dtype']> }>;
+  run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>>;
   async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);

@@ -119,7 +119,7 @@ class MainThreadRunner implements Runner {
   }
 }
 
-export function ortSessionOptions(options: CpuBackendOptions): Ort.InferenceSession.SessionOptions {
+function ortSessionOptions(options: CpuBackendOptions): Ort.InferenceSession.SessionOptions {
   // Only what the caller set: unset options keep ONNX Runtime's own defaults, so results match raw ORT.
   const sessionOptions: Ort.InferenceSession.SessionOptions = {};
   if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;

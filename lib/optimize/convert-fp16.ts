@@ -7,7 +7,7 @@ import { allInitializers, decodeModel, encodeModel, inlineExternalData, loadMode
 import { isExternal } from '../onnx/tensor-data.js';
 import type { ModelProto } from '../onnx/types.js';
 import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
-import type { Feeds } from './ort-runner.js';
+import type { Feeds } from './feeds.js';
 import { type QualityReport, compareModels } from './report.js';
 import type { TaskOptions } from './task-accuracy.js';
 

@@ -6,7 +6,8 @@
  */
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { type Feeds, OrtRunner } from './ort-runner.js';
+import type { Feeds } from './feeds.js';
+import { OrtRunner } from './ort-runner.js';
 import { type TaskAccuracy, TaskAccumulator, type TaskOptions, checkTaskOptions } from './task-accuracy.js';
 
 export interface OutputQuality {

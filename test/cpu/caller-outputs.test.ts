@@ -1,6 +1,6 @@
 // Caller-allocated outputs (`run(feeds, { outputs: { name: tensor } })`) on the CPU backend, on the
 // main thread and in the worker: the results land in the caller's memory, equal to a plain run's.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
@@ -33,6 +33,10 @@ describe.each(['main', 'worker'] as const)('caller-allocated outputs (runOn %s)'
     const cn = Tensor.zeros('float32', [300]);
     const out = await session.run(feeds(), { outputs: { hn, cn } });
     expect(Object.keys(out)).toEqual(['hn', 'cn']);
+    // Typed by the given tensors: exactly those names, each with its tensor's dtype (checked by tsc).
+    expectTypeOf(out).toEqualTypeOf<{ hn: Tensor<'float32'>; cn: Tensor<'float32'> }>();
+    expectTypeOf(out.cn.data).toEqualTypeOf<Float32Array>();
+    expectTypeOf(await session.run(feeds(), { outputs: ['hn'] })).toEqualTypeOf<Record<'hn', Tensor>>();
     expect(out.hn?.data).toBe(hn.data);
     expect(out.hn?.dims).toEqual([2, 1, 64]);
     expect(out.cn?.dims).toEqual([2, 1, 64]);
