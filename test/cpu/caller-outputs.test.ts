@@ -1,9 +1,10 @@
 // Caller-allocated outputs (`run(feeds, { outputs: { name: tensor } })`) on the CPU backend, on the
 // main thread and in the worker: the results land in the caller's memory, equal to a plain run's.
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
+import { rejection } from '../shared/rejection.js';
 
 const feeds = () => ({
   input: new Tensor('float32', randomFloats(512, 4, 0.3), [1, 512]),
@@ -14,15 +15,6 @@ const feeds = () => ({
 
 const sessions: InferenceSession[] = [];
 afterAll(async () => Promise.all(sessions.map((s) => s.dispose())));
-
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TensorRTNodeError);
-  return error as TensorRTNodeError;
-}
 
 describe.each(['main', 'worker'] as const)('caller-allocated outputs (runOn %s)', (runOn) => {
   it('writes the outputs asked for into the given tensors, a larger one in its first elements', async () => {

@@ -3,20 +3,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
-import { rejection } from '../shared/rejection.js';
-
-function thrown(fn: () => unknown): TensorRTNodeError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TensorRTNodeError);
-    return error as TensorRTNodeError;
-  }
-  throw new Error('expected a throw');
-}
+import { rejection, thrown } from '../shared/rejection.js';
 
 const clsInput = () => new Tensor('float32', randomFloats(3 * 48 * 192, 7), [1, 3, 48, 192]);
 

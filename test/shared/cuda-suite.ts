@@ -6,12 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { CudaEvent, CudaStream, DeviceBuffer, PinnedBuffer, devices, memoryInfo } from '../../lib/index.js';
 import { isTensorRTNodeError } from '../../lib/errors.js';
-
-function pattern(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
-  return bytes;
-}
+import { bytePattern } from './byte-pattern.js';
 
 export function defineCudaSuite(): void {
   describe('devices', () => {
@@ -63,11 +58,11 @@ export function defineCudaSuite(): void {
       try {
         const backing = new ArrayBuffer(128);
         const source = new Uint8Array(backing, 16, 64);
-        source.set(pattern(64, 5));
+        source.set(bytePattern(64, 5));
         await stream.copyToDevice(device, new DataView(backing, 16, 64));
         const target = Buffer.alloc(80);
         await stream.copyToHost(target.subarray(8, 72), device);
-        expect(Array.from(target.subarray(8, 72))).toEqual(Array.from(pattern(64, 5)));
+        expect(Array.from(target.subarray(8, 72))).toEqual(Array.from(bytePattern(64, 5)));
         expect(target[7]).toBe(0);
         expect(target[72]).toBe(0);
       } finally {
@@ -145,12 +140,12 @@ export function defineCudaSuite(): void {
       const done = new CudaEvent();
       try {
         start.record(producer);
-        const write = producer.copyToDevice(device, pattern(1024, 9));
+        const write = producer.copyToDevice(device, bytePattern(1024, 9));
         done.record(producer);
         consumer.waitEvent(done);
         const result = new Uint8Array(1024);
         await Promise.all([write, consumer.copyToHost(result, device)]);
-        expect(Array.from(result)).toEqual(Array.from(pattern(1024, 9)));
+        expect(Array.from(result)).toEqual(Array.from(bytePattern(1024, 9)));
         await producer.synchronize();
         expect(done.completed).toBe(true);
         expect(start.elapsedTime(done)).toBeGreaterThanOrEqual(0);
