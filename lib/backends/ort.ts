@@ -107,7 +107,7 @@ export function mapOrtError(error: unknown, during: 'load' | 'run'): TensorRTNod
   const text = error instanceof Error ? error.message : String(error);
   let code: ErrorCode = during === 'load' ? ErrorCode.MODEL_LOAD : ErrorCode.INFERENCE_FAILED;
   if (during === 'run') {
-    if (/invalid dimensions|invalid rank|shape mismatch|dimension/i.test(text)) code = ErrorCode.SHAPE_MISMATCH;
+    if (/invalid dimensions|invalid rank|shape mismatch|dimension|must have shape/i.test(text)) code = ErrorCode.SHAPE_MISMATCH;
     else if (/data type|unexpected input data type/i.test(text)) code = ErrorCode.DTYPE_MISMATCH;
     else if (/bad_alloc|out of memory|failed to allocate/i.test(text)) code = ErrorCode.OUT_OF_MEMORY;
   } else if (/no such file|file doesn't exist|load model from .* failed:Load model/i.test(text)) {
