@@ -4,23 +4,29 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { CudaEvent, CudaStream, DeviceBuffer, PinnedBuffer, devices, memoryInfo } from '../../lib/index.js';
+import { CudaEvent, CudaStream, DeviceBuffer, PinnedBuffer, type DeviceInfo, devices, memoryInfo } from '../../lib/index.js';
 import { isTensorRTNodeError } from '../../lib/errors.js';
 import { bytePattern } from './byte-pattern.js';
 
-export function defineCudaSuite(): void {
+/** Device 0 onwards as the suite should find them: known beforehand (the simulator's configuration, or nvidia-smi's view of a real GPU). */
+export type ExpectedDevice = Pick<DeviceInfo, 'name' | 'computeCapability' | 'uuid'> & Partial<DeviceInfo>;
+
+export function defineCudaSuite(expectedDevices: () => ExpectedDevice[]): void {
   describe('devices', () => {
-    it('lists at least one device with its properties', () => {
+    it('lists the devices with the properties known beforehand, matched by UUID', () => {
       const list = devices();
-      expect(list.length).toBeGreaterThan(0);
-      expect(list[0]!.index).toBe(0);
-      expect(list[0]!.name.length).toBeGreaterThan(0);
-      expect(list[0]!.computeCapability.major).toBeGreaterThan(0);
-      expect(list[0]!.totalMemory).toBeGreaterThan(0);
-      expect(list[0]!.multiProcessorCount).toBeGreaterThan(0);
-      const info = memoryInfo(0);
-      expect(info.total).toBe(list[0]!.totalMemory);
-      expect(info.free).toBeLessThanOrEqual(info.total);
+      const expected = expectedDevices();
+      expect(list.map((device) => device.uuid).sort()).toEqual(expected.map((device) => device.uuid).sort());
+      for (const want of expected) expect(list.find((device) => device.uuid === want.uuid)).toMatchObject(want);
+      list.forEach((device, i) => expect(device.index).toBe(i));
+    });
+
+    it("reports each device's memory as its properties do, free never above total", () => {
+      for (const device of devices()) {
+        const info = memoryInfo(device.index);
+        expect(info.total).toBe(device.totalMemory);
+        expect(info.free).toBeLessThanOrEqual(info.total);
+      }
     });
   });
 
