@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 
 import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
-import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
 import { formatDims, formatShape } from '../tensor.js';
 import { deviceIndex } from '../cuda/validate.js';
 
@@ -71,7 +71,7 @@ export interface EngineProfile {
 }
 
 function checkAbort(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, `${what} was aborted`, { cause: signal.reason });
+  if (signal?.aborted) throw abortError(signal, what);
 }
 
 function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {

@@ -199,9 +199,10 @@ describe('unusable plans', () => {
 
   it('honours an aborted signal', async () => {
     const controller = new AbortController();
-    controller.abort();
+    controller.abort(new Error('not needed'));
     const error = await rejection(Engine.load(await planFor(mlp()), { signal: controller.signal }));
     expect(error.code).toBe(ErrorCode.ABORTED);
+    expect(error.message).toBe('Engine.load was aborted: not needed');
   });
 
   it('validates arguments before reaching native code', async () => {
