@@ -117,7 +117,7 @@ describe('convertToFloat16 refuses bad input with clear errors', () => {
     await expectCode(
       writeOptimizedModel(join(dir, 'missing-dir', 'out.onnx'), tinyMlp(), join(dir, 'model.onnx')),
       'ERR_IO',
-      /Cannot write/,
+      `Cannot write ${join(dir, 'missing-dir', 'out.onnx')}: its folder does not exist (ENOENT)`,
     );
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });

@@ -94,3 +94,22 @@ describe('writeFileAtomic targets', () => {
     expect(lstatSync(path).isFIFO()).toBe(true);
   });
 });
+
+describe('a write that fails says why', () => {
+  test('a missing folder, a path through a file, and a full disk each name their cause', async () => {
+    const missing = join(dir, 'no-such-folder', 'out.bin');
+    let error = await rejection(writeFileAtomic(missing, bytes));
+    expect(error.code).toBe('ERR_IO');
+    expect(error.message).toBe(`Cannot write ${missing}: its folder does not exist (ENOENT)`);
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    error = await rejection(writeFileAtomic(join(file, 'out.bin'), bytes));
+    expect(error.message).toBe(`Cannot write ${join(file, 'out.bin')}: a part of its folder path is not a folder (ENOTDIR)`);
+    const full = join(dir, 'full.bin');
+    error = await rejection(
+      writeFileAtomic(full, () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))),
+    );
+    expect(error.message).toBe(`Cannot write ${full}: no space left on the device (ENOSPC)`);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+});
