@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,30 @@ describe("--log-level: ONNX Runtime's own messages", () => {
       );
     });
     expect(result).toEqual({ code: 0, stderr: '' });
+  });
+
+  it("reaches the sessions optimize creates for its quality report (ONNX Runtime's environment level)", async () => {
+    const evalDir = join(dir, 'eval-unused');
+    await mkdir(evalDir);
+    await saveNpy(join(evalDir, '0.npy'), new Tensor('float32', randomFloats(4, 3), [1, 4]));
+    const output = join(dir, 'unused.fp16.onnx');
+    const noisy = await runCli(['optimize', model, '--fp16', '-o', output, '--eval', evalDir, '--latency-rounds', '0']);
+    expect(noisy.code).toBe(0);
+    expect(noisy.stderr).toMatch(/Removing initializer 'unused'/);
+    const quiet = await runCli([
+      'optimize',
+      model,
+      '--fp16',
+      '-o',
+      output,
+      '--eval',
+      evalDir,
+      '--latency-rounds',
+      '0',
+      '--log-level',
+      'error',
+    ]);
+    expect(quiet).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('refuses a level ONNX Runtime does not have', async () => {
