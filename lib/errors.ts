@@ -77,8 +77,8 @@ export function isTensorRTNodeError(error: unknown, code?: ErrorCode): error is 
   return error instanceof TensorRTNodeError && (code === undefined || error.code === code);
 }
 
-/** The error a run rejects with when its AbortSignal fires. */
-export function abortError(signal: AbortSignal): TensorRTNodeError {
+/** The error an operation (`what`: 'The run', 'The quality report', ...) rejects with when its AbortSignal fires: ERR_ABORTED, the signal's reason in the message and as cause. */
+export function abortError(signal: AbortSignal, what = 'The operation'): TensorRTNodeError {
   const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'aborted' : String(signal.reason);
-  return new TensorRTNodeError(ErrorCode.ABORTED, `The operation was aborted: ${reason}`, { cause: signal.reason });
+  return new TensorRTNodeError(ErrorCode.ABORTED, `${what} was aborted: ${reason}`, { cause: signal.reason });
 }

@@ -5,6 +5,7 @@ export { type DType, type DTypeArrayMap, type TypedArray, DTYPES } from './dtype
 export { TensorRTNodeError, ErrorCode, isTensorRTNodeError, type TensorRTNodeErrorOptions } from './errors.js';
 export type { TensorInfo, BackendName } from './backends/backend.js';
 export type { RunOn, GraphOptimizationLevel } from './backends/cpu.js';
+export type { OrtLogLevel } from './backends/ort-log-level.js';
 export { backends, cpuAvailability, tensorrtAvailability, type BackendAvailability, type BackendsReport } from './backends/availability.js';
 
 // --- native addon: CUDA layer and backend availability ---
@@ -28,7 +29,7 @@ export {
   type OutputQuality,
   type QualityReport,
 } from './optimize/report.js';
-export type { Feeds } from './optimize/ort-runner.js';
+export type { Feeds } from './optimize/feeds.js';
 export {
   quantizeInt8,
   type QuantizeInt8Options,

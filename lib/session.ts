@@ -9,6 +9,7 @@ import type { Backend, BackendName, TensorInfo } from './backends/backend.js';
 import { cpuAvailability, tensorrtAvailability } from './backends/availability.js';
 import { type BackendCapacity, backendCapacity } from './backends/capacity.js';
 import { CpuBackend, type GraphOptimizationLevel, type RunOn } from './backends/cpu.js';
+import { ORT_LOG_LEVELS, type OrtLogLevel } from './backends/ort-log-level.js';
 import { TensorRTBackend } from './backends/tensorrt.js';
 import { type RemoteBackendOptions, normaliseRemoteOptions } from './backends/remote-options.js';
 import { isHttpUrl, parseModelUrl } from './backends/remote/model-url.js';
@@ -41,6 +42,12 @@ export interface SessionOptions {
    * longer than a few milliseconds.
    */
   runOn?: RunOn;
+  /**
+   * CPU backend: the least severe ONNX Runtime log messages printed to stderr ('verbose', 'info',
+   * 'warning', 'error' or 'fatal'; as onnxruntime-node's `logSeverityLevel` 0 to 4). Default:
+   * ONNX Runtime's, 'warning'. 'error' silences warnings such as unused initializers being removed.
+   */
+  logLevel?: OrtLogLevel;
   /**
    * Most runs that may wait while the backend is busy, on every backend (CPU main thread, CPU worker,
    * TensorRT context pool); one more rejects with ERR_QUEUE_FULL. Waiting runs hold a copy of their
@@ -168,6 +175,7 @@ function normaliseOptions(options: unknown): SessionOptions {
       'options.graphOptimizationLevel',
     ),
     runOn: validateEnum(options.runOn, ['auto', 'main', 'worker'] as const, 'options.runOn'),
+    logLevel: validateEnum(options.logLevel, ORT_LOG_LEVELS, 'options.logLevel'),
     tensorrt: normaliseTensorRTOptions(options.tensorrt),
   };
 }
@@ -252,6 +260,7 @@ export class InferenceSession implements AsyncDisposable {
       graphOptimizationLevel: opts.graphOptimizationLevel,
       runOn: opts.runOn,
       maxQueue: opts.maxQueue,
+      logLevel: opts.logLevel,
     });
     return new InferenceSession(backend, fallback);
   }
@@ -321,6 +330,16 @@ export class InferenceSession implements AsyncDisposable {
    * the TensorRT backend is read in place until the promise settles. A run whose signal fires while it
    * waits never computes; one that has started rejects with ERR_ABORTED at once.
    */
+  run<N extends string>(
+    feeds: Readonly<Record<string, Tensor>>,
+    options: RunOptions & { outputs: readonly N[] },
+  ): Promise<Record<N, Tensor>>;
+  /** With caller tensors as `outputs`, the results are typed by those tensors' dtypes: `data` needs no cast. */
+  run<O extends Readonly<Record<string, Tensor>>>(
+    feeds: Readonly<Record<string, Tensor>>,
+    options: RunOptions & { outputs: O },
+  ): Promise<{ -readonly [K in keyof O]: Tensor<O[K]['dtype']> }>;
+  run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>>;
   async run(feeds: Readonly<Record<string, Tensor>>, options?: RunOptions): Promise<Record<string, Tensor>> {
     if (this.disposing) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for run() but it was disposed');
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('an options object', 'options', options);
@@ -334,6 +353,18 @@ export class InferenceSession implements AsyncDisposable {
     } finally {
       if (--this.inFlight === 0) this.settled?.();
     }
+  }
+
+  /**
+   * Ends the automatic placement of runOn 'auto' (CPU backend): waits for a move to a worker already
+   * under way, then keeps runs where they are. Call it after warm-up runs, so that the runs after it
+   * all execute in one place and none pays for starting the worker. Returns where CPU runs execute
+   * ('main' thread or 'worker'); undefined on backends that do not move runs.
+   */
+  async settlePlacement(): Promise<'main' | 'worker' | undefined> {
+    if (this.disposing)
+      throw new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live session for settlePlacement() but it was disposed');
+    return this.backendImpl.settlePlacement?.();
   }
 
   /** Releases the model. Runs already started settle first; later runs reject with ERR_DISPOSED. Idempotent. */

@@ -1,5 +1,5 @@
 import { kMaxLength } from 'node:buffer';
-import { type DType, type DTypeArrayMap, type TypedArray, dtypeInfo, dtypesForArray, isDType, isTypedArray } from './dtype.js';
+import { DTYPES, type DType, type DTypeArrayMap, type TypedArray, dtypeInfo, dtypesForArray, isDType, isTypedArray } from './dtype.js';
 import { ErrorCode, TensorRTNodeError, describeValue, invalidArgument } from './errors.js';
 
 /**
@@ -17,8 +17,22 @@ export function elementCount(dims: Dims): number {
   return count;
 }
 
-export function formatDims(dims: readonly (number | string)[]): string {
+/** A tensor's dims as given, e.g. `[2, 3]`. */
+export function formatDims(dims: readonly number[]): string {
   return dims.length === 0 ? '[] (scalar)' : `[${dims.join(', ')}]`;
+}
+
+/**
+ * A model's declared shape: a named dynamic dim by its name (`[batch, 4]`), an unnamed one as `?`
+ * whichever way the backend spells it (ONNX Runtime: '', TensorRT: -1, an ONNX file: no value).
+ */
+export function formatShape(shape: readonly (number | string)[]): string {
+  return shape.length === 0 ? '[] (scalar)' : `[${shape.map(formatDim).join(', ')}]`;
+}
+
+/** One dim of a model's declared shape, as formatShape prints it. */
+export function formatDim(dim: number | string): string {
+  return dim === '' || (typeof dim === 'number' && dim < 0) ? '?' : String(dim);
 }
 
 function checkDims(dims: unknown, name: string): number[] {
@@ -80,7 +94,7 @@ export class Tensor<T extends DType = DType> {
    */
   constructor(dtype: T, data: DTypeArrayMap[T], dims?: Dims, options: { name?: string; location?: TensorLocation } = {}) {
     const name = options.name ? `tensor "${options.name}"` : 'the tensor';
-    if (!isDType(dtype)) throw invalidArgument(`a dtype (one of ${Object.keys(dtypeNames).join(', ')})`, `the dtype of ${name}`, dtype);
+    if (!isDType(dtype)) throw invalidArgument(`a dtype (one of ${DTYPES.join(', ')})`, `the dtype of ${name}`, dtype);
     if (!isTypedArray(data)) throw invalidArgument('a TypedArray', `the data of ${name}`, data, ErrorCode.INVALID_ARGUMENT);
     const info = dtypeInfo(dtype);
     if (!(data instanceof info.arrayType)) {
@@ -112,8 +126,7 @@ export class Tensor<T extends DType = DType> {
 
   /** A zero-filled tensor. */
   static zeros<D extends DType>(dtype: D, dims: Dims): Tensor<D> {
-    if (!isDType(dtype))
-      throw invalidArgument(`a dtype (one of ${Object.keys(dtypeNames).join(', ')})`, 'the dtype of Tensor.zeros', dtype);
+    if (!isDType(dtype)) throw invalidArgument(`a dtype (one of ${DTYPES.join(', ')})`, 'the dtype of Tensor.zeros', dtype);
     const shape = checkDims(dims, 'Tensor.zeros');
     return new Tensor(dtype, allocateTensorData(dtype, shape, 'Tensor.zeros'), shape);
   }
@@ -151,19 +164,3 @@ export class Tensor<T extends DType = DType> {
     return `Tensor<${this.dtype}>${formatDims(this.dims)}`;
   }
 }
-
-const dtypeNames: Record<DType, true> = {
-  float32: true,
-  float16: true,
-  bfloat16: true,
-  int8: true,
-  uint8: true,
-  int16: true,
-  uint16: true,
-  int32: true,
-  uint32: true,
-  int64: true,
-  uint64: true,
-  float64: true,
-  bool: true,
-};

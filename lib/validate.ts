@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dtypeInfo, isDType } from './dtype.js';
 import { ErrorCode, TensorRTNodeError, describeValue, invalidArgument } from './errors.js';
 import type { TensorInfo } from './backends/backend.js';
-import { Tensor, elementCount, formatDims } from './tensor.js';
+import { Tensor, elementCount, formatDims, formatShape } from './tensor.js';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
@@ -93,14 +93,14 @@ export function validateFeeds(inputs: readonly TensorInfo[], feeds: unknown): Re
     if (value.dims.length !== info.shape.length) {
       throw new TensorRTNodeError(
         ErrorCode.SHAPE_MISMATCH,
-        `Expected rank ${info.shape.length} (shape ${formatDims(info.shape)}) for input "${name}" but received dims ${formatDims(value.dims)}`,
+        `Expected rank ${info.shape.length} (shape ${formatShape(info.shape)}) for input "${name}" but received dims ${formatDims(value.dims)}`,
       );
     }
     info.shape.forEach((expected, axis) => {
       if (typeof expected === 'number' && expected >= 0 && value.dims[axis] !== expected) {
         throw new TensorRTNodeError(
           ErrorCode.SHAPE_MISMATCH,
-          `Expected ${expected} at axis ${axis} (shape ${formatDims(info.shape)}) for input "${name}" but received dims ${formatDims(value.dims)}`,
+          `Expected ${expected} at axis ${axis} (shape ${formatShape(info.shape)}) for input "${name}" but received dims ${formatDims(value.dims)}`,
         );
       }
     });
@@ -111,7 +111,7 @@ export function validateFeeds(inputs: readonly TensorInfo[], feeds: unknown): Re
     const first = missing[0];
     throw new TensorRTNodeError(
       ErrorCode.MISSING_INPUT,
-      `Expected a Tensor for input "${first.name}" (${first.dtype} ${formatDims(first.shape)}) but received none` +
+      `Expected a Tensor for input "${first.name}" (${first.dtype} ${formatShape(first.shape)}) but received none` +
         (missing.length > 1
           ? ` (also missing: ${missing
               .slice(1)

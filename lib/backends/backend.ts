@@ -28,6 +28,11 @@ export interface Backend {
   ): Promise<Record<string, Tensor>>;
   /** Whether the model can serve runs now; a backend without the method always can (local ones). */
   ready?(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Backends that move runs between threads by themselves (the CPU backend's runOn 'auto'): stop
+   * moving, after any move under way, and say where runs execute from now on.
+   */
+  settlePlacement?(): Promise<'main' | 'worker'>;
   /** Releases native resources. Called once, after every run has settled. */
   dispose(): Promise<void>;
 }

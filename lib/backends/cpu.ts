@@ -14,7 +14,8 @@ import { onAbort } from '../util/abort-listeners.js';
 import { copyIntoOutputBuffers } from './output-buffers.js';
 import { setEntry } from '../util/records.js';
 import type { Backend, TensorInfo } from './backend.js';
-import { type OrtModule, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
+import { type OrtModule, defaultOrtLogLevel, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
+import { type OrtLogLevel, ortLogSeverity } from './ort-log-level.js';
 import { WorkerRunner } from './cpu-worker-runner.js';
 import { RunQueue } from './run-queue.js';
 import { WorkerMovePolicy } from './run-on-policy.js';
@@ -45,6 +46,8 @@ export interface CpuBackendOptions {
   workerThresholdMs?: number;
   /** Most runs that may wait while one computes; more reject with ERR_QUEUE_FULL. Default unlimited. */
   maxQueue?: number;
+  /** The least severe ONNX Runtime log messages printed for this session. Default: ONNX Runtime's ('warning'). */
+  logLevel?: OrtLogLevel;
 }
 
 export interface Runner {
@@ -116,7 +119,7 @@ class MainThreadRunner implements Runner {
   }
 }
 
-export function ortSessionOptions(options: CpuBackendOptions): Ort.InferenceSession.SessionOptions {
+function ortSessionOptions(options: CpuBackendOptions): Ort.InferenceSession.SessionOptions {
   // Only what the caller set: unset options keep ONNX Runtime's own defaults, so results match raw ORT.
   const sessionOptions: Ort.InferenceSession.SessionOptions = {};
   if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
@@ -125,6 +128,8 @@ export function ortSessionOptions(options: CpuBackendOptions): Ort.InferenceSess
     sessionOptions.executionMode = options.interOpThreads > 1 ? 'parallel' : 'sequential';
   }
   if (options.graphOptimizationLevel !== undefined) sessionOptions.graphOptimizationLevel = options.graphOptimizationLevel;
+  const logLevel = options.logLevel ?? defaultOrtLogLevel();
+  if (logLevel !== undefined) sessionOptions.logSeverityLevel = ortLogSeverity(logLevel);
   return sessionOptions;
 }
 
@@ -251,6 +256,17 @@ export class CpuBackend implements Backend {
         if (!left) this.run(copies, outputNames, signal).then(resolve, reject);
       });
     });
+  }
+
+  /**
+   * Ends runOn 'auto': waits for a move to a worker already under way, then keeps runs on the thread
+   * they run on now. Called after warm-up, so that the runs after it (a benchmark's timed iterations,
+   * a server's traffic) never pay for the worker's model load or run in two places.
+   */
+  async settlePlacement(): Promise<'main' | 'worker'> {
+    if (this.runner instanceof MainThreadRunner) this.runner.observer = undefined;
+    await this.migration;
+    return this.runningOn;
   }
 
   /** Starts a worker in the background; runs wait for it, or stay on the main thread if it cannot start. */

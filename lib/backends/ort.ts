@@ -9,6 +9,7 @@ import { type DType, dtypeFromOrt, dtypeInfo } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { TensorInfo } from './backend.js';
+import type { OrtLogLevel } from './ort-log-level.js';
 
 export type OrtModule = typeof Ort;
 
@@ -36,6 +37,25 @@ export function requireOrt(): OrtModule {
   const result = loadOrt();
   if ('reason' in result) throw new TensorRTNodeError(ErrorCode.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${result.reason}`);
   return result.ort;
+}
+
+let defaultLogLevel: OrtLogLevel | undefined;
+
+/**
+ * The level of every ONNX Runtime session this process creates later without a level of its own
+ * (the CLI's --log-level). Two ways, because each covers what the other misses: ONNX Runtime's
+ * environment level reaches the optimize command's internal sessions, but ONNX Runtime reads it once,
+ * from whichever thread starts it first (a worker's copy of onnxruntime-node would start it at its
+ * own default); the CPU backend also puts the level into each session's options, worker ones included.
+ */
+export function setDefaultOrtLogLevel(level: OrtLogLevel): void {
+  defaultLogLevel = level;
+  const result = loadOrt();
+  if ('ort' in result) result.ort.env.logLevel = level;
+}
+
+export function defaultOrtLogLevel(): OrtLogLevel | undefined {
+  return defaultLogLevel;
 }
 
 /** The resolved path of onnxruntime-node's entry point, for worker threads to require the same copy. */
@@ -87,7 +107,7 @@ export function mapOrtError(error: unknown, during: 'load' | 'run'): TensorRTNod
   const text = error instanceof Error ? error.message : String(error);
   let code: ErrorCode = during === 'load' ? ErrorCode.MODEL_LOAD : ErrorCode.INFERENCE_FAILED;
   if (during === 'run') {
-    if (/invalid dimensions|invalid rank|shape mismatch|dimension/i.test(text)) code = ErrorCode.SHAPE_MISMATCH;
+    if (/invalid dimensions|invalid rank|shape mismatch|dimension|must have shape/i.test(text)) code = ErrorCode.SHAPE_MISMATCH;
     else if (/data type|unexpected input data type/i.test(text)) code = ErrorCode.DTYPE_MISMATCH;
     else if (/bad_alloc|out of memory|failed to allocate/i.test(text)) code = ErrorCode.OUT_OF_MEMORY;
   } else if (/no such file|file doesn't exist|load model from .* failed:Load model/i.test(text)) {

@@ -10,7 +10,7 @@ import type { PolicyState } from '../serve/batch-policy.js';
 import type { HistogramSnapshot } from '../serve/histogram.js';
 import { type LoadReport, measureLoad } from '../serve/load.js';
 import { type BackendChoice, InferenceSession } from '../session.js';
-import { formatMs, toJson } from './format.js';
+import { formatDuration, formatMs, toJson } from './format.js';
 import { choiceOption, collect, integerOption } from './options.js';
 import { parseShapeSpecs, resolveInputs } from './run-inputs.js';
 
@@ -92,7 +92,7 @@ export function formatBench(report: BenchReport): string {
     lines.push(
       `Batches: mean ${report.batchSize.mean.toFixed(1)} items, p50 ${report.batchSize.p50.toFixed(0)}, max ${report.batchSize.max}; batching ${report.policy?.batchingPays ? 'pays' : 'does not pay'} here`,
     );
-  lines.push(`Total wall time: ${(report.load.wallMs / 1000).toFixed(3)} s`);
+  lines.push(`Total wall time: ${formatDuration(report.load.wallMs)}`);
   return lines.join('\n');
 }
 

@@ -14,7 +14,8 @@ import type { BuildEngineOptions, BuildProgress, Precision } from '../tensorrt/b
 import { buildEngine } from '../tensorrt/builder.js';
 import { Engine } from '../tensorrt/engine.js';
 import { parseHardwareCompatibility, parseMemPoolSize, parseShapeList, parseSize, parseSparsity } from './build-flags.js';
-import { formatBytes, formatShape, toJson } from './format.js';
+import { formatDims, formatShape } from '../tensor.js';
+import { formatBytes, toJson } from './format.js';
 import { choiceOption, collect, integerOption } from './options.js';
 
 export type BuildCliOptions = Record<string, unknown> & {
@@ -225,15 +226,12 @@ export function registerBuild(program: Command): Command {
         }
         const lines = [
           `wrote ${output} (${formatBytes(plan.length)}) in ${seconds.toFixed(2)} s, precision ${precision}`,
-          ...io.map(
-            (t) =>
-              `  ${t.mode === 'input' ? 'input ' : 'output'} ${t.name}: ${t.dtype} ${formatShape(t.shape.map((d) => (d < 0 ? '?' : d)))}`,
-          ),
+          ...io.map((t) => `  ${t.mode === 'input' ? 'input ' : 'output'} ${t.name}: ${t.dtype} ${formatShape(t.shape)}`),
           ...profiles.map(
             (p, i) =>
               `  profile ${i}: ${
                 Object.entries(p)
-                  .map(([name, r]) => `${name} min ${formatShape(r.min)} opt ${formatShape(r.opt)} max ${formatShape(r.max)}`)
+                  .map(([name, r]) => `${name} min ${formatDims(r.min)} opt ${formatDims(r.opt)} max ${formatDims(r.max)}`)
                   .join('; ') || '(static)'
               }`,
           ),

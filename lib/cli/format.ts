@@ -17,12 +17,13 @@ export function formatCount(count: number): string {
   return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-export function formatShape(shape: readonly (number | string)[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 export function formatMs(ms: number): string {
   return `${ms < 1 ? ms.toFixed(4) : ms < 100 ? ms.toFixed(3) : ms.toFixed(1)} ms`;
+}
+
+/** A span of time in the unit that shows its digits: milliseconds below a second, seconds above. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? formatMs(ms) : `${(ms / 1000).toFixed(3)} s`;
 }
 
 /** Left-aligned columns; the last column is not padded. */

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { loadModel } from '../onnx/index.js';
+import { formatShape } from '../tensor.js';
 import { formatBytes, formatCount, table, toJson } from './format.js';
 import { type ModelSummary, type ValueSummary, summarizeModel } from './model-summary.js';
 
@@ -26,7 +27,7 @@ export async function inspectModel(path: string): Promise<InspectReport> {
 }
 
 function valueRows(values: readonly ValueSummary[]): string[][] {
-  return values.map((value) => [value.name, value.dtype, value.shape === null ? 'shape unknown' : `[${value.shape.join(', ')}]`]);
+  return values.map((value) => [value.name, value.dtype, value.shape === null ? 'shape unknown' : formatShape(value.shape)]);
 }
 
 export function formatInspect(report: InspectReport): string {

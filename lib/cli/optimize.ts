@@ -7,7 +7,7 @@
  * rename once everything else succeeded, and prints what it did. The output path may never be the
  * input, nor anything but a regular file or a new name.
  */
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { decodeModel, encodeModel, loadModel } from '../onnx/model-io.js';
 import { graphInputs } from '../onnx/graph.js';
@@ -142,10 +142,14 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
       integerOption('--latency-rounds', { min: 0 }),
       3,
     );
+  // Which mode each mode-only option belongs to, so that a flag of another mode is refused instead of ignored.
+  const modeOptions = new Map<OptimizeMode, readonly Option[]>();
   for (const mode of modes) {
     if (mode.value) command.option(`--${mode.name} <${mode.value.name}>`, mode.description, mode.value.parse);
     else command.option(`--${mode.name}`, mode.description);
+    const before = command.options.length;
     mode.addOptions?.(command);
+    modeOptions.set(mode, command.options.slice(before));
   }
   command.action(async (modelPath: string, options: OptimizeCliOptions) => {
     const selected = modes.filter((mode) => (mode.value ? typeof options[mode.name] === 'string' : options[mode.name] === true));
@@ -156,6 +160,16 @@ export function registerOptimizeCommand(program: Command, modes: readonly Optimi
       );
     }
     const mode = selected[0];
+    for (const [other, owned] of modeOptions) {
+      if (other === mode) continue;
+      const given = owned.filter((option) => command.getOptionValueSource(option.attributeName()) === 'cli');
+      if (given.length > 0) {
+        throw new TensorRTNodeError(
+          ErrorCode.INVALID_ARGUMENT,
+          `Expected --${other.name} with ${given.map((option) => option.long ?? option.flags).join(', ')} but received --${mode.name}`,
+        );
+      }
+    }
     if ((options.labels || options.keys || options.labelsOutput) && !options.eval) {
       throw new TensorRTNodeError(
         ErrorCode.INVALID_ARGUMENT,

@@ -6,7 +6,7 @@
 import type { TensorInfo } from '../backends/backend.js';
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
 import { loadNpy } from '../npy.js';
-import { type Tensor, formatDims } from '../tensor.js';
+import { type Tensor, formatDim, formatDims, formatShape } from '../tensor.js';
 import { randomTensor, seededRandom } from './random-tensor.js';
 
 export type InputSource = { kind: 'file'; path: string } | { kind: 'random' };
@@ -93,7 +93,7 @@ function checkAgainstModel(info: TensorInfo, dims: readonly number[], from: stri
   if (!fits) {
     throw new TensorRTNodeError(
       ErrorCode.SHAPE_MISMATCH,
-      `Expected a shape matching ${formatDims(info.shape)} for input "${info.name}" but ${from} gives ${formatDims(dims)}`,
+      `Expected a shape matching ${formatShape(info.shape)} for input "${info.name}" but ${from} gives ${formatDims(dims)}`,
     );
   }
 }
@@ -144,7 +144,7 @@ export async function resolveInputs(
         if (symbolic.length > 0) {
           throw new TensorRTNodeError(
             ErrorCode.INVALID_ARGUMENT,
-            `Expected --shapes to size the symbolic dims (${symbolic.join(', ')}) of input "${info.name}" ${formatDims(info.shape)} but received none; ` +
+            `Expected --shapes to size the symbolic dims (${symbolic.map(formatDim).join(', ')}) of input "${info.name}" ${formatShape(info.shape)} but received none; ` +
               `give them as --shapes ${info.name}:${exampleShape(info)} with numbers`,
           );
         }

@@ -8,7 +8,8 @@ import type { BackendName } from '../backends/backend.js';
 import type { RunOn } from '../backends/cpu.js';
 import { type BackendChoice, InferenceSession } from '../session.js';
 import { resolveDefaultModel } from './default-model.js';
-import { formatMs, formatShape, table, toJson } from './format.js';
+import { formatDims } from '../tensor.js';
+import { formatDuration, formatMs, table, toJson } from './format.js';
 import { LatencyRecorder, type LatencyStats } from './latency.js';
 import { choiceOption, collect, integerOption } from './options.js';
 import { maxThreads } from '../validate.js';
@@ -32,6 +33,8 @@ export interface RunReport {
   backend: BackendName;
   fallbackReason?: string;
   runOn: RunOn;
+  /** CPU backend: the thread the timed runs ran on (runOn 'auto' decides during warm-up). */
+  placement?: 'main' | 'worker';
   inputs: PlannedInput[];
   outputs: { name: string; dtype: string; dims: number[] }[];
   warmup: number;
@@ -53,6 +56,9 @@ export async function runBenchmark(modelArg: string | undefined, options: RunCom
 
     let results = undefined;
     for (let i = 0; i < options.warmup; i++) results = await session.run(feeds);
+    // runOn 'auto' may have started moving to a worker during warm-up: the move (the worker's model
+    // load) finishes here, and the timed runs all run where warm-up left them.
+    const placement = await session.settlePlacement();
     const latency = new LatencyRecorder();
     const started = performance.now();
     for (let i = 0; i < options.iterations; i++) {
@@ -72,6 +78,7 @@ export async function runBenchmark(modelArg: string | undefined, options: RunCom
       backend: session.backend,
       ...(session.fallbackReason ? { fallbackReason: session.fallbackReason } : {}),
       runOn: options.runOn,
+      ...(placement ? { placement } : {}),
       inputs: planned,
       outputs,
       warmup: options.warmup,
@@ -82,22 +89,27 @@ export async function runBenchmark(modelArg: string | undefined, options: RunCom
   }
 }
 
+function formatPlacement(report: RunReport): string {
+  if (report.placement === undefined || report.runOn === report.placement) return report.runOn;
+  return `${report.placement} thread (auto: decided during warm-up)`;
+}
+
 export function formatRun(report: RunReport): string {
   const l = report.latency;
   return [
     `model     ${report.model}${report.description ? `\n          ${report.description}` : ''}`,
     `backend   ${report.backend}${report.fallbackReason ? ` (${report.fallbackReason})` : ''}`,
-    `run on    ${report.runOn}`,
+    `run on    ${formatPlacement(report)}`,
     'inputs:',
-    table(report.inputs.map((input) => [input.name, input.dtype, formatShape(input.dims), input.source])),
+    table(report.inputs.map((input) => [input.name, input.dtype, formatDims(input.dims), input.source])),
     'outputs:',
-    table(report.outputs.map((output) => [output.name, output.dtype, formatShape(output.dims)])),
+    table(report.outputs.map((output) => [output.name, output.dtype, formatDims(output.dims)])),
     '',
     `=== Performance summary (${l.iterations} iterations after ${report.warmup} warm-up) ===`,
     `Throughput: ${l.throughputQps.toFixed(2)} qps`,
     `Latency: min = ${formatMs(l.minMs)}, max = ${formatMs(l.maxMs)}, mean = ${formatMs(l.meanMs)}, median = ${formatMs(l.p50Ms)}, ` +
       `percentile(90%) = ${formatMs(l.p90Ms)}, percentile(99%) = ${formatMs(l.p99Ms)}`,
-    `Total wall time: ${(l.totalMs / 1000).toFixed(3)} s`,
+    `Total wall time: ${formatDuration(l.totalMs)}`,
   ].join('\n');
 }
 
@@ -109,7 +121,12 @@ export function registerRun(program: Command): void {
     .option('--input <name=file.npy|name=random>', "an input's data; repeat for each input (others get random data)", collect)
     .option('--shapes <name:NxCxHxW,...>', 'sizes for inputs with symbolic dims, e.g. x:1x3x320x320', collect)
     .option('--iterations <n>', 'timed runs', integerOption('--iterations', { min: 1 }), 20)
-    .option('--warmup <n>', 'untimed runs first', integerOption('--warmup', { min: 0 }), 3)
+    .option(
+      '--warmup <n>',
+      'untimed runs first; with --run-on auto they also decide main thread or worker (3 suffice)',
+      integerOption('--warmup', { min: 0 }),
+      3,
+    )
     .option('--backend <name>', 'auto, cpu or tensorrt', choiceOption('--backend', ['auto', 'cpu', 'tensorrt'] as const), 'auto')
     .option(
       '--run-on <where>',

@@ -1,5 +1,5 @@
 /** The public FP16 entry point: model in (path or bytes), FP16 model bytes and a report out. */
-import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { externalDataFile, externalDataRef } from '../onnx/external-data.js';
@@ -7,7 +7,7 @@ import { allInitializers, decodeModel, encodeModel, inlineExternalData, loadMode
 import { isExternal } from '../onnx/tensor-data.js';
 import type { ModelProto } from '../onnx/types.js';
 import { type Float16Options, type Float16Stats, convertModelProtoToFloat16 } from './fp16.js';
-import type { Feeds } from './ort-runner.js';
+import type { Feeds } from './feeds.js';
 import { type QualityReport, compareModels } from './report.js';
 import type { TaskOptions } from './task-accuracy.js';
 
@@ -106,8 +106,7 @@ export async function convertToFloat16(
   if (typeof model !== 'string' && !(model instanceof Uint8Array))
     throw invalidArgument('a model path or the bytes of an ONNX model', 'model', model);
   checkOptions(options);
-  if (options.signal?.aborted)
-    throw new TensorRTNodeError(ErrorCode.ABORTED, 'The FP16 conversion was aborted', { cause: options.signal.reason });
+  if (options.signal?.aborted) throw abortError(options.signal, 'The FP16 conversion');
   const proto = typeof model === 'string' ? await loadModel(model) : decodeModel(model);
   const originalBytes = typeof model === 'string' ? encodeModel(proto) : model;
   const originalSize = typeof model === 'string' ? await sizeOnDisk(model, proto) : model.byteLength;

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { loadNpy } from '../npy.js';
-import type { Feeds } from './ort-runner.js';
+import type { Feeds } from './feeds.js';
 
 async function list(dir: string): Promise<{ name: string; isDirectory: boolean }[]> {
   try {

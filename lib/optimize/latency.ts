@@ -3,7 +3,8 @@
  * with the starting model rotating from feed to feed, so machine load and warm caches hit all alike.
  */
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import type { Feeds, OrtRunner } from './ort-runner.js';
+import type { Feeds } from './feeds.js';
+import type { OrtRunner } from './ort-runner.js';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

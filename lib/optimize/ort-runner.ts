@@ -14,8 +14,7 @@ import { graphInputs } from '../onnx/graph.js';
 import { DataType } from '../onnx/types.js';
 import { Tensor } from '../tensor.js';
 import { tensorElementType } from './type-inference.js';
-
-export type Feeds = Readonly<Record<string, Tensor>>;
+import type { Feeds } from './feeds.js';
 
 export interface OrtRunnerOptions {
   /** ONNX Runtime intra-op threads (default: ONNX Runtime's choice). */

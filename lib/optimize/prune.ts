@@ -15,7 +15,7 @@ import type { EvaluationOptions } from './convert-fp16.js';
 import { readFeedsDirectory } from './feeds-dir.js';
 import { type SensitivityEntry, rankSensitivity } from './int8/sensitivity.js';
 import { constantsToInitializers } from './int8/prepare.js';
-import type { Feeds } from './ort-runner.js';
+import type { Feeds } from './feeds.js';
 import { PRUNABLE_OPS, type SkippedLayer, findPrunableLayers, layerKey } from './prune/qualify.js';
 import { countDenseGroups, pruneTwoFour } from './prune/two-four.js';
 import { type QualityReport, compareModels } from './report.js';

@@ -4,10 +4,11 @@
  * outputs that look like class scores, top-1 agreement; the file size ratio; and the CPU latency
  * ratio, measured with the two models interleaved in one run so that machine load hits both alike.
  */
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, abortError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import type { Feeds } from './feeds.js';
 import { interleavedMedians } from './latency.js';
-import { type Feeds, OrtRunner } from './ort-runner.js';
+import { OrtRunner } from './ort-runner.js';
 import { type TaskAccuracy, TaskAccumulator, type TaskOptions, checkTaskOptions } from './task-accuracy.js';
 
 export interface OutputQuality {
@@ -54,7 +55,7 @@ export interface CompareOptions {
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'The quality report was aborted', { cause: signal.reason });
+  if (signal?.aborted) throw abortError(signal, 'The quality report');
 }
 
 /** Running statistics of one output over all samples. */

@@ -7,9 +7,9 @@
  * served one's) leaves the old one serving and rejects swap() with the reason.
  */
 import type { TensorInfo } from '../backends/backend.js';
-import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
 import { InferenceSession, type RunOptions, type SessionOptions } from '../session.js';
-import { type Tensor, formatDims } from '../tensor.js';
+import { type Tensor, formatShape } from '../tensor.js';
 import { isPlainObject } from '../validate.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import type { MetricsSnapshot } from './metrics.js';
@@ -49,7 +49,7 @@ interface Served {
 }
 
 function describeSignature(infos: readonly TensorInfo[]): string {
-  return infos.map((info) => `${info.name} ${info.dtype} ${formatDims(info.shape)}`).join(', ');
+  return infos.map((info) => `${info.name} ${info.dtype} ${formatShape(info.shape)}`).join(', ');
 }
 
 /** Symbolic dims match anything symbolic; fixed dims must be equal. */
@@ -174,10 +174,7 @@ export class ModelHandle implements AsyncDisposable {
       await next.session.dispose();
       throw error;
     };
-    if (signal?.aborted)
-      await refuse(
-        new TensorRTNodeError(ErrorCode.ABORTED, 'The swap was aborted before the new model started serving', { cause: signal.reason }),
-      );
+    if (signal?.aborted) await refuse(abortError(signal, 'The swap (before the new model started serving)'));
     if (this.#disposing)
       await refuse(
         new TensorRTNodeError(ErrorCode.DISPOSED, 'Expected a live model handle for swap() but it was disposed while the new model loaded'),

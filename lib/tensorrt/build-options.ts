@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from 'node:path';
 
 import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
-import type { Feeds } from '../optimize/ort-runner.js';
+import type { Feeds } from '../optimize/feeds.js';
 import type { ProfileRange } from './engine.js';
 
 export type Precision = 'fp32' | 'fp16' | 'int8' | 'best';

@@ -11,7 +11,7 @@ import { requireBinding } from '../binding.js';
 import { packageInfo } from '../util/package-info.js';
 import { devices } from '../cuda/devices.js';
 import { DataLocation, allInitializers, decodeModel, readExternalData } from '../onnx/index.js';
-import type { Feeds } from '../optimize/ort-runner.js';
+import type { Feeds } from '../optimize/feeds.js';
 import { tensorrtLibraryInfo } from './info.js';
 import type { PreparedBuild } from './builder.js';
 

@@ -5,7 +5,7 @@
  * Contexts are created on demand, up to `size`.
  */
 import type { NativeExecutionContext, NativeRunInput, NativeRunOutput, NativeRunOutputRequest } from '../binding.js';
-import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
 import { onAbort } from '../util/abort-listeners.js';
 import type { ContextPoolOptions } from './context-pool-options.js';
 import type { DeviceMemoryMode, Engine } from './engine.js';
@@ -116,7 +116,7 @@ export class ContextPool {
   /** A free context now, a promise of one when the run must wait; throws when it cannot run. */
   #acquire(signal: AbortSignal | undefined): NativeExecutionContext | Promise<NativeExecutionContext> {
     if (this.#disposed) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The context pool was disposed');
-    if (signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted', { cause: signal.reason });
+    if (signal?.aborted) throw abortError(signal, 'The run');
     const idle = this.#idle.pop();
     if (idle !== undefined) return idle;
     if (this.#all.length < this.size) {
@@ -152,11 +152,7 @@ export class ContextPool {
         unsubscribe = onAbort(signal, () => {
           const index = this.#waiting.indexOf(waiter);
           if (index >= 0) this.#waiting.splice(index, 1);
-          reject(
-            new TensorRTNodeError(ErrorCode.ABORTED, 'The run was aborted while waiting for an execution context', {
-              cause: signal.reason,
-            }),
-          );
+          reject(abortError(signal, 'The run (waiting for an execution context)'));
         });
       }
       this.#waiting.push(waiter);

@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 
 import { ErrorCode, TensorRTNodeError, invalidArgument, isTensorRTNodeError } from '../errors.js';
-import type { Feeds } from '../optimize/ort-runner.js';
+import type { Feeds } from '../optimize/feeds.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { acquireFileLock } from '../util/file-lock.js';
 import type { BuildEngineOptions } from './build-options.js';

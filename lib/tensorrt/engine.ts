@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 
 import { type NativeEngine, type NativeEngineMetadata, type NativeExecutionContext, requireBinding } from '../binding.js';
 import { type DType, dtypeFromTensorRT } from '../dtype.js';
-import { ErrorCode, TensorRTNodeError, invalidArgument } from '../errors.js';
-import { formatDims } from '../tensor.js';
+import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from '../errors.js';
+import { formatDims, formatShape } from '../tensor.js';
 import { deviceIndex } from '../cuda/validate.js';
 
 export interface EngineLoadOptions {
@@ -84,7 +84,7 @@ export interface EngineProfile {
 }
 
 function checkAbort(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, `${what} was aborted`, { cause: signal.reason });
+  if (signal?.aborted) throw abortError(signal, what);
 }
 
 function describeTensors(metadata: NativeEngineMetadata): EngineTensor[] {
@@ -232,7 +232,7 @@ export class Engine {
     lines.push(`  layers: ${this.layers}`, `  device memory per context: ${this.deviceMemorySize} bytes (most of any profile)`);
     for (const group of [this.inputs, this.outputs]) {
       for (const tensor of group) {
-        lines.push(`  ${tensor.mode} ${tensor.name}: ${tensor.dtype} ${formatDims(tensor.shape.map((d) => (d < 0 ? '?' : d)))}`);
+        lines.push(`  ${tensor.mode} ${tensor.name}: ${tensor.dtype} ${formatShape(tensor.shape)}`);
       }
     }
     for (const profile of this.profiles) {

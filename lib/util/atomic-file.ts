@@ -33,6 +33,24 @@ export async function checkWritableTarget(path: string): Promise<void> {
   );
 }
 
+/** The reason a write failed, in words a user can act on, with the system's code. */
+function whyNotWritten(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'its folder does not exist',
+    ENOTDIR: 'a part of its folder path is not a folder',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is used up',
+    EISDIR: 'it is a folder',
+  };
+  const reason = code !== undefined ? reasons[code] : undefined;
+  if (reason !== undefined) return `${reason} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Runs `write` against a temporary file and renames it to `path` once `write` has finished. */
 export async function writeFileAtomic(path: string, write: Uint8Array | ((handle: FileHandle) => Promise<void>)): Promise<void> {
   await checkWritableTarget(path);
@@ -52,6 +70,6 @@ export async function writeFileAtomic(path: string, write: Uint8Array | ((handle
     await handle?.close().catch(() => undefined);
     await rm(temporary, { force: true }).catch(() => undefined);
     if (error instanceof TensorRTNodeError) throw error;
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot write ${path}`, { cause: error, details: String(error) });
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot write ${path}: ${whyNotWritten(error)}`, { cause: error, details: String(error) });
   }
 }

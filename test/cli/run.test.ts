@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,8 @@ import { saveNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
-import { type CliResult, ensureBuilt, expectedError, runCli } from './cli-helper.js';
+import { unusedInitializerModel } from '../fixtures/onnx-models.js';
+import { type CliResult, ensureBuilt, expectedError, root, runCli } from './cli-helper.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -62,6 +64,15 @@ describe('tensorrt-node run', () => {
     expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', dims: [2, 3, 48, 96], source: path }]);
     expect(report.outputs[0].dims).toEqual([2, 2]);
     expect(report.runOn).toBe('worker');
+    expect(report.placement).toBe('worker');
+  });
+
+  it('with --run-on auto and no warm-up the placement is settled before the first timed run: all run on the main thread', async () => {
+    const report = parseReport(
+      await runCli(['run', models.ocrCls, '--shapes', 'x:1x3x48x192', '--iterations', '3', '--warmup', '0', '--json']),
+    );
+    expect(report.runOn).toBe('auto');
+    expect(report.placement).toBe('main');
   });
 
   it('runs the embedded default model (PP-OCRv4 detection at 1x3x640x640) with no model argument', async () => {
@@ -97,6 +108,72 @@ describe('tensorrt-node run', () => {
     expect(result.stdout).toMatch(
       /^Latency: min = [\d.]+ ms, max = [\d.]+ ms, mean = [\d.]+ ms, median = [\d.]+ ms, percentile\(90%\) = [\d.]+ ms, percentile\(99%\) = [\d.]+ ms$/m,
     );
+  });
+});
+
+describe("--log-level: ONNX Runtime's own messages", () => {
+  let model: string;
+  beforeAll(async () => {
+    model = join(dir, 'unused-initializer.onnx');
+    await writeFile(model, unusedInitializerModel());
+  });
+  const args = () => ['run', model, '--shapes', 'x:1x4', '--iterations', '1', '--warmup', '0', '--json'];
+
+  it("prints ONNX Runtime's warnings by default", async () => {
+    const result = await runCli([...args(), '--run-on', 'main']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/Removing initializer 'unused'/);
+  });
+
+  // A worker's onnxruntime-node starts ONNX Runtime at its own default level when it is the first to
+  // start it: the level must travel in the worker's session options too.
+  it.each(['main', 'worker'] as const)('error silences them (runOn %s)', async (runOn) => {
+    const result = await runCli([...args(), '--run-on', runOn, '--log-level', 'error']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+  });
+
+  it("the session option logLevel does the same for library users (ONNX Runtime's logSeverityLevel)", async () => {
+    const script = `import { InferenceSession } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      const session = await InferenceSession.create(${JSON.stringify(model)}, { backend: 'cpu', runOn: 'worker', logLevel: 'error' });
+      await session.dispose();`;
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], (error, _stdout, stderr) =>
+        resolve({ code: error ? 1 : 0, stderr }),
+      );
+    });
+    expect(result).toEqual({ code: 0, stderr: '' });
+  });
+
+  it("reaches the sessions optimize creates for its quality report (ONNX Runtime's environment level)", async () => {
+    const evalDir = join(dir, 'eval-unused');
+    await mkdir(evalDir);
+    await saveNpy(join(evalDir, '0.npy'), new Tensor('float32', randomFloats(4, 3), [1, 4]));
+    const output = join(dir, 'unused.fp16.onnx');
+    const noisy = await runCli(['optimize', model, '--fp16', '-o', output, '--eval', evalDir, '--latency-rounds', '0']);
+    expect(noisy.code).toBe(0);
+    expect(noisy.stderr).toMatch(/Removing initializer 'unused'/);
+    const quiet = await runCli([
+      'optimize',
+      model,
+      '--fp16',
+      '-o',
+      output,
+      '--eval',
+      evalDir,
+      '--latency-rounds',
+      '0',
+      '--log-level',
+      'error',
+    ]);
+    expect(quiet).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('refuses a level ONNX Runtime does not have', async () => {
+    expect(expectedError(await runCli([...args(), '--log-level', 'loud']))).toEqual({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'Expected one of verbose, info, warning, error, fatal for --log-level but received "loud"',
+    });
   });
 });
 

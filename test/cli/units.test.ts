@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TensorInfo } from '../../lib/backends/backend.js';
 import { listDevices } from '../../lib/cli/devices.js';
+import { formatDuration } from '../../lib/cli/format.js';
+import { formatRun } from '../../lib/cli/run.js';
+import { formatDims, formatShape } from '../../lib/tensor.js';
 import { formatInfo } from '../../lib/cli/info.js';
 import { LatencyRecorder } from '../../lib/cli/latency.js';
 import { randomTensor, seededRandom } from '../../lib/cli/random-tensor.js';
@@ -50,6 +53,51 @@ describe('LatencyRecorder', () => {
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(2 * 1024 * 1024);
     expect(recorder.iterations).toBe(2_000_001);
     expect(recorder.percentile(50)).toBeCloseTo(5.5, 1);
+  });
+});
+
+describe('durations and dims as printed', () => {
+  it('gives a short wall time in milliseconds rather than 0.000 s', () => {
+    expect(formatDuration(0.25)).toBe('0.2500 ms');
+    expect(formatDuration(12.5)).toBe('12.500 ms');
+    expect(formatDuration(412.5)).toBe('412.5 ms');
+    expect(formatDuration(2500)).toBe('2.500 s');
+  });
+
+  it("prints a model's named dynamic dim by its name, an unnamed one as ? (ONNX Runtime's '', TensorRT's -1)", () => {
+    expect(formatShape(['batch', 4])).toBe('[batch, 4]');
+    expect(formatShape(['', 4])).toBe('[?, 4]');
+    expect(formatShape([-1, 4])).toBe('[?, 4]');
+    expect(formatDims([2, 4])).toBe('[2, 4]');
+    expect(formatDims([])).toBe('[] (scalar)');
+  });
+
+  it("run's summary: the wall time of a fast model, and where runOn auto settled", () => {
+    const latency = {
+      iterations: 2,
+      minMs: 0.1,
+      maxMs: 0.3,
+      meanMs: 0.2,
+      p50Ms: 0.1,
+      p90Ms: 0.3,
+      p99Ms: 0.3,
+      throughputQps: 5000,
+      totalMs: 0.4,
+    };
+    const report = {
+      model: 'm.onnx',
+      backend: 'cpu' as const,
+      runOn: 'auto' as const,
+      placement: 'worker' as const,
+      inputs: [],
+      outputs: [],
+      warmup: 3,
+      latency,
+    };
+    const text = formatRun(report);
+    expect(text).toMatch(/^Total wall time: 0\.4000 ms$/m);
+    expect(text).toMatch(/^run on {4}worker thread \(auto: decided during warm-up\)$/m);
+    expect(formatRun({ ...report, runOn: 'main', placement: 'main' })).toMatch(/^run on {4}main$/m);
   });
 });
 

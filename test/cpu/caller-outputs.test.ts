@@ -1,9 +1,10 @@
 // Caller-allocated outputs (`run(feeds, { outputs: { name: tensor } })`) on the CPU backend, on the
 // main thread and in the worker: the results land in the caller's memory, equal to a plain run's.
-import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode, InferenceSession, Tensor, TensorRTNodeError } from '../../lib/index.js';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { ErrorCode, InferenceSession, Tensor } from '../../lib/index.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
+import { rejection } from '../shared/rejection.js';
 
 const feeds = () => ({
   input: new Tensor('float32', randomFloats(512, 4, 0.3), [1, 512]),
@@ -15,15 +16,6 @@ const feeds = () => ({
 const sessions: InferenceSession[] = [];
 afterAll(async () => Promise.all(sessions.map((s) => s.dispose())));
 
-async function rejection(promise: Promise<unknown>): Promise<TensorRTNodeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TensorRTNodeError);
-  return error as TensorRTNodeError;
-}
-
 describe.each(['main', 'worker'] as const)('caller-allocated outputs (runOn %s)', (runOn) => {
   it('writes the outputs asked for into the given tensors, a larger one in its first elements', async () => {
     const session = await InferenceSession.create(models.sileroVad, { backend: 'cpu', runOn });
@@ -33,6 +25,10 @@ describe.each(['main', 'worker'] as const)('caller-allocated outputs (runOn %s)'
     const cn = Tensor.zeros('float32', [300]);
     const out = await session.run(feeds(), { outputs: { hn, cn } });
     expect(Object.keys(out)).toEqual(['hn', 'cn']);
+    // Typed by the given tensors: exactly those names, each with its tensor's dtype (checked by tsc).
+    expectTypeOf(out).toEqualTypeOf<{ hn: Tensor<'float32'>; cn: Tensor<'float32'> }>();
+    expectTypeOf(out.cn.data).toEqualTypeOf<Float32Array>();
+    expectTypeOf(await session.run(feeds(), { outputs: ['hn'] })).toEqualTypeOf<Record<'hn', Tensor>>();
     expect(out.hn?.data).toBe(hn.data);
     expect(out.hn?.dims).toEqual([2, 1, 64]);
     expect(out.cn?.dims).toEqual([2, 1, 64]);

@@ -154,3 +154,16 @@ describe('thread counts', () => {
     }
   });
 });
+
+describe('a dynamic dim without a name', () => {
+  it('prints as ? in messages (ONNX Runtime reports it as an empty name)', async () => {
+    const session = await InferenceSession.create(tinyMlp({ batch: '' }), { backend: 'cpu' });
+    try {
+      expect(session.inputs[0].shape).toEqual(['', 4]);
+      const error = await rejection(session.run({ x: new Tensor('float32', new Float32Array(4), [4]) }));
+      expect(error.message).toBe('Expected rank 2 (shape [?, 4]) for input "x" but received dims [4]');
+    } finally {
+      await session.dispose();
+    }
+  });
+});

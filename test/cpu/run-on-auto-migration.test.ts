@@ -4,7 +4,10 @@
  * released under a run that was already started ("Session already disposed").
  */
 import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../lib/backends/cpu.js';
 import { InferenceSession, Tensor } from '../../lib/index.js';
+import { tinyMlp } from '../fixtures/onnx-models.js';
+import { rejection } from '../shared/rejection.js';
 import { realModels as models } from '../fixtures/real-models.js';
 import { randomFloats } from '../fixtures/random.js';
 
@@ -62,5 +65,44 @@ describe('large inputs staged through transferred pool buffers for the worker', 
       await session.dispose();
       await main.dispose();
     }
+  });
+});
+
+describe("settlePlacement: runOn 'auto' decides during warm-up, never inside the runs after it", () => {
+  const tiny = tinyMlp();
+  const feeds = () => ({ x: new Tensor('float32', randomFloats(8, 5), [2, 4]) });
+
+  it('finishes a move already under way: the runs after it all run on the worker', async () => {
+    // A threshold of 0 ms: the first main-thread run starts the move.
+    const backend = await CpuBackend.create(tiny, { runOn: 'auto', workerThresholdMs: 0 });
+    try {
+      await backend.run(feeds(), ['probabilities']);
+      expect(backend.runningOn).toBe('main');
+      expect(await backend.settlePlacement()).toBe('worker');
+      expect(backend.runningOn).toBe('worker');
+      await backend.run(feeds(), ['probabilities']);
+      expect(backend.computedRuns).toBe(2);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('keeps a session that has not moved on the main thread, however slow its later runs', async () => {
+    const backend = await CpuBackend.create(tiny, { runOn: 'auto', workerThresholdMs: 0 });
+    try {
+      expect(await backend.settlePlacement()).toBe('main');
+      for (let i = 0; i < 3; i++) await backend.run(feeds(), ['probabilities']);
+      expect(await backend.settlePlacement()).toBe('main');
+      expect(backend.runningOn).toBe('main');
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it.each(['main', 'worker'] as const)('on a session reports runOn %s as it is, and refuses after dispose', async (runOn) => {
+    const session = await InferenceSession.create(tiny, { backend: 'cpu', runOn });
+    expect(await session.settlePlacement()).toBe(runOn);
+    await session.dispose();
+    expect((await rejection(session.settlePlacement())).code).toBe('ERR_DISPOSED');
   });
 });

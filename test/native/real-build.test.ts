@@ -17,8 +17,19 @@ const noGpuErrors = /cudaErrorInsufficientDriver|cudaErrorNoDevice/;
 const gpuAvailable = load.ok && load.binding.cudaInfo().available;
 
 describe('real build', () => {
-  it('is built and loads wherever a CUDA toolkit is installed', () => {
-    if (hasCudaToolkit()) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
+  // Whichever way it came (built here or prebuilt), a loaded addon is the shipped kind: the real CUDA
+  // build from build/Release or prebuilds/, without the simulator or its test hooks, its static CUDA
+  // runtime the version of the headers it was compiled with.
+  it.runIf(load.ok)('is the real CUDA build, from build/Release or prebuilds/', () => {
+    if (!load.ok) return;
+    expect(load.path).toMatch(/[/\\](build[/\\]Release|prebuilds[/\\][\w-]+)[/\\][\w.@-]+\.node$/);
+    expect(load.binding.simulator).toBe(false);
+    expect(load.binding.testing).toBeUndefined();
+    expect(load.binding.cudaInfo().runtimeVersion).toBe(load.binding.cudaHeadersVersion);
+  });
+
+  it.runIf(!load.ok)('is missing only where no CUDA toolkit could have built it, and says how to build it', () => {
+    expect(hasCudaToolkit(), load.ok ? '' : load.reason).toBe(false);
     if (!load.ok) expect(load.reason).toMatch(/npm run build:native/);
   });
 });

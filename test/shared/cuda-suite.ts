@@ -4,28 +4,29 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { CudaEvent, CudaStream, DeviceBuffer, PinnedBuffer, devices, memoryInfo } from '../../lib/index.js';
+import { CudaEvent, CudaStream, DeviceBuffer, PinnedBuffer, type DeviceInfo, devices, memoryInfo } from '../../lib/index.js';
 import { isTensorRTNodeError } from '../../lib/errors.js';
+import { bytePattern } from './byte-pattern.js';
 
-function pattern(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
-  return bytes;
-}
+/** Device 0 onwards as the suite should find them: known beforehand (the simulator's configuration, or nvidia-smi's view of a real GPU). */
+export type ExpectedDevice = Pick<DeviceInfo, 'name' | 'computeCapability' | 'uuid'> & Partial<DeviceInfo>;
 
-export function defineCudaSuite(): void {
+export function defineCudaSuite(expectedDevices: () => ExpectedDevice[]): void {
   describe('devices', () => {
-    it('lists at least one device with its properties', () => {
+    it('lists the devices with the properties known beforehand, matched by UUID', () => {
       const list = devices();
-      expect(list.length).toBeGreaterThan(0);
-      expect(list[0]!.index).toBe(0);
-      expect(list[0]!.name.length).toBeGreaterThan(0);
-      expect(list[0]!.computeCapability.major).toBeGreaterThan(0);
-      expect(list[0]!.totalMemory).toBeGreaterThan(0);
-      expect(list[0]!.multiProcessorCount).toBeGreaterThan(0);
-      const info = memoryInfo(0);
-      expect(info.total).toBe(list[0]!.totalMemory);
-      expect(info.free).toBeLessThanOrEqual(info.total);
+      const expected = expectedDevices();
+      expect(list.map((device) => device.uuid).sort()).toEqual(expected.map((device) => device.uuid).sort());
+      for (const want of expected) expect(list.find((device) => device.uuid === want.uuid)).toMatchObject(want);
+      list.forEach((device, i) => expect(device.index).toBe(i));
+    });
+
+    it("reports each device's memory as its properties do, free never above total", () => {
+      for (const device of devices()) {
+        const info = memoryInfo(device.index);
+        expect(info.total).toBe(device.totalMemory);
+        expect(info.free).toBeLessThanOrEqual(info.total);
+      }
     });
   });
 
@@ -63,11 +64,11 @@ export function defineCudaSuite(): void {
       try {
         const backing = new ArrayBuffer(128);
         const source = new Uint8Array(backing, 16, 64);
-        source.set(pattern(64, 5));
+        source.set(bytePattern(64, 5));
         await stream.copyToDevice(device, new DataView(backing, 16, 64));
         const target = Buffer.alloc(80);
         await stream.copyToHost(target.subarray(8, 72), device);
-        expect(Array.from(target.subarray(8, 72))).toEqual(Array.from(pattern(64, 5)));
+        expect(Array.from(target.subarray(8, 72))).toEqual(Array.from(bytePattern(64, 5)));
         expect(target[7]).toBe(0);
         expect(target[72]).toBe(0);
       } finally {
@@ -145,12 +146,12 @@ export function defineCudaSuite(): void {
       const done = new CudaEvent();
       try {
         start.record(producer);
-        const write = producer.copyToDevice(device, pattern(1024, 9));
+        const write = producer.copyToDevice(device, bytePattern(1024, 9));
         done.record(producer);
         consumer.waitEvent(done);
         const result = new Uint8Array(1024);
         await Promise.all([write, consumer.copyToHost(result, device)]);
-        expect(Array.from(result)).toEqual(Array.from(pattern(1024, 9)));
+        expect(Array.from(result)).toEqual(Array.from(bytePattern(1024, 9)));
         await producer.synchronize();
         expect(done.completed).toBe(true);
         expect(start.elapsedTime(done)).toBeGreaterThanOrEqual(0);

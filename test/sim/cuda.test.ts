@@ -27,4 +27,14 @@ describe('simulator build', () => {
   });
 });
 
-defineCudaSuite();
+// The simulator's one device, as native/sim/cuda configures it (4 GiB unless TENSORRT_NODE_SIM_DEVICE_MEMORY says otherwise).
+defineCudaSuite(() => [
+  {
+    index: 0,
+    name: 'tensorrt-node simulated GPU 0',
+    computeCapability: { major: 8, minor: 9 },
+    totalMemory: Number(process.env.TENSORRT_NODE_SIM_DEVICE_MEMORY ?? 4 * 2 ** 30),
+    multiProcessorCount: 16,
+    uuid: `01${'0'.repeat(30)}`,
+  },
+]);

@@ -11,6 +11,7 @@ import { requireBinding, simBindingPath } from '../../lib/binding.js';
 import { nativeHandle } from '../../lib/cuda/native-handle.js';
 import { CudaStream, DeviceBuffer, PinnedBuffer, memoryInfo } from '../../lib/index.js';
 import { eventuallyReleased, releasesSettled } from '../shared/eventually.js';
+import { bytePattern } from '../shared/byte-pattern.js';
 
 const MiB = 1 << 20;
 
@@ -18,12 +19,6 @@ function gate(stream: CudaStream): () => void {
   const testing = requireBinding().testing;
   if (testing === undefined) throw new Error('the simulator build has no testing hooks');
   return testing.gateStream(stream[nativeHandle]);
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = (i * 13 + seed) & 0xff;
-  return bytes;
 }
 
 function collect(): void {
@@ -39,7 +34,7 @@ describe('dispose during in-flight work', () => {
     const device = new DeviceBuffer(MiB);
     const pinned = new PinnedBuffer(MiB);
     const afterAllocation = memoryInfo().free;
-    pinned.view(Uint8Array).set(pattern(MiB, 1));
+    pinned.view(Uint8Array).set(bytePattern(MiB, 1));
     const result = new Uint8Array(MiB);
 
     const release = gate(stream);
@@ -52,7 +47,7 @@ describe('dispose during in-flight work', () => {
 
     release();
     await copies;
-    expect(Buffer.from(result).equals(Buffer.from(pattern(MiB, 1)))).toBe(true);
+    expect(Buffer.from(result).equals(Buffer.from(bytePattern(MiB, 1)))).toBe(true);
     expect(await eventuallyReleased(() => memoryInfo().free === afterAllocation + MiB)).toBe(true);
   });
 
@@ -103,7 +98,7 @@ describe('garbage collection', () => {
       const device = new DeviceBuffer(64 * 1024);
       release = gate(stream);
       // The source array is referenced by nothing but the in-flight copy.
-      void stream.copyToDevice(device, pattern(64 * 1024, 7));
+      void stream.copyToDevice(device, bytePattern(64 * 1024, 7));
       done = stream.copyToHost(result, device);
     })();
     for (let i = 0; i < 5; i++) {
@@ -113,7 +108,7 @@ describe('garbage collection', () => {
     expect(memoryInfo().free).toBe(before - 64 * 1024); // the collected buffer's memory is still held
     release!();
     await done;
-    expect(Buffer.from(result).equals(Buffer.from(pattern(64 * 1024, 7)))).toBe(true);
+    expect(Buffer.from(result).equals(Buffer.from(bytePattern(64 * 1024, 7)))).toBe(true);
     expect(await eventuallyReleased(() => memoryInfo().free === before)).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ import { TensorRTBackend } from '../../lib/backends/tensorrt.js';
 import { requireBinding, simBindingPath } from '../../lib/binding.js';
 import { ErrorCode } from '../../lib/errors.js';
 import { buildModel, decodeModel, saveModel } from '../../lib/onnx/index.js';
-import type { Feeds } from '../../lib/optimize/ort-runner.js';
+import type { Feeds } from '../../lib/optimize/feeds.js';
 import { type BuildProgress, buildEngine } from '../../lib/tensorrt/builder.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { Tensor } from '../../lib/tensor.js';

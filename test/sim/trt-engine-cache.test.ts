@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/errors.js';
 import { InferenceSession } from '../../lib/session.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { cachedBuild, clearCache, listCache, pruneCache } from '../../lib/tensorrt/engine-cache.js';
@@ -20,6 +20,7 @@ import { Tensor } from '../../lib/tensor.js';
 import { ensureBuilt, root } from '../cli/cli-helper.js';
 import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 import { maxAbsDiff, referenceRun } from './trt-helpers.js';
+import { expectCode } from '../shared/rejection.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -191,10 +192,9 @@ describe('InferenceSession over ONNX models on TensorRT', () => {
     expect(auto.fallbackDetails).toBe(
       'input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes',
     );
-    const error = await InferenceSession.create(convQdq().bytes, { backend: 'tensorrt', tensorrt: { cacheDir } }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TensorRTNodeError);
-    expect((error as TensorRTNodeError).code).toBe(ErrorCode.INVALID_ARGUMENT);
-    expect((error as TensorRTNodeError).message).toBe(
+    await expectCode(
+      InferenceSession.create(convQdq().bytes, { backend: 'tensorrt', tensorrt: { cacheDir } }),
+      ErrorCode.INVALID_ARGUMENT,
       'Expected options.tensorrt.profiles or options.tensorrt.shapes for options.tensorrt but received none: input x has dynamic dims [?, 3, ?, ?] beyond the batch dim: pass options.tensorrt.profiles or options.tensorrt.shapes',
     );
     await using shaped = await InferenceSession.create(convQdq().bytes, {

@@ -48,7 +48,12 @@ describe('Engine metadata', () => {
       { index: 0, inputs: { x: { min: [1, 3, 4, 4], opt: [1, 3, 8, 8], max: [2, 3, 8, 8] } } },
       { index: 1, inputs: { x: { min: [1, 3, 9, 9], opt: [2, 3, 16, 16], max: [4, 3, 16, 20] } } },
     ]);
-    expect(engine.deviceMemorySize).toBeGreaterThan(0);
+    // The simulator sizes a context's scratch memory as TensorRT sizes activations: every tensor between
+    // the layers (not the output) at the largest profile max, each allocation 256-byte aligned. Profile
+    // 1's max x [4, 3, 16, 20] through the stride-2 Conv gives 4 x 4 x 8 x 10 = 1280 elements for c, s,
+    // t, f and dq (float32) and q (int8); profile 0's max needs less.
+    const aligned = (bytes: number) => Math.ceil(bytes / 256) * 256;
+    expect(engine.deviceMemorySize).toBe(5 * aligned(1280 * 4) + aligned(1280));
     expect(engine.layers).toBe(7);
     expect(engine.inspect()).toContain('x: min [1, 3, 4, 4] opt [1, 3, 8, 8] max [2, 3, 8, 8]');
     engine.dispose();
@@ -194,9 +199,10 @@ describe('unusable plans', () => {
 
   it('honours an aborted signal', async () => {
     const controller = new AbortController();
-    controller.abort();
+    controller.abort(new Error('not needed'));
     const error = await rejection(Engine.load(await planFor(mlp()), { signal: controller.signal }));
     expect(error.code).toBe(ErrorCode.ABORTED);
+    expect(error.message).toBe('Engine.load was aborted: not needed');
   });
 
   it('validates arguments before reaching native code', async () => {

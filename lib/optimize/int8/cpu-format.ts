@@ -8,7 +8,8 @@
 import { decodeModel, encodeModel } from '../../onnx/model-io.js';
 import type { GraphProto } from '../../onnx/types.js';
 import { interleavedMedians } from '../latency.js';
-import { type Feeds, OrtRunner } from '../ort-runner.js';
+import type { Feeds } from '../feeds.js';
+import { OrtRunner } from '../ort-runner.js';
 import { type QOperatorStats, qdqToQOperator } from './qoperator.js';
 
 export const INT8_FORMATS = ['qdq', 'qoperator'] as const;

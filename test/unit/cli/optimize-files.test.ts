@@ -15,6 +15,7 @@ import { Tensor } from '../../../lib/tensor.js';
 import { tinyMlp } from '../../fixtures/onnx-models.js';
 import { captureStdout, optimizeCli } from '../../fixtures/optimize-cli.js';
 import { randomFloats } from '../../fixtures/random.js';
+import { rejection } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-optimize-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,13 +23,6 @@ const input = join(dir, 'mlp.onnx');
 writeFileSync(input, tinyMlp());
 captureStdout();
 const cli = optimizeCli();
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 function fifo(name: string): string {
   const path = join(dir, name);
@@ -39,24 +33,24 @@ function fifo(name: string): string {
 describe('readers take regular files only', () => {
   test('a FIFO as the model or a .npy file is refused at once', { timeout: 10_000 }, async () => {
     const model = fifo('model.onnx');
-    const modelError = await errorOf(loadModel(model));
+    const modelError = await rejection(loadModel(model));
     expect(isTensorRTNodeError(modelError, 'ERR_MODEL_LOAD'), String(modelError)).toBe(true);
     expect((modelError as Error).message).toBe(`Expected a regular model file at ${model} but received a FIFO`);
-    const cliError = await errorOf(cli('optimize', model, '--fp16', '-o', join(dir, 'from-fifo.onnx')));
+    const cliError = await rejection(cli('optimize', model, '--fp16', '-o', join(dir, 'from-fifo.onnx')));
     expect(isTensorRTNodeError(cliError, 'ERR_MODEL_LOAD'), String(cliError)).toBe(true);
 
     const npy = fifo('x.npy');
-    const npyError = await errorOf(loadNpy(npy));
+    const npyError = await rejection(loadNpy(npy));
     expect(isTensorRTNodeError(npyError, 'ERR_IO'), String(npyError)).toBe(true);
     expect((npyError as Error).message).toBe(`Expected a regular .npy file at ${npy} but received a FIFO`);
   });
 
   test('/dev/zero is refused instead of read without end', { timeout: 10_000 }, async () => {
-    expect(await errorOf(loadModel('/dev/zero'))).toMatchObject({
+    expect(await rejection(loadModel('/dev/zero'))).toMatchObject({
       code: 'ERR_MODEL_LOAD',
       message: 'Expected a regular model file at /dev/zero but received a character device',
     });
-    expect(await errorOf(loadNpy('/dev/zero'))).toMatchObject({
+    expect(await rejection(loadNpy('/dev/zero'))).toMatchObject({
       code: 'ERR_IO',
       message: 'Expected a regular .npy file at /dev/zero but received a character device',
     });
@@ -67,7 +61,7 @@ describe('readers take regular files only', () => {
     mkdirSync(evalDir);
     execFileSync('mkfifo', [join(evalDir, 's0.npy')]);
     const output = join(dir, 'eval-fifo.onnx');
-    const error = await errorOf(cli('optimize', input, '--fp16', '-o', output, '--eval', evalDir, '--latency-rounds', '0'));
+    const error = await rejection(cli('optimize', input, '--fp16', '-o', output, '--eval', evalDir, '--latency-rounds', '0'));
     expect(isTensorRTNodeError(error, 'ERR_IO'), String(error)).toBe(true);
     expect(existsSync(output)).toBe(false);
   });
@@ -76,7 +70,7 @@ describe('readers take regular files only', () => {
 describe('optimize -o', () => {
   test('onto a FIFO is refused before any work, and the FIFO stays', { timeout: 10_000 }, async () => {
     const output = fifo('out.onnx');
-    const error = await errorOf(cli('optimize', input, '--fp16', '-o', output));
+    const error = await rejection(cli('optimize', input, '--fp16', '-o', output));
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
     expect((error as Error).message).toBe(`Expected a regular file or a new file name for the output ${output} but received a FIFO`);
     expect(lstatSync(output).isFIFO()).toBe(true);
@@ -88,7 +82,7 @@ describe('optimize -o', () => {
     // The model takes x[batch, 4]; this sample has 5 columns, so the evaluation fails.
     writeFileSync(join(evalDir, 's0.npy'), encodeNpy(new Tensor('float32', randomFloats(10, 3), [2, 5])));
     const output = join(dir, 'eval-bad.onnx');
-    const error = await errorOf(cli('optimize', input, '--fp16', '-o', output, '--eval', evalDir, '--latency-rounds', '0'));
+    const error = await rejection(cli('optimize', input, '--fp16', '-o', output, '--eval', evalDir, '--latency-rounds', '0'));
     expect(isTensorRTNodeError(error), String(error)).toBe(true);
     expect(existsSync(output)).toBe(false);
   });

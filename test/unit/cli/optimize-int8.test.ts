@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { int8Mode } from '../../../lib/cli/optimize-int8.js';
 import { fp16Mode } from '../../../lib/cli/optimize.js';
-import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { Tensor } from '../../../lib/tensor.js';
 import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
 import { captureStdout, optimizeCli } from '../../fixtures/optimize-cli.js';
+import { expectCode } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-cli-int8-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,43 +138,76 @@ describe('tensorrt-node optimize --int8', () => {
     expect(stdout()).toMatch(/float [\d.]+ ms, qoperator [\d.]+ ms \([\d.]+x\); format qoperator at /);
     expect(decodeModel(readFileSync(fixed)).graph!.node.filter((node) => node.opType === 'QLinearConv')).toHaveLength(2);
     const refused = join(dir, 'trt-qoperator.onnx');
-    const error = await cli('optimize', input, '--int8', '--calibration', calibration, '--format', 'qoperator', '-o', refused).catch(
-      (e: unknown) => e,
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', calibration, '--format', 'qoperator', '-o', refused),
+      'ERR_INVALID_ARGUMENT',
+      /for options\.format but received "qoperator"/,
     );
-    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
-    expect((error as Error).message).toMatch(/for options\.format but received "qoperator"/);
     expect(existsSync(refused)).toBe(false);
   });
 
   test('refuses -o equal to the input and leaves it untouched', async () => {
     const before = readFileSync(input);
-    const error = await cli('optimize', input, '--int8', '--calibration', calibration, '-o', input).catch((e: unknown) => e);
-    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', calibration, '-o', input),
+      'ERR_INVALID_ARGUMENT',
+      /^Expected an output path different from the input/,
+    );
     expect(Buffer.compare(readFileSync(input), before)).toBe(0);
+  });
+
+  test("another mode's flags are refused, not ignored: int8 flags with --fp16, fp16 flags with --int8", async () => {
+    const output = join(dir, 'mixed.onnx');
+    await expectCode(
+      cli('optimize', input, '--fp16', '--calibration', calibration, '--method', 'entropy', '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      'Expected --int8 with --calibration, --method but received --fp16',
+    );
+    await expectCode(
+      cli('optimize', input, '--fp16', '--keep-float', '0', '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      'Expected --int8 with --keep-float but received --fp16',
+    );
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', calibration, '--fp16-io', '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      'Expected --fp16 with --fp16-io but received --int8',
+    );
+    expect(existsSync(output)).toBe(false);
   });
 
   test('needs --calibration; an empty or bad calibration set writes nothing', async () => {
     const output = join(dir, 'never.onnx');
-    let error = await cli('optimize', input, '--int8', '-o', output).catch((e: unknown) => e);
-    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
-    expect(String(error)).toMatch(/Expected --calibration <dir> with --int8 but received none/);
+    await expectCode(
+      cli('optimize', input, '--int8', '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      'Expected --calibration <dir> with --int8 but received none',
+    );
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    error = await cli('optimize', input, '--int8', '--calibration', empty, '-o', output).catch((e: unknown) => e);
-    expect(String(error)).toMatch(/Expected \.npy files or sample subdirectories/);
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', empty, '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      /^Expected \.npy files or sample subdirectories/,
+    );
     const wrongShape = join(dir, 'wrong-shape');
     mkdirSync(wrongShape);
     writeFileSync(join(wrongShape, '0.npy'), serializeNpy(new Tensor('float32', new Float32Array(3 * 4 * 4), [1, 3, 4, 4])));
-    error = await cli('optimize', input, '--int8', '--calibration', wrongShape, '-o', output).catch((e: unknown) => e);
-    expect(isTensorRTNodeError(error, 'ERR_SHAPE_MISMATCH')).toBe(true);
-    expect(String(error)).toMatch(/calibration sample 0/);
-    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'kl', '-o', output).catch((e: unknown) => e);
-    expect(String(error)).toMatch(/--method/);
-    error = await cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1.5', '-o', output).catch(
-      (e: unknown) => e,
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', wrongShape, '-o', output),
+      'ERR_SHAPE_MISMATCH',
+      /calibration sample 0/,
     );
-    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
-    expect(String(error)).toMatch(/Expected a number from 0 to 1 for --float-budget but received "1\.5"/);
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', calibration, '--method', 'kl', '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      'Expected one of auto, minmax, percentile, entropy, mse for --method but received "kl"',
+    );
+    await expectCode(
+      cli('optimize', input, '--int8', '--calibration', calibration, '--float-budget', '1.5', '-o', output),
+      'ERR_INVALID_ARGUMENT',
+      'Expected a number from 0 to 1 for --float-budget but received "1.5"',
+    );
     expect(existsSync(output)).toBe(false);
   });
 });

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
 import { DataType } from '../../../lib/onnx/types.js';
 import { Tensor } from '../../../lib/tensor.js';
@@ -11,6 +10,7 @@ import { tensorElementType } from '../../../lib/optimize/type-inference.js';
 import { tinyMlp } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
 import { captureStdout, optimizeCli } from '../../fixtures/optimize-cli.js';
+import { expectCode } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-cli-optimize-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,13 +40,11 @@ describe('tensorrt-node optimize', () => {
     expect(tensorElementType(model.graph!.input[0].type)).toBe(DataType.FLOAT16);
     expect(tensorElementType(model.graph!.output[0].type)).toBe(DataType.FLOAT16);
     expect(stdout()).toMatch(/fp16: float16 inputs and outputs/);
-    const error = await cli('optimize', input, '--fp16', '--fp16-io', '--keep-io-types', '-o', join(dir, 'both.onnx')).catch(
-      (e: unknown) => e,
+    await expectCode(
+      cli('optimize', input, '--fp16', '--fp16-io', '--keep-io-types', '-o', join(dir, 'both.onnx')),
+      'ERR_INVALID_ARGUMENT',
+      'Expected one of --fp16-io and --keep-io-types for tensorrt-node optimize --fp16 but received both',
     );
-    expect(error).toMatchObject({
-      code: 'ERR_INVALID_ARGUMENT',
-      message: expect.stringMatching(/Expected one of --fp16-io and --keep-io-types .* but received both/),
-    });
     expect(existsSync(join(dir, 'both.onnx'))).toBe(false);
   });
 
@@ -73,22 +71,29 @@ describe('tensorrt-node optimize', () => {
 
   test('refuses -o equal to the input and leaves it untouched', async () => {
     const before = readFileSync(input);
-    const error = await cli('optimize', input, '--fp16', '-o', input).catch((e: unknown) => e);
-    expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    await expectCode(
+      cli('optimize', input, '--fp16', '-o', input),
+      'ERR_INVALID_ARGUMENT',
+      /^Expected an output path different from the input/,
+    );
     expect(Buffer.compare(readFileSync(input), before)).toBe(0);
   });
 
   test('refuses a bad number of threads before doing any work', async () => {
-    const error = await cli('optimize', input, '--fp16', '-o', join(dir, 'threads.onnx'), '--eval-threads', 'many').catch(
-      (e: unknown) => e,
+    await expectCode(
+      cli('optimize', input, '--fp16', '-o', join(dir, 'threads.onnx'), '--eval-threads', 'many'),
+      'ERR_INVALID_ARGUMENT',
+      'Expected an integer >= 1 for --eval-threads but received "many"',
     );
-    expect(String(error)).toMatch(/Expected an integer >= 1 for --eval-threads but received "many"/);
     expect(existsSync(join(dir, 'threads.onnx'))).toBe(false);
   });
 
   test('needs exactly one mode', async () => {
-    const error = await cli('optimize', input, '-o', join(dir, 'none.onnx')).catch((e: unknown) => e);
-    expect(String(error)).toMatch(/Expected exactly one of --fp16 for tensorrt-node optimize but received none/);
+    await expectCode(
+      cli('optimize', input, '-o', join(dir, 'none.onnx')),
+      'ERR_INVALID_ARGUMENT',
+      'Expected exactly one of --fp16 for tensorrt-node optimize but received none',
+    );
     expect(existsSync(join(dir, 'none.onnx'))).toBe(false);
   });
 });

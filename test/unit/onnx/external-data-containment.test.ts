@@ -33,6 +33,7 @@ import { randomFloats } from '../../fixtures/random.js';
 import { optimizeCli } from '../../fixtures/optimize-cli.js';
 import { int8Mode } from '../../../lib/cli/optimize-int8.js';
 import { fp16Mode } from '../../../lib/cli/optimize.js';
+import { rejection } from '../../shared/rejection.js';
 
 const root = mkdtempSync(join(tmpdir(), 'trtn-containment-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -69,13 +70,6 @@ function hostileModel(location: string, prepare: (dir: string) => void = () => u
   return join(dir, 'model.onnx');
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
-
 function expectEscape(error: unknown, location: string): void {
   expect(isTensorRTNodeError(error, 'ERR_MODEL_LOAD'), String(error)).toBe(true);
   const quoted = JSON.stringify(location).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -97,12 +91,12 @@ const readers: [string, (path: string) => Promise<unknown>][] = [
 describe('external data locations must resolve inside the model folder', () => {
   test.each(readers)('%s: a file symlinked to a host file is refused', async (_, read) => {
     const path = hostileModel('w.bin', (dir) => symlinkSync(join(outside, 'secret.bin'), join(dir, 'w.bin')));
-    expectEscape(await errorOf(read(path)), 'w.bin');
+    expectEscape(await rejection(read(path)), 'w.bin');
   });
 
   test.each(readers)('%s: a symlinked directory leading out is refused', async (_, read) => {
     const path = hostileModel('data/secret.bin', (dir) => symlinkSync(outside, join(dir, 'data')));
-    expectEscape(await errorOf(read(path)), 'data/secret.bin');
+    expectEscape(await rejection(read(path)), 'data/secret.bin');
   });
 
   test('links that stay inside the folder are followed', async () => {
@@ -129,18 +123,18 @@ describe('external data locations must resolve inside the model folder', () => {
     ];
     for (const [location, prepare] of layouts) {
       const path = hostileModel(location, prepare);
-      for (const [, read] of readers.slice(0, 3)) expectEscape(await errorOf(read(path)), location);
+      for (const [, read] of readers.slice(0, 3)) expectEscape(await rejection(read(path)), location);
     }
   });
 
   test('a missing file inside the folder is a coded ERR_MODEL_LOAD, also through the CLI', async () => {
     const path = hostileModel('missing.bin');
-    const error = await errorOf(convertToFloat16(path));
+    const error = await rejection(convertToFloat16(path));
     expect(isTensorRTNodeError(error, 'ERR_MODEL_LOAD'), String(error)).toBe(true);
     expect((error as Error).message).toBe(
       'Expected the external data file "missing.bin" of tensor "conv1.w" in the model directory but it does not exist',
     );
-    const cliError = await errorOf(optimizeCli()('optimize', path, '--fp16', '-o', join(root, 'missing.fp16.onnx')));
+    const cliError = await rejection(optimizeCli()('optimize', path, '--fp16', '-o', join(root, 'missing.fp16.onnx')));
     expect(isTensorRTNodeError(cliError, 'ERR_MODEL_LOAD'), String(cliError)).toBe(true);
   });
 
@@ -152,7 +146,7 @@ describe('external data locations must resolve inside the model folder', () => {
     for (const mode of ['--fp16', '--int8']) {
       const output = join(root, `leak${mode}.onnx`);
       const args = mode === '--int8' ? ['--calibration', calibrationDir] : [];
-      const error = await errorOf(optimizeCli([fp16Mode, int8Mode])('optimize', path, mode, ...args, '-o', output));
+      const error = await rejection(optimizeCli([fp16Mode, int8Mode])('optimize', path, mode, ...args, '-o', output));
       expectEscape(error, 'w.bin');
       expect(existsSync(output)).toBe(false);
     }
@@ -160,7 +154,7 @@ describe('external data locations must resolve inside the model folder', () => {
 
   test('a FIFO inside the folder is refused without waiting for a writer', { timeout: 10_000 }, async () => {
     const path = hostileModel('pipe.bin', (dir) => execFileSync('mkfifo', [join(dir, 'pipe.bin')]));
-    const error = await errorOf(loadModel(path, { externalData: 'inline' }));
+    const error = await rejection(loadModel(path, { externalData: 'inline' }));
     expect(isTensorRTNodeError(error, 'ERR_MODEL_LOAD'), String(error)).toBe(true);
     expect((error as Error).message).toMatch(
       /Expected a regular external data file "pipe\.bin" of tensor "conv1\.w" at .* but received a FIFO/,
@@ -210,7 +204,7 @@ describe('saveModel writes external data only inside the output folder', () => {
       const dir = join(root, `save-${cases++}`);
       mkdirSync(dir);
       symlinkSync(outside, join(dir, 'out'));
-      const error = await errorOf(saveModel(model, join(dir, 'model.onnx'), { externalData: { location, threshold: 256 } }));
+      const error = await rejection(saveModel(model, join(dir, 'model.onnx'), { externalData: { location, threshold: 256 } }));
       expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
       expect((error as Error).message).toBe(
         `Expected an external data location inside the output model's directory for options.externalData.location but received ${JSON.stringify(location)}`,
@@ -224,7 +218,7 @@ describe('saveModel writes external data only inside the output folder', () => {
     const dir = join(root, `save-${cases++}`);
     mkdirSync(dir);
     symlinkSync(join(outside, 'secret.bin'), join(dir, 'model.onnx.data'));
-    const error = await errorOf(saveModel(model, join(dir, 'model.onnx'), { externalData: { threshold: 256 } }));
+    const error = await rejection(saveModel(model, join(dir, 'model.onnx'), { externalData: { threshold: 256 } }));
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
     expect(readFileSync(join(outside, 'secret.bin'))).toEqual(secret);
   });

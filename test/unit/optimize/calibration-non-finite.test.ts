@@ -14,6 +14,7 @@ import { quantizeInt8 } from '../../../lib/optimize/quantize.js';
 import { Tensor } from '../../../lib/tensor.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats } from '../../fixtures/random.js';
+import { rejection } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-calibration-nan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,13 +25,6 @@ function image(seed: number, poison?: { index: number; value: number }): Tensor 
   return new Tensor('float32', data, [1, 3, 8, 8]);
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
-
 describe('non-finite calibration data', () => {
   test.each([
     [Number.NaN, 'NaN'],
@@ -38,7 +32,7 @@ describe('non-finite calibration data', () => {
     [Number.NEGATIVE_INFINITY, '-Infinity'],
   ])('%s in a sample given as an array is refused, naming the sample and the input', async (value, text) => {
     const calibration = [{ image: image(1) }, { image: image(2, { index: 37, value }) }, { image: image(3) }];
-    const error = await errorOf(quantizeInt8(tinyConvNet(), { calibration }));
+    const error = await rejection(quantizeInt8(tinyConvNet(), { calibration }));
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
     expect((error as Error).message).toBe(
       `Expected finite values for input "image" of calibration sample 1 but received ${text} at element 37`,
@@ -50,7 +44,7 @@ describe('non-finite calibration data', () => {
     mkdirSync(calibration);
     writeFileSync(join(calibration, 'a.npy'), encodeNpy(image(1)));
     writeFileSync(join(calibration, 'b.npy'), encodeNpy(image(2, { index: 0, value: Number.NaN })));
-    const error = await errorOf(quantizeInt8(tinyConvNet(), { calibration }));
+    const error = await rejection(quantizeInt8(tinyConvNet(), { calibration }));
     expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
     expect((error as Error).message).toBe(
       `Expected finite values for input "image" of calibration sample 1: ${join(calibration, 'b.npy')} but received NaN at element 0`,

@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { type ErrorCode, isTensorRTNodeError } from '../../../lib/errors.js';
 import { buildModel } from '../../../lib/onnx/builder.js';
 import { initializerMap, opsetVersion } from '../../../lib/onnx/graph.js';
 import { decodeModel } from '../../../lib/onnx/model-io.js';
@@ -19,6 +18,7 @@ import { Tensor } from '../../../lib/tensor.js';
 import { encodeNpy as serializeNpy } from '../../../lib/npy.js';
 import { tinyConvNet } from '../../fixtures/onnx-models.js';
 import { randomFloats, seededRandom } from '../../fixtures/random.js';
+import { expectCode } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-int8-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,13 +27,11 @@ function images(count: number, seed: number): Record<string, Tensor>[] {
   return Array.from({ length: count }, (_, i) => ({ image: new Tensor('float32', randomFloats(3 * 8 * 8, seed + i), [1, 3, 8, 8]) }));
 }
 
-async function expectCode(promise: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isTensorRTNodeError(error, code), String(error)).toBe(true);
-  expect((error as Error).message).toMatch(message);
+/** The bytes of a model's initializers' data. */
+function initializerBytes(model: Uint8Array): number {
+  let bytes = 0;
+  for (const tensor of initializerMap(decodeModel(model).graph!).values()) bytes += readTensor(tensor).data.byteLength;
+  return bytes;
 }
 
 async function run(model: Uint8Array, feeds: Record<string, Tensor>[]): Promise<Float32Array[]> {
@@ -84,7 +82,17 @@ describe('quantizeInt8 on a small conv net', () => {
     expect(add.input).toContain('p1_dequantized');
     const [a, b] = [await run(floatModel, held), await run(model, held)];
     for (let i = 0; i < held.length; i++) for (let j = 0; j < 5; j++) expect(b[i][j]).toBeCloseTo(a[i][j], 1);
-    expect(report.sizeRatio).toBeGreaterThan(0);
+    // Size: the report measures the bytes it wrote, and the weights shrink by exactly what int8 saves.
+    expect(report).toMatchObject({ inputBytes: floatModel.byteLength, outputBytes: model.byteLength });
+    expect(report.sizeRatio).toBe(model.byteLength / floatModel.byteLength);
+    const floatInits = initializerMap(decodeModel(floatModel).graph!);
+    const weights = ['conv1.w', 'conv2.w', 'fc.w'].map((name) => readTensor(floatInits.get(name)!));
+    const biasBytes = ['conv1.b', 'conv2.b', 'fc.b'].reduce((sum, name) => sum + readTensor(floatInits.get(name)!).data.byteLength, 0);
+    // Each weight: one int8 per element, a float32 scale and an int8 zero point per output channel (dim
+    // 0 here); biases stay float32; each quantized activation adds one float32 scale and one int8 zero point.
+    const expectedBytes = biasBytes + weights.reduce((sum, w) => sum + w.data.length + 5 * w.dims[0], 0) + quantizeNodes.length * (4 + 1);
+    expect(initializerBytes(model)).toBe(expectedBytes);
+    expect(initializerBytes(model) / initializerBytes(floatModel)).toBeCloseTo(404 / 1140, 12);
     expect(report.quality?.samples).toBe(8);
     expect(report.quality?.outputs[0].cosine.min).toBeGreaterThan(0.99);
   });

@@ -13,18 +13,12 @@ import { isTensorRTNodeError } from '../../../lib/errors.js';
 import { saveNpy } from '../../../lib/npy.js';
 import { Tensor } from '../../../lib/tensor.js';
 import { writeFileAtomic } from '../../../lib/util/atomic-file.js';
+import { rejection } from '../../shared/rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-atomic-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const bytes = new TextEncoder().encode('new contents');
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
 
 function expectRefused(error: unknown, path: string, kind: string): void {
   expect(isTensorRTNodeError(error, 'ERR_INVALID_ARGUMENT'), String(error)).toBe(true);
@@ -54,7 +48,7 @@ describe('writeFileAtomic targets', () => {
   test('a FIFO is refused and stays a FIFO', async () => {
     const path = join(dir, 'pipe');
     execFileSync('mkfifo', [path]);
-    expectRefused(await errorOf(writeFileAtomic(path, bytes)), path, 'a FIFO');
+    expectRefused(await rejection(writeFileAtomic(path, bytes)), path, 'a FIFO');
     expect(lstatSync(path).isFIFO()).toBe(true);
   });
 
@@ -63,7 +57,7 @@ describe('writeFileAtomic targets', () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(path, resolve));
     try {
-      expectRefused(await errorOf(writeFileAtomic(path, bytes)), path, 'a socket');
+      expectRefused(await rejection(writeFileAtomic(path, bytes)), path, 'a socket');
       expect(lstatSync(path).isSocket()).toBe(true);
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -72,7 +66,7 @@ describe('writeFileAtomic targets', () => {
 
   const device = join(dir, 'device');
   test.skipIf(!makeDevice(device))('a device node is refused and stays a device', async () => {
-    expectRefused(await errorOf(writeFileAtomic(device, bytes)), device, 'a character device');
+    expectRefused(await rejection(writeFileAtomic(device, bytes)), device, 'a character device');
     expect(lstatSync(device).isCharacterDevice()).toBe(true);
   });
 
@@ -81,7 +75,7 @@ describe('writeFileAtomic targets', () => {
     writeFileSync(target, 'target');
     const link = join(dir, 'link.bin');
     symlinkSync(target, link);
-    expectRefused(await errorOf(writeFileAtomic(link, bytes)), link, 'a symbolic link');
+    expectRefused(await rejection(writeFileAtomic(link, bytes)), link, 'a symbolic link');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe(target);
     expect(readFileSync(target, 'utf8')).toBe('target');
@@ -90,13 +84,32 @@ describe('writeFileAtomic targets', () => {
   test('a directory is refused', async () => {
     const path = join(dir, 'folder');
     mkdirSync(path);
-    expectRefused(await errorOf(writeFileAtomic(path, bytes)), path, 'a directory');
+    expectRefused(await rejection(writeFileAtomic(path, bytes)), path, 'a directory');
   });
 
   test('saveNpy goes through the same checks', async () => {
     const path = join(dir, 'pipe.npy');
     execFileSync('mkfifo', [path]);
-    expectRefused(await errorOf(saveNpy(path, new Tensor('uint8', new Uint8Array(2), [2]))), path, 'a FIFO');
+    expectRefused(await rejection(saveNpy(path, new Tensor('uint8', new Uint8Array(2), [2]))), path, 'a FIFO');
     expect(lstatSync(path).isFIFO()).toBe(true);
+  });
+});
+
+describe('a write that fails says why', () => {
+  test('a missing folder, a path through a file, and a full disk each name their cause', async () => {
+    const missing = join(dir, 'no-such-folder', 'out.bin');
+    let error = await rejection(writeFileAtomic(missing, bytes));
+    expect(error.code).toBe('ERR_IO');
+    expect(error.message).toBe(`Cannot write ${missing}: its folder does not exist (ENOENT)`);
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    error = await rejection(writeFileAtomic(join(file, 'out.bin'), bytes));
+    expect(error.message).toBe(`Cannot write ${join(file, 'out.bin')}: a part of its folder path is not a folder (ENOTDIR)`);
+    const full = join(dir, 'full.bin');
+    error = await rejection(
+      writeFileAtomic(full, () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))),
+    );
+    expect(error.message).toBe(`Cannot write ${full}: no space left on the device (ENOSPC)`);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });
