@@ -13,22 +13,17 @@
  *   tensorrt_node_queue_depth       gauge      items waiting now
  *   tensorrt_node_in_flight         gauge      runs in flight now
  */
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { ServeMetrics } from './metrics.js';
+import { type PromClient, SECONDS_BUCKETS, getOrCreate, loadPromClient } from './prom-client.js';
+import type { PrometheusRegistry } from './prometheus-registry.js';
 // Types only: prom-client is an optional peer dependency, loaded at run time when metrics are registered.
 import type * as PromClientModule from 'prom-client';
 
-/** The part of a prom-client Registry this module uses (structural, so prom-client stays optional). */
-export interface PrometheusRegistry {
-  getSingleMetric(name: string): unknown;
-  registerMetric(metric: never): void;
-}
+export type { PrometheusRegistry } from './prometheus-registry.js';
 
 const LABELS = ['model', 'backend', 'source'] as const;
-export const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
-export type PromClient = typeof PromClientModule;
 type Labels = Record<(typeof LABELS)[number], string>;
 
 interface Exported {
@@ -42,22 +37,6 @@ interface Exported {
 
 /** Sources whose gauges a registry's collect() reads. */
 const gaugeSources = new WeakMap<object, Set<ServeMetrics>>();
-
-export async function loadPromClient(): Promise<PromClient> {
-  try {
-    return await import('prom-client');
-  } catch (error) {
-    throw new TensorRTNodeError(
-      ErrorCode.BACKEND_UNAVAILABLE,
-      'registerMetrics needs the prom-client package; install it next to tensorrt-node (npm install prom-client)',
-      { cause: error },
-    );
-  }
-}
-
-export function getOrCreate<T>(registry: PrometheusRegistry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
 
 function exported(prom: PromClient, registry: PrometheusRegistry): Exported {
   const registers = [registry as unknown as PromClientModule.Registry];

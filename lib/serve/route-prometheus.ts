@@ -15,7 +15,8 @@
 // Types only: prom-client is an optional peer dependency, loaded at run time when metrics are registered.
 import type * as PromClientModule from 'prom-client';
 import type { RouteLane } from './route-lane.js';
-import { type PrometheusRegistry, SECONDS_BUCKETS, getOrCreate, loadPromClient } from './prometheus.js';
+import { SECONDS_BUCKETS, getOrCreate, loadPromClient } from './prom-client.js';
+import type { PrometheusRegistry } from './prometheus-registry.js';
 
 const LABELS = ['model', 'route'] as const;
 
