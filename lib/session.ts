@@ -13,6 +13,7 @@ import { ORT_LOG_LEVELS, type OrtLogLevel } from './backends/ort-log-level.js';
 import { TensorRTBackend } from './backends/tensorrt.js';
 import { type RemoteBackendOptions, normaliseRemoteOptions } from './backends/remote-options.js';
 import { isHttpUrl, parseModelUrl } from './backends/remote/model-url.js';
+import { BUILD_SHAPING_OPTIONS } from './tensorrt/build-options.js';
 import { onnxOnTensorRT } from './tensorrt/onnx-engine.js';
 import type { OnnxTensorRTOptions } from './tensorrt/onnx-engine-options.js';
 import { ErrorCode, TensorRTNodeError, abortError, invalidArgument } from './errors.js';
@@ -102,25 +103,7 @@ async function checkModelFile(path: string): Promise<void> {
 }
 
 // The engine builder's options pass through as given: lib/tensorrt checks them against the model.
-const BUILD_OPTION_KEYS = [
-  'precision',
-  'calibration',
-  'profiles',
-  'shapes',
-  'workspace',
-  'optimizationLevel',
-  'hardwareCompatibility',
-  'versionCompatible',
-  'excludeLeanRuntime',
-  'sparsity',
-  'maxAuxStreams',
-  'plugins',
-  'timingCache',
-  'onProgress',
-  'cacheDir',
-  'maxCacheBytes',
-  'onCacheWait',
-] as const;
+const BUILD_OPTION_KEYS = [...BUILD_SHAPING_OPTIONS, 'onProgress', 'cacheDir', 'maxCacheBytes', 'onCacheWait'] as const;
 
 function normaliseTensorRTOptions(options: unknown): SessionOptions['tensorrt'] {
   if (options === undefined) return undefined;

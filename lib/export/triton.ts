@@ -24,6 +24,7 @@ import {
   type EngineBuildSettings,
   normalizeBuildSettings,
 } from '../tensorrt/build-options.js';
+import { BUILD_SHAPING_OPTIONS, ENGINE_SHAPING_OPTIONS } from '../tensorrt/build-options.js';
 import { buildEngine } from '../tensorrt/builder.js';
 import { Engine } from '../tensorrt/engine.js';
 import { applyPrecision } from '../tensorrt/precision.js';
@@ -87,22 +88,6 @@ export interface TritonExportResult {
 }
 
 const PLAN_EXTENSIONS = ['.plan', '.engine'];
-/** Options that shape a TensorRT engine only. */
-const ENGINE_ONLY = [
-  'profiles',
-  'shapes',
-  'optimizationLevel',
-  'hardwareCompatibility',
-  'versionCompatible',
-  'excludeLeanRuntime',
-  'sparsity',
-  'maxAuxStreams',
-  'plugins',
-  'timingCache',
-] as const;
-/** Options that shape a build at all: none applies to a plan that is built already. */
-const BUILD_OPTIONS = [...ENGINE_ONLY, 'precision', 'calibration', 'workspace'] as const;
-
 /** Triton's ONNX Runtime backend spells precision_mode this way (FP32 is its default). */
 const PRECISION_MODES = { fp16: 'FP16', int8: 'INT8', best: 'INT8' } as const;
 
@@ -216,7 +201,7 @@ async function writeOnnx(
 
 /** The engine builder's share of the export's options. */
 function buildOptions(options: TritonExportOptions, profiles: Profile[] | undefined): BuildEngineOptions {
-  const keys = [...BUILD_OPTIONS, 'device', 'onProgress', 'signal'] as const;
+  const keys = [...BUILD_SHAPING_OPTIONS, 'device', 'onProgress', 'signal'] as const;
   const picked = Object.fromEntries(keys.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
   return { ...picked, ...(profiles !== undefined ? { profiles } : {}) } as BuildEngineOptions;
 }
@@ -269,7 +254,7 @@ export async function exportTriton(model: string, options: TritonExportOptions):
     throw invalidArgument('a function', 'options.onProgress', options.onProgress);
   const settings = normalizeBuildSettings(options, 'options');
   if (isPlan) {
-    const built = given(options, BUILD_OPTIONS);
+    const built = given(options, BUILD_SHAPING_OPTIONS);
     if (built.length > 0)
       throw invalidArgument('no build options (the plan is built already)', 'options', `a TensorRT plan with ${built.join(', ')}`);
   }
@@ -322,7 +307,7 @@ export async function exportTriton(model: string, options: TritonExportOptions):
     format: choice.format,
     platform: final.platform,
     reason: choice.reason,
-    unused: choice.format === 'onnx' ? given(options, ENGINE_ONLY) : [],
+    unused: choice.format === 'onnx' ? given(options, ENGINE_SHAPING_OPTIONS) : [],
     config: final,
   };
 }

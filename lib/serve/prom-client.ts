@@ -23,6 +23,43 @@ export async function loadPromClient(): Promise<PromClient> {
   }
 }
 
-export function getOrCreate<T>(registry: PrometheusRegistry, name: string, create: () => T): T {
+function getOrCreate<T>(registry: PrometheusRegistry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/** Metrics created in (or found already in) one registry: a second registration reuses the first's. */
+export interface MetricFactory {
+  counter(name: string, help: string, labelNames: readonly string[]): PromClientModule.Counter<string>;
+  histogram(name: string, help: string, labelNames: readonly string[], buckets: number[]): PromClientModule.Histogram<string>;
+  /** A gauge read when the registry is scraped: `collect` sets its values then. */
+  collectedGauge(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    collect: (gauge: PromClientModule.Gauge<string>) => void,
+  ): PromClientModule.Gauge<string>;
+}
+
+export function metricFactory(prom: PromClient, registry: PrometheusRegistry): MetricFactory {
+  const registers = [registry as unknown as PromClientModule.Registry];
+  return {
+    counter: (name, help, labelNames) => getOrCreate(registry, name, () => new prom.Counter({ name, help, labelNames, registers })),
+    histogram: (name, help, labelNames, buckets) =>
+      getOrCreate(registry, name, () => new prom.Histogram({ name, help, labelNames, buckets, registers })),
+    collectedGauge: (name, help, labelNames, collect) =>
+      getOrCreate(
+        registry,
+        name,
+        () =>
+          new prom.Gauge({
+            name,
+            help,
+            labelNames,
+            registers,
+            collect() {
+              collect(this);
+            },
+          }),
+      ),
+  };
 }

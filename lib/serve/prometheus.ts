@@ -14,7 +14,7 @@
  *   tensorrt_node_in_flight         gauge      runs in flight now
  */
 import type { ServeMetrics } from './metrics.js';
-import { type PromClient, SECONDS_BUCKETS, getOrCreate, loadPromClient } from './prom-client.js';
+import { type PromClient, SECONDS_BUCKETS, loadPromClient, metricFactory } from './prom-client.js';
 import type { PrometheusRegistry } from './prometheus-registry.js';
 // Types only: prom-client is an optional peer dependency, loaded at run time when metrics are registered.
 import type * as PromClientModule from 'prom-client';
@@ -39,30 +39,17 @@ interface Exported {
 const gaugeSources = new WeakMap<object, Set<ServeMetrics>>();
 
 function exported(prom: PromClient, registry: PrometheusRegistry): Exported {
-  const registers = [registry as unknown as PromClientModule.Registry];
-  const histogram = (name: string, help: string, buckets: number[]) =>
-    getOrCreate(registry, name, () => new prom.Histogram({ name, help, labelNames: LABELS, buckets, registers }));
-  const counter = (name: string, help: string, labelNames: readonly string[]) =>
-    getOrCreate(registry, name, () => new prom.Counter({ name, help, labelNames, registers }));
+  const metrics = metricFactory(prom, registry);
+  const histogram = (name: string, help: string, buckets: number[]) => metrics.histogram(name, help, LABELS, buckets);
+  const counter = metrics.counter;
   const sources = () => gaugeSources.get(registry) ?? new Set<ServeMetrics>();
   for (const [name, help, read] of [
     ['tensorrt_node_queue_depth', 'Items waiting for a run', (m: ServeMetrics) => m.queued],
     ['tensorrt_node_in_flight', 'Runs in flight', (m: ServeMetrics) => m.inFlight],
   ] as const) {
-    getOrCreate(
-      registry,
-      name,
-      () =>
-        new prom.Gauge({
-          name,
-          help,
-          labelNames: LABELS,
-          registers,
-          collect() {
-            for (const source of sources()) this.set({ ...source.labels }, read(source));
-          },
-        }),
-    );
+    metrics.collectedGauge(name, help, LABELS, (gauge) => {
+      for (const source of sources()) gauge.set({ ...source.labels }, read(source));
+    });
   }
   return {
     queue: histogram('tensorrt_node_queue_seconds', 'Seconds from arrival to the start of the run', SECONDS_BUCKETS),

@@ -12,10 +12,8 @@
  *   tensorrt_node_route_queue_delay_seconds   gauge      the queue delay routing reads now
  *   tensorrt_node_route_up                    gauge      1 while the route takes requests, 0 while cooling or unprobed
  */
-// Types only: prom-client is an optional peer dependency, loaded at run time when metrics are registered.
-import type * as PromClientModule from 'prom-client';
 import type { RouteLane } from './route-lane.js';
-import { SECONDS_BUCKETS, getOrCreate, loadPromClient } from './prom-client.js';
+import { SECONDS_BUCKETS, loadPromClient, metricFactory } from './prom-client.js';
 import type { PrometheusRegistry } from './prometheus-registry.js';
 
 const LABELS = ['model', 'route'] as const;
@@ -25,11 +23,9 @@ const gaugeSources = new WeakMap<object, Map<RouteLane, string>>();
 
 export async function registerRouteMetrics(registry: PrometheusRegistry, model: string, lanes: readonly RouteLane[]): Promise<() => void> {
   const prom = await loadPromClient();
-  const registers = [registry as unknown as PromClientModule.Registry];
-  const counter = (name: string, help: string, labelNames: readonly string[]) =>
-    getOrCreate(registry, name, () => new prom.Counter({ name, help, labelNames, registers }));
-  const histogram = (name: string, help: string) =>
-    getOrCreate(registry, name, () => new prom.Histogram({ name, help, labelNames: LABELS, buckets: SECONDS_BUCKETS, registers }));
+  const metrics = metricFactory(prom, registry);
+  const counter = metrics.counter;
+  const histogram = (name: string, help: string) => metrics.histogram(name, help, LABELS, SECONDS_BUCKETS);
   let sources = gaugeSources.get(registry);
   if (sources === undefined) gaugeSources.set(registry, (sources = new Map()));
   const live = sources;
@@ -45,20 +41,9 @@ export async function registerRouteMetrics(registry: PrometheusRegistry, model: 
       (lane: RouteLane) => (lane.snapshot().state === 'up' ? 1 : 0),
     ],
   ] as const) {
-    getOrCreate(
-      registry,
-      name,
-      () =>
-        new prom.Gauge({
-          name,
-          help,
-          labelNames: LABELS,
-          registers,
-          collect() {
-            for (const [lane, router] of live) this.set({ model: router, route: lane.name }, read(lane));
-          },
-        }),
-    );
+    metrics.collectedGauge(name, help, LABELS, (gauge) => {
+      for (const [lane, router] of live) gauge.set({ model: router, route: lane.name }, read(lane));
+    });
   }
   const requests = counter('tensorrt_node_route_requests_total', 'Requests sent to the route', [...LABELS, 'priority']);
   const errors = counter('tensorrt_node_route_errors_total', 'Requests the route failed, by error code', [...LABELS, 'code']);

@@ -10,6 +10,22 @@ import type { Feeds } from '../optimize/feeds.js';
 import type { ProfileRange } from './engine.js';
 
 export type Precision = 'fp32' | 'fp16' | 'int8' | 'best';
+
+/** Build options that shape the engine itself (none applies to an ONNX model served as it is). */
+export const ENGINE_SHAPING_OPTIONS = [
+  'profiles',
+  'shapes',
+  'optimizationLevel',
+  'hardwareCompatibility',
+  'versionCompatible',
+  'excludeLeanRuntime',
+  'sparsity',
+  'maxAuxStreams',
+  'plugins',
+  'timingCache',
+] as const;
+/** Options that shape a build at all: none applies to a plan that is built already. */
+export const BUILD_SHAPING_OPTIONS = [...ENGINE_SHAPING_OPTIONS, 'precision', 'calibration', 'workspace'] as const;
 export type HardwareCompatibility = 'none' | 'ampere+' | 'same-compute-capability';
 
 export interface BuildProgress {
