@@ -72,15 +72,18 @@ describe.skipIf(redisMissing !== undefined)('tensorrt-node batch over a Redis qu
     const again = await runCli(['batch', 'enqueue', inputs, '--queue', queue, '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, alreadyQueued: ITEMS, total: ITEMS });
 
+    // The doomed worker starts alone, so the items done and the jobs held are its own when it is killed
+    // (polling the queue, not the clock); the survivor starts just before, and picks up the rest.
     const doomed = startWorker(queue);
-    const survivor = startWorker(queue);
-    workers.push(doomed, survivor);
-    // Kill once some items are done (polling the queue, not the clock), while jobs remain.
-    let done = 0;
-    while (done < 30) {
-      done = (await batchQueueStatus(queue)).done;
+    workers.push(doomed);
+    for (;;) {
+      const status = await batchQueueStatus(queue);
+      if (status.done >= 30 && status.active > 0) break;
+      expect(status.done, 'the doomed worker finished everything before it could be killed').toBeLessThan(ITEMS);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    const survivor = startWorker(queue);
+    workers.push(survivor);
     doomed.child.kill('SIGKILL');
     expect((await doomed.exited).signal).toBe('SIGKILL');
     expect((await batchQueueStatus(queue)).done).toBeLessThan(ITEMS);
