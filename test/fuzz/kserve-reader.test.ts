@@ -7,11 +7,10 @@
  * an allocation beyond the input. FUZZ_SEED and FUZZ_CASES reproduce or widen a run.
  */
 import { describe, expect, test } from 'vitest';
-import { TensorRTNodeError } from '../../lib/errors.js';
 import { Tensor } from '../../lib/tensor.js';
 import { decodeInferRequest, decodeInferResponse, encodeInferRequest, encodeInferResponse } from '../../lib/backends/kserve/inference.js';
 import { decodeMessage } from '../../lib/backends/kserve/message.js';
-import { type Mutation, byteMutations, fuzzSettings, mutate, rng } from './mutations.js';
+import { type Mutation, byteMutations, fuzzSettings, mutate, recordFailure, rng } from './mutations.js';
 
 interface Sample {
   body: Uint8Array;
@@ -93,11 +92,7 @@ describe('KServe v2 message reader fuzz', () => {
         if (held > bytes.length * 8) throw new Error(`tensors of ${held} bytes from ${bytes.length} bytes of input`);
         outcomes.ok++;
       } catch (error) {
-        if (error instanceof TensorRTNodeError && typeof error.code === 'string') outcomes.coded++;
-        else
-          failures.push(
-            `case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-          );
+        recordFailure(error, outcomes, failures, `case ${index} (seed ${seed}; ${applied.join(', ')})`);
       }
     }
     console.log(

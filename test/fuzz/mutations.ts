@@ -4,6 +4,7 @@
  * The same seed gives the same cases, so a failure names the seed and the case that reproduce it.
  */
 import { seededRandom } from '../../lib/cli/random-tensor.js';
+import { TensorRTNodeError } from '../../lib/errors.js';
 
 export interface Rng {
   next(): number;
@@ -170,4 +171,13 @@ export function mutate(bytes: Uint8Array, r: Rng, mutations: Record<string, Muta
     out = mutations[name](out, r);
   }
   return { bytes: out, applied };
+}
+
+/**
+ * Sorts a reader's failure: a TensorRTNodeError with a code is the answer a reader owes bad input;
+ * anything else is a failure, named by its case so a run lists every crash (the first `keep` in full).
+ */
+export function recordFailure(error: unknown, outcomes: { coded: number }, failures: string[], label: string, keep = Infinity): void {
+  if (error instanceof TensorRTNodeError && typeof error.code === 'string') outcomes.coded++;
+  else failures.push(failures.length < keep ? `${label}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` : '');
 }

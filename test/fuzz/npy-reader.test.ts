@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { TensorRTNodeError } from '../../lib/errors.js';
 import { decodeNpy, encodeNpy, loadNpy } from '../../lib/npy.js';
 import { Tensor } from '../../lib/tensor.js';
-import { type Mutation, byteMutations, encodeVarint, fuzzSettings, mutate, rng } from './mutations.js';
+import { type Mutation, byteMutations, encodeVarint, fuzzSettings, mutate, recordFailure, rng } from './mutations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-fuzz-npy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -119,11 +118,7 @@ describe('.npy reader fuzz', () => {
         }
         outcomes.ok++;
       } catch (error) {
-        if (error instanceof TensorRTNodeError && typeof error.code === 'string') outcomes.coded++;
-        else
-          failures.push(
-            `case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-          );
+        recordFailure(error, outcomes, failures, `case ${index} (seed ${seed}; ${applied.join(', ')})`);
       }
     }
     const rssGrowth = process.memoryUsage().rss - rssBefore;

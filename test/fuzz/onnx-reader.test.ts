@@ -10,13 +10,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { TensorRTNodeError } from '../../lib/errors.js';
 import { attributeValue, graphInputs, opsetVersion, topologicalOrder } from '../../lib/onnx/graph.js';
 import { allInitializers, decodeModel, encodeModel, loadModel, saveModel } from '../../lib/onnx/model-io.js';
 import { readTensor } from '../../lib/onnx/tensor-data.js';
 import type { GraphProto } from '../../lib/onnx/types.js';
 import { tinyConvNet, tinyMlp, tinyQdqModel } from '../fixtures/onnx-models.js';
-import { byteMutations, fuzzSettings, mutate, rng, varintMutation } from './mutations.js';
+import { byteMutations, fuzzSettings, mutate, recordFailure, rng, varintMutation } from './mutations.js';
 import { modelMutation } from './onnx-mutations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trtn-fuzz-onnx-'));
@@ -71,12 +70,7 @@ describe('ONNX reader fuzz', () => {
         }
         outcomes.ok++;
       } catch (error) {
-        if (error instanceof TensorRTNodeError && typeof error.code === 'string') outcomes.coded++;
-        else if (failures.length < 10)
-          failures.push(
-            `case ${index} (seed ${seed}; ${applied.join(', ')}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-          );
-        else failures.push('');
+        recordFailure(error, outcomes, failures, `case ${index} (seed ${seed}; ${applied.join(', ')})`, 10);
       }
     }
     const rssGrowth = process.memoryUsage().rss - rssBefore;
