@@ -9,7 +9,7 @@ import type * as Ort from 'onnxruntime-node';
 import { dtypeInfo } from '../dtype.js';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import type { Runner } from './cpu.js';
+import type { Runner } from './runner.js';
 import { fromOrtTensor, mapOrtError, ortEntryPath } from './ort.js';
 import { setEntry } from '../util/records.js';
 import { RunQueue } from './run-queue.js';

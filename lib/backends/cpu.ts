@@ -17,6 +17,7 @@ import type { Backend, TensorInfo } from './backend.js';
 import { type OrtModule, defaultOrtLogLevel, fromOrtTensor, mapOrtError, requireOrt, tensorInfoFromOrt, toOrtTensor } from './ort.js';
 import { type OrtLogLevel, ortLogSeverity } from './ort-log-level.js';
 import { WorkerRunner } from './cpu-worker-runner.js';
+import type { Runner } from './runner.js';
 import { RunQueue } from './run-queue.js';
 import { WorkerMovePolicy } from './run-on-policy.js';
 
@@ -48,13 +49,6 @@ export interface CpuBackendOptions {
   maxQueue?: number;
   /** The least severe ONNX Runtime log messages printed for this session. Default: ONNX Runtime's ('warning'). */
   logLevel?: OrtLogLevel;
-}
-
-export interface Runner {
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[], signal?: AbortSignal): Promise<Record<string, Tensor>>;
-  close(): Promise<void>;
-  /** Runs handed to ONNX Runtime so far. */
-  readonly computed: number;
 }
 
 /**

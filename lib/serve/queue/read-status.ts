@@ -1,6 +1,6 @@
 /** A batch queue's status from an open connection (shared by status and collect --wait). */
 import type { OpenQueue } from './open-queue.js';
-import type { BatchQueueStatus } from './status.js';
+import type { BatchQueueStatus } from './queue-status.js';
 
 export async function readStatus(open: OpenQueue): Promise<BatchQueueStatus> {
   const stored = await open.store.progress();
