@@ -3,7 +3,7 @@
  * ensureBuilt() compiles lib/ first when dist/ is missing or older than any source file; a lock
  * directory keeps test files running in parallel from compiling at the same time.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,4 +85,26 @@ export function runCli(args: string[], options: { cwd?: string } = {}): Promise<
 export function expectedError(result: CliResult): { code: string; message: string } | undefined {
   const match = /^error \[([A-Z_]+)\]: (.*)\n$/.exec(result.stderr);
   return match ? { code: match[1], message: match[2] } : undefined;
+}
+
+/**
+ * Starts the CLI with the simulator holding builds at their first step (TRTN_SIM_HOLD_BUILDS) and
+ * resolves once the command says it is building; `interrupt()` sends Ctrl-C and waits for the exit.
+ */
+export async function startHeldBuild(args: string[]): Promise<{ interrupt(): Promise<{ code: number | null; stderr: string }> }> {
+  const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, TRTN_SIM_HOLD_BUILDS: '1' } });
+  let stderr = '';
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('building ')) resolve();
+    });
+  });
+  return {
+    async interrupt() {
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { code, stderr };
+    },
+  };
 }

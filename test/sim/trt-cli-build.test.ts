@@ -2,7 +2,6 @@
 // child process): trtexec-style flags and their aliases, the summary, Ctrl-C, and the cache commands.
 import './use-sim.js';
 
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { encodeNpy } from '../../lib/npy.js';
 import { Engine } from '../../lib/tensorrt/engine.js';
 import { cachedBuild, listCache } from '../../lib/tensorrt/engine-cache.js';
 import { Tensor } from '../../lib/tensor.js';
-import { cliPath, ensureBuilt, runCli } from '../cli/cli-helper.js';
+import { ensureBuilt, runCli, startHeldBuild } from '../cli/cli-helper.js';
 import { convQdq, mlp, randomArray, staticTanh } from '../fixtures/trt-models.js';
 
 let dir: string;
@@ -134,19 +133,8 @@ describe('tensorrt-node build', () => {
   it('Ctrl-C cancels the build and leaves no file behind', async () => {
     const folder = await mkdtemp(join(dir, 'sigint-'));
     const output = join(folder, 'never.plan');
-    // The sim holds builds at their first step until they are cancelled.
-    const child = spawn(process.execPath, [cliPath, 'build', join(dir, 'mlp.onnx'), '-o', output], {
-      env: { ...process.env, TRTN_SIM_HOLD_BUILDS: '1' },
-    });
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('building ')) resolve();
-      });
-    });
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const held = await startHeldBuild(['build', join(dir, 'mlp.onnx'), '-o', output]);
+    const { code, stderr } = await held.interrupt();
     expect(code).toBe(1);
     expect(lastLine(stderr)).toMatch(/^error \[ERR_ABORTED\]: The operation was aborted: interrupted \(Ctrl-C\)$/);
     expect(await readdir(folder)).toEqual([]);

@@ -3,7 +3,6 @@
 // config promises; a given plan is copied; refusals leave the repository as it was.
 import './use-sim.js';
 
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Engine } from '../../lib/tensorrt/engine.js';
-import { cliPath, ensureBuilt, expectedError, runCli } from '../cli/cli-helper.js';
+import { ensureBuilt, expectedError, runCli, startHeldBuild } from '../cli/cli-helper.js';
 import { mlp } from '../fixtures/trt-models.js';
 import { type PbMessage, ident, msg, msgs, num, nums, parsePbtxt, str } from '../shared/pbtxt.js';
 
@@ -207,21 +206,10 @@ describe('export triton output and Ctrl-C', () => {
 
   it('Ctrl-C during the build leaves neither the model folder nor a temporary one', async () => {
     const quiet = await mkdtemp(join(dir, 'sigint-'));
-    // The sim holds builds at their first step until they are cancelled.
-    const child = spawn(process.execPath, [cliPath, 'export', 'triton', join(dir, 'mlp.onnx'), '--repo', quiet], {
-      env: { ...process.env, TRTN_SIM_HOLD_BUILDS: '1' },
-    });
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('building ')) resolve();
-      });
-    });
+    const held = await startHeldBuild(['export', 'triton', join(dir, 'mlp.onnx'), '--repo', quiet]);
     // A temporary folder exists while the build runs; the model folder does not.
     expect((await readdir(quiet)).filter((name) => !name.startsWith('.'))).toEqual([]);
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stderr } = await held.interrupt();
     expect(code).toBe(1);
     expect(stderr.trim().split('\n').at(-1)).toMatch(/^error \[ERR_ABORTED\]: The operation was aborted: interrupted \(Ctrl-C\)$/);
     expect(await readdir(quiet)).toEqual([]);
