@@ -26,14 +26,14 @@
  * collection happens inside the measured runs: it changes V8's heap sizing for the runs after it.
  * Beside it: the bytes in live malloc allocations (testing.heapStats of the simulator build) once
  * garbage is collected, after the warm-up and after the soak (a second warm-up of half as many runs
- * follows the first reading, so the process is back in its running state when the RSS baseline is
- * read), and what malloc_trim would hand back after the soak (freed memory malloc kept resident).
+ * follows the first reading, so the process is back in its running state when the measured runs
+ * start), and what malloc_trim would hand back after the soak (freed memory malloc kept resident).
  *
  * Allocator churn grows RSS without a leak: the simulator's run path once made about 200 malloc
  * calls per run (every getTensorShape recomputed all shapes, a job and executor buffers per run, a
  * staging lease per copy); it now makes about 45-50 (test/sim/run-allocations.test.ts bounds it).
- * Output ArrayBuffers are made when a run settles, not when it starts, so they die young instead of
- * living through the run behind a reference and being promoted to V8's old generation.
+ * Output ArrayBuffers are made when a run settles, not when it starts, so no reference holds them
+ * through the run; the sawtooth of dead ones on the simulator path (about 12 MiB) remains, cause not found.
  * SOAK_VERBOSE=1 prints RSS and live malloc bytes along the way and the mappings whose RSS grew
  * ([heap] is glibc's main arena); SOAK_MALLOC_INFO=PREFIX writes glibc's malloc_info before and after.
  */
